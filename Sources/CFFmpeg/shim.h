@@ -1,0 +1,23 @@
+#ifndef CFFMPEG_SHIM_H
+#define CFFMPEG_SHIM_H
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avutil.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/error.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libavutil/samplefmt.h>
+#include <libswscale/swscale.h>
+#include <libswresample/swresample.h>
+#include <errno.h>
+
+// AVERROR(e) negates errno values on POSIX; a function-like macro Swift cannot import.
+static inline int cffmpeg_averror(int posix_errno) { return AVERROR(posix_errno); }
+// AVERROR(EAGAIN): "send more input / read output first" in send/receive coding.
+static const int CFFMPEG_AVERROR_EAGAIN = AVERROR(EAGAIN);
+// AVERROR_EOF is built with FFERRTAG, a macro Swift cannot evaluate.
+static const int CFFMPEG_AVERROR_EOF = AVERROR_EOF;
+// AV_NOPTS_VALUE is a cast of a 64-bit literal, not imported by Swift.
+static const int64_t CFFMPEG_AV_NOPTS_VALUE = AV_NOPTS_VALUE;
+#endif

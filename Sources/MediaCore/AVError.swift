@@ -1,0 +1,55 @@
+import CFFmpeg
+
+/// An error code from libav*, with the call that returned it. The readable
+/// message is made only when someone prints it, so `EAGAIN` in a send/receive
+/// loop costs nothing.
+public struct AVError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The negative libav error code (`AVERROR(e)` or an `AVERROR_*` tag).
+    public let code: Int32
+    /// The C function that failed.
+    public let operation: StaticString
+
+    public init(code: Int32, operation: StaticString) {
+        self.code = code
+        self.operation = operation
+    }
+
+    /// `AVERROR(EAGAIN)`: output must be drained before more input is accepted,
+    /// or more input is needed before output appears.
+    public static var tryAgainCode: Int32 { CFFMPEG_AVERROR_EAGAIN }
+    /// `AVERROR_EOF`: the codec or stream has been drained.
+    public static var endOfFileCode: Int32 { CFFMPEG_AVERROR_EOF }
+    /// `AVERROR(ENOMEM)`.
+    public static var outOfMemoryCode: Int32 { cffmpeg_averror(ENOMEM) }
+
+    public var description: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        av_strerror(code, &buffer, buffer.count)
+        let message = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(operation): \(message) (\(code))"
+    }
+
+    public static func == (lhs: AVError, rhs: AVError) -> Bool {
+        lhs.code == rhs.code && lhs.operation.utf8Start == rhs.operation.utf8Start
+    }
+}
+
+/// A value a user gave that cannot be used; the engine refuses it before it
+/// opens or writes anything. Command-line tools print `description` on one line
+/// and exit with code 2.
+public struct InvalidArgument: Error, Sendable, CustomStringConvertible {
+    /// The option or setting the value was given for (`--region`, `fps`).
+    public let name: String
+    /// The value as the user gave it.
+    public let value: String
+    /// Why it was refused, and what would be accepted.
+    public let reason: String
+
+    public init(name: String, value: String, reason: String) {
+        self.name = name
+        self.value = value
+        self.reason = reason
+    }
+
+    public var description: String { "invalid \(name) '\(value)': \(reason)" }
+}

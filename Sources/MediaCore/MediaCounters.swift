@@ -1,0 +1,62 @@
+import Synchronization
+
+/// Counters the pipeline's threads bump as they work and anyone may read at any
+/// time. Each is a relaxed atomic: a reader sees a recent value, never a torn one.
+public final class MediaCounters: Sendable {
+    /// A counter that one thread writes and others read.
+    public struct Counter: ~Copyable, Sendable {
+        private let value = Atomic<Int>(0)
+        public init() {}
+        @inline(__always) public func add(_ amount: Int = 1) { value.add(amount, ordering: .relaxed) }
+        @inline(__always) public func store(_ newValue: Int) { value.store(newValue, ordering: .relaxed) }
+        public func load() -> Int { value.load(ordering: .relaxed) }
+    }
+
+    /// Frames grabbed from the display.
+    public let videoFramesCaptured = Counter()
+    /// Grabs that started after their deadline had passed by a frame or more.
+    public let videoLateGrabs = Counter()
+    /// Deadlines skipped because a grab ran late (the grabber does not catch up in a burst).
+    public let videoSkippedDeadlines = Counter()
+    /// Frames dropped because the ring toward the encoder was full or the pool empty.
+    public let videoFramesDroppedQueueFull = Counter()
+    /// Periods read from the PCM.
+    public let audioPeriodsCaptured = Counter()
+    /// Frames (samples per channel) read from the PCM.
+    public let audioFramesCaptured = Counter()
+    /// Overruns (xruns) the PCM reported and capture recovered from.
+    public let audioOverruns = Counter()
+    /// Frames of silence inserted to keep the timeline continuous after overruns.
+    public let audioSilenceFrames = Counter()
+    /// Frames lost because the ring toward the encoder was full or the pool empty.
+    public let audioFramesDropped = Counter()
+
+    public init() {}
+
+    /// A consistent-enough copy of every counter, for reports.
+    public func snapshot() -> MediaStatistics {
+        MediaStatistics(
+            videoFramesCaptured: videoFramesCaptured.load(),
+            videoLateGrabs: videoLateGrabs.load(),
+            videoSkippedDeadlines: videoSkippedDeadlines.load(),
+            videoFramesDroppedQueueFull: videoFramesDroppedQueueFull.load(),
+            audioPeriodsCaptured: audioPeriodsCaptured.load(),
+            audioFramesCaptured: audioFramesCaptured.load(),
+            audioOverruns: audioOverruns.load(),
+            audioSilenceFrames: audioSilenceFrames.load(),
+            audioFramesDropped: audioFramesDropped.load())
+    }
+}
+
+/// A copy of `MediaCounters` at one moment.
+public struct MediaStatistics: Sendable, Equatable, Codable {
+    public var videoFramesCaptured: Int
+    public var videoLateGrabs: Int
+    public var videoSkippedDeadlines: Int
+    public var videoFramesDroppedQueueFull: Int
+    public var audioPeriodsCaptured: Int
+    public var audioFramesCaptured: Int
+    public var audioOverruns: Int
+    public var audioSilenceFrames: Int
+    public var audioFramesDropped: Int
+}
