@@ -69,15 +69,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore"], swiftSettings: swiftSettings),
+        // Finds the test bench and runs the bench's tools; shared by the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BenchTests",
-            dependencies: ["MediaCore", "CALSA", "CX11", "CFFmpeg", "CYUV", "Encoder"],
+            dependencies: ["MediaCore", "CALSA", "CX11", "CFFmpeg", "CYUV", "Encoder", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CaptureTests",
-            dependencies: ["MediaCore", "CaptureX11", "CaptureALSA", "CX11", "CALSA"],
+            dependencies: ["MediaCore", "CaptureX11", "CaptureALSA", "CX11", "CALSA", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,6 +1,7 @@
 import MediaCore
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite struct BufferPoolTests {
     @Test func hasFixedCountAndRecyclesBuffers() {

@@ -2,6 +2,7 @@ import Foundation
 import MediaCore
 import Synchronization
 import Testing
+import TestSupport
 
 /// Items to pass through the ring in the two-thread test. Tens of millions by
 /// default; the ThreadSanitizer run (about 20x slower) sets fewer.
@@ -119,35 +120,6 @@ private struct Tracked: ~Copyable {
         await TestThread.runAll([producer, consumer])
         #expect(sum.load(ordering: .acquiring) == count * (count - 1) / 2)
         #expect(Tracked.alive.load(ordering: .relaxed) == before)
-    }
-}
-
-/// A joinable thread for tests (Foundation's `Thread` cannot be joined).
-final class TestThread: @unchecked Sendable {
-    private var handle = pthread_t()
-    private let body: @Sendable () -> Void
-
-    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-
-    func start() {
-        let box = Unmanaged.passRetained(self)
-        pthread_create(&handle, nil, { raw in
-            let thread = Unmanaged<TestThread>.fromOpaque(raw!).takeRetainedValue()
-            thread.body()
-            return nil
-        }, box.toOpaque())
-    }
-
-    func join() { pthread_join(handle, nil) }
-
-    static func runAll(_ threads: [TestThread]) async {
-        for thread in threads { thread.start() }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                for thread in threads { thread.join() }
-                continuation.resume()
-            }
-        }
     }
 }
 
