@@ -82,5 +82,10 @@ let package = Package(
             dependencies: ["MediaCore", "CaptureX11", "CaptureALSA", "CX11", "CALSA", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "EncoderTests",
+            dependencies: ["MediaCore", "Encoder", "Mux", "CFFmpeg", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
