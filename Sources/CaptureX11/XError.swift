@@ -1,0 +1,54 @@
+/// Why display capture could not start or had to stop. Like swift-system's
+/// `Errno`, it keeps codes and names; the sentence is made only when printed.
+public struct XError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public enum Kind: Sendable {
+        /// `XOpenDisplay` failed: no server answers at that name.
+        case cannotOpenDisplay
+        /// The screen's visual is not 24- or 32-bit TrueColor with 8-bit BGR masks.
+        case unsupportedVisual(depth: Int32, bitsPerPixel: Int32, visualClass: Int32)
+        /// MIT-SHM was required but is missing or unusable (a remote display).
+        case sharedMemoryUnavailable
+        /// A shared-memory system call failed; `code` is its errno.
+        case sharedMemorySystemCall(operation: StaticString, code: Int32)
+        /// The server answered a request with an X protocol error.
+        case protocolError(request: StaticString, code: UInt8)
+        /// The connection to the X server broke (the server went away).
+        case connectionLost
+        /// A grab returned no image.
+        case grabFailed(request: StaticString)
+    }
+
+    public let kind: Kind
+    /// The display name as given (never nil: the resolved `$DISPLAY` when defaulted).
+    public let display: String
+
+    public init(_ kind: Kind, display: String) {
+        self.kind = kind
+        self.display = display
+    }
+
+    public var description: String {
+        switch kind {
+        case .cannotOpenDisplay:
+            return "display '\(display)': cannot open (no X server answers there)"
+        case let .unsupportedVisual(depth, bitsPerPixel, visualClass):
+            return "display '\(display)': unsupported visual (depth \(depth), \(bitsPerPixel) bits per pixel, class \(visualClass));"
+                + " only 24- and 32-bit TrueColor is supported"
+        case .sharedMemoryUnavailable:
+            return "display '\(display)': MIT-SHM is not available"
+        case let .sharedMemorySystemCall(operation, code):
+            return "display '\(display)': \(operation) failed: \(String(cString: strerror(code))) (\(code))"
+        case let .protocolError(request, code):
+            return "display '\(display)': \(request) failed with X error \(code)"
+        case .connectionLost:
+            return "display '\(display)': connection to the X server lost"
+        case let .grabFailed(request):
+            return "display '\(display)': \(request) returned no image"
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

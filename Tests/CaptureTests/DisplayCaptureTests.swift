@@ -1,0 +1,197 @@
+import CaptureX11
+import Foundation
+import MediaCore
+import Synchronization
+import Testing
+import TestSupport
+
+/// A window at (100, 80), 400x300, with four coloured quadrants and a 2x2 white
+/// marker at window (10, 10).
+private let windowOrigin = (x: 100, y: 80)
+private let quadrantColors: [(x: Int, y: Int, color: UInt32)] = [
+    (0, 0, 0xFF0000), (200, 0, 0x00FF00), (0, 150, 0x0000FF), (200, 150, 0xFFFF00),
+]
+
+private func drawScene(on display: String) throws -> TestWindow {
+    let window = try TestWindow(displayName: display, x: windowOrigin.x, y: windowOrigin.y, width: 400, height: 300)
+    for quadrant in quadrantColors {
+        window.fill(quadrant.color, x: quadrant.x, y: quadrant.y, width: 200, height: 150)
+    }
+    window.fill(0xFFFFFF, x: 10, y: 10, width: 2, height: 2)
+    window.sync()
+    return window
+}
+
+@Suite(.serialized) struct DisplayCaptureTests {
+    @Test(arguments: [GrabMethod.sharedMemory, .getImage])
+    func fullScreenCaptureReturnsTheDrawnPixels(method: GrabMethod) throws {
+        let bench = try TestBench.current()
+        let window = try drawScene(on: bench.display)
+        defer { withExtendedLifetime(window) {} }
+        let capture = try DisplayCapture(
+            configuration: DisplayCaptureConfiguration(display: bench.display, method: method),
+            clock: MonotonicClock(), counters: MediaCounters())
+        #expect(capture.method == method)
+        let frame = try capture.grabFrame()
+        #expect(frame.width == 1920 && frame.height == 1080)
+        for quadrant in quadrantColors {
+            let x = windowOrigin.x + quadrant.x + 100, y = windowOrigin.y + quadrant.y + 75
+            #expect(frame.pixel(x: x, y: y) & 0xFFFFFF == quadrant.color, "pixel at \(x),\(y)")
+        }
+        #expect(frame.pixel(x: windowOrigin.x + 10, y: windowOrigin.y + 10) & 0xFFFFFF == 0xFFFFFF)
+        #expect(frame.pixel(x: windowOrigin.x + 12, y: windowOrigin.y + 10) & 0xFFFFFF == 0xFF0000)
+        // Outside the window: Xvfb's black root.
+        #expect(frame.pixel(x: 5, y: 5) & 0xFFFFFF == 0)
+    }
+
+    @Test(arguments: [GrabMethod.sharedMemory, .getImage])
+    func regionCaptureReturnsThePixelsAtTheirPlaces(method: GrabMethod) throws {
+        let bench = try TestBench.current()
+        let window = try drawScene(on: bench.display)
+        defer { withExtendedLifetime(window) {} }
+        // The region starts exactly at the white marker.
+        let region = try CaptureRegion(parsing: "320x240+\(windowOrigin.x + 10)+\(windowOrigin.y + 10)")
+        let capture = try DisplayCapture(
+            configuration: DisplayCaptureConfiguration(display: bench.display, region: region, method: method),
+            clock: MonotonicClock(), counters: MediaCounters())
+        let frame = try capture.grabFrame()
+        #expect(frame.width == 320 && frame.height == 240)
+        #expect(frame.pixel(x: 0, y: 0) & 0xFFFFFF == 0xFFFFFF)
+        #expect(frame.pixel(x: 1, y: 1) & 0xFFFFFF == 0xFFFFFF)
+        #expect(frame.pixel(x: 2, y: 0) & 0xFFFFFF == 0xFF0000)
+        #expect(frame.pixel(x: 200, y: 10) & 0xFFFFFF == 0x00FF00)  // window x 210: green quadrant
+        #expect(frame.pixel(x: 10, y: 150) & 0xFFFFFF == 0x0000FF)  // window y 160: blue quadrant
+        #expect(frame.pixel(x: 300, y: 200) & 0xFFFFFF == 0xFFFF00)
+    }
+
+    @Test func automaticPrefersSharedMemoryOnALocalServer() throws {
+        let bench = try TestBench.current()
+        let capture = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: bench.display),
+                                         clock: MonotonicClock(), counters: MediaCounters())
+        #expect(capture.method == .sharedMemory)
+    }
+
+    @Test func pacesThirtyFramesPerSecondOnTheClock() async throws {
+        let bench = try TestBench.current()
+        let counters = MediaCounters()
+        let clock = MonotonicClock()
+        let capture = try DisplayCapture(
+            configuration: DisplayCaptureConfiguration(display: bench.display, region: CaptureRegion(width: 1280, height: 720)),
+            clock: clock, counters: counters)
+        let started = clock.now()
+        capture.start { event in Issue.record("capture failed: \(event)") }
+        var stamps: [Int64] = []
+        stamps.reserveCapacity(200)
+        while clock.now() - started < 4 * Int64.nanosecondsPerSecond {
+            while let frame = capture.frames.pop() { stamps.append(frame.captureTime) }
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+        capture.stop()
+        while let frame = capture.frames.pop() { stamps.append(frame.captureTime) }
+        let elapsed = Double(clock.now() - started) / 1e9
+        #expect(zip(stamps, stamps.dropFirst()).allSatisfy { $0 < $1 }, "timestamps must increase")
+        let spacings = zip(stamps, stamps.dropFirst()).map { Double($1 - $0) / 1e6 }.sorted()
+        let median = spacings[spacings.count / 2]
+        #expect(abs(median - 1000.0 / 30) < 2, "median spacing \(median) ms")
+        #expect(abs(Double(stamps.count) - elapsed * 30) <= 3, "\(stamps.count) frames in \(elapsed) s")
+        #expect(counters.videoFramesDroppedQueueFull.load() == 0)
+    }
+
+    @Test func aStalledConsumerCostsDroppedFramesNotMemory() throws {
+        let bench = try TestBench.current()
+        let counters = MediaCounters()
+        let capture = try DisplayCapture(
+            configuration: DisplayCaptureConfiguration(display: bench.display, region: CaptureRegion(width: 640, height: 480),
+                                                       queueCapacity: 4),
+            clock: MonotonicClock(), counters: counters)
+        capture.start { event in Issue.record("capture failed: \(event)") }
+        Thread.sleep(forTimeInterval: 1.0)  // nobody pops
+        capture.stop()
+        #expect(capture.frames.approximateCount == 4)
+        #expect(counters.videoFramesDroppedQueueFull.load() >= 20)
+        #expect(counters.videoFramesCaptured.load() >= 25)
+        #expect(capture.pool.count == 7, "the pool never grows")
+    }
+
+    @Test func badDisplayAndRegionsAreRefusedByName() throws {
+        let bench = try TestBench.current()
+        #expect {
+            _ = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: ":987"),
+                                   clock: MonotonicClock(), counters: MediaCounters())
+        } throws: { error in "\(error)".contains("':987'") && "\(error)".contains("cannot open") }
+
+        for (text, reason) in [("0x480+0+0", "positive"), ("641x480", "even"), ("640x481+0+0", "even"),
+                               ("640x480+0", "WxH+X+Y"), ("big", "WxH+X+Y"), ("640x480+-1+0", "negative")] {
+            #expect { _ = try CaptureRegion(parsing: text) } throws: { error in
+                "\(error)".contains("'\(text)'") && "\(error)".contains(reason)
+            }
+        }
+        let offScreen = try CaptureRegion(parsing: "1280x720+1000+0")
+        #expect {
+            _ = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: bench.display, region: offScreen),
+                                   clock: MonotonicClock(), counters: MediaCounters())
+        } throws: { error in "\(error)" == "invalid --region '1280x720+1000+0': leaves the 1920x1080 screen" }
+        #expect {
+            _ = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: bench.display, framesPerSecond: 0),
+                                   clock: MonotonicClock(), counters: MediaCounters())
+        } throws: { error in "\(error)".contains("--fps '0'") }
+    }
+
+    @Test func automaticFallsBackToGetImageWithoutMITSHM() async throws {
+        let server = try await OwnXvfb(extraArguments: "-extension MIT-SHM")
+        defer { server.stop() }
+        let capture = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: server.display),
+                                         clock: MonotonicClock(), counters: MediaCounters())
+        #expect(capture.method == .getImage)
+        let frame = try capture.grabFrame()
+        #expect(frame.width == 640 && frame.height == 480)
+        #expect {
+            _ = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: server.display, method: .sharedMemory),
+                                   clock: MonotonicClock(), counters: MediaCounters())
+        } throws: { error in "\(error)".contains("MIT-SHM is not available") }
+    }
+
+    @Test func aServerThatGoesAwayEndsCaptureWithAnErrorEvent() async throws {
+        let server = try await OwnXvfb()
+        defer { server.stop() }
+        let capture = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: server.display, framesPerSecond: 30),
+                                         clock: MonotonicClock(), counters: MediaCounters())
+        let failure = Mutex<String?>(nil)
+        capture.start { event in
+            if case let .failed(error) = event { failure.withLock { $0 = "\(error)" } }
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        server.stop()
+        for _ in 0..<100 where capture.isRunning { try await Task.sleep(nanoseconds: 20_000_000) }
+        #expect(!capture.isRunning)
+        capture.stop()
+        let message = failure.withLock { $0 }
+        #expect(message?.contains("connection to the X server lost") == true, "\(String(describing: message))")
+        while let frame = capture.frames.pop() { _ = consume frame }
+    }
+}
+
+/// An Xvfb of the test's own (640x480), for tests that change or kill the server.
+private final class OwnXvfb {
+    let process: ChildProcess
+    let display: String
+
+    init(extraArguments: String = "") async throws {
+        let bench = try TestBench.current()
+        let displayFile = "\(try bench.scratchDirectory("xvfb"))/display"
+        process = try ChildProcess(["bash", "-c",
+            "exec Xvfb -displayfd 3 -screen 0 640x480x24 -nolisten tcp \(extraArguments) 3>\(displayFile)"])
+        var number = ""
+        for _ in 0..<100 where number.isEmpty {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            number = (try? String(contentsOfFile: displayFile, encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        }
+        display = ":\(number)"
+    }
+
+    func stop() {
+        process.send(SIGKILL)
+        process.wait()
+    }
+}

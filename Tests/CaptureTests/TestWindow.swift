@@ -1,0 +1,42 @@
+import CX11
+import Foundation
+
+/// A window the test draws known colours into, on its own X connection, so a
+/// capture can be checked pixel by pixel.
+final class TestWindow {
+    let display: OpaquePointer
+    let window: Window
+    let gc: GC
+
+    /// Opens `displayName` and maps an undecorated window at (x, y).
+    init(displayName: String, x: Int, y: Int, width: Int, height: Int) throws {
+        guard let display = XOpenDisplay(displayName) else { throw TestWindowError.cannotOpen(displayName) }
+        self.display = display
+        let screen = XDefaultScreen(display)
+        let root = XRootWindow(display, screen)
+        window = XCreateSimpleWindow(display, root, Int32(x), Int32(y), UInt32(width), UInt32(height), 0, 0, 0)
+        var attributes = XSetWindowAttributes()
+        attributes.override_redirect = 1
+        XChangeWindowAttributes(display, window, UInt(CWOverrideRedirect), &attributes)
+        XMapRaised(display, window)
+        gc = XCreateGC(display, window, 0, nil)
+        XSync(display, 0)
+    }
+
+    /// Fills a rectangle (window coordinates) with 0xRRGGBB.
+    func fill(_ color: UInt32, x: Int, y: Int, width: Int, height: Int) {
+        XSetForeground(display, gc, UInt(color))
+        XFillRectangle(display, window, gc, Int32(x), Int32(y), UInt32(width), UInt32(height))
+    }
+
+    /// Waits until the server has drawn everything asked so far.
+    func sync() { XSync(display, 0) }
+
+    deinit {
+        XFreeGC(display, gc)
+        XDestroyWindow(display, window)
+        XCloseDisplay(display)
+    }
+}
+
+enum TestWindowError: Error { case cannotOpen(String) }
