@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "capbench",
             dependencies: [
-                "RecorderEngine",
+                "RecorderEngine", "MediaCore", "CaptureX11", "CaptureALSA", "Encoder", "Mux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/capbench",

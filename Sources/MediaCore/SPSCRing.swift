@@ -1,4 +1,4 @@
-import Synchronization
+public import Synchronization
 
 /// A bounded single-producer single-consumer queue that never blocks, never
 /// allocates after creation and moves its elements (noncopyable ones included).
@@ -11,14 +11,18 @@ import Synchronization
 /// own 128-byte block (two cache lines, against adjacent-line prefetch) together
 /// with that side's private cache of the other side's index. A side reads the
 /// other's atomic only when its cached copy says the ring looks full (or empty).
+///
+/// `push` and `pop` are inlinable so callers in other modules get them
+/// specialized for their element type: unspecialized generic code through
+/// witness tables halves the throughput.
 public final class SPSCRing<Element: ~Copyable>: @unchecked Sendable {
     /// How many elements the ring holds at most (a power of two).
     public let capacity: Int
-    private let mask: Int
-    private let slots: UnsafeMutablePointer<Element>
-    private let control: UnsafeMutableRawPointer
+    @usableFromInline let mask: Int
+    @usableFromInline let slots: UnsafeMutablePointer<Element>
+    @usableFromInline let control: UnsafeMutableRawPointer
 
-    private static var lineBlock: Int { 128 }
+    @usableFromInline static var lineBlock: Int { 128 }
 
     /// Creates a ring holding at least `minimumCapacity` elements; the capacity
     /// is rounded up to a power of two.
@@ -38,16 +42,16 @@ public final class SPSCRing<Element: ~Copyable>: @unchecked Sendable {
         (control + Self.lineBlock + 8).bindMemory(to: Int.self, capacity: 1).initialize(to: 0)
     }
 
-    @inline(__always) private var head: UnsafeMutablePointer<Atomic<Int>> {
+    @inlinable @inline(__always) var head: UnsafeMutablePointer<Atomic<Int>> {
         control.assumingMemoryBound(to: Atomic<Int>.self)
     }
-    @inline(__always) private var consumerCachedTail: UnsafeMutablePointer<Int> {
+    @inlinable @inline(__always) var consumerCachedTail: UnsafeMutablePointer<Int> {
         (control + 8).assumingMemoryBound(to: Int.self)
     }
-    @inline(__always) private var tail: UnsafeMutablePointer<Atomic<Int>> {
+    @inlinable @inline(__always) var tail: UnsafeMutablePointer<Atomic<Int>> {
         (control + Self.lineBlock).assumingMemoryBound(to: Atomic<Int>.self)
     }
-    @inline(__always) private var producerCachedHead: UnsafeMutablePointer<Int> {
+    @inlinable @inline(__always) var producerCachedHead: UnsafeMutablePointer<Int> {
         (control + Self.lineBlock + 8).assumingMemoryBound(to: Int.self)
     }
 
@@ -68,7 +72,7 @@ public final class SPSCRing<Element: ~Copyable>: @unchecked Sendable {
     /// Producer side: moves `element` into the ring. When the ring is full the
     /// element is handed back, so the caller decides what a drop means (return a
     /// buffer to its pool, count it).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func push(_ element: consuming Element) -> Element? {
         let t = tail.pointee.load(ordering: .relaxed)
         if t &- producerCachedHead.pointee == capacity {
@@ -81,7 +85,7 @@ public final class SPSCRing<Element: ~Copyable>: @unchecked Sendable {
     }
 
     /// Consumer side: moves the oldest element out, or returns nil when empty.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func pop() -> Element? {
         let h = head.pointee.load(ordering: .relaxed)
         if h == consumerCachedTail.pointee {

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct CapBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capbench",
+        abstract: "Measures each stage of the capture engine against a peer doing the same work in the same run.",
+        subcommands: [RingBenchmark.self, CaptureBenchmark.self])
+}
+
+/// Options every subcommand takes.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Write the results as JSON to this file.")
+    var json: String?
+}
