@@ -83,6 +83,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "RecorderEngineTests",
+            dependencies: ["RecorderEngine", "MediaCore", "Encoder", "Mux", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EncoderTests",
             dependencies: ["MediaCore", "Encoder", "Mux", "CFFmpeg", "TestSupport"],
             swiftSettings: swiftSettings

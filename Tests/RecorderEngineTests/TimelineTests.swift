@@ -1,0 +1,77 @@
+import MediaCore
+@testable import RecorderEngine
+import Testing
+
+@Suite struct VideoTimelineTests {
+    private let interval = Int64(1_000_000_000 / 30)
+
+    @Test func jitteredGrabsKeepOneIndexEach() {
+        var timeline = VideoTimeline(framesPerSecond: 30)
+        let start: Int64 = 5_000_000_000
+        for n in 0..<300 {
+            let jitter = Int64((n * 7919) % 21) * 500_000 - 5_000_000  // -5 ms ... +5 ms
+            let placement = timeline.place(captureTime: start + Int64(n) * interval + (n == 0 ? 0 : jitter))
+            #expect(placement == .encode(index: Int64(n), repeats: 0))
+        }
+    }
+
+    @Test func aGapRepeatsThePreviousPictureAndExcessDrops() {
+        var timeline = VideoTimeline(framesPerSecond: 30)
+        #expect(timeline.place(captureTime: 0) == .encode(index: 0, repeats: 0))
+        #expect(timeline.place(captureTime: interval) == .encode(index: 1, repeats: 0))
+        // 100 ms late: indices 2 and 3 were missed.
+        #expect(timeline.place(captureTime: 4 * interval + 1_000_000) == .encode(index: 4, repeats: 2))
+        // A second grab for the same slot is excess.
+        #expect(timeline.place(captureTime: 4 * interval + 10_000_000) == .drop)
+        #expect(timeline.place(captureTime: 5 * interval) == .encode(index: 5, repeats: 0))
+    }
+}
+
+@Suite struct AudioTimelineTests {
+    @Test func lateAudioIsPaddedAndEarlyAudioTrimmed() {
+        var late = AudioTimeline(inputRate: 48000, outputRate: 44100)
+        #expect(late.align(anchor: 1_000_000_000, firstCaptureTime: 1_020_000_000) == .padSilence(frames: 960))
+        var early = AudioTimeline(inputRate: 48000, outputRate: 44100)
+        #expect(early.align(anchor: 1_000_000_000, firstCaptureTime: 990_000_000) == .trim(frames: 480))
+    }
+
+    /// A device 0.1 % fast, stamped with millisecond jitter, for one simulated
+    /// hour: the corrected output stays within one video frame (33 ms) of the
+    /// clock throughout, where uncorrected it would be 3.6 s ahead at the end.
+    /// The resampler is modelled: each compensation is realised evenly over its
+    /// distance, as swr_set_compensation does.
+    @Test func driftIsAbsorbedGraduallyOverAnHour() {
+        let inputRate = 48000, outputRate = 44100
+        var timeline = AudioTimeline(inputRate: inputRate, outputRate: outputRate)
+        let period = 480  // 10 ms chunks
+        let trueRate = Double(inputRate) * 1.001
+        _ = timeline.align(anchor: 0, firstCaptureTime: 0)
+        var produced = 0.0  // output samples the modelled resampler made
+        var pending: (perSample: Double, remaining: Int) = (0, 0)
+        var worst = 0.0, largestStep = 0
+        var frames = 0
+        for chunk in 0..<(3600 * 100) {
+            let exact = Double(frames) / trueRate * 1e9
+            let jitter = Double((chunk * 104_729) % 7 - 3) * 1e6  // ±3 ms
+            let stamp = Int64(exact + (chunk == 0 ? 0 : jitter))
+            if let correction = timeline.measure(captureTime: stamp) {
+                largestStep = max(largestStep, abs(correction.sampleDelta))
+                pending = (Double(correction.sampleDelta) / Double(correction.distance), correction.distance)
+            }
+            // Resample this chunk, with whatever compensation is in force.
+            var out = Double(period) * Double(outputRate) / Double(inputRate)
+            let compensated = min(Int(out.rounded()), pending.remaining)
+            out += pending.perSample * Double(compensated)
+            pending.remaining -= compensated
+            timeline.advance(by: period)
+            frames += period
+            produced += out
+            if chunk > 200 {
+                let now = Double(frames) / trueRate
+                worst = max(worst, abs(produced / Double(outputRate) - now))
+            }
+        }
+        #expect(worst < 1.0 / 30, "audio strayed \(worst * 1000) ms from the clock")
+        #expect(largestStep <= Int(0.005 * Double(outputRate)), "a correction step was a jump: \(largestStep) samples")
+    }
+}
