@@ -70,7 +70,7 @@ let package = Package(
         ),
 
         // Finds the test bench and runs the bench's tools; shared by the test targets.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["CX11"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BenchTests",
@@ -85,6 +85,11 @@ let package = Package(
         .testTarget(
             name: "RecorderEngineTests",
             dependencies: ["RecorderEngine", "MediaCore", "Encoder", "Mux", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RecordDisplayTests",
+            dependencies: ["TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,15 +1,15 @@
-import CX11
+public import CX11
 import Foundation
 
 /// A window the test draws known colours into, on its own X connection, so a
 /// capture can be checked pixel by pixel.
-final class TestWindow {
-    let display: OpaquePointer
-    let window: Window
+public final class TestWindow {
+    public let display: OpaquePointer
+    public let window: Window
     let gc: GC
 
     /// Opens `displayName` and maps an undecorated window at (x, y).
-    init(displayName: String, x: Int, y: Int, width: Int, height: Int) throws {
+    public init(displayName: String, x: Int, y: Int, width: Int, height: Int) throws {
         guard let display = XOpenDisplay(displayName) else { throw TestWindowError.cannotOpen(displayName) }
         self.display = display
         let screen = XDefaultScreen(display)
@@ -24,13 +24,13 @@ final class TestWindow {
     }
 
     /// Fills a rectangle (window coordinates) with 0xRRGGBB.
-    func fill(_ color: UInt32, x: Int, y: Int, width: Int, height: Int) {
+    public func fill(_ color: UInt32, x: Int, y: Int, width: Int, height: Int) {
         XSetForeground(display, gc, UInt(color))
         XFillRectangle(display, window, gc, Int32(x), Int32(y), UInt32(width), UInt32(height))
     }
 
     /// Waits until the server has drawn everything asked so far.
-    func sync() { XSync(display, 0) }
+    public func sync() { XSync(display, 0) }
 
     deinit {
         XFreeGC(display, gc)
@@ -39,4 +39,4 @@ final class TestWindow {
     }
 }
 
-enum TestWindowError: Error { case cannotOpen(String) }
+public enum TestWindowError: Error { case cannotOpen(String) }

@@ -1,0 +1,95 @@
+import CaptureALSA
+import Encoder
+import MediaCore
+
+/// The audio encode thread's loop: aligns the first captured period with the
+/// video's frame 0, then encodes every period in order, asking the resampler to
+/// absorb drift between the device's sample rate and the clock.
+final class AudioEncodeWorker: @unchecked Sendable {
+    private let capture: PCMCapture<MonotonicClock>
+    private let encoder: AudioEncoder
+    private let packets: SPSCRing<Packet>
+    private let state: SessionState
+    /// Input frames to place in all (`duration * input rate`), or nil.
+    private let frameLimit: Int64?
+    private var timeline: AudioTimeline
+    private let bytesPerFrame: Int
+
+    init(capture: PCMCapture<MonotonicClock>, encoder: AudioEncoder, packets: SPSCRing<Packet>,
+         state: SessionState, outputRate: Int, duration: Double?) {
+        self.capture = capture
+        self.encoder = encoder
+        self.packets = packets
+        self.state = state
+        let inputRate = capture.format.sampleRate
+        frameLimit = duration.map { Int64(($0 * Double(inputRate)).rounded()) }
+        timeline = AudioTimeline(inputRate: inputRate, outputRate: outputRate)
+        bytesPerFrame = capture.format.bytesPerFrame
+    }
+
+    func run() {
+        do {
+            try loop()
+            try encoder.flush { packet in enqueue(packet) }
+        } catch {
+            state.fail("audio encoder: \(error)")
+        }
+        state.audioEncodingDone.store(true, ordering: .releasing)
+    }
+
+    private func loop() throws {
+        var anchor = state.anchor.load(ordering: .acquiring)
+        while anchor == .min {
+            if state.captureEnded.load(ordering: .acquiring) { return }
+            idle()
+            anchor = state.anchor.load(ordering: .acquiring)
+        }
+        var aligned = false
+        var trimRemaining = 0
+        while true {
+            guard let chunk = capture.chunks.pop() else {
+                if state.captureEnded.load(ordering: .acquiring) && capture.chunks.approximateCount == 0 { return }
+                idle()
+                continue
+            }
+            if !aligned {
+                aligned = true
+                switch timeline.align(anchor: anchor, firstCaptureTime: chunk.captureTime) {
+                case let .padSilence(frames):
+                    try encoder.encodeSilence(frameCount: frames) { packet in enqueue(packet) }
+                    timeline.advance(by: frames)
+                case let .trim(frames):
+                    trimRemaining = frames
+                }
+            }
+            var offset = 0
+            if trimRemaining > 0 {
+                offset = min(trimRemaining, chunk.frameCount)
+                trimRemaining -= offset
+            }
+            var count = chunk.frameCount - offset
+            if count == 0 { continue }
+            if let frameLimit {
+                let room = frameLimit - timeline.placedFrames
+                if room <= 0 { continue }
+                count = min(count, Int(room))
+            }
+            if let correction = timeline.measure(captureTime: chunk.captureTime) {
+                try encoder.setCompensation(sampleDelta: correction.sampleDelta, distance: correction.distance)
+                state.audioOffsetMicroseconds.store(Int(timeline.lastMeasuredOffset * 1e6), ordering: .relaxed)
+            }
+            try encoder.encode(interleaved: UnsafeRawPointer(chunk.buffer.baseAddress + offset * bytesPerFrame),
+                               frameCount: count) { packet in enqueue(packet) }
+            timeline.advance(by: count)
+        }
+    }
+
+    @inline(__always)
+    private func enqueue(_ packet: consuming Packet) {
+        var pending = packets.push(packet)
+        while let refused = pending.take() {
+            idle()
+            pending = packets.push(refused)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+public import CaptureALSA
+public import CaptureX11
+public import Encoder
+public import MediaCore
+
+/// x264 options of a recording; the picture size comes from the capture region.
+public struct VideoEncodingOptions: Sendable, Equatable {
+    public var preset: VideoEncoderSettings.Preset = .ultrafast
+    public var tune: VideoEncoderSettings.Tune?
+    public var profile: VideoEncoderSettings.Profile = .main
+    /// Constant rate factor 0...51; nil for x264's default.
+    public var crf: Int? = 25
+    /// VBV maximum rate in bits/s.
+    public var maxrate: Int?
+    /// VBV buffer size in bits.
+    public var bufsize: Int?
+    /// Frames between keyframes.
+    public var gop = 60
+
+    public init() {}
+}
+
+/// Where and how the recording is written.
+public struct FileOutput: Sendable, Equatable {
+    /// The MP4 file to write.
+    public var path: String
+    /// Replace a file already at `path`; otherwise its presence is an error.
+    public var overwrite: Bool
+
+    public init(path: String, overwrite: Bool = false) {
+        self.path = path
+        self.overwrite = overwrite
+    }
+}
+
+/// Everything a recording session needs to know, checked by `RecordingSession`
+/// before it opens or writes anything.
+public struct RecordingConfiguration: Sendable {
+    /// The display, region and frame rate to capture.
+    public var capture: DisplayCaptureConfiguration
+    /// The PCM to record sound from; nil records video only.
+    public var audio: PCMCaptureConfiguration?
+    /// Output sample rate, channels and bit rate of the AAC stream.
+    public var audioEncoding: AudioEncoderSettings
+    public var video: VideoEncodingOptions
+    /// The MP4 file.
+    public var output: FileOutput
+    /// Stop after this many seconds of media; nil records until `stop()`.
+    public var duration: Double?
+    /// Run after the file is final, with the file's directory as its argument.
+    public var finalizeScript: String?
+    /// Seconds between `.statistics` events.
+    public var statisticsInterval: Double = 1
+
+    public init(capture: DisplayCaptureConfiguration, audio: PCMCaptureConfiguration?,
+                audioEncoding: AudioEncoderSettings, video: VideoEncodingOptions, output: FileOutput) {
+        self.capture = capture
+        self.audio = audio
+        self.audioEncoding = audioEncoding
+        self.video = video
+        self.output = output
+    }
+}

@@ -1,0 +1,44 @@
+import MediaCore
+import Synchronization
+
+/// What the session's threads share: stop flags, the timeline anchor and the
+/// counters. Every field is an atomic, so no thread ever waits on a lock.
+final class SessionState: Sendable {
+    /// Someone asked the session to stop (stop(), a signal, the duration).
+    let stopRequested = Atomic<Bool>(false)
+    /// The capture threads have stopped; encoders drain what is queued and flush.
+    let captureEnded = Atomic<Bool>(false)
+    let videoEncodingDone = Atomic<Bool>(false)
+    let audioEncodingDone = Atomic<Bool>(false)
+    let muxDone = Atomic<Bool>(false)
+    /// Session time of output frame 0 (the first frame's capture time); the
+    /// audio thread waits for it. `Int64.min` until known.
+    let anchor = Atomic<Int64>(.min)
+    let counters = MediaCounters()
+    let framesEncoded = Atomic<Int>(0)
+    let framesDuplicated = Atomic<Int>(0)
+    let framesDroppedExcess = Atomic<Int>(0)
+    let bytesWritten = Atomic<Int>(0)
+    /// Audio minus video, in microseconds, as the drift correction last measured.
+    let audioOffsetMicroseconds = Atomic<Int>(0)
+    /// The first fatal error's message; set once.
+    let failure = Mutex<String?>(nil)
+
+    func fail(_ message: String) {
+        failure.withLock { if $0 == nil { $0 = message } }
+        stopRequested.store(true, ordering: .releasing)
+    }
+}
+
+/// Sleeps a little while a worker has nothing to do. Two milliseconds keeps a
+/// frame's extra latency far below its 33 ms while costing a few hundred cheap
+/// wake-ups a second.
+@inline(__always)
+func idle() {
+    var request = timespec(tv_sec: 0, tv_nsec: 2_000_000)
+    nanosleep(&request, nil)
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

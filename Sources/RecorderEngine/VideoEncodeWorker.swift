@@ -1,0 +1,86 @@
+import CaptureX11
+import Encoder
+import MediaCore
+
+/// The video encode thread's loop: takes grabbed frames off the capture ring,
+/// places them on the constant-frame-rate timeline (repeating or dropping as
+/// the timeline says), converts and encodes them, and queues the packets for
+/// the mux thread.
+final class VideoEncodeWorker: @unchecked Sendable {
+    private let capture: DisplayCapture<MonotonicClock>
+    private let encoder: VideoEncoder
+    private let packets: SPSCRing<Packet>
+    private let state: SessionState
+    /// Output frames to write in all (`duration * fps`), or nil for no limit.
+    private let frameLimit: Int64?
+    private var timeline: VideoTimeline
+
+    init(capture: DisplayCapture<MonotonicClock>, encoder: VideoEncoder, packets: SPSCRing<Packet>,
+         state: SessionState, frameLimit: Int64?) {
+        self.capture = capture
+        self.encoder = encoder
+        self.packets = packets
+        self.state = state
+        self.frameLimit = frameLimit
+        timeline = VideoTimeline(framesPerSecond: capture.framesPerSecond)
+    }
+
+    /// Media seconds written so far.
+    var framesWritten: Int64 { timeline.lastIndex + 1 }
+
+    func run() {
+        do {
+            try loop()
+            try encoder.flush { packet in enqueue(packet) }
+        } catch {
+            state.fail("video encoder: \(error)")
+        }
+        state.videoEncodingDone.store(true, ordering: .releasing)
+    }
+
+    private func loop() throws {
+        while true {
+            guard let frame = capture.frames.pop() else {
+                if state.captureEnded.load(ordering: .acquiring) && capture.frames.approximateCount == 0 { return }
+                idle()
+                continue
+            }
+            if timeline.anchor == nil {
+                timeline.setAnchor(frame.captureTime)
+                state.anchor.store(frame.captureTime, ordering: .releasing)
+            }
+            switch timeline.place(captureTime: frame.captureTime) {
+            case .drop:
+                state.framesDroppedExcess.add(1, ordering: .relaxed)
+            case let .encode(index, repeats):
+                if let frameLimit, index >= frameLimit {
+                    // Past the requested duration: the file is complete.
+                    state.stopRequested.store(true, ordering: .releasing)
+                    continue
+                }
+                if repeats > 0 {
+                    for repeated in (index - repeats)..<index {
+                        try encoder.repeatLast(frameIndex: repeated) { packet in enqueue(packet) }
+                    }
+                    state.framesDuplicated.add(Int(repeats), ordering: .relaxed)
+                }
+                try encoder.encode(frame, frameIndex: index) { packet in enqueue(packet) }
+                state.framesEncoded.add(1 + Int(repeats), ordering: .relaxed)
+                if let frameLimit, index + 1 >= frameLimit {
+                    state.stopRequested.store(true, ordering: .releasing)
+                }
+            }
+        }
+    }
+
+    /// Packets are never dropped here (a hole would break decoding); the mux
+    /// thread only writes to a file, so a full queue clears within milliseconds.
+    @inline(__always)
+    private func enqueue(_ packet: consuming Packet) {
+        var pending = packets.push(packet)
+        while let refused = pending.take() {
+            idle()
+            pending = packets.push(refused)
+        }
+    }
+}

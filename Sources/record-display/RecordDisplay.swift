@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import RecorderEngine
+
+/// `record-display`: records an X display and an ALSA PCM to a crash-safe MP4.
+/// A thin command line over `RecordingSession`, the API a recorder daemon embeds.
+struct RecordDisplay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record-display",
+        abstract: "Record an X display and sound to an MP4 file that survives a crash.",
+        discussion: """
+            Exit status: 0 on success; 2 on bad input (one line on stderr naming the value, nothing written); \
+            1 on a failure after start (the output is finalized). SIGINT and SIGTERM stop and finalize.
+            """)
+
+    @Option(help: "X display to capture (default $DISPLAY).") var display: String?
+    @Option(help: "Part of the screen, WxH+X+Y (default: the whole screen).") var region: String?
+    @Option(help: "Frames per second, 1-120.") var fps = 30
+    @Option(help: "ALSA PCM to record sound from (hw:Loopback,1,0, plug:bsnoop, default...).") var audioDevice = "default"
+    @Flag(help: "Record no sound.") var noAudio = false
+    @Option(help: "AAC sample rate in Hz.") var audioRate = 44_100
+    @Option(help: "AAC bit rate, e.g. 128k.") var audioBitrate = "128k"
+    @Option(help: "x264 preset.") var preset = "ultrafast"
+    @Option(help: "Constant rate factor, 0-51.") var crf = 25
+    @Option(help: "VBV maximum bit rate, e.g. 2976k.") var maxrate: String?
+    @Option(help: "VBV buffer size, e.g. 5952k.") var bufsize: String?
+    @Option(help: "Frames between keyframes.") var gop = 60
+    @Option(help: "x264 tune (e.g. zerolatency).") var tune: String?
+    @Option(help: "H.264 profile: baseline, main or high.") var profile = "main"
+    @Option(help: "Stop after this many seconds.") var duration: Double?
+    @Option(help: "MP4 file to write (default: recording-DATE.mp4 here).") var output: String?
+    @Flag(help: "Replace the output file if it exists.") var overwrite = false
+    @Option(help: "Run this after the file is final, with its directory as the argument.") var finalizeScript: String?
+    @Option(help: "Write the final statistics as JSON to this file.") var statsJson: String?
+
+    /// Turns the options into a session configuration; every bad value becomes
+    /// an `InvalidArgument` naming the option and the value.
+    func makeConfiguration() throws -> RecordingConfiguration {
+        var capture = DisplayCaptureConfiguration(display: display, framesPerSecond: fps)
+        if let region { capture.region = try CaptureRegion(parsing: region) }
+        try capture.validate()
+
+        var video = VideoEncodingOptions()
+        video.preset = try Self.choice(preset, option: "--preset", VideoEncoderSettings.Preset.self)
+        video.profile = try Self.choice(profile, option: "--profile", VideoEncoderSettings.Profile.self)
+        video.tune = try tune.map { try Self.choice($0, option: "--tune", VideoEncoderSettings.Tune.self) }
+        guard (0...51).contains(crf) else { throw InvalidArgument(name: "--crf", value: "\(crf)", reason: "must be 0 to 51") }
+        video.crf = crf
+        video.maxrate = try maxrate.map { try VideoEncoderSettings.parseBitrate($0, option: "--maxrate") }
+        video.bufsize = try bufsize.map { try VideoEncoderSettings.parseBitrate($0, option: "--bufsize") }
+        guard gop > 0 else { throw InvalidArgument(name: "--gop", value: "\(gop)", reason: "must be a positive number of frames") }
+        video.gop = gop
+
+        let bitrate = try VideoEncoderSettings.parseBitrate(audioBitrate, option: "--audio-bitrate")
+        let audioEncoding: AudioEncoderSettings
+        do {
+            audioEncoding = try AudioEncoderSettings(sampleRate: audioRate, channels: 2, bitrate: bitrate)
+        } catch let error as InvalidArgument {
+            let option = error.name == "audio rate" ? "--audio-rate" : error.name == "audio bitrate" ? "--audio-bitrate" : error.name
+            throw InvalidArgument(name: option, value: error.value, reason: error.reason)
+        }
+        let audio = noAudio ? nil : PCMCaptureConfiguration(device: audioDevice)
+
+        let path = output ?? "recording-\(Self.timestamp()).mp4"
+        var configuration = RecordingConfiguration(capture: capture, audio: audio, audioEncoding: audioEncoding,
+                                                   video: video, output: FileOutput(path: path, overwrite: overwrite))
+        if let duration {
+            guard duration > 0, duration.isFinite else {
+                throw InvalidArgument(name: "--duration", value: "\(duration)", reason: "must be a positive number of seconds")
+            }
+            configuration.duration = duration
+        }
+        configuration.finalizeScript = finalizeScript
+        return configuration
+    }
+
+    private static func choice<T: RawRepresentable & CaseIterable>(_ text: String, option: String, _ type: T.Type) throws -> T
+    where T.RawValue == String {
+        guard let value = T(rawValue: text) else {
+            throw InvalidArgument(name: option, value: text,
+                                  reason: "valid values: " + T.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return value
+    }
+
+    private static func timestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return formatter.string(from: Date())
+    }
+}

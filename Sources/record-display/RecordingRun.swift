@@ -1,0 +1,99 @@
+import Foundation
+import RecorderEngine
+
+/// Runs a session to its end for the command line: stops it on SIGINT and
+/// SIGTERM, shows a one-line live status on a terminal, and writes the
+/// statistics file.
+final class RecordingRun: @unchecked Sendable {
+    private let session: RecordingSession
+    private let statsPath: String?
+    private let interactive = isatty(STDERR_FILENO) != 0
+    private var signalSources: [any DispatchSourceSignal] = []
+
+    init(session: RecordingSession, statsPath: String?) {
+        self.session = session
+        self.statsPath = statsPath
+    }
+
+    /// Records until the session stops; returns the process exit code.
+    func execute() -> Int32 {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [session] in session.stop() }
+            source.resume()
+            signalSources.append(source)
+        }
+        do {
+            try session.start()
+        } catch {
+            FileHandle.standardError.write(Data("record-display: \(error)\n".utf8))
+            return 1
+        }
+        let events = session.events
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var exitCode: Int32 = 0
+        Task.detached { [self] in
+            for await event in events { exitCode = handle(event) ?? exitCode }
+            done.signal()
+        }
+        done.wait()
+        return exitCode
+    }
+
+    private func handle(_ event: RecordingEvent) -> Int32? {
+        switch event {
+        case let .started(info):
+            let audio = info.audioDevice.map { " + \($0) (\(info.audioFormat ?? "?"))" } ?? ", no audio"
+            log("recording \(info.display) \(info.width)x\(info.height)@\(info.framesPerSecond) via \(info.grabMethod)"
+                + "\(audio) to \(info.output), H.264 level \(info.level)")
+        case let .statistics(statistics):
+            if interactive {
+                let line = String(format: "\r%7.1fs  %5.1f fps  dropped %d  duplicated %d  %6.0f kb/s  A/V %+5.0f ms ",
+                                  statistics.mediaSeconds, statistics.framesPerSecond, statistics.framesDropped,
+                                  statistics.framesDuplicated, statistics.bitrate / 1000, statistics.audioVideoOffset * 1000)
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+        case let .warning(message):
+            log("warning: \(message)")
+        case let .stopped(result):
+            if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+            writeStatistics(result)
+            let statistics = result.statistics
+            log(String(format: "wrote %@: %.2f s, %d frames (%d dropped, %d duplicated), %d bytes; finalized in %.2f s",
+                       result.output ?? "nothing", statistics.mediaSeconds, statistics.framesEncoded, statistics.framesDropped,
+                       statistics.framesDuplicated, statistics.bytesWritten, result.finalizeSeconds ?? 0))
+            if let status = result.finalizeScriptStatus { log("finalize script exited with status \(status)") }
+            if let error = result.error {
+                log("error: \(error)")
+                return 1
+            }
+            return 0
+        }
+        return nil
+    }
+
+    private func writeStatistics(_ result: RecordingResult) {
+        guard let statsPath else { return }
+        struct Summary: Encodable {
+            var output: String?
+            var error: String?
+            var finalizeSeconds: Double?
+            var finalizeScriptStatus: Int32?
+            var statistics: RecordingStatistics
+        }
+        let summary = Summary(output: result.output, error: result.error, finalizeSeconds: result.finalizeSeconds,
+                              finalizeScriptStatus: result.finalizeScriptStatus, statistics: result.statistics)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            try encoder.encode(summary).write(to: URL(fileURLWithPath: statsPath))
+        } catch {
+            log("warning: cannot write \(statsPath): \(error)")
+        }
+    }
+
+    private func log(_ message: String) {
+        FileHandle.standardError.write(Data("record-display: \(message)\n".utf8))
+    }
+}
