@@ -10,7 +10,14 @@ extension MP4FileSink {
     /// The same `Muxer` the recording used writes the copy, so the packets go
     /// through the same interleaver: the fragmented file holds each
     /// fragment's video before its audio, the result is interleaved by time.
-    static func remuxWithMoovFirst(from source: String, to destination: String) throws -> Double {
+    ///
+    /// `offsets` are those the recording added to start each stream at 0
+    /// (`Muxer.appliedOffsets`); they are taken off again, so the audio
+    /// starts at -1024 samples (the AAC priming), B-frame video at a negative
+    /// DTS, and the regular MP4 gets edit lists that cut both at 0: exact A/V
+    /// sync and a constant frame rate from the first frame.
+    static func remuxWithMoovFirst(from source: String, to destination: String,
+                                   restoring offsets: [(kind: StreamKind, ticks: Int64, timeBase: AVRational)]) throws -> Double {
         let input = try DemuxerInput(url: source)
         var streams: [StreamParameters] = []
         var kinds: [StreamKind?] = []
@@ -30,6 +37,11 @@ extension MP4FileSink {
                                                 timeBase: stream.pointee.time_base, frameRate: frameRate))
             kinds.append(kind)
         }
+        // Each stream's offset in its time base in this file, made once.
+        let shifts = (0..<input.streamCount).map { index -> Int64 in
+            guard let kind = kinds[index], let offset = offsets.first(where: { $0.kind == kind }) else { return 0 }
+            return av_rescale_q(offset.ticks, offset.timeBase, input.stream(index).pointee.time_base)
+        }
         let muxer = try Muxer(formatName: "mp4", url: destination, streams: streams, flushEachPacket: false)
         try muxer.open(options: ["movflags": "+faststart"])
         // Room for both interleaver queues full, so the copy never allocates packets.
@@ -47,16 +59,20 @@ extension MP4FileSink {
                 continue
             }
             if scratch.pointee.pts != CFFMPEG_AV_NOPTS_VALUE {
+                scratch.pointee.pts -= shifts[index]
                 let timeBase = av_q2d(input.stream(index).pointee.time_base)
                 let first = Double(scratch.pointee.pts) * timeBase
                 start = min(start, first)
                 end = max(end, first + Double(scratch.pointee.duration) * timeBase)
             }
+            if scratch.pointee.dts != CFFMPEG_AV_NOPTS_VALUE { scratch.pointee.dts -= shifts[index] }
             let packet = pool.acquire(kind: kind)
             av_packet_move_ref(packet.pointer, scratch)
             try muxer.write(packet)
         }
         try muxer.finish()
+        // Players start at 0: audio priming before it is cut by the edit list.
+        start = max(start, 0)
         return end > start ? end - start : 0
     }
 }

@@ -19,6 +19,12 @@ public import MediaCore
 /// Packets may come from both encoders in any order across streams: they are
 /// interleaved by decoding time before they are written.
 ///
+/// A fragmented MP4 has no edit lists, so each stream starts at 0 in it: a
+/// file left by a crash plays with the audio up to the encoders' start-up
+/// delays (23 ms of AAC priming, two frames of B-frame delay) off the video.
+/// `finish()` restores the exact timestamps, and the final file cuts both
+/// with edit lists.
+///
 /// Not thread-safe: one thread (the mux thread) uses it.
 public final class MP4FileSink: @unchecked Sendable {
     /// Where the recording is written and finalized.
@@ -41,7 +47,8 @@ public final class MP4FileSink: @unchecked Sendable {
         }
         self.path = path
         self.fragmentDuration = fragmentDuration
-        let muxer = try Muxer(formatName: "mp4", url: path, streams: streams, flushEachPacket: true)
+        let muxer = try Muxer(formatName: "mp4", url: path, streams: streams, flushEachPacket: true,
+                              zeroBasesStreams: true)
         do {
             try muxer.open(options: [
                 // frag_keyframe: a fragment starts at each keyframe; empty_moov:
@@ -81,7 +88,7 @@ public final class MP4FileSink: @unchecked Sendable {
         let temporary = path + Self.finalizingSuffix
         let duration: Double
         do {
-            duration = try Self.remuxWithMoovFirst(from: path, to: temporary)
+            duration = try Self.remuxWithMoovFirst(from: path, to: temporary, restoring: muxer.appliedOffsets)
             try Self.synchronize(temporary)
             guard rename(temporary, path) == 0 else { throw AVError.posix(errno, operation: "rename") }
         } catch {

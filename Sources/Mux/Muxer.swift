@@ -15,6 +15,12 @@ final class Muxer {
     /// muxer emits bytes only when it cuts a fragment, so this pushes each
     /// fragment to the kernel as soon as it exists and costs nothing otherwise.
     private let flushEachPacket: Bool
+    /// Start each stream at timestamp 0 by its own offset (see `init`).
+    private let zeroBasesStreams: Bool
+    /// The offsets added so far, in each stream's source time base (nil until
+    /// the stream's first packet).
+    private(set) var videoOffset: Int64?
+    private(set) var audioOffset: Int64?
     private let interleaver: PacketInterleaver
     private let videoIndex: Int32
     private let audioIndex: Int32
@@ -30,7 +36,16 @@ final class Muxer {
 
     /// Declares `streams` (at most one of each kind) for format `formatName`
     /// writing to `url`. Nothing is opened yet.
-    init(formatName: String, url: String, streams: [StreamParameters], flushEachPacket: Bool) throws {
+    ///
+    /// `zeroBasesStreams` shifts each stream so its first DTS is 0, for
+    /// outputs without edit lists (fragmented MP4 with an empty moov). There
+    /// a stream cannot start before 0 (AAC's priming has pts -1024, B-frames
+    /// give negative DTS) nor after it: libavformat would shift every stream
+    /// by the earliest and then stretch the first sample of each other stream
+    /// back to 0, which breaks the constant frame rate. The offsets are kept
+    /// (`videoOffset`, `audioOffset`) so a remux can restore the exact times.
+    init(formatName: String, url: String, streams: [StreamParameters], flushEachPacket: Bool,
+         zeroBasesStreams: Bool = false) throws {
         var allocated: UnsafeMutablePointer<AVFormatContext>?
         let status = avformat_alloc_output_context2(&allocated, nil, formatName, url)
         guard status >= 0, let allocated else {
@@ -39,6 +54,7 @@ final class Muxer {
         context = allocated
         self.url = url
         self.flushEachPacket = flushEachPacket
+        self.zeroBasesStreams = zeroBasesStreams
         // Set before anything can throw, so deinit sees a complete object.
         let video = streams.first { $0.kind == .video }
         let audio = streams.first { $0.kind == .audio }
@@ -135,6 +151,14 @@ final class Muxer {
         }
     }
 
+    /// The offsets `zeroBasesStreams` added, with the time base each is in.
+    var appliedOffsets: [(kind: StreamKind, ticks: Int64, timeBase: AVRational)] {
+        var offsets: [(kind: StreamKind, ticks: Int64, timeBase: AVRational)] = []
+        if let videoOffset { offsets.append((.video, videoOffset, videoSourceTimeBase)) }
+        if let audioOffset { offsets.append((.audio, audioOffset, audioSourceTimeBase)) }
+        return offsets
+    }
+
     /// Bytes written to the output so far.
     var bytesWritten: Int64 {
         guard let pb = context.pointee.pb else { return 0 }
@@ -144,6 +168,18 @@ final class Muxer {
     @inline(__always)
     private func writeNow(_ packet: consuming Packet) throws {
         let raw = packet.pointer
+        if zeroBasesStreams {
+            let offset: Int64
+            if packet.kind == .video {
+                offset = videoOffset ?? -packet.decodingTimestamp
+                videoOffset = offset
+            } else {
+                offset = audioOffset ?? -packet.decodingTimestamp
+                audioOffset = offset
+            }
+            if raw.pointee.pts != CFFMPEG_AV_NOPTS_VALUE { raw.pointee.pts += offset }
+            if raw.pointee.dts != CFFMPEG_AV_NOPTS_VALUE { raw.pointee.dts += offset }
+        }
         if packet.kind == .video {
             raw.pointee.stream_index = videoIndex
             av_packet_rescale_ts(raw, videoSourceTimeBase, videoTimeBase)
