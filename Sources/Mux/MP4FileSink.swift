@@ -25,6 +25,9 @@ public import MediaCore
 /// `finish()` restores the exact timestamps, and the final file cuts both
 /// with edit lists.
 ///
+/// A sink released without `finish()` closes the file as a crash would leave
+/// it: every fragment already cut, nothing finalized.
+///
 /// Not thread-safe: one thread (the mux thread) uses it.
 public final class MP4FileSink: @unchecked Sendable {
     /// Where the recording is written and finalized.
