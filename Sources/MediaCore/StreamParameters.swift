@@ -1,10 +1,5 @@
 public import CFFmpeg
 
-/// The kinds of stream a session carries; a sink has at most one of each.
-public enum StreamKind: Sendable, Equatable {
-    case video, audio
-}
-
 /// What a muxer needs to declare one stream: the codec parameters (with the
 /// codec's global header in `extradata`, which MP4 and FLV require) and the
 /// time base the producer stamps its packets in.

@@ -113,10 +113,3 @@ public final class MP4FileSink: @unchecked Sendable {
         guard fsync(descriptor) == 0 else { throw AVError.posix(errno, operation: "fsync") }
     }
 }
-
-extension AVError {
-    /// A POSIX call's failure, as libav codes it (`AVERROR(errno)`).
-    static func posix(_ number: Int32, operation: StaticString) -> AVError {
-        AVError(code: -number, operation: operation)
-    }
-}
