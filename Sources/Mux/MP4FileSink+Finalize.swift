@@ -61,9 +61,9 @@ extension MP4FileSink {
             if scratch.pointee.pts != CFFMPEG_AV_NOPTS_VALUE {
                 scratch.pointee.pts -= shifts[index]
                 let timeBase = av_q2d(input.stream(index).pointee.time_base)
-                let first = Double(scratch.pointee.pts) * timeBase
-                start = min(start, first)
-                end = max(end, first + Double(scratch.pointee.duration) * timeBase)
+                let time = Double(scratch.pointee.pts) * timeBase
+                start = min(start, time)
+                end = max(end, time + Double(scratch.pointee.duration) * timeBase)
             }
             if scratch.pointee.dts != CFFMPEG_AV_NOPTS_VALUE { scratch.pointee.dts -= shifts[index] }
             let packet = pool.acquire(kind: kind)
@@ -71,7 +71,7 @@ extension MP4FileSink {
             try muxer.write(packet)
         }
         try muxer.finish()
-        // Players start at 0: audio priming before it is cut by the edit list.
+        // Playback starts at 0: the edit list cuts the audio priming before it.
         start = max(start, 0)
         return end > start ? end - start : 0
     }
