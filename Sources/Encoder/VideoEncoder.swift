@@ -1,0 +1,140 @@
+import CFFmpeg
+import CYUV
+public import MediaCore
+
+/// Encodes captured BGRA frames to H.264 with libx264 (through libavcodec) at
+/// a constant frame rate.
+///
+/// Each frame is converted BGRA -> I420 by libyuv straight into the encoder's
+/// one reused input frame (libswscale costs about 9 ms per 1080p frame where
+/// libyuv takes about 1 ms). When the output size differs from the capture
+/// size the frame is converted at capture size into a buffer made at start and
+/// then scaled with libyuv's `I420Scale` (box filter): both steps stay in
+/// libyuv's SIMD paths, and chroma is subsampled once.
+///
+/// Not thread-safe: one thread (the video encode thread) uses it at a time.
+public final class VideoEncoder: @unchecked Sendable {
+    public let settings: VideoEncoderSettings
+    /// Size of the frames `encode(_:frameIndex:emit:)` takes.
+    public let inputWidth: Int
+    public let inputHeight: Int
+    /// The stream as muxers must declare it (codec parameters with SPS/PPS in
+    /// `extradata`, time base 1/fps).
+    public let parameters: StreamParameters
+    /// Where the encoder's packets come from; `overflowCount` tells whether
+    /// the sinks held more packets than it has.
+    public let packetPool: PacketPool
+    private let context: EncoderContext
+    private let frame: EncoderFrame
+    /// The capture-size I420 picture, when the output is scaled.
+    private let scaleSource: I420Buffer?
+    private var lastFrameIndex: Int64 = -1
+
+    /// Opens libx264 with `settings` for frames of `inputWidth`x`inputHeight`.
+    public init(settings: VideoEncoderSettings, inputWidth: Int, inputHeight: Int,
+                packetPool: PacketPool = PacketPool(capacity: 128)) throws {
+        guard inputWidth > 0, inputHeight > 0 else {
+            throw InvalidArgument(name: "input size", value: "\(inputWidth)x\(inputHeight)", reason: "must be positive")
+        }
+        self.settings = settings
+        self.inputWidth = inputWidth
+        self.inputHeight = inputHeight
+        self.packetPool = packetPool
+        context = try EncoderContext(codecName: "libx264", kind: .video, packetPool: packetPool, defaultDuration: 1)
+        let codec = context.pointer
+        codec.pointee.width = Int32(settings.width)
+        codec.pointee.height = Int32(settings.height)
+        codec.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+        codec.pointee.time_base = AVRational(num: 1, den: Int32(settings.fps))
+        codec.pointee.framerate = AVRational(num: Int32(settings.fps), den: 1)
+        codec.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+        codec.pointee.gop_size = Int32(settings.gop)
+        codec.pointee.thread_count = Int32(settings.threads)
+        codec.pointee.level = Int32(settings.level.idc)
+        // MP4 and FLV carry SPS/PPS once in the stream header (avcC), not in-band.
+        codec.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
+        if let maxrate = settings.maxrate { codec.pointee.rc_max_rate = Int64(maxrate) }
+        if let bufsize = settings.bufsize { codec.pointee.rc_buffer_size = Int32(clamping: bufsize) }
+        // libyuv's ARGBToI420 uses BT.601 limited range. Say so in the VUI:
+        // players assume BT.709 for HD sizes when nothing is said, and would
+        // shift the colours. Screen content has BT.709 (sRGB) primaries.
+        codec.pointee.colorspace = AVCOL_SPC_SMPTE170M
+        codec.pointee.color_range = AVCOL_RANGE_MPEG
+        codec.pointee.color_primaries = AVCOL_PRI_BT709
+        codec.pointee.color_trc = AVCOL_TRC_BT709
+        try context.setPrivateOption("preset", settings.preset.rawValue)
+        if let tune = settings.tune { try context.setPrivateOption("tune", tune.rawValue) }
+        try context.setPrivateOption("profile", settings.profile.rawValue)
+        if let crf = settings.crf { try context.setPrivateOption("crf", String(crf)) }
+        try context.open()
+        parameters = try StreamParameters(encoder: codec, kind: .video)
+        frame = try EncoderFrame(yuv420pWidth: settings.width, height: settings.height)
+        scaleSource = inputWidth == settings.width && inputHeight == settings.height
+            ? nil : I420Buffer(width: inputWidth, height: inputHeight)
+    }
+
+    /// Converts `frame` and encodes it as output frame number `frameIndex`
+    /// (its pts in the 1/fps time base; strictly increasing, gaps allowed).
+    /// Packets the encoder completes go to `emit`, in decoding order.
+    public func encode(_ frame: borrowing VideoFrame, frameIndex: Int64,
+                       emit: (consuming Packet) -> Void) throws {
+        precondition(frame.width == inputWidth && frame.height == inputHeight,
+                     "frame size differs from the encoder's input size")
+        try self.frame.makeWritable()
+        let source = UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self))
+        let output = planes
+        let status: Int32
+        if let scaleSource {
+            let converted = ARGBToI420(source, Int32(frame.bytesPerRow),
+                                       scaleSource.y, Int32(scaleSource.strideY),
+                                       scaleSource.u, Int32(scaleSource.strideUV),
+                                       scaleSource.v, Int32(scaleSource.strideUV),
+                                       Int32(inputWidth), Int32(inputHeight))
+            status = converted != 0 ? converted
+                : I420Scale(scaleSource.y, Int32(scaleSource.strideY), scaleSource.u, Int32(scaleSource.strideUV),
+                            scaleSource.v, Int32(scaleSource.strideUV), Int32(inputWidth), Int32(inputHeight),
+                            output.y, Int32(output.strideY), output.u, Int32(output.strideU),
+                            output.v, Int32(output.strideV), Int32(output.width), Int32(output.height),
+                            kFilterBox)
+        } else {
+            status = ARGBToI420(source, Int32(frame.bytesPerRow),
+                                output.y, Int32(output.strideY), output.u, Int32(output.strideU),
+                                output.v, Int32(output.strideV), Int32(inputWidth), Int32(inputHeight))
+        }
+        // libyuv fails only on bad arguments, which the checks above exclude.
+        precondition(status == 0, "libyuv conversion failed (\(status))")
+        try submit(frameIndex: frameIndex, emit: emit)
+    }
+
+    /// Encodes a picture that `fill` writes straight into the encoder's input
+    /// frame, already I420 at the output size: for the benchmark's encoder-only
+    /// floor (pre-converted frames) or a source that converts by itself.
+    public func encodeI420(frameIndex: Int64, fill: (I420Planes) throws -> Void,
+                           emit: (consuming Packet) -> Void) throws {
+        try frame.makeWritable()
+        try fill(planes)
+        try submit(frameIndex: frameIndex, emit: emit)
+    }
+
+    /// Ends the stream: passes on the packets libx264 still holds (its
+    /// lookahead and B-frames). The encoder takes no frames afterwards.
+    public func flush(emit: (consuming Packet) -> Void) throws {
+        try context.drain(emit: emit)
+    }
+
+    private var planes: I420Planes {
+        I420Planes(y: frame.plane(0), u: frame.plane(1), v: frame.plane(2),
+                   strideY: frame.stride(0), strideU: frame.stride(1), strideV: frame.stride(2),
+                   width: settings.width, height: settings.height)
+    }
+
+    @inline(__always)
+    private func submit(frameIndex: Int64, emit: (consuming Packet) -> Void) throws {
+        // libx264 refuses non-increasing pts; the engine derives indices from
+        // capture times and never repeats one, so this is a programming error.
+        precondition(frameIndex > lastFrameIndex, "frame indices must increase (\(frameIndex) after \(lastFrameIndex))")
+        lastFrameIndex = frameIndex
+        frame.pointer.pointee.pts = frameIndex
+        try context.send(frame.pointer, emit: emit)
+    }
+}

@@ -1,0 +1,92 @@
+import MediaCore
+
+/// How to encode video: libx264 options, checked when made so that a bad value
+/// is refused (with its name and the valid choices) before anything opens.
+public struct VideoEncoderSettings: Sendable, Equatable {
+    /// x264 presets, fastest first.
+    public enum Preset: String, Sendable, CaseIterable {
+        case ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow, placebo
+    }
+
+    /// x264 tunings.
+    public enum Tune: String, Sendable, CaseIterable {
+        case film, animation, grain, stillimage, fastdecode, zerolatency, psnr, ssim
+    }
+
+    /// H.264 profiles the recorder offers (what players and ingest servers take).
+    public enum Profile: String, Sendable, CaseIterable {
+        case baseline, main, high
+    }
+
+    /// Output picture size in pixels (even: 4:2:0 chroma is subsampled by two).
+    public let width: Int
+    public let height: Int
+    /// Output frames per second (constant frame rate); the time base is 1/fps.
+    public let fps: Int
+    public let preset: Preset
+    public let tune: Tune?
+    public let profile: Profile
+    /// Constant rate factor 0...51, or nil for x264's default (23).
+    public let crf: Int?
+    /// VBV maximum rate in bits/s (caps the CRF's rate, as for streaming).
+    public let maxrate: Int?
+    /// VBV buffer in bits; defaults to twice `maxrate` when only that is given.
+    public let bufsize: Int?
+    /// Frames between keyframes.
+    public let gop: Int
+    /// Encoder threads; 0 lets x264 choose.
+    public let threads: Int
+    /// The H.264 level, the lowest that holds the size, rate and VBV limits.
+    public let level: H264Level
+
+    /// Checks every value; throws `InvalidArgument` naming the first bad one.
+    public init(width: Int, height: Int, fps: Int = 30, preset: Preset = .ultrafast, tune: Tune? = nil,
+                profile: Profile = .main, crf: Int? = 25, maxrate: Int? = nil, bufsize: Int? = nil,
+                gop: Int = 60, threads: Int = 0) throws {
+        guard width >= 16, width <= 16_384, width % 2 == 0 else {
+            throw InvalidArgument(name: "width", value: "\(width)", reason: "must be an even number from 16 to 16384")
+        }
+        guard height >= 16, height <= 16_384, height % 2 == 0 else {
+            throw InvalidArgument(name: "height", value: "\(height)", reason: "must be an even number from 16 to 16384")
+        }
+        guard (1...120).contains(fps) else {
+            throw InvalidArgument(name: "fps", value: "\(fps)", reason: "must be from 1 to 120")
+        }
+        if let crf, !(0...51).contains(crf) {
+            throw InvalidArgument(name: "crf", value: "\(crf)", reason: "must be from 0 to 51")
+        }
+        if let maxrate, maxrate <= 0 {
+            throw InvalidArgument(name: "maxrate", value: "\(maxrate)", reason: "must be a positive bit rate in bits/s")
+        }
+        if let bufsize {
+            guard bufsize > 0 else {
+                throw InvalidArgument(name: "bufsize", value: "\(bufsize)", reason: "must be a positive size in bits")
+            }
+            // x264 ignores a VBV buffer without a maximum rate; refuse rather than
+            // silently drop what the user asked for.
+            guard maxrate != nil else {
+                throw InvalidArgument(name: "bufsize", value: "\(bufsize)", reason: "needs maxrate as well")
+            }
+        }
+        guard gop > 0 else {
+            throw InvalidArgument(name: "gop", value: "\(gop)", reason: "must be a positive number of frames")
+        }
+        guard (0...64).contains(threads) else {
+            throw InvalidArgument(name: "threads", value: "\(threads)", reason: "must be from 0 (automatic) to 64")
+        }
+        let bufsize = bufsize ?? maxrate.map { $0 * 2 }
+        self.width = width
+        self.height = height
+        self.fps = fps
+        self.preset = preset
+        self.tune = tune
+        self.profile = profile
+        self.crf = crf
+        self.maxrate = maxrate
+        self.bufsize = bufsize
+        self.gop = gop
+        self.threads = threads
+        level = try H264Level.minimum(width: width, height: height, fps: fps, maxrate: maxrate,
+                                      bufsize: bufsize, highProfile: profile == .high)
+    }
+}

@@ -1,0 +1,60 @@
+public import CFFmpeg
+
+/// What a muxer needs to declare one stream: the codec parameters (with the
+/// codec's global header in `extradata`, which MP4 and FLV require) and the
+/// time base the producer stamps its packets in.
+///
+/// Immutable once made and shared by every sink fed from the same encoder; it
+/// owns its own copy of the `AVCodecParameters` and frees it once.
+public final class StreamParameters: @unchecked Sendable {
+    public let kind: StreamKind
+    /// The time base of the packets' `pts`, `dts` and `duration`.
+    public let timeBase: AVRational
+    /// Frames per second for a constant-rate video stream; nil for audio.
+    public let frameRate: AVRational?
+    /// The codec parameters; read-only for users.
+    public let codecParameters: UnsafePointer<AVCodecParameters>
+    private let owned: UnsafeMutablePointer<AVCodecParameters>
+
+    /// Copies the parameters of an opened encoder.
+    public init(encoder context: UnsafePointer<AVCodecContext>, kind: StreamKind) throws {
+        guard let parameters = avcodec_parameters_alloc() else {
+            throw AVError(code: AVError.outOfMemoryCode, operation: "avcodec_parameters_alloc")
+        }
+        let status = avcodec_parameters_from_context(parameters, context)
+        guard status >= 0 else {
+            var doomed: UnsafeMutablePointer<AVCodecParameters>? = parameters
+            avcodec_parameters_free(&doomed)
+            throw AVError(code: status, operation: "avcodec_parameters_from_context")
+        }
+        self.kind = kind
+        timeBase = context.pointee.time_base
+        frameRate = kind == .video ? context.pointee.framerate : nil
+        owned = parameters
+        codecParameters = UnsafePointer(parameters)
+    }
+
+    /// Copies `parameters` (for instance a demuxed stream's, when remuxing).
+    public init(copying parameters: UnsafePointer<AVCodecParameters>, kind: StreamKind,
+                timeBase: AVRational, frameRate: AVRational?) throws {
+        guard let copy = avcodec_parameters_alloc() else {
+            throw AVError(code: AVError.outOfMemoryCode, operation: "avcodec_parameters_alloc")
+        }
+        let status = avcodec_parameters_copy(copy, parameters)
+        guard status >= 0 else {
+            var doomed: UnsafeMutablePointer<AVCodecParameters>? = copy
+            avcodec_parameters_free(&doomed)
+            throw AVError(code: status, operation: "avcodec_parameters_copy")
+        }
+        self.kind = kind
+        self.timeBase = timeBase
+        self.frameRate = frameRate
+        owned = copy
+        codecParameters = UnsafePointer(copy)
+    }
+
+    deinit {
+        var parameters: UnsafeMutablePointer<AVCodecParameters>? = owned
+        avcodec_parameters_free(&parameters)
+    }
+}

@@ -1,0 +1,79 @@
+import CFFmpeg
+import Encoder
+import Foundation
+import MediaCore
+import Mux
+import Testing
+import TestSupport
+
+/// What the encoders hand the muxers: global headers, time bases, timestamps,
+/// and packets that go back to their pool.
+@Suite struct EncoderOutputTests {
+    @Test func encodersPublishGlobalHeadersAndTimeBases() throws {
+        TestMedia.quietLibav
+        let video = try VideoEncoder(settings: try VideoEncoderSettings(width: 320, height: 240, fps: 25),
+                                     inputWidth: 320, inputHeight: 240)
+        let audio = try AudioEncoder(settings: try AudioEncoderSettings(sampleRate: 48_000, channels: 2),
+                                     inputFormat: AudioFormat(sampleFormat: .float32, sampleRate: 44_100, channels: 1))
+        let videoParameters = video.parameters.codecParameters.pointee
+        #expect(video.parameters.kind == .video)
+        #expect(videoParameters.codec_id == AV_CODEC_ID_H264)
+        // SPS/PPS travel in extradata (avcC), as MP4 and FLV need.
+        #expect(videoParameters.extradata_size > 0 && videoParameters.extradata != nil)
+        #expect(videoParameters.level == Int32(video.settings.level.idc))
+        #expect(video.parameters.timeBase.num == 1 && video.parameters.timeBase.den == 25)
+        #expect(video.parameters.frameRate?.num == 25 && video.parameters.frameRate?.den == 1)
+        let audioParameters = audio.parameters.codecParameters.pointee
+        #expect(audio.parameters.kind == .audio)
+        #expect(audioParameters.codec_id == AV_CODEC_ID_AAC)
+        #expect(audioParameters.extradata_size >= 2, "AudioSpecificConfig")
+        #expect(audioParameters.sample_rate == 48_000 && audioParameters.ch_layout.nb_channels == 2)
+        #expect(audio.parameters.timeBase.num == 1 && audio.parameters.timeBase.den == 48_000)
+        #expect(audio.frameSize == 1024)
+    }
+
+    /// The benchmark's encoder-only floor writes I420 straight into the
+    /// encoder's frame; a video-only sink takes the packets as they come.
+    @Test func preconvertedFramesEncodeIntoAVideoOnlyFile() throws {
+        TestMedia.quietLibav
+        let directory = try TestMedia.scratchDirectory("i420")
+        defer { TestMedia.removeDirectory(directory) }
+        let path = "\(directory)/video-only.mp4"
+        let pool = PacketPool(capacity: 8)
+        let encoder = try VideoEncoder(settings: try VideoEncoderSettings(width: 320, height: 240, fps: 30, gop: 15),
+                                       inputWidth: 320, inputHeight: 240, packetPool: pool)
+        let sink = try MP4FileSink(path: path, streams: [encoder.parameters])
+        var timestamps: [Int64] = []
+        var keyframes: [Int64] = []
+        var failure: (any Error)?
+        let emit: (consuming Packet) -> Void = { packet in
+            timestamps.append(packet.pointer.pointee.pts)
+            if packet.isKeyframe { keyframes.append(packet.pointer.pointee.pts) }
+            do { try sink.write(packet) } catch { failure = error }
+        }
+        for index in 0..<45 {
+            try encoder.encodeI420(frameIndex: Int64(index), fill: { planes in
+                // Mid grey with a luma ramp that moves.
+                for y in 0..<planes.height {
+                    (planes.y + y * planes.strideY).update(repeating: UInt8((y + index) & 0xFF), count: planes.width)
+                }
+                for y in 0..<planes.chromaHeight {
+                    (planes.u + y * planes.strideU).update(repeating: 128, count: planes.chromaWidth)
+                    (planes.v + y * planes.strideV).update(repeating: 128, count: planes.chromaWidth)
+                }
+            }, emit: emit)
+        }
+        try encoder.flush(emit: emit)
+        if let failure { throw failure }
+        #expect(timestamps.sorted() == (0..<45).map(Int64.init), "pts are the frame indices")
+        #expect(keyframes == [0, 15, 30])
+        // The sink wrote or queued every packet; they went back to the pool.
+        let report = try sink.finish()
+        #expect(pool.availableCount == pool.capacity)
+        #expect(pool.overflowCount == 0)
+        #expect(abs(report.duration - 1.5) < 0.001)
+        let probe = try MediaProbe.streams(path)
+        #expect(probe.streams.count == 1)
+        #expect(MediaProbe.stream(probe.streams, type: "video")?["nb_frames"] as? String == "45")
+    }
+}

@@ -1,1 +1,0 @@
-// The encoder and muxer tests.
