@@ -116,6 +116,16 @@ public final class VideoEncoder: @unchecked Sendable {
         try submit(frameIndex: frameIndex, emit: emit)
     }
 
+    /// Encodes the previous picture again as output frame `frameIndex`: the
+    /// constant-frame-rate timeline fills a slot the grabber missed this way.
+    /// The input frame still holds the last converted picture; making it
+    /// writable keeps its contents.
+    public func repeatLast(frameIndex: Int64, emit: (consuming Packet) -> Void) throws {
+        precondition(lastFrameIndex >= 0, "nothing to repeat before the first frame")
+        try frame.makeWritable()
+        try submit(frameIndex: frameIndex, emit: emit)
+    }
+
     /// Ends the stream: passes on the packets libx264 still holds (its
     /// lookahead and B-frames). The encoder takes no frames afterwards.
     public func flush(emit: (consuming Packet) -> Void) throws {

@@ -56,7 +56,7 @@ final class AudioEncodeWorker: @unchecked Sendable {
                 aligned = true
                 switch timeline.align(anchor: anchor, firstCaptureTime: chunk.captureTime) {
                 case let .padSilence(frames):
-                    try encoder.encodeSilence(frameCount: frames) { packet in enqueue(packet) }
+                    try encodeSilence(frames: frames)
                     timeline.advance(by: frames)
                 case let .trim(frames):
                     trimRemaining = frames
@@ -81,6 +81,21 @@ final class AudioEncodeWorker: @unchecked Sendable {
             try encoder.encode(interleaved: UnsafeRawPointer(chunk.buffer.baseAddress + offset * bytesPerFrame),
                                frameCount: count) { packet in enqueue(packet) }
             timeline.advance(by: count)
+        }
+    }
+
+    /// Zeroes are silence in every sample format the engine carries.
+    private func encodeSilence(frames: Int) throws {
+        guard frames > 0 else { return }
+        let chunkFrames = 1024
+        let silence = UnsafeMutableRawPointer.allocate(byteCount: chunkFrames * bytesPerFrame, alignment: 16)
+        defer { silence.deallocate() }
+        silence.initializeMemory(as: UInt8.self, repeating: 0, count: chunkFrames * bytesPerFrame)
+        var remaining = frames
+        while remaining > 0 {
+            let count = min(remaining, chunkFrames)
+            try encoder.encode(interleaved: UnsafeRawPointer(silence), frameCount: count) { packet in enqueue(packet) }
+            remaining -= count
         }
     }
 

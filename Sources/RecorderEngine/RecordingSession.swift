@@ -2,6 +2,7 @@
 @_exported public import CaptureX11
 @_exported public import Encoder
 @_exported public import MediaCore
+import CFFmpeg
 import Mux
 import Synchronization
 
@@ -127,6 +128,13 @@ public final class RecordingSession: @unchecked Sendable {
         return result.withLock { $0 }!
     }
 
+    /// Lets libav* print only errors (its default prints every encoder's
+    /// settings banner). libav's log level is process-wide, so this is the
+    /// embedding program's choice, not the session's.
+    public static func quietLibraryLogs() {
+        av_log_set_level(AV_LOG_ERROR)
+    }
+
     // MARK: The control thread
 
     private func runControl(sink: MP4FileSink, startTime: Int64, cpuAtStart: Double) {
@@ -170,8 +178,13 @@ public final class RecordingSession: @unchecked Sendable {
                 continuation.yield(.warning("finalize script \(script) exited with status \(scriptStatus ?? -1)"))
             }
         }
+        var statistics = snapshot(startTime: startTime, cpuAtStart: cpuAtStart)
+        if statistics.mediaSeconds > 0 {
+            statistics.framesPerSecond = Double(statistics.framesEncoded) / max(statistics.elapsedSeconds, statistics.mediaSeconds)
+            statistics.bitrate = Double(statistics.bytesWritten) * 8 / statistics.mediaSeconds
+        }
         let final = RecordingResult(
-            statistics: snapshot(startTime: startTime, cpuAtStart: cpuAtStart), output: output,
+            statistics: statistics, output: output,
             finalizeSeconds: finalizeSeconds, error: state.failure.withLock { $0 }, finalizeScriptStatus: scriptStatus)
         result.withLock { $0 = final }
         continuation.yield(.stopped(final))

@@ -21,6 +21,7 @@ do {
     refuse(message.replacingOccurrences(of: "Error: ", with: ""))
 }
 
+RecordingSession.quietLibraryLogs()
 let session: RecordingSession
 do {
     session = try RecordingSession(configuration: try command.makeConfiguration())

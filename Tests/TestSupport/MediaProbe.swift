@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What ffprobe and ffmpeg read back from a media file.
 public struct MediaProbe {
