@@ -11,11 +11,13 @@ public struct DisplayCaptureConfiguration: Sendable {
     /// How frames are read; `.automatic` prefers MIT-SHM.
     public var method: GrabMethod
     /// Frames the ring toward the encoder holds. When it is full the newest frame
-    /// is dropped (and counted): capture never waits for the encoder.
+    /// is dropped (and counted): capture never waits for the encoder. Four
+    /// frames (133 ms at 30 fps) ride out an encoder hiccup; each 1080p frame is
+    /// an 8 MB shared-memory segment, so more would cost memory for little.
     public var queueCapacity: Int
 
     public init(display: String? = nil, region: CaptureRegion? = nil, framesPerSecond: Int = 30,
-                method: GrabMethod = .automatic, queueCapacity: Int = 8) {
+                method: GrabMethod = .automatic, queueCapacity: Int = 4) {
         self.display = display
         self.region = region
         self.framesPerSecond = framesPerSecond

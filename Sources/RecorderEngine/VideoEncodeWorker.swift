@@ -45,11 +45,10 @@ final class VideoEncodeWorker: @unchecked Sendable {
                 idle()
                 continue
             }
-            if timeline.anchor == nil {
-                timeline.setAnchor(frame.captureTime)
-                state.anchor.store(frame.captureTime, ordering: .releasing)
-            }
-            switch timeline.place(captureTime: frame.captureTime) {
+            let first = timeline.anchor == nil
+            let placement = timeline.place(sequence: frame.sequence, captureTime: frame.captureTime)
+            if first { state.anchor.store(frame.captureTime, ordering: .releasing) }
+            switch placement {
             case .drop:
                 state.framesDroppedExcess.add(1, ordering: .relaxed)
             case let .encode(index, repeats):

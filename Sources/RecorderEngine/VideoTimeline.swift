@@ -20,17 +20,13 @@ struct VideoTimeline {
     let framesPerSecond: Int64
     /// Session time of output frame 0.
     private(set) var anchor: Int64?
+    /// Grab number of output frame 0, when placing by sequence.
+    private var firstSequence: Int64 = 0
     /// The last index handed out (-1 before the first).
     private(set) var lastIndex: Int64 = -1
 
     init(framesPerSecond: Int) {
         self.framesPerSecond = Int64(framesPerSecond)
-    }
-
-    /// Fixes frame 0 at `time` (the first frame's capture time, normally).
-    mutating func setAnchor(_ time: Int64) {
-        precondition(anchor == nil, "the anchor is set once")
-        anchor = time
     }
 
     /// The nearest output index for a frame captured at `time`.
@@ -40,6 +36,23 @@ struct VideoTimeline {
         // Round to nearest, symmetric around zero.
         let half = Int64.nanosecondsPerSecond / 2
         return scaled >= 0 ? (scaled + half) / .nanosecondsPerSecond : -((-scaled + half) / .nanosecondsPerSecond)
+    }
+
+    /// Where the frame of grab number `sequence` goes, for a grabber paced by
+    /// deadlines `start + sequence / fps` on the same clock: the deadline is the
+    /// frame's nominal capture time, so scheduling jitter of the grab itself
+    /// (which can straddle a slot boundary when the machine is busy) never
+    /// turns into a drop-and-repeat pair. Skipped deadlines still repeat.
+    mutating func place(sequence: Int, captureTime time: Int64) -> Placement {
+        if anchor == nil {
+            anchor = time
+            firstSequence = Int64(sequence)
+        }
+        let index = Int64(sequence) - firstSequence
+        guard index > lastIndex else { return .drop }
+        let repeats = lastIndex < 0 ? 0 : index - lastIndex - 1
+        lastIndex = index
+        return .encode(index: index, repeats: repeats)
     }
 
     /// Where the frame captured at `time` goes.

@@ -15,6 +15,17 @@ import Testing
         }
     }
 
+    @Test func placingByGrabSequenceIgnoresGrabJitter() {
+        var timeline = VideoTimeline(framesPerSecond: 30)
+        #expect(timeline.place(sequence: 7, captureTime: 1_000) == .encode(index: 0, repeats: 0))
+        // Grab 8 ran 20 ms late (past the slot's midpoint): still slot 1.
+        #expect(timeline.place(sequence: 8, captureTime: 1_000 + interval + 20_000_000) == .encode(index: 1, repeats: 0))
+        #expect(timeline.place(sequence: 9, captureTime: 1_000 + 2 * interval) == .encode(index: 2, repeats: 0))
+        // Deadlines 10 and 11 skipped by the grabber: repeated.
+        #expect(timeline.place(sequence: 12, captureTime: 1_000 + 5 * interval) == .encode(index: 5, repeats: 2))
+        #expect(timeline.anchor == 1_000)
+    }
+
     @Test func aGapRepeatsThePreviousPictureAndExcessDrops() {
         var timeline = VideoTimeline(framesPerSecond: 30)
         #expect(timeline.place(captureTime: 0) == .encode(index: 0, repeats: 0))

@@ -1,0 +1,205 @@
+import ArgumentParser
+import Encoder
+import Foundation
+import MediaCore
+import RecorderEngine
+
+/// A whole recording at given settings: record-display against Jibri's ffmpeg
+/// command on the same display and PCM, alternating, with the encoder-only
+/// floor (the same encoders fed pre-converted frames of the same content)
+/// measured beside both.
+struct PipelineBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline", abstract: "A whole recording against Jibri's ffmpeg command, with the encoder-only floor.")
+
+    @Option(help: "X display (default $DISPLAY).") var display: String?
+    @Option(help: "ALSA PCM to record (default $BENCH_CAPTURE_PCM).") var audioDevice: String?
+    @Option(help: "ALSA PCM the test tone plays into (default $BENCH_PLAYBACK_PCM).") var playbackDevice: String?
+    @Option(help: "Picture size WxH.") var size = "1920x1080"
+    @Option(help: "Frames per second.") var fps = 30
+    @Option(help: "x264 preset.") var preset = "ultrafast"
+    @Option(help: "Constant rate factor (omit with --no-crf).") var crf = 25
+    @Flag(help: "No CRF (streaming settings use maxrate alone).") var noCrf = false
+    @Option(help: "x264 tune.") var tune: String?
+    @Option(help: "VBV maxrate, e.g. 2976k.") var maxrate: String?
+    @Option(help: "VBV bufsize, e.g. 5952k.") var bufsize: String?
+    @Option(help: "GOP length in frames.") var gop = 60
+    @Option(help: "Seconds recorded per run.") var seconds = 20
+    @Option(help: "Rounds (ours, then ffmpeg, in each).") var rounds = 1
+    @Option(help: "X server PID, to count its CPU (default $BENCH_XVFB_PID).") var serverPid: Int32?
+    @OptionGroup var common: CommonOptions
+
+    struct Run {
+        var cpu: Double, serverCPU: Double, peakRSS: Int, mediaSeconds: Double
+        var dropped: Int, duplicated: Int, avOffset: Double?
+        var cpuPerSecond: Double { (cpu + serverCPU) / mediaSeconds }
+    }
+
+    func run() throws {
+        RecordingSession.quietLibraryLogs()
+        let environment = ProcessInfo.processInfo.environment
+        guard let display = display ?? environment["DISPLAY"] else { throw ValidationError("no display: pass --display") }
+        let audio = audioDevice ?? environment["BENCH_CAPTURE_PCM"] ?? "default"
+        let playback = playbackDevice ?? environment["BENCH_PLAYBACK_PCM"]
+        let parts = size.split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2 else { throw ValidationError("--size must be WxH") }
+        let (width, height) = (parts[0], parts[1])
+        let server = CPUUsage.serverPID(serverPid)
+        let directory = NSTemporaryDirectory() + "capbench-pipeline-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+
+        let scene = try TestScene(display: display, width: width, height: height, playbackPCM: playback,
+                                  seconds: Double(seconds * rounds * 2 + 10))
+        defer { scene.stop() }
+        var ours: [Run] = [], peer: [Run] = []
+        var lastOutput = ""
+        for round in 0..<rounds {
+            lastOutput = "\(directory)/ours-\(round).mp4"
+            ours.append(try runOurs(display: display, audio: audio, width: width, height: height,
+                                    output: lastOutput, server: server))
+            peer.append(try runFFmpeg(display: display, audio: audio, width: width, height: height,
+                                      output: "\(directory)/ffmpeg-\(round).mp4", server: server))
+        }
+        scene.stop()
+        let floor = try measureFloor(sourceFile: lastOutput, width: width, height: height, directory: directory)
+
+        let best = ours.min { $0.cpuPerSecond < $1.cpuPerSecond }!
+        let bestPeer = peer.min { $0.cpuPerSecond < $1.cpuPerSecond }!
+        var settings = ["size": size, "fps": "\(fps)", "preset": preset, "gop": "\(gop)", "seconds": "\(seconds)",
+                        "rounds": "\(rounds)", "audio": "AAC 128k 44.1 kHz from \(audio)",
+                        "server CPU counted": server == nil ? "no" : "yes"]
+        if !noCrf { settings["crf"] = "\(crf)" }
+        if let tune { settings["tune"] = tune }
+        if let maxrate { settings["maxrate"] = maxrate }
+        var report = BenchReport(benchmark: "pipeline", settings: settings)
+        let peerName = "Jibri's ffmpeg command"
+        report.add(Figure("CPU per recorded second (recorder + X server)", unit: "CPU-s/s", ours: best.cpuPerSecond,
+                          peer: bestPeer.cpuPerSecond, peerName: peerName))
+        report.add(Figure("recorder CPU alone", unit: "CPU-s/s", ours: best.cpu / best.mediaSeconds,
+                          peer: bestPeer.cpu / bestPeer.mediaSeconds, peerName: peerName))
+        report.add(Figure("X server CPU", unit: "CPU-s/s", ours: best.serverCPU / best.mediaSeconds,
+                          peer: bestPeer.serverCPU / bestPeer.mediaSeconds, peerName: peerName))
+        report.add(Figure("encoder-only floor (libx264 + AAC on pre-converted frames)", unit: "CPU-s/s", ours: floor))
+        report.add(Figure("ours over the floor", unit: "ratio", ours: (best.cpu) / best.mediaSeconds / floor))
+        report.add(Figure("peak RSS", unit: "MB", ours: Double(best.peakRSS) / 1e6, peer: Double(bestPeer.peakRSS) / 1e6,
+                          peerName: peerName))
+        report.add(Figure("frames dropped", unit: "frames", ours: Double(best.dropped), peer: Double(bestPeer.dropped),
+                          peerName: peerName))
+        report.add(Figure("frames duplicated", unit: "frames", ours: Double(best.duplicated), peer: Double(bestPeer.duplicated),
+                          peerName: peerName))
+        if let offset = best.avOffset {
+            report.add(Figure("A/V offset as measured by the engine", unit: "ms", ours: offset * 1000))
+        }
+        report.printTable()
+        try report.write(json: common.json)
+    }
+
+    private func encoderArguments() -> [String] {
+        var arguments = ["--preset", preset, "--gop", "\(gop)"]
+        if !noCrf { arguments += ["--crf", "\(crf)"] }
+        if let tune { arguments += ["--tune", tune] }
+        if let maxrate { arguments += ["--maxrate", maxrate] }
+        if let bufsize { arguments += ["--bufsize", bufsize] }
+        return arguments
+    }
+
+    private func runOurs(display: String, audio: String, width: Int, height: Int, output: String, server: Int32?) throws -> Run {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("record-display").path
+        let stats = output + ".json"
+        let server0 = CPUUsage.processSeconds(server) ?? 0
+        let child = try ChildRun.run([binary, "--display", display, "--region", "\(width)x\(height)+0+0", "--fps", "\(fps)",
+                                      "--audio-device", audio, "--audio-rate", "44100", "--audio-bitrate", "128k",
+                                      "--duration", "\(seconds)", "--output", output, "--stats-json", stats]
+                                     + encoderArguments())
+        let serverCPU = (CPUUsage.processSeconds(server) ?? 0) - server0
+        guard child.status == 0 else { throw CapbenchError("record-display failed: \(child.standardError.suffix(400))") }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any]
+        let figures = json?["statistics"] as? [String: Any] ?? [:]
+        return Run(cpu: child.cpuSeconds, serverCPU: serverCPU, peakRSS: child.peakRSSBytes,
+                   mediaSeconds: figures["mediaSeconds"] as? Double ?? Double(seconds),
+                   dropped: figures["framesDropped"] as? Int ?? -1, duplicated: figures["framesDuplicated"] as? Int ?? -1,
+                   avOffset: figures["audioVideoOffset"] as? Double)
+    }
+
+    private func runFFmpeg(display: String, audio: String, width: Int, height: Int, output: String, server: Int32?) throws -> Run {
+        var arguments = ["ffmpeg", "-nostdin", "-y", "-v", "info", "-f", "x11grab", "-draw_mouse", "0", "-r", "\(fps)",
+                         "-s", "\(width)x\(height)", "-thread_queue_size", "4096", "-i", "\(display)+0,0",
+                         "-f", "alsa", "-thread_queue_size", "4096", "-i", audio,
+                         "-acodec", "aac", "-strict", "-2", "-ar", "44100", "-b:a", "128k", "-af", "aresample=async=1",
+                         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "\(fps)", "-preset", preset,
+                         "-profile:v", "main", "-g", "\(gop)"]
+        if !noCrf { arguments += ["-crf", "\(crf)"] }
+        if let tune { arguments += ["-tune", tune] }
+        if let maxrate { arguments += ["-maxrate", maxrate] }
+        if let bufsize { arguments += ["-bufsize", bufsize] }
+        arguments += ["-t", "\(seconds)", "-f", "mp4", output]
+        let server0 = CPUUsage.processSeconds(server) ?? 0
+        let child = try ChildRun.run(arguments)
+        let serverCPU = (CPUUsage.processSeconds(server) ?? 0) - server0
+        guard child.status == 0 else { throw CapbenchError("ffmpeg failed: \(child.standardError.suffix(400))") }
+        func counter(_ name: String) -> Int {
+            // ffmpeg prints dup= and drop= only once they are non-zero.
+            let pieces = child.standardError.components(separatedBy: name)
+            guard pieces.count > 1, let tail = pieces.last else { return 0 }
+            return Int(tail.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }) ?? 0
+        }
+        return Run(cpu: child.cpuSeconds, serverCPU: serverCPU, peakRSS: child.peakRSSBytes, mediaSeconds: Double(seconds),
+                   dropped: counter("drop="), duplicated: counter("dup="), avOffset: nil)
+    }
+
+    /// libx264 and AAC through our encoders on frames decoded from our own
+    /// recording (the same content), converted beforehand: what no recorder at
+    /// these settings can go below. CPU-s per media-s.
+    private func measureFloor(sourceFile: String, width: Int, height: Int, directory: String) throws -> Double {
+        let rawPath = "\(directory)/floor.yuv"
+        let floorSeconds = min(seconds, 5)
+        let decode = try ChildRun.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", sourceFile, "-t", "\(floorSeconds)",
+                                       "-f", "rawvideo", "-pix_fmt", "yuv420p", rawPath])
+        guard decode.status == 0 else { throw CapbenchError("decoding for the floor failed: \(decode.standardError)") }
+        let raw = try Data(contentsOf: URL(fileURLWithPath: rawPath), options: .alwaysMapped)
+        let frameBytes = width * height * 3 / 2
+        let frameCount = raw.count / frameBytes
+        guard frameCount > 0 else { throw CapbenchError("no frames decoded for the floor") }
+        let options = VideoEncoderSettings.Preset(rawValue: preset) ?? .ultrafast
+        let settings = try VideoEncoderSettings(
+            width: width, height: height, fps: fps, preset: options,
+            tune: tune.flatMap { VideoEncoderSettings.Tune(rawValue: $0) }, profile: .main, crf: noCrf ? nil : crf,
+            maxrate: try maxrate.map { try VideoEncoderSettings.parseBitrate($0, option: "--maxrate") },
+            bufsize: try bufsize.map { try VideoEncoderSettings.parseBitrate($0, option: "--bufsize") }, gop: gop)
+        let encoder = try VideoEncoder(settings: settings, inputWidth: width, inputHeight: height)
+        let audioEncoder = try AudioEncoder(settings: AudioEncoderSettings(sampleRate: 44_100, channels: 2, bitrate: 128_000),
+                                            inputFormat: AudioFormat(sampleFormat: .s16, sampleRate: 48_000, channels: 2))
+        let mediaFrames = seconds * fps
+        let tone = (0..<(48_000 / fps * 2)).map { Int16(16_000 * sin(Double($0 / 2) * 2 * .pi * 440 / 48_000)) }
+        let cpu0 = CPUUsage.ownSeconds()
+        try raw.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            for index in 0..<mediaFrames {
+                let frame = bytes.baseAddress! + (index % frameCount) * frameBytes
+                try encoder.encodeI420(frameIndex: Int64(index), fill: { planes in
+                    Self.copyPlane(from: frame, width: width, height: height, to: planes.y, stride: planes.strideY)
+                    let chroma = frame + width * height
+                    Self.copyPlane(from: chroma, width: width / 2, height: height / 2, to: planes.u, stride: planes.strideU)
+                    Self.copyPlane(from: chroma + width * height / 4, width: width / 2, height: height / 2,
+                                   to: planes.v, stride: planes.strideV)
+                }, emit: { _ in })
+                try tone.withUnsafeBytes { samples in
+                    try audioEncoder.encode(interleaved: samples.baseAddress!, frameCount: 48_000 / fps, emit: { _ in })
+                }
+            }
+        }
+        try encoder.flush { _ in }
+        try audioEncoder.flush { _ in }
+        // The plane copies stand in for the conversion a real source would do;
+        // they are cheap (a memcpy per row) and counted, to stay conservative.
+        return (CPUUsage.ownSeconds() - cpu0) / Double(seconds)
+    }
+
+    private static func copyPlane(from source: UnsafeRawPointer, width: Int, height: Int,
+                                  to destination: UnsafeMutablePointer<UInt8>, stride: Int) {
+        for row in 0..<height {
+            (destination + row * stride).update(from: (source + row * width).assumingMemoryBound(to: UInt8.self), count: width)
+        }
+    }
+}
