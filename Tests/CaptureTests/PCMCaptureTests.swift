@@ -48,14 +48,16 @@ import TestSupport
         let frequency = try #require(ToneAnalysis.frequency(of: samples, sampleRate: Double(sampleRate)))
         #expect(abs(frequency - 440) < 1, "tone captured at \(frequency) Hz")
 
-        // The sample count keeps pace with the clock: frames popped against
-        // the consumer's own clock readings, and against the stamps.
+        // The sample count keeps pace with the clock: against the stamps
+        // within 0.5 %, and against the consumer's own clock readings within
+        // 1 % (pops lag by the sound server's delivery jitter, up to ~10 ms,
+        // which over 2 s is 0.5 % by itself).
         let first = records[0], last = records[records.count - 1]
         let frames = Double(last.firstFrameIndex - first.firstFrameIndex)
         let popped = Double(last.popTime - first.popTime) / 1e9
         #expect(popped >= 3, "only \(popped) s between first and last pops")
         let popRatio = try #require(records.paceAgainstPops(sampleRate: sampleRate))
-        #expect(abs(popRatio - 1) < 0.005, "frames per second of the consumer's clock: \(popRatio) × \(sampleRate)")
+        #expect(abs(popRatio - 1) < 0.01, "frames per second of the consumer's clock: \(popRatio) × \(sampleRate)")
         let elapsed = Double(last.captureTime - first.captureTime) / 1e9
         let ratio = frames / Double(sampleRate) / elapsed
         #expect(abs(ratio - 1) < 0.005, "\(Int(frames)) frames in \(elapsed) s of stamps: ratio \(ratio)")
@@ -68,9 +70,9 @@ import TestSupport
         let typicalLatency = latencies[latencies.count * 95 / 100]
         #expect(typicalLatency < 30_000_000, "95 % of chunks popped within \(Double(typicalLatency) / 1e6) ms of their end")
 
-        // Stamps strictly increase, follow the frame index within 3 ms, and lie
-        // in the run: the first frame was captured after start and before it
-        // was popped, the last before stop.
+        // Stamps strictly increase, follow the frame index (all within 5 ms,
+        // 95 % within 1 ms), and lie in the run: the first frame was captured
+        // after start and before it was popped, the last before stop.
         let increasing = zip(records, records.dropFirst()).allSatisfy { $0.captureTime < $1.captureTime }
         #expect(increasing)
         let deviation = records.largestTimelineDeviation(sampleRate: sampleRate)
