@@ -10,13 +10,20 @@ final class PCMHandle: @unchecked Sendable {
     /// The name it was opened by, for error messages.
     let name: String
 
-    /// Opens `name` for capture in blocking mode (the capture thread blocks in
-    /// `snd_pcm_readi`; nothing else waits on it).
+    /// Opens `name` for capture. The open itself does not block: a `hw:`
+    /// device another process holds would otherwise make it wait until that
+    /// process lets go; here it fails at once with `-EBUSY`. Reads then block
+    /// (the capture thread waits in `snd_pcm_readi`; nothing else does).
     init(captureDevice name: String) throws(ALSAError) {
-        var handle: OpaquePointer?
-        let status = snd_pcm_open(&handle, name, SND_PCM_STREAM_CAPTURE, 0)
-        guard status >= 0, let handle else {
+        var handleOrNil: OpaquePointer?
+        let status = snd_pcm_open(&handleOrNil, name, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK)
+        guard status >= 0, let handle = handleOrNil else {
             throw ALSAError(code: status < 0 ? status : -ENODEV, operation: "snd_pcm_open", device: name, context: .open)
+        }
+        let blocking = snd_pcm_nonblock(handle, 0)
+        if blocking < 0 {
+            snd_pcm_close(handle)
+            throw ALSAError(code: blocking, operation: "snd_pcm_nonblock", device: name, context: .open)
         }
         pcm = handle
         self.name = name
