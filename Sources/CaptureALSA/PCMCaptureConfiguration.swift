@@ -1,0 +1,73 @@
+public import MediaCore
+
+/// What to capture from and how: the values a recorder's command line or a
+/// daemon's settings give. `PCMCapture` validates them before it opens anything.
+public struct PCMCaptureConfiguration: Sendable, Equatable {
+    /// The ALSA PCM name: `hw:Loopback,1,0`, `plug:bsnoop`, `default`, or any
+    /// PCM the ALSA configuration defines.
+    public var device: String
+    /// Frames per second to ask the device for; it must accept it exactly
+    /// (a `plug:` PCM resamples, a `hw:` one refuses what it cannot do).
+    public var sampleRate: Int
+    /// Channels to ask the device for, exactly.
+    public var channels: Int
+    /// Sample formats in order of preference; the first the device accepts wins.
+    /// Preferring S16 keeps the queue small; wider formats are taken only when a
+    /// device offers nothing narrower.
+    public var formats: [SampleFormat]
+    /// The period (one read, one chunk, one timestamp) in nanoseconds. About
+    /// 10 ms: short enough that timestamps are fine-grained, long enough that
+    /// the capture thread wakes only 100 times a second.
+    public var periodNanoseconds: Int64
+    /// How many seconds of audio the chunk queue toward the consumer holds. The
+    /// default (2.5 s) lets an encoder stall for two seconds without losing any
+    /// audio; the memory is allocated once, at `PCMCapture.init`.
+    public var queueSeconds: Double
+    /// How long the device may deliver nothing before capture ends with an
+    /// error. A device that stops without reporting one (a hung sound server,
+    /// a stream the server moved away) would otherwise leave the recording
+    /// mute with no sign. Longer than a device takes to start: PulseAudio
+    /// takes up to about 2 s to deliver a new stream's first period.
+    public var deviceTimeoutSeconds: Double
+
+    /// A configuration for `device` with the engine's defaults: 48 kHz stereo,
+    /// S16 preferred, 10 ms periods, 2.5 s of queue, 5 s of device timeout.
+    public init(device: String, sampleRate: Int = 48000, channels: Int = 2,
+                formats: [SampleFormat] = [.s16, .s32, .float32],
+                periodNanoseconds: Int64 = 10_000_000, queueSeconds: Double = 2.5,
+                deviceTimeoutSeconds: Double = 5) {
+        self.device = device
+        self.sampleRate = sampleRate
+        self.channels = channels
+        self.formats = formats
+        self.periodNanoseconds = periodNanoseconds
+        self.queueSeconds = queueSeconds
+        self.deviceTimeoutSeconds = deviceTimeoutSeconds
+    }
+
+    /// Refuses values no device could take, before anything is opened, naming
+    /// the value and what would be accepted.
+    public func validate() throws(InvalidArgument) {
+        if device.isEmpty || device.contains(where: \.isNewline) {
+            throw InvalidArgument(name: "audio device", value: device, reason: "expected an ALSA PCM name such as 'default' or 'hw:Loopback,1,0'")
+        }
+        if sampleRate <= 0 || sampleRate > 768_000 {
+            throw InvalidArgument(name: "audio sample rate", value: String(sampleRate), reason: "expected a rate in Hz between 1 and 768000, e.g. 44100 or 48000")
+        }
+        if channels <= 0 || channels > 256 {
+            throw InvalidArgument(name: "audio channels", value: String(channels), reason: "expected a channel count between 1 and 256")
+        }
+        if formats.isEmpty {
+            throw InvalidArgument(name: "audio sample formats", value: "", reason: "expected at least one of s16, s32, float32")
+        }
+        if periodNanoseconds < 1_000_000 || periodNanoseconds > 1_000_000_000 {
+            throw InvalidArgument(name: "audio period", value: "\(periodNanoseconds) ns", reason: "expected between 1 ms and 1 s (10 ms is usual)")
+        }
+        if !queueSeconds.isFinite || queueSeconds * 1e9 < Double(periodNanoseconds) || queueSeconds > 60 {
+            throw InvalidArgument(name: "audio queue", value: "\(queueSeconds) s", reason: "expected at least one period and at most 60 s (2.5 s lets the consumer stall 2 s)")
+        }
+        if !deviceTimeoutSeconds.isFinite || deviceTimeoutSeconds < 0.5 || deviceTimeoutSeconds > 3600 {
+            throw InvalidArgument(name: "audio device timeout", value: "\(deviceTimeoutSeconds) s", reason: "expected between 0.5 s and 3600 s (5 s is usual)")
+        }
+    }
+}

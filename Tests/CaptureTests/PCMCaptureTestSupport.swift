@@ -1,0 +1,299 @@
+import CaptureALSA
+import Foundation
+import MediaCore
+import Synchronization
+import TestSupport
+
+/// What a test keeps of each chunk it popped.
+struct ChunkRecord {
+    var captureTime: Int64
+    var firstFrameIndex: Int64
+    var frameCount: Int
+    var isGapFill: Bool
+    /// Clock time when the consumer popped the chunk.
+    var popTime: Int64
+}
+
+/// A consumer for tests: pops chunks on its own thread, keeps their stamps and
+/// channel 0 as `Double`s, and can stop popping for a while (a stalled encoder).
+final class ChunkCollector: @unchecked Sendable {
+    private(set) var records: [ChunkRecord] = []
+    /// Channel 0 of every popped chunk, in order, scaled to -1...1.
+    private(set) var channel0: [Double] = []
+    /// The most chunks seen queued at once.
+    private(set) var maximumQueued = 0
+    /// Clock time when the consumer started popping.
+    private(set) var startTime: Int64 = 0
+
+    /// Clock time when the first chunk was popped.
+    private(set) var firstPopTime: Int64?
+
+    /// Pops from `capture` until `seconds` after the first chunk arrived (the
+    /// bench's PulseAudio takes a second or two to deliver a new stream's first
+    /// period), or until `startTimeout` passes with no chunk. Between
+    /// `stallAfter` and `stallAfter + stallSeconds` (also counted from the
+    /// first chunk) it pops nothing. Blocks the calling thread.
+    func consume<C: MediaClock>(_ capture: PCMCapture<C>, clock: MonotonicClock, seconds: Double,
+                                stallAfter: Double = .infinity, stallSeconds: Double = 0,
+                                startTimeout: Double = 5, actionAfter: Double = .infinity,
+                                action: () -> Void = {}) {
+        var actionDone = false
+        startTime = clock.now()
+        let format = capture.format
+        let startDeadline = startTime + Int64(startTimeout * 1e9)
+        while true {
+            let now = clock.now()
+            if let first = firstPopTime {
+                let elapsed = Double(now - first) / 1e9
+                if elapsed >= actionAfter && !actionDone {
+                    actionDone = true
+                    action()
+                }
+                if elapsed >= stallAfter && elapsed < stallAfter + stallSeconds {
+                    maximumQueued = max(maximumQueued, capture.chunks.approximateCount)
+                    clock.sleep(until: now + 10_000_000)
+                    continue
+                }
+                if elapsed >= seconds { break }
+            } else if now > startDeadline {
+                break
+            }
+            maximumQueued = max(maximumQueued, capture.chunks.approximateCount)
+            while let chunk = capture.chunks.pop() {
+                let popped = clock.now()
+                if firstPopTime == nil { firstPopTime = popped }
+                record(chunk, format: format, popTime: popped)
+            }
+            clock.sleep(until: now + 5_000_000)
+        }
+    }
+
+    /// Pops whatever is still queued (after `stop()`).
+    func drain<C: MediaClock>(_ capture: PCMCapture<C>) {
+        while let chunk = capture.chunks.pop() { record(chunk, format: capture.format, popTime: MonotonicClock().now()) }
+    }
+
+    private func record(_ chunk: borrowing AudioChunk, format: AudioFormat, popTime: Int64) {
+        records.append(ChunkRecord(captureTime: chunk.captureTime, firstFrameIndex: chunk.firstFrameIndex,
+                                   frameCount: chunk.frameCount, isGapFill: chunk.isGapFill, popTime: popTime))
+        let base = chunk.buffer.baseAddress
+        let stride = format.channels
+        for frame in 0..<chunk.frameCount {
+            let index = frame * stride
+            let value: Double = switch format.sampleFormat {
+            case .s16: Double(base.load(fromByteOffset: index * 2, as: Int16.self)) / 32768
+            case .s32: Double(base.load(fromByteOffset: index * 4, as: Int32.self)) / 2_147_483_648
+            case .float32: Double(base.load(fromByteOffset: index * 4, as: Float.self))
+            }
+            channel0.append(value)
+        }
+    }
+
+    /// Runs `consume` on a thread of its own (the consumer side of the ring).
+    func run<C: MediaClock>(_ capture: PCMCapture<C>, seconds: Double, stallAfter: Double = .infinity,
+                            stallSeconds: Double = 0, actionAfter: Double = .infinity,
+                            action: @escaping @Sendable () -> Void = {}) async {
+        let consumer = TestThread { [self] in
+            consume(capture, clock: MonotonicClock(), seconds: seconds, stallAfter: stallAfter, stallSeconds: stallSeconds,
+                    actionAfter: actionAfter, action: action)
+        }
+        await TestThread.runAll([consumer])
+    }
+}
+
+/// The first failure a capture reported, if any.
+final class EventLog: Sendable {
+    private let failure = Mutex<ALSAError?>(nil)
+    private let count = Atomic<Int>(0)
+
+    var handler: @Sendable (PCMCaptureEvent) -> Void {
+        { event in
+            switch event {
+            case .failed(let error):
+                self.count.add(1, ordering: .relaxed)
+                self.failure.withLock { if $0 == nil { $0 = error } }
+            }
+        }
+    }
+
+    var firstFailure: ALSAError? { failure.withLock { $0 } }
+    var failureCount: Int { count.load(ordering: .relaxed) }
+}
+
+/// A sine tone played into the bench's loopback for `seconds`, by `sox | aplay`.
+final class TonePlayer {
+    private let child: ChildProcess
+
+    init(bench: TestBench, frequency: Int = 440, sampleRate: Int, seconds: Double) throws {
+        let command = "sox -n -r \(sampleRate) -c 2 -b 16 -e signed -t raw - synth \(seconds) sine \(frequency) vol 0.5"
+            + " | aplay -q -D \"$BENCH_PLAYBACK_PCM\" -t raw -f S16_LE -r \(sampleRate) -c 2"
+        var environment = ProcessInfo.processInfo.environment
+        environment["BENCH_PLAYBACK_PCM"] = bench.playbackPCM
+        child = try ChildProcess(["bash", "-c", command], environment: environment)
+    }
+
+    /// Ends the tone early (or reaps the finished player).
+    func stop() {
+        if child.wait(timeout: 0) == nil {
+            child.send(SIGTERM)
+        }
+        child.wait()
+    }
+
+    deinit { stop() }
+}
+
+extension Array where Element == ChunkRecord {
+    /// For each chunk, where its samples start in the collector's `channel0`.
+    var sampleOffsets: [Int] {
+        var offset = 0
+        return map { record in
+            defer { offset += record.frameCount }
+            return offset
+        }
+    }
+
+    /// Frames the sample timeline skips between chunks, in total.
+    var skippedFrames: Int64 {
+        indices.dropFirst().reduce(0) { $0 + self[$1].firstFrameIndex - self[$1 - 1].firstFrameIndex - Int64(self[$1 - 1].frameCount) }
+    }
+
+    /// Indices where a chunk does not start at the previous chunk's end on the
+    /// sample timeline.
+    var timelineBreaks: [Int] {
+        indices.dropFirst().filter { self[$0].firstFrameIndex != self[$0 - 1].firstFrameIndex + Int64(self[$0 - 1].frameCount) }
+    }
+
+    /// For each chunk, how long after its last frame was captured (by its
+    /// stamp) the consumer popped it; negative would mean a stamp in the future.
+    func popLatencies(sampleRate: Int) -> [Int64] {
+        map { $0.popTime - ($0.captureTime + Int64($0.frameCount) * 1_000_000_000 / Int64(sampleRate)) }
+    }
+
+    /// The sample count's pace against the consumer's clock, stamps left out:
+    /// for the chunks popped in the first and in the last second, the earliest
+    /// pop relative to the time their end's frame index stands for (a chunk
+    /// cannot be popped before its frames exist, and the earliest of many pops
+    /// comes closest to that). 1 when the device delivers exactly `sampleRate`
+    /// frames per second of the clock.
+    func paceAgainstPops(sampleRate: Int) -> Double? {
+        guard let firstPop = first?.popTime, let lastPop = last?.popTime, lastPop - firstPop > 2_000_000_000 else { return nil }
+        func earliest(_ records: [ChunkRecord]) -> (pop: Int64, lead: Int64)? {
+            records.map { record in
+                let end = record.firstFrameIndex + Int64(record.frameCount)
+                return (record.popTime, record.popTime - end * 1_000_000_000 / Int64(sampleRate))
+            }.min { $0.lead < $1.lead }
+        }
+        guard let early = earliest(filter { $0.popTime < firstPop + 1_000_000_000 }),
+              let late = earliest(filter { $0.popTime > lastPop - 1_000_000_000 }) else { return nil }
+        let span = Double(late.pop - early.pop)
+        return span / (span - Double(late.lead - early.lead))
+    }
+
+    /// Each chunk's stamp less the time its frame index stands for at
+    /// `sampleRate`: constant when stamps follow the sample count.
+    func timelineOffsets(sampleRate: Int) -> [Int64] {
+        map { $0.captureTime - $0.firstFrameIndex * 1_000_000_000 / Int64(sampleRate) }
+    }
+
+    /// The largest distance in nanoseconds between a chunk's stamp and where
+    /// its frame index puts it, on the timeline that fits the stamps best
+    /// (the median offset).
+    func largestTimelineDeviation(sampleRate: Int) -> Int64 {
+        timelineDeviation(sampleRate: sampleRate, percentile: 100)
+    }
+
+    /// The distance from that timeline that `percentile` % of the stamps are within.
+    func timelineDeviation(sampleRate: Int, percentile: Int) -> Int64 {
+        let offsets = timelineOffsets(sampleRate: sampleRate)
+        guard !offsets.isEmpty else { return 0 }
+        let median = offsets.sorted()[offsets.count / 2]
+        let deviations = offsets.map { abs($0 - median) }.sorted()
+        return deviations[Swift.min(deviations.count - 1, deviations.count * percentile / 100)]
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds or `seconds` pass; whether it held.
+func waitUntil(seconds: Double, _ condition: () -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
+}
+
+/// A PulseAudio server of a test's own, with a null sink named `private`, so
+/// a test can make the sound server hang or die under a running capture
+/// without touching the bench's server.
+final class PrivatePulseServer {
+    /// The ALSA PCM that captures the private sink's monitor.
+    let capturePCM = "pulse:DEVICE=private.monitor"
+    private let socket: String
+    private let child: ChildProcess
+
+    init(bench: TestBench) throws {
+        let directory = try bench.scratchDirectory("pulse")
+        socket = "\(directory)/pulse.socket"
+        let runtime = "\(directory)/run"
+        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_RUNTIME_DIR"] = runtime
+        environment["HOME"] = directory
+        environment["PULSE_SERVER"] = nil
+        child = try ChildProcess(
+            ["pulseaudio", "--system=no", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit",
+             "--use-pid-file=no", "-L", "module-native-protocol-unix socket=\(socket) auth-anonymous=1",
+             "-L", "module-null-sink sink_name=private rate=48000 channels=2"],
+            environment: environment)
+        let deadline = Date().addingTimeInterval(5)
+        while !FileManager.default.fileExists(atPath: socket) && Date() < deadline { usleep(20_000) }
+        guard FileManager.default.fileExists(atPath: socket) else {
+            kill()
+            throw PrivateServerFailed(socket: socket)
+        }
+    }
+
+    /// Runs `body` (which opens the PCM) with `PULSE_SERVER` naming this
+    /// server: the pulse plugin connects when the PCM is opened. The suite
+    /// runs serially, so nothing else reads the environment meanwhile.
+    func connecting<T>(_ body: () throws -> T) rethrows -> T {
+        let previous = getenv("PULSE_SERVER").map { String(cString: $0) }
+        setenv("PULSE_SERVER", "unix:\(socket)", 1)
+        defer {
+            if let previous { setenv("PULSE_SERVER", previous, 1) } else { unsetenv("PULSE_SERVER") }
+        }
+        return try body()
+    }
+
+    /// Freezes the server (SIGSTOP): it stops delivering and answers nothing.
+    func hang() { child.send(SIGSTOP) }
+
+    /// Ends the server at once (SIGKILL), as a crash would.
+    func kill() {
+        child.send(SIGKILL)
+        child.wait()
+    }
+
+    deinit { kill() }
+}
+
+/// A private PulseAudio server did not start.
+struct PrivateServerFailed: Error, CustomStringConvertible {
+    let socket: String
+    var description: String { "a private PulseAudio server did not open \(socket) within 5 s" }
+}
+
+extension Array where Element == ChunkRecord {
+    /// The offsets from the sample timeline (ms) around the worst stamp, for
+    /// failure messages.
+    func worstStampContext(sampleRate: Int) -> String {
+        let offsets = timelineOffsets(sampleRate: sampleRate)
+        guard !offsets.isEmpty else { return "" }
+        let median = offsets.sorted()[offsets.count / 2]
+        let worst = offsets.indices.max { abs(offsets[$0] - median) < abs(offsets[$1] - median) }!
+        let range = Swift.max(0, worst - 6)..<Swift.min(count, worst + 6)
+        return "worst \(worst) of \(count): " + range.map { "\($0):\(Double(offsets[$0] - median) / 1e6)\(self[$0].isGapFill ? "g" : "")" }.joined(separator: " ")
+    }
+}
