@@ -15,6 +15,9 @@ final class PCMHandle: @unchecked Sendable {
     /// process lets go; here it fails at once with `-EBUSY`. Reads then block
     /// (the capture thread waits in `snd_pcm_readi`; nothing else does).
     init(captureDevice name: String) throws(ALSAError) {
+        // alsa-lib would also print each error to stderr; errors here are values,
+        // reported once by whoever catches them.
+        calsa_silence_library_errors()
         var handleOrNil: OpaquePointer?
         let status = snd_pcm_open(&handleOrNil, name, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK)
         guard status >= 0, let handle = handleOrNil else {
