@@ -14,6 +14,22 @@ public enum ToneAnalysis {
         return sampleRate / period
     }
 
+    /// The median of the frequencies measured over consecutive blocks of
+    /// `blockSeconds`: a glitch in the source (a player that underran on a busy
+    /// machine) spoils a block or two, not the estimate.
+    public static func medianFrequency(of samples: [Double], sampleRate: Double, blockSeconds: Double = 0.5) -> Double? {
+        let block = Int(sampleRate * blockSeconds)
+        guard block > 0 else { return nil }
+        var estimates: [Double] = []
+        var start = 0
+        while start + block <= samples.count {
+            if let f = frequency(of: Array(samples[start..<start + block]), sampleRate: sampleRate) { estimates.append(f) }
+            start += block
+        }
+        guard !estimates.isEmpty else { return nil }
+        return estimates.sorted()[estimates.count / 2]
+    }
+
     /// Root-mean-square level of `samples`.
     public static func rms(_ samples: [Double]) -> Double {
         guard !samples.isEmpty else { return 0 }
