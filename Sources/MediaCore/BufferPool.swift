@@ -1,13 +1,10 @@
-import Synchronization
-
 /// A fixed set of equally sized buffers, made at start and recycled for the
 /// whole session: the pool never grows while recording, and taking or returning
 /// a buffer never allocates and never locks.
 ///
-/// The free list is a Treiber stack over slot indices whose head carries a
-/// generation tag against ABA, so any thread may take or return a buffer (a
-/// capture thread drops a frame it could not queue; an encoder thread returns
-/// the ones it finished).
+/// The free list is a lock-free `SlotFreeList`, so any thread may take or
+/// return a buffer (a capture thread drops a frame it could not queue; an
+/// encoder thread returns the ones it finished).
 ///
 /// The pool must outlive every `PooledBuffer` taken from it: buffers point back
 /// to it without retaining it, so the hot path has no reference counting.
@@ -17,15 +14,11 @@ public final class BufferPool: @unchecked Sendable {
     /// Usable bytes in each buffer.
     public let byteCount: Int
     private let slots: UnsafeMutablePointer<UnsafeMutableRawPointer>
-    private let next: UnsafeMutablePointer<Int32>
-    private let freeHead: Atomic<UInt64>
-    private let available: Atomic<Int>
+    private let freeSlots: SlotFreeList
     private let slab: UnsafeMutableRawPointer?
     /// Whatever owns adopted memory (shared-memory segments, for instance); the
     /// pool keeps it alive and releases it last.
     private let memoryOwner: AnyObject?
-
-    private static let emptyIndex: UInt64 = 0xFFFF_FFFF
 
     /// Creates `count` buffers of `byteCount` bytes each in one aligned slab.
     public convenience init(count: Int, byteCount: Int, alignment: Int = 64) {
@@ -50,59 +43,29 @@ public final class BufferPool: @unchecked Sendable {
         self.memoryOwner = memoryOwner
         self.slots = .allocate(capacity: slots.count)
         self.slots.initialize(from: slots, count: slots.count)
-        next = .allocate(capacity: slots.count)
-        for index in 0..<slots.count {
-            next[index] = index + 1 < slots.count ? Int32(index + 1) : -1
-        }
-        freeHead = Atomic(0)
-        available = Atomic(slots.count)
+        freeSlots = SlotFreeList(capacity: slots.count)
     }
 
     deinit {
-        precondition(available.load(ordering: .acquiring) == count,
+        precondition(freeSlots.freeCount == count,
                      "a BufferPool was released while some of its buffers were still in use")
         slots.deallocate()
-        next.deallocate()
         slab?.deallocate()
     }
 
     /// Buffers not in use right now.
-    public var availableCount: Int { available.load(ordering: .relaxed) }
+    public var availableCount: Int { freeSlots.freeCount }
 
     /// Takes a free buffer, or returns nil when all are in use.
     @inline(__always)
     public func acquire() -> PooledBuffer? {
-        var observed = freeHead.load(ordering: .acquiring)
-        while true {
-            let index = observed & Self.emptyIndex
-            if index == Self.emptyIndex { return nil }
-            let successor = next[Int(index)]
-            let tag = (observed >> 32) &+ 1
-            let desired = (tag << 32) | UInt64(UInt32(bitPattern: successor))
-            let (exchanged, original) = freeHead.compareExchange(
-                expected: observed, desired: desired, ordering: .acquiringAndReleasing)
-            if exchanged {
-                available.subtract(1, ordering: .relaxed)
-                return PooledBuffer(pool: self, index: Int32(index), baseAddress: slots[Int(index)])
-            }
-            observed = original
-        }
+        guard let index = freeSlots.take() else { return nil }
+        return PooledBuffer(pool: self, index: index, baseAddress: slots[Int(index)])
     }
 
     @inline(__always)
     fileprivate func release(_ index: Int32) {
-        available.add(1, ordering: .relaxed)
-        var observed = freeHead.load(ordering: .relaxed)
-        while true {
-            let top = observed & Self.emptyIndex
-            next[Int(index)] = top == Self.emptyIndex ? -1 : Int32(truncatingIfNeeded: top)
-            let tag = (observed >> 32) &+ 1
-            let desired = (tag << 32) | UInt64(UInt32(bitPattern: index))
-            let (exchanged, original) = freeHead.compareExchange(
-                expected: observed, desired: desired, ordering: .acquiringAndReleasing)
-            if exchanged { return }
-            observed = original
-        }
+        freeSlots.give(index)
     }
 }
 

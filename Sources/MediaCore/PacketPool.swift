@@ -6,8 +6,8 @@ import Synchronization
 ///
 /// Packets are taken on an encoder thread and usually given back on the mux
 /// thread (or on the encoder thread, when a receive finds nothing): the free
-/// list is a Treiber stack over slot indices with a generation tag against
-/// ABA, as in `BufferPool`, so taking and returning never lock.
+/// list is a lock-free `SlotFreeList`, as in `BufferPool`, so taking and
+/// returning never lock.
 ///
 /// When every packet is out (a sink fell far behind), `acquire` allocates one
 /// more packet that is freed instead of recycled, and counts it in
@@ -16,26 +16,19 @@ public final class PacketPool: @unchecked Sendable {
     /// Packets in the pool.
     public let capacity: Int
     private let packets: UnsafeMutablePointer<UnsafeMutablePointer<AVPacket>>
-    private let next: UnsafeMutablePointer<Int32>
-    private let freeHead: Atomic<UInt64>
-    private let available: Atomic<Int>
+    private let freeSlots: SlotFreeList
     private let overflows: Atomic<Int>
-
-    private static let emptyIndex: UInt64 = 0xFFFF_FFFF
 
     /// Allocates `capacity` packets.
     public init(capacity: Int = 128) {
         precondition(capacity > 0 && capacity < Int(Int32.max))
         self.capacity = capacity
         packets = .allocate(capacity: capacity)
-        next = .allocate(capacity: capacity)
         for index in 0..<capacity {
             guard let packet = av_packet_alloc() else { fatalError("av_packet_alloc: out of memory") }
             (packets + index).initialize(to: packet)
-            next[index] = index + 1 < capacity ? Int32(index + 1) : -1
         }
-        freeHead = Atomic(0)
-        available = Atomic(capacity)
+        freeSlots = SlotFreeList(capacity: capacity)
         overflows = Atomic(0)
     }
 
@@ -46,11 +39,10 @@ public final class PacketPool: @unchecked Sendable {
             av_packet_free(&packet)
         }
         packets.deallocate()
-        next.deallocate()
     }
 
     /// Packets not in use right now.
-    public var availableCount: Int { available.load(ordering: .relaxed) }
+    public var availableCount: Int { freeSlots.freeCount }
 
     /// Packets allocated because the pool was empty (each freed after use).
     public var overflowCount: Int { overflows.load(ordering: .relaxed) }
@@ -58,21 +50,8 @@ public final class PacketPool: @unchecked Sendable {
     /// Takes a blank packet for stream `kind`.
     @inline(__always)
     public func acquire(kind: StreamKind) -> Packet {
-        var observed = freeHead.load(ordering: .acquiring)
-        while true {
-            let index = observed & Self.emptyIndex
-            if index == Self.emptyIndex { return overflowPacket(kind: kind) }
-            let successor = next[Int(index)]
-            let tag = (observed >> 32) &+ 1
-            let desired = (tag << 32) | UInt64(UInt32(bitPattern: successor))
-            let (exchanged, original) = freeHead.compareExchange(
-                expected: observed, desired: desired, ordering: .acquiringAndReleasing)
-            if exchanged {
-                available.subtract(1, ordering: .relaxed)
-                return Packet(pointer: packets[Int(index)], kind: kind, slot: Int32(index), pool: self)
-            }
-            observed = original
-        }
+        guard let index = freeSlots.take() else { return overflowPacket(kind: kind) }
+        return Packet(pointer: packets[Int(index)], kind: kind, slot: index, pool: self)
     }
 
     private func overflowPacket(kind: StreamKind) -> Packet {
@@ -84,17 +63,6 @@ public final class PacketPool: @unchecked Sendable {
     /// Returns slot `index`; its packet has been unreferenced already.
     @inline(__always)
     func recycle(_ index: Int32) {
-        available.add(1, ordering: .relaxed)
-        var observed = freeHead.load(ordering: .relaxed)
-        while true {
-            let top = observed & Self.emptyIndex
-            next[Int(index)] = top == Self.emptyIndex ? -1 : Int32(truncatingIfNeeded: top)
-            let tag = (observed >> 32) &+ 1
-            let desired = (tag << 32) | UInt64(UInt32(bitPattern: index))
-            let (exchanged, original) = freeHead.compareExchange(
-                expected: observed, desired: desired, ordering: .acquiringAndReleasing)
-            if exchanged { return }
-            observed = original
-        }
+        freeSlots.give(index)
     }
 }

@@ -30,7 +30,7 @@ final class AudioEncodeWorker: @unchecked Sendable {
     func run() {
         do {
             try loop()
-            try encoder.flush { packet in enqueue(packet) }
+            try encoder.flush { packet in packets.pushWaiting(packet) }
         } catch {
             state.fail("audio encoder: \(error)")
         }
@@ -79,7 +79,7 @@ final class AudioEncodeWorker: @unchecked Sendable {
                 state.audioOffsetMicroseconds.store(Int(timeline.lastMeasuredOffset * 1e6), ordering: .relaxed)
             }
             try encoder.encode(interleaved: UnsafeRawPointer(chunk.buffer.baseAddress + offset * bytesPerFrame),
-                               frameCount: count) { packet in enqueue(packet) }
+                               frameCount: count) { packet in packets.pushWaiting(packet) }
             timeline.advance(by: count)
         }
     }
@@ -94,17 +94,8 @@ final class AudioEncodeWorker: @unchecked Sendable {
         var remaining = frames
         while remaining > 0 {
             let count = min(remaining, chunkFrames)
-            try encoder.encode(interleaved: UnsafeRawPointer(silence), frameCount: count) { packet in enqueue(packet) }
+            try encoder.encode(interleaved: UnsafeRawPointer(silence), frameCount: count) { packet in packets.pushWaiting(packet) }
             remaining -= count
-        }
-    }
-
-    @inline(__always)
-    private func enqueue(_ packet: consuming Packet) {
-        var pending = packets.push(packet)
-        while let refused = pending.take() {
-            idle()
-            pending = packets.push(refused)
         }
     }
 }

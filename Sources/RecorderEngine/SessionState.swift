@@ -39,6 +39,21 @@ func idle() {
     nanosleep(&request, nil)
 }
 
+extension SPSCRing where Element: ~Copyable {
+    /// Pushes from an encoder thread, waiting while the ring is full. Packets
+    /// are never dropped between encoder and mux (a hole would break decoding);
+    /// the mux thread only hands them to sinks that never block, so a full
+    /// ring clears within milliseconds.
+    @inline(__always)
+    func pushWaiting(_ element: consuming Element) {
+        var pending = push(element)
+        while let refused = pending.take() {
+            idle()
+            pending = push(refused)
+        }
+    }
+}
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -31,7 +31,7 @@ final class VideoEncodeWorker: @unchecked Sendable {
     func run() {
         do {
             try loop()
-            try encoder.flush { packet in enqueue(packet) }
+            try encoder.flush { packet in packets.pushWaiting(packet) }
         } catch {
             state.fail("video encoder: \(error)")
         }
@@ -59,27 +59,16 @@ final class VideoEncodeWorker: @unchecked Sendable {
                 }
                 if repeats > 0 {
                     for repeated in (index - repeats)..<index {
-                        try encoder.repeatLast(frameIndex: repeated) { packet in enqueue(packet) }
+                        try encoder.repeatLast(frameIndex: repeated) { packet in packets.pushWaiting(packet) }
                     }
                     state.framesDuplicated.add(Int(repeats), ordering: .relaxed)
                 }
-                try encoder.encode(frame, frameIndex: index) { packet in enqueue(packet) }
+                try encoder.encode(frame, frameIndex: index) { packet in packets.pushWaiting(packet) }
                 state.framesEncoded.add(1 + Int(repeats), ordering: .relaxed)
                 if let frameLimit, index + 1 >= frameLimit {
                     state.stopRequested.store(true, ordering: .releasing)
                 }
             }
-        }
-    }
-
-    /// Packets are never dropped here (a hole would break decoding); the mux
-    /// thread only writes to a file, so a full queue clears within milliseconds.
-    @inline(__always)
-    private func enqueue(_ packet: consuming Packet) {
-        var pending = packets.push(packet)
-        while let refused = pending.take() {
-            idle()
-            pending = packets.push(refused)
         }
     }
 }
