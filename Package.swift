@@ -93,6 +93,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "StreamingTests",
+            dependencies: ["MediaCore", "Encoder", "Mux", "CFFmpeg", "CX11", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EncoderTests",
             dependencies: ["MediaCore", "Encoder", "Mux", "CFFmpeg", "TestSupport"],
             swiftSettings: swiftSettings
