@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "RecorderEngine",
             dependencies: [
-                "MediaCore", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "CFFmpeg",
+                "MediaCore", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "CFFmpeg", "CALSA",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

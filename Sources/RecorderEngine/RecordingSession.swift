@@ -3,6 +3,7 @@
 @_exported public import Encoder
 @_exported public import MediaCore
 @_exported public import Mux
+import CALSA
 import CFFmpeg
 import Synchronization
 
@@ -168,10 +169,12 @@ public final class RecordingSession: @unchecked Sendable {
     }
 
     /// Lets libav* print only errors (its default prints every encoder's
-    /// settings banner). libav's log level is process-wide, so this is the
-    /// embedding program's choice, not the session's.
+    /// settings banner), and stops alsa-lib printing its own error lines
+    /// (the capture reports them as `ALSAError` values, once). Both are
+    /// process-wide, so this is the embedding program's choice, not the session's.
     public static func quietLibraryLogs() {
         av_log_set_level(AV_LOG_ERROR)
+        calsa_silence_library_errors()
     }
 
     // MARK: The control thread
