@@ -87,6 +87,7 @@ extension RTMPSink {
         }
         closed.store(true, ordering: .releasing)
         counters.queued.store(0)
+        recordThreadCPU()
         // Whatever is still queued goes back to the pool now.
         while let queued = ring.pop() { Self.release(queued.packet) }
         inFlightSince.store(.max, ordering: .releasing)
@@ -109,10 +110,13 @@ extension RTMPSink {
         var skippingStale = true
         let staleAge = Int64(policy.disposableDropThreshold * 1e9)
         var startTime = Int64.min
+        var idleRounds = 0
         while true {
             guard let queued = ring.pop() else {
                 inFlightSince.store(.max, ordering: .releasing)
                 skippingStale = false
+                idleRounds += 1
+                if idleRounds % 128 == 0 { recordThreadCPU() }
                 if stopping.load(ordering: .acquiring) { return nil }
                 if inputFinished.load(ordering: .acquiring) && ring.approximateCount == 0 {
                     do {
@@ -174,6 +178,7 @@ extension RTMPSink {
                 counters.discardedOffline.add()
             }
             inFlightSince.store(.max, ordering: .releasing)
+            recordThreadCPU()
             if stopping.load(ordering: .acquiring) || inputFinished.load(ordering: .acquiring) { return false }
             let now = clock.now()
             if now >= deadline { return true }
@@ -196,6 +201,13 @@ extension RTMPSink {
         // Only a muxer option the FLV muxer refused is left; it cannot happen
         // with the options the connection sets.
         return .library(AVError(code: cffmpeg_averror(EINVAL), operation: "avformat_write_header"))
+    }
+
+    /// Publishes the CPU time this thread has used.
+    private func recordThreadCPU() {
+        var time = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return }
+        counters.threadCPU.store(time.tv_sec * 1_000_000 + time.tv_nsec / 1000)
     }
 
     /// Two milliseconds: a frame's extra latency stays far below its 33 ms.

@@ -114,10 +114,6 @@ public final class RTMPSink: @unchecked Sendable {
         videoIsH264 = video.map { $0.codecParameters.pointee.codec_id == AV_CODEC_ID_H264 } ?? false
     }
 
-    deinit {
-        precondition(thread == nil, "an RTMPSink was released without join()")
-    }
-
     /// Starts the sink's thread, which connects at once.
     public func start() {
         precondition(thread == nil, "a sink starts once")

@@ -17,6 +17,8 @@ final class RTMPSinkCounters: Sendable {
     let droppedToKeyframe = Counter()
     let droppedQueueFull = Counter()
     let discardedOffline = Counter()
+    /// CPU time of the sink's thread, microseconds (updated a few times a second).
+    let threadCPU = Counter()
     /// Microseconds.
     let queued = Counter()
     let maximumQueued = Counter()
@@ -36,6 +38,7 @@ final class RTMPSinkCounters: Sendable {
         statistics.packetsDiscardedOffline = discardedOffline.load()
         statistics.queuedSeconds = Double(queued.load()) / 1e6
         statistics.maximumQueuedSeconds = Double(maximumQueued.load()) / 1e6
+        statistics.threadCPUSeconds = Double(threadCPU.load()) / 1e6
         return statistics
     }
 }

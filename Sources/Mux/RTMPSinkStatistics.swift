@@ -27,6 +27,9 @@ public struct RTMPSinkStatistics: Sendable, Codable, Equatable {
     /// Media queued toward the server now, and the most ever, in seconds.
     public var queuedSeconds: Double = 0
     public var maximumQueuedSeconds: Double = 0
+    /// CPU seconds the sink's own thread used (muxing FLV, RTMP, TLS, the
+    /// socket): what a stream costs beyond the shared encode.
+    public var threadCPUSeconds: Double = 0
 
     public init(url: String) {
         self.url = url

@@ -63,17 +63,22 @@ final class RecordingRun: @unchecked Sendable {
             if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
             writeStatistics(result)
             let statistics = result.statistics
-            log(String(format: "wrote %@: %.2f s, %d frames (%d dropped, %d duplicated), %d bytes; finalized in %.2f s",
-                       result.output ?? "nothing", statistics.mediaSeconds, statistics.framesEncoded, statistics.framesDropped,
-                       statistics.framesDuplicated, statistics.bytesWritten, result.finalizeSeconds ?? 0))
+            let summary = String(format: "%.2f s, %d frames (%d dropped, %d duplicated), %d bytes",
+                                 statistics.mediaSeconds, statistics.framesEncoded, statistics.framesDropped,
+                                 statistics.framesDuplicated, statistics.bytesWritten)
+            if let output = result.output {
+                log("wrote \(output): \(summary); finalized in \(String(format: "%.2f", result.finalizeSeconds ?? 0)) s")
+            } else {
+                log("\(statistics.streams.isEmpty ? "wrote nothing" : "streamed"): \(summary)")
+            }
             for stream in statistics.streams {
                 log(String(format: "stream %@: sent %d packets (%d bytes) over %d connection(s), %d disconnect(s); "
                            + "dropped %d video packets (%d disposable, %d to a keyframe), %d with the queue full, "
-                           + "%d discarded while offline; longest queue %.2f s",
+                           + "%d discarded while offline; longest queue %.2f s; %.2f CPU s",
                            stream.url, stream.packetsSent, stream.bytesSent, stream.connections, stream.disconnects,
                            stream.videoPacketsDropped, stream.videoPacketsDroppedDisposable,
                            stream.videoPacketsDroppedToKeyframe, stream.packetsDroppedQueueFull,
-                           stream.packetsDiscardedOffline, stream.maximumQueuedSeconds))
+                           stream.packetsDiscardedOffline, stream.maximumQueuedSeconds, stream.threadCPUSeconds))
             }
             if let status = result.finalizeScriptStatus { log("finalize script exited with status \(status)") }
             if let error = result.error {
