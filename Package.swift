@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "RecorderEngine",
             dependencies: [
-                "MediaCore", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "CFFmpeg",
+                "MediaCore", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "CFFmpeg", "CALSA",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -90,6 +90,11 @@ let package = Package(
         .testTarget(
             name: "RecordDisplayTests",
             dependencies: ["TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StreamingTests",
+            dependencies: ["MediaCore", "Encoder", "Mux", "CFFmpeg", "CX11", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -18,6 +18,8 @@ static inline int cffmpeg_averror(int posix_errno) { return AVERROR(posix_errno)
 static const int CFFMPEG_AVERROR_EAGAIN = AVERROR(EAGAIN);
 // AVERROR_EOF is built with FFERRTAG, a macro Swift cannot evaluate.
 static const int CFFMPEG_AVERROR_EOF = AVERROR_EOF;
+// AVERROR_EXIT (FFERRTAG): a blocking I/O call was ended by the interrupt callback.
+static const int CFFMPEG_AVERROR_EXIT = AVERROR_EXIT;
 // AV_NOPTS_VALUE is a cast of a 64-bit literal, not imported by Swift.
 static const int64_t CFFMPEG_AV_NOPTS_VALUE = AV_NOPTS_VALUE;
 #endif

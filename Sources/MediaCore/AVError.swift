@@ -19,6 +19,8 @@ public struct AVError: Error, Equatable, Sendable, CustomStringConvertible {
     public static var tryAgainCode: Int32 { CFFMPEG_AVERROR_EAGAIN }
     /// `AVERROR_EOF`: the codec or stream has been drained.
     public static var endOfFileCode: Int32 { CFFMPEG_AVERROR_EOF }
+    /// `AVERROR_EXIT`: a blocking I/O call was ended by its interrupt callback.
+    public static var interruptedCode: Int32 { CFFMPEG_AVERROR_EXIT }
     /// `AVERROR(ENOMEM)`.
     public static var outOfMemoryCode: Int32 { cffmpeg_averror(ENOMEM) }
 

@@ -37,6 +37,25 @@ public struct Packet: ~Copyable, @unchecked Sendable {
     /// True for a packet a decoder can start from (an IDR frame, or any audio frame).
     public var isKeyframe: Bool { pointer.pointee.flags & AV_PKT_FLAG_KEY != 0 }
 
+    /// True when the encoder flagged the packet as one no other frame refers
+    /// to (`AV_PKT_FLAG_DISPOSABLE`). libx264 in FFmpeg 5.1 never sets it;
+    /// `H264NonReference` reads the bitstream instead.
+    public var isFlaggedDisposable: Bool { pointer.pointee.flags & AV_PKT_FLAG_DISPOSABLE != 0 }
+
+    /// A second packet sharing this one's payload, taken from `pool`: one
+    /// encode can feed several sinks, each owning its own `Packet`.
+    ///
+    /// `av_packet_ref` adds a reference to the refcounted payload buffer (no
+    /// copy of the data; libav allocates one small `AVBufferRef`) and copies
+    /// the timestamps, flags and side data. Returns nil when libav is out of
+    /// memory (the caller counts it as a drop).
+    @inline(__always)
+    public func reference(from pool: PacketPool) -> Packet? {
+        let copy = pool.acquire(kind: kind)
+        guard av_packet_ref(copy.pointer, pointer) >= 0 else { return nil }
+        return copy
+    }
+
     deinit {
         av_packet_unref(pointer)
         if slot >= 0 {

@@ -6,8 +6,9 @@ import MediaCore
 /// packets by decoding time and writes them rescaled to the muxer's time bases.
 ///
 /// The stream setup is the part every sink shares: the MP4 file sink, the
-/// finalizing remux and (later) FLV over RTMP differ only in the format name,
-/// the URL and the muxer options.
+/// finalizing remux and FLV over RTMP differ only in the format name, the
+/// URL, the muxer and protocol options and whether packets still need
+/// interleaving.
 final class Muxer {
     private let context: UnsafeMutablePointer<AVFormatContext>
     let url: String
@@ -21,7 +22,8 @@ final class Muxer {
     /// the stream's first packet).
     private(set) var videoOffset: Int64?
     private(set) var audioOffset: Int64?
-    private let interleaver: PacketInterleaver
+    /// Nil when the packets arrive interleaved already (from `PacketFanOut`).
+    private let interleaver: PacketInterleaver?
     private let videoIndex: Int32
     private let audioIndex: Int32
     private let videoSourceTimeBase: AVRational
@@ -44,8 +46,10 @@ final class Muxer {
     /// by the earliest and then stretch the first sample of each other stream
     /// back to 0, which breaks the constant frame rate. The offsets are kept
     /// (`videoOffset`, `audioOffset`) so a remux can restore the exact times.
+    /// `interleaves: false` writes packets in the order given: for a caller
+    /// that hands them over in decoding order already.
     init(formatName: String, url: String, streams: [StreamParameters], flushEachPacket: Bool,
-         zeroBasesStreams: Bool = false) throws {
+         zeroBasesStreams: Bool = false, interleaves: Bool = true) throws {
         var allocated: UnsafeMutablePointer<AVFormatContext>?
         let status = avformat_alloc_output_context2(&allocated, nil, formatName, url)
         guard status >= 0, let allocated else {
@@ -62,7 +66,7 @@ final class Muxer {
                      "an output takes at most one video and one audio stream")
         videoSourceTimeBase = video?.timeBase ?? AVRational(num: 1, den: 1)
         audioSourceTimeBase = audio?.timeBase ?? AVRational(num: 1, den: 1)
-        interleaver = PacketInterleaver(videoTimeBase: video?.timeBase, audioTimeBase: audio?.timeBase)
+        interleaver = interleaves ? PacketInterleaver(videoTimeBase: video?.timeBase, audioTimeBase: audio?.timeBase) : nil
         var nextIndex: Int32 = 0
         videoIndex = video == nil ? -1 : nextIndex
         if video != nil { nextIndex += 1 }
@@ -97,9 +101,27 @@ final class Muxer {
 
     /// Opens the output and writes the header with muxer `options`
     /// (`movflags`...). An option the muxer does not know is an error.
-    func open(options: KeyValuePairs<String, String>) throws {
+    ///
+    /// `ioOptions` go to `avio_open2`, for the protocols (`protocol_whitelist`,
+    /// `tls_verify`...); options no protocol took are ignored, since which
+    /// protocols run depends on the URL. `interrupt` lets another thread end
+    /// a blocking connect or write (see `IOInterrupt`).
+    func open(options: KeyValuePairs<String, String>, ioOptions: [(key: String, value: String)] = [],
+              interrupt: AVIOInterruptCB? = nil) throws {
+        if let interrupt { context.pointee.interrupt_callback = interrupt }
         if context.pointee.oformat.pointee.flags & AVFMT_NOFILE == 0 {
-            let status = avio_open2(&context.pointee.pb, url, AVIO_FLAG_WRITE, nil, nil)
+            var protocolOptions: OpaquePointer?
+            defer { av_dict_free(&protocolOptions) }
+            for (key, value) in ioOptions {
+                let status = av_dict_set(&protocolOptions, key, value, 0)
+                guard status >= 0 else { throw AVError(code: status, operation: "av_dict_set") }
+            }
+            let status: Int32
+            if var callback = interrupt {
+                status = avio_open2(&context.pointee.pb, url, AVIO_FLAG_WRITE, &callback, &protocolOptions)
+            } else {
+                status = avio_open2(&context.pointee.pb, url, AVIO_FLAG_WRITE, nil, &protocolOptions)
+            }
             guard status >= 0 else { throw AVError(code: status, operation: "avio_open2") }
             openedOutput = true
         }
@@ -125,6 +147,10 @@ final class Muxer {
     @inline(__always)
     func write(_ packet: consuming Packet) throws {
         precondition(!isFinished, "the output is finished")
+        guard let interleaver else {
+            try writeNow(packet)
+            return
+        }
         let kind = packet.kind
         while interleaver.isFull(kind), let oldest = interleaver.popOldest() {
             try writeNow(oldest)
@@ -139,7 +165,7 @@ final class Muxer {
     func finish() throws {
         precondition(!isFinished, "the output is finished")
         isFinished = true
-        while let packet = interleaver.popOldest() {
+        while let packet = interleaver?.popOldest() {
             try writeNow(packet)
         }
         let status = av_write_trailer(context)

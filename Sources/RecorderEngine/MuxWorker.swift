@@ -1,17 +1,18 @@
 import MediaCore
 import Mux
 
-/// The mux thread's loop: moves packets from both encoders to the file sink,
-/// which interleaves them by decoding time. It ends when both encoders are done
-/// and their queues are empty.
+/// The mux thread's loop: moves packets from both encoders to the fan-out,
+/// which orders them by decoding time and hands each to every live stream
+/// (never waiting on one) and to the file sink. It ends when both encoders
+/// are done and their queues are empty.
 final class MuxWorker: @unchecked Sendable {
-    private let sink: MP4FileSink
+    private let fanOut: PacketFanOut
     private let videoPackets: SPSCRing<Packet>
     private let audioPackets: SPSCRing<Packet>?
     private let state: SessionState
 
-    init(sink: MP4FileSink, videoPackets: SPSCRing<Packet>, audioPackets: SPSCRing<Packet>?, state: SessionState) {
-        self.sink = sink
+    init(fanOut: PacketFanOut, videoPackets: SPSCRing<Packet>, audioPackets: SPSCRing<Packet>?, state: SessionState) {
+        self.fanOut = fanOut
         self.videoPackets = videoPackets
         self.audioPackets = audioPackets
         self.state = state
@@ -41,21 +42,32 @@ final class MuxWorker: @unchecked Sendable {
                 idle()
             }
         }
+        if !failed {
+            do {
+                try fanOut.flush()
+            } catch {
+                fileFailed(error)
+            }
+        }
         state.muxDone.store(true, ordering: .releasing)
     }
 
-    /// After a write error the session is stopping; later packets are discarded
-    /// so the encoders can drain and the file can still be finalized.
+    /// After a file write error the session is stopping; later packets are
+    /// discarded so the encoders can drain and the file can still be finalized.
     @inline(__always)
     private func write(_ packet: consuming Packet, failed: inout Bool) {
         guard !failed else { return }
         let size = Int(packet.pointer.pointee.size)
         do {
-            try sink.write(packet)
+            try fanOut.write(packet)
             state.bytesWritten.add(size, ordering: .relaxed)
         } catch {
             failed = true
-            state.fail("writing \(sink.path): \(error)")
+            fileFailed(error)
         }
+    }
+
+    private func fileFailed(_ error: any Error) {
+        state.fail("writing \(fanOut.file?.path ?? "the recording"): \(error)")
     }
 }

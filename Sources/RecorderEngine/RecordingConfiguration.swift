@@ -1,7 +1,6 @@
 public import CaptureALSA
 public import CaptureX11
 public import Encoder
-public import MediaCore
 
 /// x264 options of a recording; the picture size comes from the capture region.
 public struct VideoEncodingOptions: Sendable, Equatable {
@@ -43,8 +42,14 @@ public struct RecordingConfiguration: Sendable {
     /// Output sample rate, channels and bit rate of the AAC stream.
     public var audioEncoding: AudioEncoderSettings
     public var video: VideoEncodingOptions
-    /// The MP4 file.
-    public var output: FileOutput
+    /// The MP4 file; nil streams only (then `streams` must not be empty).
+    public var output: FileOutput?
+    /// Live streams fed from the same encode as the file.
+    public var streams: [StreamOutput] = []
+    /// Regular expressions, each matched against a whole stream URL,
+    /// case-sensitively (Jibri's `rtmp-allow-list`); a stream URL must match
+    /// one of them. Empty: every `rtmp://` and `rtmps://` URL is accepted.
+    public var streamAllowList: [String] = []
     /// Stop after this many seconds of media; nil records until `stop()`.
     public var duration: Double?
     /// Run after the file is final, with the file's directory as its argument.
@@ -53,7 +58,7 @@ public struct RecordingConfiguration: Sendable {
     public var statisticsInterval: Double = 1
 
     public init(capture: DisplayCaptureConfiguration, audio: PCMCaptureConfiguration?,
-                audioEncoding: AudioEncoderSettings, video: VideoEncodingOptions, output: FileOutput) {
+                audioEncoding: AudioEncoderSettings, video: VideoEncodingOptions, output: FileOutput?) {
         self.capture = capture
         self.audio = audio
         self.audioEncoding = audioEncoding

@@ -1,10 +1,14 @@
+public import Mux
+
 /// What a session reports while it runs, in order: `started`, then
-/// `statistics` periodically and `warning`s as they happen, then `stopped`
-/// exactly once.
+/// `statistics` periodically, `warning`s and live streams' connection
+/// changes as they happen, then `stopped` exactly once.
 public enum RecordingEvent: Sendable {
     case started(RecordingStarted)
     case statistics(RecordingStatistics)
     case warning(String)
+    /// A live stream connected, failed to, lost its connection, came back or gave up.
+    case stream(StreamEvent)
     case stopped(RecordingResult)
 }
 
@@ -19,7 +23,10 @@ public struct RecordingStarted: Sendable {
     /// The PCM and the format it delivers, when recording sound.
     public var audioDevice: String?
     public var audioFormat: String?
-    public var output: String
+    /// The MP4 file, when recording to one.
+    public var output: String?
+    /// The live streams' URLs, redacted.
+    public var streams: [String]
     /// The H.264 level chosen for the size and rate (e.g. "4.0").
     public var level: String
 }
@@ -41,7 +48,7 @@ public struct RecordingStatistics: Sendable, Codable {
     public var audioOverruns = 0
     public var audioSilenceFrames = 0
     public var audioFramesDropped = 0
-    /// Bytes of encoded media written.
+    /// Bytes of encoded media produced (written to the file, offered to the streams).
     public var bytesWritten = 0
     /// Output frames per second over the last interval.
     public var framesPerSecond: Double = 0
@@ -51,6 +58,9 @@ public struct RecordingStatistics: Sendable, Codable {
     public var audioVideoOffset: Double = 0
     /// CPU seconds used by this process so far.
     public var cpuSeconds: Double = 0
+    /// Each live stream's account (redacted URL, connections, packets sent,
+    /// drops), in the order the streams were configured.
+    public var streams: [RTMPSinkStatistics] = []
 }
 
 /// How a recording ended.

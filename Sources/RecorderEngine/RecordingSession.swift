@@ -2,8 +2,9 @@
 @_exported public import CaptureX11
 @_exported public import Encoder
 @_exported public import MediaCore
+@_exported public import Mux
+import CALSA
 import CFFmpeg
-import Mux
 import Synchronization
 
 #if canImport(Glibc)
@@ -11,7 +12,8 @@ import Glibc
 #endif
 
 /// One recording: display and sound captured on one clock, encoded once to
-/// H.264 and AAC, written to a crash-safe MP4 that is finalized on stop.
+/// H.264 and AAC, written to a crash-safe MP4 that is finalized on stop and
+/// streamed live to any number of RTMP(S) servers from the same encode.
 ///
 /// This is the API a recorder daemon embeds, and the one `record-display` uses:
 ///
@@ -23,8 +25,9 @@ import Glibc
 /// ```
 ///
 /// Threads: video capture, audio capture, one encoder thread each, a mux thread,
-/// and a control thread that reports statistics and runs the stop sequence.
-/// They hand media to each other through lock-free rings and never wait on a lock.
+/// one thread per live stream, and a control thread that reports statistics
+/// and runs the stop sequence. They hand media to each other through lock-free
+/// rings and never wait on a lock; nothing waits on a live stream's network.
 public final class RecordingSession: @unchecked Sendable {
     /// Events in order; the stream finishes after `.stopped`.
     public let events: AsyncStream<RecordingEvent>
@@ -41,22 +44,44 @@ public final class RecordingSession: @unchecked Sendable {
     private let videoPackets = SPSCRing<Packet>(minimumCapacity: 512)
     private let audioPackets = SPSCRing<Packet>(minimumCapacity: 512)
     private var threads: [MediaThread] = []
+    /// The live streams' checked URLs, and the CA bundles some of them add.
+    private let streamURLs: [StreamURL]
+    private let streamAuthorities: [CertificateAuthorityBundle?]
+    private var streamSinks: [RTMPSink] = []
     private var control: MediaThread?
     private let result = Mutex<RecordingResult?>(nil)
     private let finished = Atomic<Bool>(false)
 
     /// Checks the whole configuration and opens the display, the PCM and the
-    /// encoders, but creates no file: a bad value throws before anything is
-    /// written (`InvalidArgument`, `XError`, `ALSAError` or `AVError`, each
-    /// naming the value).
+    /// encoders, but creates no file and opens no connection: a bad value
+    /// throws before anything is written (`InvalidArgument`, `XError`,
+    /// `ALSAError` or `AVError`, each naming the value; stream URLs redacted).
+    ///
+    /// Stream URLs are checked first: each must be a valid `rtmp://` or
+    /// `rtmps://` URL and match the allow-list.
     public init(configuration: RecordingConfiguration) throws {
         self.configuration = configuration
         if let duration = configuration.duration, !(duration > 0) || !duration.isFinite {
             throw InvalidArgument(name: "--duration", value: "\(duration)", reason: "must be a positive number of seconds")
         }
-        try MP4FileSink.validateOutputPath(configuration.output.path, overwrite: configuration.output.overwrite)
-        if let script = configuration.finalizeScript, access(script, X_OK) != 0 {
-            throw InvalidArgument(name: "--finalize-script", value: script, reason: "is not an executable file")
+        (streamURLs, streamAuthorities) = try Self.checkStreams(configuration)
+        if !streamURLs.isEmpty {
+            // libavformat's own error lines may quote a stream name.
+            LibraryLog.installRedactingCallback()
+            streamURLs.forEach(LibraryLog.redact)
+        }
+        if let output = configuration.output {
+            try MP4FileSink.validateOutputPath(output.path, overwrite: output.overwrite)
+        } else if configuration.streams.isEmpty {
+            throw InvalidArgument(name: "--output", value: "", reason: "nothing to record to: give a file, a stream or both")
+        }
+        if let script = configuration.finalizeScript {
+            guard configuration.output != nil else {
+                throw InvalidArgument(name: "--finalize-script", value: script, reason: "needs a file to finalize (--output)")
+            }
+            guard access(script, X_OK) == 0 else {
+                throw InvalidArgument(name: "--finalize-script", value: script, reason: "is not an executable file")
+            }
         }
 
         video = try DisplayCapture(configuration: configuration.capture, clock: clock, counters: state.counters)
@@ -77,18 +102,33 @@ public final class RecordingSession: @unchecked Sendable {
         (events, continuation) = AsyncStream.makeStream(of: RecordingEvent.self, bufferingPolicy: .unbounded)
     }
 
-    /// Creates the output file and starts every thread.
+    /// Creates the output file, starts every thread and begins connecting
+    /// the live streams (a stream that cannot connect is reported in events
+    /// and retried; it does not fail the start).
     public func start() throws {
         precondition(control == nil, "a session starts once")
         var streams = [videoEncoder.parameters]
         if let audioEncoder { streams.append(audioEncoder.parameters) }
-        let sink = try MP4FileSink(path: configuration.output.path, streams: streams,
-                                   overwrite: configuration.output.overwrite)
+        let sink = try configuration.output.map { try MP4FileSink(path: $0.path, streams: streams, overwrite: $0.overwrite) }
         let startTime = clock.now()
         let cpuAtStart = Self.cpuSeconds()
 
-        let mux = MuxWorker(sink: sink, videoPackets: videoPackets, audioPackets: audioEncoder == nil ? nil : audioPackets,
-                            state: state)
+        for (index, url) in streamURLs.enumerated() {
+            let output = configuration.streams[index]
+            if output.tls == .disabled && url.scheme == .rtmps {
+                continuation.yield(.warning("TLS certificate verification is off for \(url.redacted) (--insecure-tls)"))
+            }
+            streamSinks.append(RTMPSink(
+                url: url, streams: streams, tls: output.tls, authorities: streamAuthorities[index],
+                maxReconnects: output.maxReconnects
+            ) { [continuation] change in
+                continuation.yield(.stream(StreamEvent(url: url.redacted, change: change)))
+            })
+        }
+        streamSinks.forEach { $0.start() }
+        let fanOut = PacketFanOut(parameters: streams, file: sink, streams: streamSinks)
+        let mux = MuxWorker(fanOut: fanOut, videoPackets: videoPackets,
+                            audioPackets: audioEncoder == nil ? nil : audioPackets, state: state)
         let frameLimit = configuration.duration.map { Int64(($0 * Double(video.framesPerSecond)).rounded()) }
         let videoWorker = VideoEncodeWorker(capture: video, encoder: videoEncoder, packets: videoPackets,
                                             state: state, frameLimit: frameLimit)
@@ -109,8 +149,8 @@ public final class RecordingSession: @unchecked Sendable {
         continuation.yield(.started(RecordingStarted(
             display: video.displayName, width: video.width, height: video.height, framesPerSecond: video.framesPerSecond,
             grabMethod: video.method.rawValue, audioDevice: configuration.audio?.device,
-            audioFormat: audio.map { "\($0.format)" }, output: configuration.output.path,
-            level: videoSettings.level.description)))
+            audioFormat: audio.map { "\($0.format)" }, output: configuration.output?.path,
+            streams: streamURLs.map(\.redacted), level: videoSettings.level.description)))
         control = MediaThread(name: "session") { [self] in
             runControl(sink: sink, startTime: startTime, cpuAtStart: cpuAtStart)
         }
@@ -129,15 +169,17 @@ public final class RecordingSession: @unchecked Sendable {
     }
 
     /// Lets libav* print only errors (its default prints every encoder's
-    /// settings banner). libav's log level is process-wide, so this is the
-    /// embedding program's choice, not the session's.
+    /// settings banner), and stops alsa-lib printing its own error lines
+    /// (the capture reports them as `ALSAError` values, once). Both are
+    /// process-wide, so this is the embedding program's choice, not the session's.
     public static func quietLibraryLogs() {
         av_log_set_level(AV_LOG_ERROR)
+        calsa_silence_library_errors()
     }
 
     // MARK: The control thread
 
-    private func runControl(sink: MP4FileSink, startTime: Int64, cpuAtStart: Double) {
+    private func runControl(sink: MP4FileSink?, startTime: Int64, cpuAtStart: Double) {
         var lastReport = startTime
         var lastFrames = 0, lastBytes = 0
         let interval = Int64(configuration.statisticsInterval * 1e9)
@@ -154,6 +196,10 @@ public final class RecordingSession: @unchecked Sendable {
                 lastReport = now
                 continuation.yield(.statistics(statistics))
             }
+            // Streaming only, and every stream has given up: nothing is left to do.
+            if sink == nil && streamSinks.allSatisfy(\.isClosed) {
+                state.fail("every stream failed")
+            }
         }
         // Stop sequence: capture first, then let encoders and mux drain.
         video.stop()
@@ -161,19 +207,31 @@ public final class RecordingSession: @unchecked Sendable {
         state.captureEnded.store(true, ordering: .releasing)
         for thread in threads { thread.join() }
         threads.removeAll()
+        // The streams send what they hold while the file is finalized.
+        streamSinks.forEach { $0.finishInput() }
 
         var finalizeSeconds: Double?
-        var output: String? = configuration.output.path
-        do {
-            let report = try sink.finish()
-            finalizeSeconds = report.finalizingSeconds
-        } catch {
-            state.fail("finalizing \(configuration.output.path): \(error)")
-            output = FileExists(configuration.output.path) ? configuration.output.path : nil
+        var output: String?
+        if let sink, let path = configuration.output?.path {
+            output = path
+            do {
+                let report = try sink.finish()
+                finalizeSeconds = report.finalizingSeconds
+            } catch {
+                state.fail("finalizing \(path): \(error)")
+                output = FileExists(path) ? path : nil
+            }
+        }
+        streamSinks.forEach { $0.join() }
+        for stream in streamSinks where stream.statistics.gaveUp {
+            state.failure.withLock { failure in
+                let message = "stream \(stream.url.redacted) gave up (--max-reconnects \(stream.maxReconnects ?? 0))"
+                failure = failure.map { "\($0); \(message)" } ?? message
+            }
         }
         var scriptStatus: Int32?
-        if let script = configuration.finalizeScript, output != nil {
-            scriptStatus = FinalizeScript.run(script, directory: Self.directory(of: configuration.output.path))
+        if let script = configuration.finalizeScript, let output {
+            scriptStatus = FinalizeScript.run(script, directory: Self.directory(of: output))
             if scriptStatus != 0 {
                 continuation.yield(.warning("finalize script \(script) exited with status \(scriptStatus ?? -1)"))
             }
@@ -207,7 +265,35 @@ public final class RecordingSession: @unchecked Sendable {
         statistics.bytesWritten = state.bytesWritten.load(ordering: .relaxed)
         statistics.audioVideoOffset = Double(state.audioOffsetMicroseconds.load(ordering: .relaxed)) / 1e6
         statistics.cpuSeconds = Self.cpuSeconds() - cpuAtStart
+        statistics.streams = streamSinks.map(\.statistics)
         return statistics
+    }
+
+    /// Checks every stream URL against the scheme rules and the allow-list,
+    /// before any socket opens, and builds the CA bundles `--tls-ca` asks for.
+    private static func checkStreams(_ configuration: RecordingConfiguration) throws
+        -> ([StreamURL], [CertificateAuthorityBundle?])
+    {
+        let allowList = try StreamAllowList(patterns: configuration.streamAllowList)
+        var urls: [StreamURL] = []
+        var bundles: [String: CertificateAuthorityBundle] = [:]
+        var authorities: [CertificateAuthorityBundle?] = []
+        for output in configuration.streams {
+            let url = try StreamURL(output.url)
+            try allowList.check(url)
+            if let maxReconnects = output.maxReconnects, maxReconnects < 0 {
+                throw InvalidArgument(name: "--max-reconnects", value: "\(maxReconnects)", reason: "cannot be negative")
+            }
+            urls.append(url)
+            if case let .addingAuthority(path) = output.tls {
+                let bundle = try bundles[path] ?? CertificateAuthorityBundle(adding: path)
+                bundles[path] = bundle
+                authorities.append(bundle)
+            } else {
+                authorities.append(nil)
+            }
+        }
+        return (urls, authorities)
     }
 
     private static func cpuSeconds() -> Double {

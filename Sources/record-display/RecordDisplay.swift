@@ -2,15 +2,18 @@ import ArgumentParser
 import Foundation
 import RecorderEngine
 
-/// `record-display`: records an X display and an ALSA PCM to a crash-safe MP4.
-/// A thin command line over `RecordingSession`, the API a recorder daemon embeds.
+/// `record-display`: records an X display and an ALSA PCM to a crash-safe MP4
+/// and/or streams it live over RTMP(S), from one encode. A thin command line
+/// over `RecordingSession`, the API a recorder daemon embeds.
 struct RecordDisplay: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record-display",
-        abstract: "Record an X display and sound to an MP4 file that survives a crash.",
+        abstract: "Record an X display and sound to an MP4 file that survives a crash, and stream it live.",
         discussion: """
-            Exit status: 0 on success; 2 on bad input (one line on stderr naming the value, nothing written); \
-            1 on a failure after start (the output is finalized). SIGINT and SIGTERM stop and finalize.
+            Exit status: 0 on success; 2 on bad input (one line on stderr naming the value, nothing written, \
+            no connection made); 1 on a failure after start (the output is finalized), including a stream that \
+            gave up after --max-reconnects. SIGINT and SIGTERM stop and finalize.
+            Stream keys are never printed: URLs are shown as rtmp://host/app/***.
             """)
 
     @Option(help: "X display to capture (default $DISPLAY).") var display: String?
@@ -28,7 +31,19 @@ struct RecordDisplay: ParsableCommand {
     @Option(help: "x264 tune (e.g. zerolatency).") var tune: String?
     @Option(help: "H.264 profile: baseline, main or high.") var profile = "main"
     @Option(help: "Stop after this many seconds.") var duration: Double?
-    @Option(help: "MP4 file to write (default: recording-DATE.mp4 here).") var output: String?
+    @Option(help: "MP4 file to write (default without --stream: recording-DATE.mp4 here).") var output: String?
+    @Option(name: .customLong("stream"),
+            help: "Also stream to this rtmp:// or rtmps:// URL (repeatable; one encode feeds all).")
+    var streams: [String] = []
+    @Option(name: .customLong("allow"),
+            help: "Accept only stream URLs this regular expression matches whole, case-sensitively (repeatable).")
+    var allowList: [String] = []
+    @Option(help: "Give a stream up after this many failed reconnection attempts in a row (default: never).")
+    var maxReconnects: Int?
+    @Option(name: .customLong("tls-ca"), help: "Also trust this PEM CA certificate for rtmps:// servers.")
+    var tlsCA: String?
+    @Flag(name: .customLong("insecure-tls"), help: "Do not verify rtmps:// server certificates.")
+    var insecureTLS = false
     @Flag(help: "Replace the output file if it exists.") var overwrite = false
     @Option(help: "Run this after the file is final, with its directory as the argument.") var finalizeScript: String?
     @Option(help: "Write the final statistics as JSON to this file.") var statsJson: String?
@@ -61,9 +76,11 @@ struct RecordDisplay: ParsableCommand {
         }
         let audio = noAudio ? nil : PCMCaptureConfiguration(device: audioDevice)
 
-        let path = output ?? "recording-\(Self.timestamp()).mp4"
+        let path = output ?? (streams.isEmpty ? "recording-\(Self.timestamp()).mp4" : nil)
         var configuration = RecordingConfiguration(capture: capture, audio: audio, audioEncoding: audioEncoding,
-                                                   video: video, output: FileOutput(path: path, overwrite: overwrite))
+                                                   video: video, output: path.map { FileOutput(path: $0, overwrite: overwrite) })
+        configuration.streams = try makeStreams()
+        configuration.streamAllowList = allowList
         if let duration {
             guard duration > 0, duration.isFinite else {
                 throw InvalidArgument(name: "--duration", value: "\(duration)", reason: "must be a positive number of seconds")
@@ -72,6 +89,20 @@ struct RecordDisplay: ParsableCommand {
         }
         configuration.finalizeScript = finalizeScript
         return configuration
+    }
+
+    /// The `--stream` outputs with the TLS and reconnect options; the URLs
+    /// themselves are checked by the session (scheme, allow-list), before
+    /// anything opens.
+    private func makeStreams() throws -> [StreamOutput] {
+        if insecureTLS, let tlsCA {
+            throw InvalidArgument(name: "--tls-ca", value: tlsCA, reason: "cannot be combined with --insecure-tls")
+        }
+        if let maxReconnects, maxReconnects < 0 {
+            throw InvalidArgument(name: "--max-reconnects", value: "\(maxReconnects)", reason: "cannot be negative")
+        }
+        let tls: TLSVerification = insecureTLS ? .disabled : tlsCA.map { .addingAuthority(path: $0) } ?? .systemAuthorities
+        return streams.map { StreamOutput(url: $0, tls: tls, maxReconnects: maxReconnects) }
     }
 
     private static func choice<T: RawRepresentable & CaseIterable>(_ text: String, option: String, _ type: T.Type) throws -> T

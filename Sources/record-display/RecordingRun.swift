@@ -45,8 +45,9 @@ final class RecordingRun: @unchecked Sendable {
         switch event {
         case let .started(info):
             let audio = info.audioDevice.map { " + \($0) (\(info.audioFormat ?? "?"))" } ?? ", no audio"
+            let destinations = (info.output.map { [$0] } ?? []) + info.streams
             log("recording \(info.display) \(info.width)x\(info.height)@\(info.framesPerSecond) via \(info.grabMethod)"
-                + "\(audio) to \(info.output), H.264 level \(info.level)")
+                + "\(audio) to \(destinations.joined(separator: ", ")), H.264 level \(info.level)")
         case let .statistics(statistics):
             if interactive {
                 let line = String(format: "\r%7.1fs  %5.1f fps  dropped %d  duplicated %d  %6.0f kb/s  A/V %+5.0f ms ",
@@ -56,13 +57,29 @@ final class RecordingRun: @unchecked Sendable {
             }
         case let .warning(message):
             log("warning: \(message)")
+        case let .stream(event):
+            log("stream \(event.url): \(Self.describe(event.change))")
         case let .stopped(result):
             if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
             writeStatistics(result)
             let statistics = result.statistics
-            log(String(format: "wrote %@: %.2f s, %d frames (%d dropped, %d duplicated), %d bytes; finalized in %.2f s",
-                       result.output ?? "nothing", statistics.mediaSeconds, statistics.framesEncoded, statistics.framesDropped,
-                       statistics.framesDuplicated, statistics.bytesWritten, result.finalizeSeconds ?? 0))
+            let summary = String(format: "%.2f s, %d frames (%d dropped, %d duplicated), %d bytes",
+                                 statistics.mediaSeconds, statistics.framesEncoded, statistics.framesDropped,
+                                 statistics.framesDuplicated, statistics.bytesWritten)
+            if let output = result.output {
+                log("wrote \(output): \(summary); finalized in \(String(format: "%.2f", result.finalizeSeconds ?? 0)) s")
+            } else {
+                log("\(statistics.streams.isEmpty ? "wrote nothing" : "streamed"): \(summary)")
+            }
+            for stream in statistics.streams {
+                log(String(format: "stream %@: sent %d packets (%d bytes) over %d connection(s), %d disconnect(s); "
+                           + "dropped %d video packets (%d disposable, %d to a keyframe), %d with the queue full, "
+                           + "%d discarded while offline; longest queue %.2f s; %.2f CPU s",
+                           stream.url, stream.packetsSent, stream.bytesSent, stream.connections, stream.disconnects,
+                           stream.videoPacketsDropped, stream.videoPacketsDroppedDisposable,
+                           stream.videoPacketsDroppedToKeyframe, stream.packetsDroppedQueueFull,
+                           stream.packetsDiscardedOffline, stream.maximumQueuedSeconds, stream.threadCPUSeconds))
+            }
             if let status = result.finalizeScriptStatus { log("finalize script exited with status \(status)") }
             if let error = result.error {
                 log("error: \(error)")
@@ -71,6 +88,23 @@ final class RecordingRun: @unchecked Sendable {
             return 0
         }
         return nil
+    }
+
+    private static func describe(_ change: RTMPSinkEvent) -> String {
+        switch change {
+        case .connected:
+            return "connected"
+        case let .connectionFailed(attempt, failure, retryIn?):
+            return "connection attempt \(attempt) failed: \(failure); retrying in \(String(format: "%.1f", retryIn)) s"
+        case let .connectionFailed(attempt, failure, nil):
+            return "connection attempt \(attempt) failed: \(failure); no more attempts"
+        case let .disconnected(failure):
+            return "disconnected: \(failure)"
+        case let .reconnected(downtime, attempts):
+            return "reconnected after \(String(format: "%.1f", downtime)) s (\(attempts) attempt(s)), resuming at a keyframe"
+        case let .gaveUp(attempts):
+            return "gave up after \(attempts) failed attempt(s) (--max-reconnects)"
+        }
     }
 
     private func writeStatistics(_ result: RecordingResult) {

@@ -18,10 +18,14 @@ do {
         exit(0)
     }
     let message = RecordDisplay.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-    refuse(message.replacingOccurrences(of: "Error: ", with: ""))
+    // The parser may echo a value; a stream URL in it would show its key.
+    refuse(StreamURL.redactURLs(in: message.replacingOccurrences(of: "Error: ", with: "")))
 }
 
 RecordingSession.quietLibraryLogs()
+// A write to a connection the server closed must fail with EPIPE, not kill
+// the recorder (libavformat sends with MSG_NOSIGNAL; this covers the rest).
+signal(SIGPIPE, SIG_IGN)
 let session: RecordingSession
 do {
     session = try RecordingSession(configuration: try command.makeConfiguration())
