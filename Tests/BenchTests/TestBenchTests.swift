@@ -9,22 +9,33 @@ import TestSupport
         try Subprocess.run([Repository.script("testbench"), "--", Repository.script("bench-selftest")])
     }
 
-    private func xvfbCount() throws -> Int {
-        let result = try Subprocess.run(["pgrep", "-c", "-x", "Xvfb"])
-        return Int(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    /// Processes whose working directory is in `directory`: the bench starts
+    /// every part there, so these are what a bench left running.
+    private func survivors(of directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { entry in
+            guard Int(entry) != nil,
+                  let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd") else { return false }
+            return cwd.hasPrefix(directory)
+        }
+    }
+
+    private func benchDirectory(_ output: String) -> String? {
+        output.split(separator: "\n").first { $0.hasPrefix("bench directory ") }
+            .map { String($0.dropFirst("bench directory ".count)) }
     }
 
     @Test func startsEveryPartTwiceInARow() throws {
         _ = try TestBench.current()
-        let before = try xvfbCount()
         for _ in 0..<2 {
             let result = try runSelftest()
             #expect(result.status == 0, "\(result.standardError)")
+            let directory = try #require(benchDirectory(result.standardOutput))
+            #expect(!FileManager.default.fileExists(atPath: directory), "the bench directory was left behind")
+            #expect(try survivors(of: directory).isEmpty, "the bench left processes running")
             #expect(result.standardOutput.contains("MIT-SHM present"))
             #expect(result.standardOutput.contains("read back at 44"))
             #expect(result.standardOutput.contains("recorded h264"))
         }
-        #expect(try xvfbCount() == before, "a bench left its Xvfb running")
     }
 
     @Test func twoBenchesRunConcurrently() async throws {
@@ -35,13 +46,12 @@ import TestSupport
         for result in results {
             #expect(result.status == 0, "\(result.standardError)")
         }
-        let displays = results.compactMap { $0.standardOutput.split(separator: "\n").first }
+        let displays = results.compactMap { $0.standardOutput.split(separator: "\n").first { $0.hasPrefix("display") } }
         #expect(Set(displays).count == 2, "both benches got the same display: \(displays)")
     }
 
     @Test func aPartThatCannotStartIsNamedAndNothingIsLeftRunning() throws {
         _ = try TestBench.current()
-        let before = try xvfbCount()
         var environment = ProcessInfo.processInfo.environment
         environment["BENCH_NGINX"] = "/nonexistent/nginx"
         let result = try Subprocess.run([Repository.script("testbench"), "--parts", "x11,audio,rtmp", "--", "true"],
@@ -50,9 +60,10 @@ import TestSupport
         #expect(result.status == 3)
         #expect(message.contains("part 'rtmp' could not start"), "\(message)")
         #expect(message.contains("nginx"), "\(message)")
-        #expect(try xvfbCount() == before, "the failed bench left Xvfb running")
-        let pulses = try Subprocess.run(["pgrep", "-c", "-x", "pulseaudio"])
-        #expect(Int(pulses.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) == 1,
-                "only the outer bench's PulseAudio should run")
+        // Whatever that bench started ran in its directory: none may be left.
+        let directory = try #require(message.split(separator: "(bench directory ").last?.split(separator: ")").first,
+                                     "the failure names the bench directory: \(message)")
+        #expect(!FileManager.default.fileExists(atPath: String(directory)), "the bench directory was left behind")
+        #expect(try survivors(of: String(directory)).isEmpty, "processes of the failed bench still run")
     }
 }
