@@ -50,9 +50,16 @@ final class RecordingRun: @unchecked Sendable {
                 + "\(audio) to \(destinations.joined(separator: ", ")), H.264 level \(info.level)")
         case let .statistics(statistics):
             if interactive {
-                let line = String(format: "\r%7.1fs  %5.1f fps  dropped %d  duplicated %d  %6.0f kb/s  A/V %+5.0f ms ",
+                var line = String(format: "\r%7.1fs  %5.1f fps  dropped %d  duplicated %d  %6.0f kb/s  A/V %+5.0f ms ",
                                   statistics.mediaSeconds, statistics.framesPerSecond, statistics.framesDropped,
                                   statistics.framesDuplicated, statistics.bitrate / 1000, statistics.audioVideoOffset * 1000)
+                if !statistics.streams.isEmpty {
+                    let up = statistics.streams.filter(\.connected).count
+                    let dropped = statistics.streams.reduce(0) { $0 + $1.videoPacketsDropped }
+                    let queued = statistics.streams.map(\.queuedSeconds).max() ?? 0
+                    line += String(format: " streams %d/%d up, %d dropped, queue %.1f s ", up, statistics.streams.count,
+                                   dropped, queued)
+                }
                 FileHandle.standardError.write(Data(line.utf8))
             }
         case let .warning(message):
