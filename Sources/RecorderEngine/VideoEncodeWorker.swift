@@ -52,19 +52,25 @@ final class VideoEncodeWorker: @unchecked Sendable {
             case .drop:
                 state.framesDroppedExcess.add(1, ordering: .relaxed)
             case let .encode(index, repeats):
-                if let frameLimit, index >= frameLimit {
+                let limit = frameLimit ?? .max
+                // Slots the grabber missed are filled, up to the requested
+                // duration even when this frame itself lies past it.
+                let repeatEnd = min(index, limit)
+                if index - repeats < repeatEnd {
+                    for repeated in (index - repeats)..<repeatEnd {
+                        try encoder.repeatLast(frameIndex: repeated) { packet in packets.pushWaiting(packet) }
+                    }
+                    let count = Int(repeatEnd - (index - repeats))
+                    state.framesDuplicated.add(count, ordering: .relaxed)
+                    state.framesEncoded.add(count, ordering: .relaxed)
+                }
+                guard index < limit else {
                     // Past the requested duration: the file is complete.
                     state.stopRequested.store(true, ordering: .releasing)
                     continue
                 }
-                if repeats > 0 {
-                    for repeated in (index - repeats)..<index {
-                        try encoder.repeatLast(frameIndex: repeated) { packet in packets.pushWaiting(packet) }
-                    }
-                    state.framesDuplicated.add(Int(repeats), ordering: .relaxed)
-                }
                 try encoder.encode(frame, frameIndex: index) { packet in packets.pushWaiting(packet) }
-                state.framesEncoded.add(1 + Int(repeats), ordering: .relaxed)
+                state.framesEncoded.add(1, ordering: .relaxed)
                 if let frameLimit, index + 1 >= frameLimit {
                     state.stopRequested.store(true, ordering: .releasing)
                 }
