@@ -20,6 +20,8 @@ public final class MediaThread: @unchecked Sendable {
         let context = Unmanaged.passRetained(self).toOpaque()
         let status = pthread_create(&thread, nil, { raw in
             let owner = Unmanaged<MediaThread>.fromOpaque(raw!).takeRetainedValue()
+            // Named, so `top -H`, perf and /proc/PID/task show which role costs what.
+            _ = String(owner.name.prefix(15)).withCString { media_thread_set_name(pthread_self(), $0) }
             owner.body()
             return nil
         }, context)
@@ -38,3 +40,8 @@ public final class MediaThread: @unchecked Sendable {
         if let handle { pthread_detach(handle) }
     }
 }
+
+/// glibc's `pthread_setname_np`, which Swift's Glibc module does not export
+/// (it is declared only under `_GNU_SOURCE`); its signature is plain C.
+@_silgen_name("pthread_setname_np")
+private func media_thread_set_name(_ thread: pthread_t, _ name: UnsafePointer<CChar>) -> Int32
