@@ -63,6 +63,9 @@ let package = Package(
             name: "capbench",
             dependencies: [
                 "RecorderEngine", "MediaCore", "CaptureX11", "CaptureALSA", "Encoder", "Mux",
+                // The peers and probes: libswscale against libyuv, an X window
+                // that flashes and an ALSA PCM that beeps for the sync probe.
+                "CFFmpeg", "CYUV", "CX11", "CALSA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/capbench",

@@ -5,7 +5,7 @@ struct CapBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capbench",
         abstract: "Measures each stage of the capture engine against a peer doing the same work in the same run.",
-        subcommands: [RingBenchmark.self, CaptureBenchmark.self])
+        subcommands: [RingBenchmark.self, CaptureBenchmark.self, ConvertBenchmark.self, EncodeBenchmark.self])
 }
 
 /// Options every subcommand takes.
