@@ -5,7 +5,8 @@ struct CapBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capbench",
         abstract: "Measures each stage of the capture engine against a peer doing the same work in the same run.",
-        subcommands: [RingBenchmark.self, CaptureBenchmark.self, ConvertBenchmark.self, EncodeBenchmark.self])
+        subcommands: [RingBenchmark.self, CaptureBenchmark.self, ConvertBenchmark.self, EncodeBenchmark.self,
+                      AVSyncBenchmark.self])
 }
 
 /// Options every subcommand takes.
