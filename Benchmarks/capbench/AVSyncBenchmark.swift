@@ -55,7 +55,7 @@ struct AVSyncBenchmark: ParsableCommand {
             throw BenchFailure("the analysis found no flash/beep pairs in its aligned reference \(reference)")
         }
 
-        let probe = try SyncProbe(display: display, width: frame.width, height: frame.height, playbackPCM: playbackPCM, fps: fps)
+        let probe = try SyncProbe(display: display, width: frame.width, height: frame.height, playbackPCM: playbackPCM)
         probe.start()
         var probeStopped = false
         defer { if !probeStopped { _ = probe.stop() } }
@@ -86,7 +86,7 @@ struct AVSyncBenchmark: ParsableCommand {
             "calibration seconds": "\(calibrationSeconds)",
             "offset": "sound minus picture, ms (positive: the beep comes after the flash)",
             "drift": "least-squares line through the offsets, its change from the first event to the last",
-            "probe": "1 kHz beep (80 ms) and full-region white flash (300 ms) each second, at a pseudo-random phase within one frame",
+            "probe": "1 kHz beep (80 ms) and full-region white flash (300 ms) at the same instant, 0.6 to 1.4 s apart (pseudo-random)",
             "engine": engineNotes.joined(separator: "; "),
             "peer": "Jibri's ffmpeg command (x11grab + alsa, aresample=async=1, libx264 ultrafast crf 25, aac 128k)"])
         try addRecorderFigures(&report, ours: ours, peer: peer)

@@ -37,13 +37,33 @@ enum OnsetDetector {
         return onsets
     }
 
-    /// For each flash, the beep nearest to it within `window` seconds:
-    /// `beep - flash` in seconds (positive: sound after picture), with the
-    /// flash's time.
-    static func pair(flashes: [Double], beeps: [Double], window: Double = 0.45) -> [(time: Double, offset: Double)] {
+    /// Pairs each flash with its own beep: `beep - flash` in seconds
+    /// (positive: sound after picture), with the flash's time.
+    ///
+    /// The events are irregularly spaced, so the two sequences line up at one
+    /// shift only: every candidate offset `beep - flash` up to `maximumOffset`
+    /// is tried, and the one that puts a beep within `tolerance` of the most
+    /// flashes wins (the smaller offset on a tie). Each flash then takes the
+    /// beep nearest that offset, within `window` (less than half the shortest
+    /// gap between events, so the nearest is the right one), which leaves room
+    /// for the offset to drift during the recording.
+    static func pair(flashes: [Double], beeps: [Double], maximumOffset: Double = 2.5, tolerance: Double = 0.08,
+                     window: Double = 0.25) -> [(time: Double, offset: Double)] {
+        var best: (matches: Int, offset: Double)?
+        for flash in flashes {
+            for beep in beeps where abs(beep - flash) <= maximumOffset {
+                let candidate = beep - flash
+                let matches = flashes.count { onset in beeps.contains { abs($0 - onset - candidate) <= tolerance } }
+                if best == nil || matches > best!.matches || (matches == best!.matches && abs(candidate) < abs(best!.offset)) {
+                    best = (matches, candidate)
+                }
+            }
+        }
+        guard let offset = best?.offset else { return [] }
         var pairs: [(time: Double, offset: Double)] = []
         for flash in flashes {
-            guard let nearest = beeps.min(by: { abs($0 - flash) < abs($1 - flash) }), abs(nearest - flash) <= window else { continue }
+            guard let nearest = beeps.min(by: { abs($0 - flash - offset) < abs($1 - flash - offset) }),
+                  abs(nearest - flash - offset) <= window else { continue }
             pairs.append((flash, nearest - flash))
         }
         return pairs

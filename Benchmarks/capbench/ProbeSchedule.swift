@@ -1,17 +1,19 @@
-/// When the sync probe's events happen, on the monotonic clock: one a
-/// period, each at a pseudo-random phase within one video frame.
+/// When the sync probe's events happen, on the monotonic clock: about one a
+/// period, each late by a fixed pseudo-random amount of up to `jitter`.
 ///
-/// Why the phase: a recorder at 30 fps shows a flash on the first frame it
-/// grabs after it, up to 33 ms later. With events exactly a second apart
-/// that delay would be the same every time (a second is a whole number of
-/// frames), a constant bias that averaging cannot reveal; spread over a
-/// frame it averages to half a frame and shows as the spread it is.
+/// Why irregular: with events exactly a second apart, a recorder at 30 fps
+/// would show every flash the same part of a frame late (a second is a
+/// whole number of frames), a constant bias that averaging cannot reveal;
+/// spread over many frames it averages to half a frame and shows as the
+/// spread it is. And the irregular gaps (0.6 to 1.4 s by default) make the
+/// sequence of flashes in a file match the sequence of beeps at one shift
+/// only, so an offset of more than half a period is still paired right.
 struct ProbeSchedule: Sendable {
     /// The nominal time of event 0, in nanoseconds.
     let start: Int64
     /// Nanoseconds between nominal event times.
     let period: Int64
-    /// Events are late by a fixed pseudo-random amount in [0, jitter).
+    /// Each event is late by a fixed pseudo-random amount in [0, jitter).
     let jitter: Int64
 
     init(start: Int64, period: Int64 = 1_000_000_000, jitter: Int64) {

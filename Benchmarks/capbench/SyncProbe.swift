@@ -26,11 +26,10 @@ final class SyncProbe: @unchecked Sendable {
     private var flashThread: MediaThread?
 
     /// Opens the window (black) and the playback PCM. The first event comes
-    /// `lead` seconds after `start()`; events are spread over one frame at `fps`.
-    init(display: String, width: Int, height: Int, playbackPCM: String, fps: Int, lead: Double = 3) throws {
+    /// about `lead` seconds after `start()`.
+    init(display: String, width: Int, height: Int, playbackPCM: String, lead: Double = 3) throws {
         window = try FlashWindow(displayName: display, width: width, height: height)
-        schedule = ProbeSchedule(start: MonotonicClock().now() + Int64(lead * 1e9),
-                                 jitter: 1_000_000_000 / Int64(fps))
+        schedule = ProbeSchedule(start: MonotonicClock().now() + Int64(lead * 1e9), jitter: 400_000_000)
         beeps = try BeepPlayer(device: playbackPCM, schedule: schedule)
     }
 
