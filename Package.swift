@@ -95,6 +95,8 @@ let package = Package(
             dependencies: ["TestSupport"],
             swiftSettings: swiftSettings
         ),
+        // Runs every capbench subcommand briefly through the built binary.
+        .testTarget(name: "CapbenchTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EncoderTests",
             dependencies: ["MediaCore", "Encoder", "Mux", "CFFmpeg", "TestSupport"],
