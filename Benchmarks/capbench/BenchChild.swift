@@ -119,9 +119,3 @@ final class BenchChild: @unchecked Sendable {
         if outcome == nil { stop(grace: 1) }
     }
 }
-
-/// A benchmark that could not run, with a readable reason.
-struct BenchFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
