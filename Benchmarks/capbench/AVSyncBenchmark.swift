@@ -4,18 +4,21 @@ import MediaCore
 import RecorderEngine
 
 /// A/V sync, proven on the bench: a probe flashes the screen and beeps into
-/// the loopback at the same instant once a second; our engine
+/// the loopback at the same instant, about once a second; our engine
 /// (`RecordingSession`) and Jibri's ffmpeg command record it in turn; each
 /// file is decoded and every flash paired with its beep. Reported per
-/// recorder: the offset's mean, its standard deviation and its drift.
+/// recorder: the offset's mean, its standard deviation and its drift, as
+/// found in the file and net of the probe's own error for each event.
 ///
-/// The probe's own bias is bounded in the same run, three ways:
-/// - the X server has drawn each flash by the time `XSync` returns (measured
-///   per flash);
-/// - pure captures (grabs at the recording's rate, raw ALSA reads, both
-///   stamped on the clock, no encoding) give the offset a recorder that
-///   added nothing would show, and each side's latency from the scheduled
-///   instant;
+/// The probe's own error is measured in the same run, independently of the
+/// recorders:
+/// - each flash is on screen between the fill request and `XSync`'s return
+///   (both stamped per flash);
+/// - a pure audio capture (raw ALSA reads, stamped, running beside the
+///   recorders) stamps every beep of the run;
+/// - a pure video capture (grabs at the recording's rate, stamped, no
+///   encoding) before the recordings gives, with those beeps, the offset a
+///   recorder adding nothing would show;
 /// - a file whose flashes and beeps coincide by construction gives the
 ///   analysis's own bias.
 struct AVSyncBenchmark: ParsableCommand {
@@ -26,7 +29,7 @@ struct AVSyncBenchmark: ParsableCommand {
     @Option(help: "Recorded size WxH from the top-left corner.") var size = "1920x1080"
     @Option(help: "Frames per second.") var fps = 30
     @Option(help: "Rounds; each records with ours, then with ffmpeg.") var rounds = 1
-    @Option(help: "Seconds of pure capture for the probe's calibration.") var calibrationSeconds = 10.0
+    @Option(help: "Seconds of pure video capture of the probe before the recordings.") var calibrationSeconds = 10.0
     @Option(help: "X display (default $DISPLAY).") var display: String?
     @Option(help: "ALSA PCM the recorders capture (default $BENCH_CAPTURE_PCM).") var capturePcm: String?
     @Option(help: "ALSA PCM the probe plays into (default $BENCH_PLAYBACK_PCM).") var playbackPcm: String?
@@ -56,44 +59,63 @@ struct AVSyncBenchmark: ParsableCommand {
         }
 
         let probe = try SyncProbe(display: display, width: frame.width, height: frame.height, playbackPCM: playbackPCM)
+        let audio = try RawPCMCapture(device: capturePCM)
         probe.start()
-        var probeStopped = false
-        defer { if !probeStopped { _ = probe.stop() } }
+        audio.start()
+        var stopped = false
+        defer { if !stopped { _ = probe.stop(); _ = try? audio.stop() } }
         // Let the beep stream settle and the first event come.
         MonotonicClock().sleep(until: probe.schedule.time(of: 0) - 500_000_000)
-        log("calibrating the probe with pure captures for \(calibrationSeconds) s")
-        let calibration = try ProbeCalibration.run(probe: probe, display: display, width: frame.width, height: frame.height,
-                                                   fps: fps, capturePCM: capturePCM, seconds: calibrationSeconds)
+        log("recording the probe with a pure video capture for \(calibrationSeconds) s")
+        let flashGrabs = try ProbeCalibration.grabFlashes(display: display, width: frame.width, height: frame.height,
+                                                          fps: fps, seconds: calibrationSeconds)
 
-        var ours: [RecordingAnalysis] = [], peer: [RecordingAnalysis] = []
+        var ours: [Recorded] = [], peer: [Recorded] = []
         var engineNotes: [String] = []
         for round in 0..<rounds {
             log("round \(round + 1): recording \(seconds) s with the engine")
+            var start = Self.clockSeconds()
             let (analysis, note) = try recordOurs(display: display, frame: frame, capturePCM: capturePCM,
                                                   output: scratch.file("ours-\(round).mp4"))
-            ours.append(analysis)
+            ours.append(Recorded(analysis: analysis, start: start))
             engineNotes.append(note)
             log("round \(round + 1): recording \(seconds) s with ffmpeg")
-            peer.append(try recordFFmpeg(display: display, frame: frame, capturePCM: capturePCM,
-                                         output: scratch.file("ffmpeg-\(round).mp4")))
+            start = Self.clockSeconds()
+            peer.append(Recorded(analysis: try recordFFmpeg(display: display, frame: frame, capturePCM: capturePCM,
+                                                            output: scratch.file("ffmpeg-\(round).mp4")), start: start))
         }
         let probeRun = probe.stop()
-        probeStopped = true
+        let heard = try audio.stop()
+        stopped = true
         if let error = probeRun.error { throw BenchFailure("the probe's beep stream failed: \(error)") }
+        let calibration = ProbeCalibration(schedule: probe.schedule, flashes: probeRun.flashes, beeps: heard.beepTimes,
+                                           flashGrabs: flashGrabs)
 
         var report = BenchReport(benchmark: "avsync", settings: [
             "seconds": "\(seconds)", "size": frame.description, "fps": "\(fps)", "rounds": "\(rounds)",
             "calibration seconds": "\(calibrationSeconds)",
             "offset": "sound minus picture, ms (positive: the beep comes after the flash)",
+            "net of the probe": "each event's offset less the probe's own error for it (beep as a pure capture stamped it, "
+                + "less the flash's time on screen); a recorder adding nothing shows about -\(String(format: "%.1f", 500.0 / Double(fps))) ms "
+                + "there (half a frame: a flash shows on the first frame grabbed after it)",
             "drift": "least-squares line through the offsets, its change from the first event to the last",
             "probe": "1 kHz beep (80 ms) and full-region white flash (300 ms) at the same instant, 0.6 to 1.4 s apart (pseudo-random)",
+            "probe threads real-time (SCHED_FIFO)": probe.realTime.load(ordering: .relaxed) ? "yes" : "no",
             "engine": engineNotes.joined(separator: "; "),
             "peer": "Jibri's ffmpeg command (x11grab + alsa, aresample=async=1, libx264 ultrafast crf 25, aac 128k)"])
-        try addRecorderFigures(&report, ours: ours, peer: peer)
-        addProbeFigures(&report, probe: probeRun, calibration: calibration, analyzer: analyzer)
+        try addRecorderFigures(&report, ours: ours, peer: peer, calibration: calibration)
+        addProbeFigures(&report, probe: probeRun, heard: heard, calibration: calibration, analyzer: analyzer)
         report.printTable()
         try report.write(json: common.json)
     }
+
+    /// A recording's analysis and the clock time (s) just before it started.
+    struct Recorded {
+        var analysis: RecordingAnalysis
+        var start: Double
+    }
+
+    static func clockSeconds() -> Double { Double(MonotonicClock().now()) / 1e9 }
 
     private func recordOurs(display: String, frame: FrameSize, capturePCM: String,
                             output: String) throws -> (RecordingAnalysis, String) {
@@ -126,59 +148,72 @@ struct AVSyncBenchmark: ParsableCommand {
         return try RecordingAnalysis(path: output)
     }
 
-    private func addRecorderFigures(_ report: inout BenchReport, ours: [RecordingAnalysis], peer: [RecordingAnalysis]) throws {
-        func statistics(_ analyses: [RecordingAnalysis], _ who: String) throws -> [SyncStatistics] {
-            try analyses.map { analysis in
-                guard let statistics = SyncStatistics(analysis.pairs), statistics.count >= 2 else {
-                    throw BenchFailure("\(who): fewer than two flash/beep pairs in \(analysis.path) "
-                                       + "(\(analysis.flashes.count) flashes, \(analysis.beeps.count) beeps)")
+    private func addRecorderFigures(_ report: inout BenchReport, ours: [Recorded], peer: [Recorded],
+                                    calibration: ProbeCalibration) throws {
+        func statistics(_ recordings: [Recorded], _ who: String, net: Bool) throws -> [SyncStatistics] {
+            try recordings.map { recorded in
+                let analysis = recorded.analysis
+                let pairs = net ? calibration.netOfProbe(analysis.pairs, recordingStart: recorded.start) : analysis.pairs
+                guard let statistics = SyncStatistics(pairs), statistics.count >= 2 else {
+                    throw BenchFailure("\(who): fewer than two flash/beep pairs\(net ? " named by the pure capture" : "") in "
+                                       + "\(analysis.path) (\(analysis.flashes.count) flashes, \(analysis.beeps.count) beeps, "
+                                       + "\(analysis.pairs.count) pairs)")
                 }
                 return statistics
             }
         }
-        let oursStatistics = try statistics(ours, "engine"), peerStatistics = try statistics(peer, "ffmpeg")
         func average(_ list: [SyncStatistics], _ value: (SyncStatistics) -> Double) -> Double {
             list.map(value).reduce(0, +) / Double(list.count)
         }
         let peerName = "ffmpeg (Jibri)"
-        report.add(Figure("A/V offset, mean", unit: "ms", ours: average(oursStatistics) { $0.mean } * 1000,
-                          peer: average(peerStatistics) { $0.mean } * 1000, peerName: peerName, comparable: false))
-        report.add(Figure("A/V offset, standard deviation", unit: "ms",
-                          ours: average(oursStatistics) { $0.standardDeviation } * 1000,
-                          peer: average(peerStatistics) { $0.standardDeviation } * 1000, peerName: peerName))
-        report.add(Figure("A/V drift, first to last event", unit: "ms", ours: average(oursStatistics) { $0.drift } * 1000,
-                          peer: average(peerStatistics) { $0.drift } * 1000, peerName: peerName, comparable: false))
-        report.add(Figure("A/V drift, standard error", unit: "ms", ours: average(oursStatistics) { $0.driftError } * 1000,
-                          peer: average(peerStatistics) { $0.driftError } * 1000, peerName: peerName))
-        report.add(Figure("events paired", unit: "count", ours: Double(oursStatistics.map(\.count).reduce(0, +)),
-                          peer: Double(peerStatistics.map(\.count).reduce(0, +)), peerName: peerName))
-        report.add(Figure("span of the paired events", unit: "s", ours: average(oursStatistics) { $0.span },
-                          peer: average(peerStatistics) { $0.span }, peerName: peerName))
+        for net in [false, true] {
+            let mine = try statistics(ours, "engine", net: net), theirs = try statistics(peer, "ffmpeg", net: net)
+            let suffix = net ? ", net of the probe" : ""
+            report.add(Figure("A/V offset\(suffix), mean", unit: "ms", ours: average(mine) { $0.mean } * 1000,
+                              peer: average(theirs) { $0.mean } * 1000, peerName: peerName, comparable: false))
+            report.add(Figure("A/V offset\(suffix), standard deviation", unit: "ms",
+                              ours: average(mine) { $0.standardDeviation } * 1000,
+                              peer: average(theirs) { $0.standardDeviation } * 1000, peerName: peerName))
+            report.add(Figure("A/V drift\(suffix), first to last event", unit: "ms", ours: average(mine) { $0.drift } * 1000,
+                              peer: average(theirs) { $0.drift } * 1000, peerName: peerName, comparable: false))
+            report.add(Figure("A/V drift\(suffix), standard error", unit: "ms", ours: average(mine) { $0.driftError } * 1000,
+                              peer: average(theirs) { $0.driftError } * 1000, peerName: peerName))
+            report.add(Figure(net ? "events named by the pure capture" : "events paired", unit: "count",
+                              ours: Double(mine.map(\.count).reduce(0, +)), peer: Double(theirs.map(\.count).reduce(0, +)),
+                              peerName: peerName))
+            if !net {
+                report.add(Figure("span of the paired events", unit: "s", ours: average(mine) { $0.span },
+                                  peer: average(theirs) { $0.span }, peerName: peerName))
+            }
+        }
     }
 
-    private func addProbeFigures(_ report: inout BenchReport, probe: (flashes: [SyncProbe.Flash], beeps: [BeepPlayer.Beep],
-                                                                    underruns: Int, error: String?),
-                                 calibration: ProbeCalibration, analyzer: SyncStatistics) {
-        let drawn = probe.flashes.map { Double($0.drawn - $0.scheduled) / 1e9 }
-        if let drawn = SyncStatistics.meanAndDeviation(drawn) {
-            report.add(Figure("probe: flash drawn by the X server after its instant, mean", unit: "ms", ours: drawn.mean * 1000))
-            report.add(Figure("probe: flash drawn by the X server after its instant, max", unit: "ms", ours: drawn.maximum * 1000))
+    private func addProbeFigures(_ report: inout BenchReport,
+                                 probe: (flashes: [SyncProbe.Flash], beeps: [BeepPlayer.Beep], underruns: Int, error: String?),
+                                 heard: RawPCMCapture.Recording, calibration: ProbeCalibration, analyzer: SyncStatistics) {
+        if let drawn = SyncStatistics.meanAndDeviation(probe.flashes.map { Double($0.drawn - $0.scheduled) / 1e9 }) {
+            report.add(Figure("probe: flash drawn (XSync returned) after its instant, mean", unit: "ms", ours: drawn.mean * 1000))
+            report.add(Figure("probe: flash drawn (XSync returned) after its instant, max", unit: "ms", ours: drawn.maximum * 1000))
+        }
+        if let beep = SyncStatistics.meanAndDeviation(Array(calibration.beepErrors.values)) {
+            let values = calibration.beepErrors.values
+            report.add(Figure("probe: beep as a pure capture stamped it, after its instant, mean", unit: "ms",
+                              ours: beep.mean * 1000, comparable: false))
+            report.add(Figure("probe: beep as a pure capture stamped it, after its instant, sd", unit: "ms",
+                              ours: beep.deviation * 1000))
+            report.settings["probe: beep stamped after its instant, range"] = String(
+                format: "%.2f to %.2f ms over %d beeps (the whole run)", values.min()! * 1000, values.max()! * 1000, values.count)
         }
         let origins = probe.beeps.filter { !$0.late }.map { Double($0.streamOrigin) / 1e6 }
-        if let first = origins.first {
-            let spread = (origins.max()! - origins.min()!)
-            report.settings["probe: beep stream origin estimates"] = String(
-                format: "%d beeps placed, spread %.2f ms (min..max), %d late, %d underruns; first origin %.1f ms",
-                probe.beeps.count, spread, probe.beeps.count(where: \.late), probe.underruns, first)
+        if !origins.isEmpty {
+            report.settings["probe: beep stream"] = String(
+                format: "%d beeps placed, origin estimate moved %.2f ms (min..max), %d late, %d underruns; pure capture: %d overruns",
+                probe.beeps.count, origins.max()! - origins.min()!, probe.beeps.count(where: \.late), probe.underruns,
+                heard.overruns)
         }
-        if let flash = SyncStatistics.meanAndDeviation(calibration.flashLatencies) {
-            report.add(Figure("pure capture: flash grabbed after its instant, mean", unit: "ms", ours: flash.mean * 1000))
-            report.add(Figure("pure capture: flash grabbed after its instant, sd", unit: "ms", ours: flash.deviation * 1000))
-        }
-        if let beep = SyncStatistics.meanAndDeviation(calibration.beepLatencies) {
-            report.add(Figure("pure capture: beep stamped after its instant, mean", unit: "ms", ours: beep.mean * 1000,
-                              comparable: false))
-            report.add(Figure("pure capture: beep stamped after its instant, sd", unit: "ms", ours: beep.deviation * 1000))
+        if let grab = SyncStatistics.meanAndDeviation(calibration.flashGrabLatencies) {
+            report.add(Figure("pure capture: flash grabbed after its instant, mean", unit: "ms", ours: grab.mean * 1000))
+            report.add(Figure("pure capture: flash grabbed after its instant, sd", unit: "ms", ours: grab.deviation * 1000))
         }
         if let reference = SyncStatistics(calibration.pairs) {
             report.add(Figure("pure capture: A/V offset, mean (a recorder adding nothing)", unit: "ms",
@@ -187,8 +222,8 @@ struct AVSyncBenchmark: ParsableCommand {
         }
         report.add(Figure("analysis check: offset in a file aligned by construction", unit: "ms", ours: analyzer.mean * 1000,
                           comparable: false))
-        report.settings["pure capture"] = "\(calibration.flashLatencies.count) flashes, \(calibration.beepLatencies.count) beeps, "
-            + "\(calibration.pairs.count) pairs, \(calibration.overruns) overruns"
+        report.settings["pure capture"] = "\(calibration.flashGrabLatencies.count) flashes grabbed, "
+            + "\(calibration.pairs.count) paired with their beeps; \(calibration.beepErrors.count) beeps stamped over the run"
     }
 
     private func log(_ message: String) {

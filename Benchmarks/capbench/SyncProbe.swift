@@ -11,9 +11,16 @@ final class SyncProbe: @unchecked Sendable {
         var event: Int
         /// The event's instant, ns.
         var scheduled: Int64
-        /// When the X server had drawn the white fill (`XSync` returned), ns:
-        /// the flash is in the framebuffer no later than this.
+        /// When the thread asked for the white fill, ns: the flash is not in
+        /// the framebuffer before this.
+        var requested: Int64
+        /// When the X server had drawn it (`XSync` returned), ns: the flash
+        /// is in the framebuffer no later than this.
         var drawn: Int64
+
+        /// The flash's best-known time on screen, less its instant, seconds:
+        /// the middle of [requested, drawn], within half that interval.
+        var error: Double { (Double(requested + drawn) / 2 - Double(scheduled)) / 1e9 }
     }
 
     let schedule: ProbeSchedule
@@ -23,6 +30,8 @@ final class SyncProbe: @unchecked Sendable {
     private let beeps: BeepPlayer
     private let running = Atomic<Bool>(false)
     private let flashes = Mutex<[Flash]>([])
+    /// Whether the flash thread runs under real-time scheduling.
+    let realTime = Atomic<Bool>(false)
     private var flashThread: MediaThread?
 
     /// Opens the window (black) and the playback PCM. The first event comes
@@ -54,6 +63,7 @@ final class SyncProbe: @unchecked Sendable {
     }
 
     private func flashLoop() {
+        realTime.store(RealTimePriority.request(), ordering: .relaxed)
         let clock = MonotonicClock()
         var event = 0
         while running.load(ordering: .acquiring) {
@@ -61,10 +71,11 @@ final class SyncProbe: @unchecked Sendable {
             guard sleep(until: instant, clock: clock) else { return }
             // Never flash late: a flash the thread woke too late for is skipped,
             // and the analysis then finds no picture for that beep.
-            if clock.now() - instant < 5_000_000 {
+            let requested = clock.now()
+            if requested - instant < 5_000_000 {
                 window.fill(white: true)
                 let drawn = clock.now()
-                flashes.withLock { $0.append(Flash(event: event, scheduled: instant, drawn: drawn)) }
+                flashes.withLock { $0.append(Flash(event: event, scheduled: instant, requested: requested, drawn: drawn)) }
                 guard sleep(until: instant + Int64(flashSeconds * 1e9), clock: clock) else { break }
                 window.fill(white: false)
             }

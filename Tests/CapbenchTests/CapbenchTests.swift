@@ -120,9 +120,17 @@ import TestSupport
         let deviation = try run.figure("A/V offset, standard deviation")
         #expect(deviation.ours >= 0 && (deviation.peer ?? -1) >= 0)
         _ = try run.figure("A/V drift, first to last event")
+        // Every paired event was named by the pure capture, so the probe's own
+        // error could be taken out of each.
+        let named = try run.figure("events named by the pure capture")
+        #expect(named.ours >= 3 && (named.peer ?? 0) >= 3, "named: ours \(named.ours), ffmpeg \(named.peer ?? 0)")
+        let net = try run.figure("A/V offset, net of the probe, mean")
+        #expect(abs(net.ours) <= 2500 && abs(net.peer ?? 9999) <= 2500)
         // The probe's bounds were measured, and the analysis reads an aligned file as aligned.
-        let drawn = try run.figure("probe: flash drawn by the X server after its instant, max")
+        let drawn = try run.figure("probe: flash drawn (XSync returned) after its instant, max")
         #expect(drawn.ours >= 0 && drawn.ours < 200)
+        let beep = try run.figure("probe: beep as a pure capture stamped it, after its instant, mean")
+        #expect(abs(beep.ours) < 200, "a beep stamped \(beep.ours) ms from its instant")
         let reference = try run.figure("analysis check: offset in a file aligned by construction")
         #expect(abs(reference.ours) < 2, "the analysis is \(reference.ours) ms off on an aligned file")
         #expect(!run.figures(containing: "pure capture: A/V offset").isEmpty, "the pure capture found no pair")
