@@ -92,21 +92,23 @@ struct ConcurrencyBenchmark: ParsableCommand {
                           peerName: peerName))
         for count in 1...max(ours.count, peer.count) {
             let mine = ours.first { $0.sessions == count }, theirs = peer.first { $0.sessions == count }
-            guard mine != nil || theirs != nil else { continue }
-            report.add(Figure("\(count) at once: frames dropped or duplicated", unit: "frames",
-                              ours: Double(mine?.droppedOrDuplicated ?? -1), peer: theirs.map { Double($0.droppedOrDuplicated) },
-                              peerName: peerName, comparable: false))
-            report.add(Figure("\(count) at once: CPU per media second, all recorders", unit: "CPU-s/s",
-                              ours: (mine?.cpuSeconds ?? 0) / seconds, peer: theirs.map { $0.cpuSeconds / seconds },
-                              peerName: peerName))
-            report.add(Figure("\(count) at once: latest end after its length", unit: "s",
-                              ours: mine?.worstLag ?? -1, peer: theirs?.worstLag, peerName: peerName, comparable: false))
             for (who, step) in [("engine", mine), ("ffmpeg", theirs)] {
                 guard let step else { continue }
                 report.settings["\(count) at once, \(who)"] = "\(step.held ? "held" : "FAILED"): \(step.framesWritten)/\(step.framesExpected) frames, "
-                    + "\(step.droppedOrDuplicated) dropped or duplicated, \(step.audioLost) audio losses"
+                    + "\(step.droppedOrDuplicated) dropped or duplicated, \(step.audioLost) audio losses, "
+                    + String(format: "%.2f CPU-s/s, ended %.2f s late", step.cpuSeconds / seconds, step.worstLag)
                     + (step.errors.isEmpty ? "" : "; " + step.errors.joined(separator: "; "))
             }
+            // Figures side by side only where both recorders ran this step
+            // (after a failed step a recorder is not tried with more).
+            guard let mine, let theirs else { continue }
+            report.add(Figure("\(count) at once: frames dropped or duplicated", unit: "frames",
+                              ours: Double(mine.droppedOrDuplicated), peer: Double(theirs.droppedOrDuplicated),
+                              peerName: peerName, comparable: false))
+            report.add(Figure("\(count) at once: CPU per media second, all recorders", unit: "CPU-s/s",
+                              ours: mine.cpuSeconds / seconds, peer: theirs.cpuSeconds / seconds, peerName: peerName))
+            report.add(Figure("\(count) at once: latest end after its length", unit: "s",
+                              ours: mine.worstLag, peer: theirs.worstLag, peerName: peerName, comparable: false))
         }
         report.printTable()
         try report.write(json: common.json)
