@@ -35,6 +35,9 @@ struct ConcurrencyBenchmark: ParsableCommand {
         var audioLost = 0
         var worstLag = 0.0
         var cpuSeconds = 0.0
+        /// CPU seconds of the X servers, and of the scene and tone players, during the step.
+        var serverCPUSeconds = 0.0
+        var loadCPUSeconds = 0.0
         var errors: [String] = []
         /// Seconds past its length a recording may end and still count as real time.
         var lagLimit: Double
@@ -65,13 +68,13 @@ struct ConcurrencyBenchmark: ParsableCommand {
             usleep(1_500_000)
             if ours.last?.held ?? true {
                 log("\(count) at once: engine")
-                let step = try recordOurs(active, frame: frame, scratch: scratch)
+                let step = try Self.accountingLoad(active) { try recordOurs(active, frame: frame, scratch: scratch) }
                 ours.append(step)
                 if step.held { oursHeld = count }
             }
             if peer.last?.held ?? true {
                 log("\(count) at once: ffmpeg")
-                let step = try recordFFmpeg(active, frame: frame, scratch: scratch)
+                let step = try Self.accountingLoad(active) { try recordFFmpeg(active, frame: frame, scratch: scratch) }
                 peer.append(step)
                 if step.held { peerHeld = count }
             }
@@ -96,7 +99,9 @@ struct ConcurrencyBenchmark: ParsableCommand {
                 guard let step else { continue }
                 report.settings["\(count) at once, \(who)"] = "\(step.held ? "held" : "FAILED"): \(step.framesWritten)/\(step.framesExpected) frames, "
                     + "\(step.droppedOrDuplicated) dropped or duplicated, \(step.audioLost) audio losses, "
-                    + String(format: "%.2f CPU-s/s, ended %.2f s late", step.cpuSeconds / seconds, step.worstLag)
+                    + String(format: "%.2f CPU-s/s (X servers %.2f, scenes and tones %.2f), ended %.2f s late",
+                             step.cpuSeconds / seconds, step.serverCPUSeconds / seconds, step.loadCPUSeconds / seconds,
+                             step.worstLag)
                     + (step.errors.isEmpty ? "" : "; " + step.errors.joined(separator: "; "))
             }
             // Figures side by side only where both recorders ran this step
@@ -112,6 +117,19 @@ struct ConcurrencyBenchmark: ParsableCommand {
         }
         report.printTable()
         try report.write(json: common.json)
+    }
+
+    /// Runs `record` and adds to its step what the X servers and the scene
+    /// and tone players spent meanwhile: the machine's other load, the
+    /// same for both recorders.
+    private static func accountingLoad(_ benches: [PrivateBench], _ record: () throws -> Step) throws -> Step {
+        func servers() -> Double { benches.reduce(0) { $0 + (CPUUsage.processSeconds($1.serverPID) ?? 0) } }
+        func load() -> Double { benches.reduce(0) { $0 + $1.loadCPUSeconds } }
+        let server0 = servers(), load0 = load()
+        var step = try record()
+        step.serverCPUSeconds = servers() - server0
+        step.loadCPUSeconds = load() - load0
+        return step
     }
 
     private func recordOurs(_ benches: [PrivateBench], frame: FrameSize, scratch: ScratchDirectory) throws -> Step {
