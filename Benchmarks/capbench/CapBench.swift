@@ -6,7 +6,8 @@ struct CapBench: ParsableCommand {
         commandName: "capbench",
         abstract: "Measures each stage of the capture engine against a peer doing the same work in the same run.",
         subcommands: [RingBenchmark.self, CaptureBenchmark.self, ConvertBenchmark.self, EncodeBenchmark.self,
-                      AVSyncBenchmark.self, ConcurrencyBenchmark.self, ResolutionSweepBenchmark.self])
+                      AVSyncBenchmark.self, ConcurrencyBenchmark.self, ResolutionSweepBenchmark.self,
+                      SceneCommand.self])
 }
 
 /// Options every subcommand takes.

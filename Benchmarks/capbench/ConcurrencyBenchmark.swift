@@ -7,8 +7,8 @@ import RecorderEngine
 /// dropped frame: N `RecordingSession`s in this one process against N
 /// `ffmpeg` processes (Jibri's command), N = 1, 2, 3, ... Each recording has
 /// its own display and sound loopback (an Xvfb and a PulseAudio per
-/// recording, as on separate recorder hosts) showing ffplay's moving
-/// `testsrc2` and playing a tone.
+/// recording, as on separate recorder hosts) showing a moving `testsrc2`
+/// scene and playing a tone.
 ///
 /// A step fails for a recorder when any recording duplicated or dropped a
 /// frame, lost audio, or finished more than `--lag-limit` seconds after its
@@ -24,6 +24,9 @@ struct ConcurrencyBenchmark: ParsableCommand {
     @Option(help: "Recorded size WxH (each display is this size).") var size = "1280x720"
     @Option(help: "Frames per second.") var fps = 30
     @Option(help: "Seconds a recording may end after its length before it counts as not real time.") var lagLimit = 2.0
+    @Option(help: ArgumentHelp("The moving scene: 'replay' (testsrc2 frames replayed by capbench scene, cheap) or 'ffplay' "
+                               + "(testsrc2 generated and drawn live, about 0.6 CPU-s/s per display at 720p)."))
+    var scene = "replay"
     @OptionGroup var common: CommonOptions
 
     /// What one step of one recorder did.
@@ -51,6 +54,12 @@ struct ConcurrencyBenchmark: ParsableCommand {
         let scratch = try ScratchDirectory("concurrency")
         let toneFile = scratch.file("tone.wav")
         try ToneSignal().writeWAV(to: toneFile, seconds: seconds + 15)
+        guard ["replay", "ffplay"].contains(scene) else { throw ValidationError("--scene must be replay or ffplay") }
+        var sceneFrames: String?
+        if scene == "replay" {
+            sceneFrames = scratch.file("scene.bgr0")
+            try SceneCommand.writeFrames(size: frame, count: 30, to: sceneFrames!)
+        }
         log("starting \(maxSessions) displays and sound servers")
         var benches: [PrivateBench] = []
         for index in 0..<maxSessions {
@@ -63,8 +72,8 @@ struct ConcurrencyBenchmark: ParsableCommand {
         var oursHeld = 0, peerHeld = 0
         for count in 1...maxSessions {
             let active = Array(benches.prefix(count))
-            for bench in active { try bench.startLoad(toneFile: toneFile) }
-            // ffplay maps its window and PulseAudio starts the tone stream.
+            for bench in active { try bench.startLoad(toneFile: toneFile, sceneFrames: sceneFrames) }
+            // The scene maps its window and PulseAudio starts the tone stream.
             usleep(1_500_000)
             if ours.last?.held ?? true {
                 log("\(count) at once: engine")
@@ -85,7 +94,8 @@ struct ConcurrencyBenchmark: ParsableCommand {
         var report = BenchReport(benchmark: "concurrency", settings: [
             "size": frame.description, "fps": "\(fps)", "seconds": "\(seconds)", "max sessions": "\(maxSessions)",
             "x264": "ultrafast crf 25 (Jibri's recording defaults), AAC 128k 44.1 kHz",
-            "load per recording": "own Xvfb + PulseAudio, ffplay testsrc2 at the full size, 440 Hz tone",
+            "load per recording": "own Xvfb + PulseAudio, testsrc2 at the full size ("
+                + (scene == "replay" ? "30 frames replayed by capbench scene" : "ffplay, live") + "), 440 Hz tone",
             "held": "no frame dropped or duplicated, no audio lost, ended within \(lagLimit) s of its length",
             "ours": "N RecordingSessions in one process", "peer": "N ffmpeg processes, Jibri's command"])
         let peerName = "ffmpeg (Jibri) processes"

@@ -94,15 +94,23 @@ final class PrivateBench {
             """.write(toFile: alsaConfiguration, atomically: true, encoding: .utf8)
     }
 
-    /// Starts moving content on the display (ffplay's `testsrc2` at the
-    /// screen's size, as `scripts/demo` shows it) and a 440 Hz tone into the
-    /// loopback (`toneFile`, a WAV): what a recorder records. Both run until
-    /// `stopLoad` or `stop`.
-    func startLoad(toneFile: String) throws {
-        load.append(try BenchChild(
-            ["ffplay", "-loglevel", "error", "-an", "-noborder", "-left", "0", "-top", "0", "-f", "lavfi",
-             "testsrc2=size=\(width)x\(height):rate=30"],
-            environment: ["DISPLAY": display, "SDL_AUDIODRIVER": "dummy"]))
+    /// Starts moving content on the display and a 440 Hz tone into the
+    /// loopback (`toneFile`, a WAV): what a recorder records. The scene is
+    /// ffplay's `testsrc2` at the screen's size, as `scripts/demo` shows it,
+    /// or, given `sceneFrames` (raw bgr0 frames of the screen's size), those
+    /// frames replayed by `capbench scene`, which costs far less CPU. Both run
+    /// until `stopLoad` or `stop`.
+    func startLoad(toneFile: String, sceneFrames: String? = nil) throws {
+        if let sceneFrames {
+            load.append(try BenchChild([ResolutionSweepBenchmark.siblingExecutable("capbench"), "scene", "--display", display,
+                                        "--frames", sceneFrames, "--size", "\(width)x\(height)"],
+                                       standardError: "\(alsaConfiguration).scene.log"))
+        } else {
+            load.append(try BenchChild(
+                ["ffplay", "-loglevel", "error", "-an", "-noborder", "-left", "0", "-top", "0", "-f", "lavfi",
+                 "testsrc2=size=\(width)x\(height):rate=30"],
+                environment: ["DISPLAY": display, "SDL_AUDIODRIVER": "dummy"]))
+        }
         load.append(try BenchChild(["aplay", "-q", "-D", playbackPCM, toneFile]))
     }
 

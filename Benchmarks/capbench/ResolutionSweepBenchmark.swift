@@ -8,11 +8,11 @@ import Foundation
 ///
 /// Each size gets its own Xvfb of that size and its own PulseAudio (so one
 /// invocation covers sizes larger than the outer bench's screen), showing
-/// ffplay's moving `testsrc2` and playing a tone. A recorder's CPU is its
-/// own (`wait4`); the X server's share is its CPU during the recording less
-/// what it spent for the scene alone in a quiet interval just before, so
-/// the grabs' cost on the server side is charged to the recorder that made
-/// them.
+/// a moving `testsrc2` scene (ffplay by default) and playing a tone. A
+/// recorder's CPU is its own (`wait4`); the X server's share is its CPU
+/// during the recording less what it spent for the scene alone in a quiet
+/// interval just before, so the grabs' cost on the server side is charged to
+/// the recorder that made them.
 struct ResolutionSweepBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resolution-sweep",
@@ -22,6 +22,9 @@ struct ResolutionSweepBenchmark: ParsableCommand {
     @Option(help: "Seconds each recording lasts.") var seconds = 10.0
     @Option(help: "Rounds; each records with ours, then with ffmpeg, at every size.") var rounds = 1
     @Option(help: "The record-display binary (default: next to this capbench).") var recordDisplay: String?
+    @Option(help: ArgumentHelp("The moving scene: 'ffplay' (testsrc2 drawn live, as scripts/demo shows it) or 'replay' "
+                               + "(testsrc2 frames replayed by capbench scene, far cheaper)."))
+    var scene = "ffplay"
     @OptionGroup var common: CommonOptions
 
     /// One recording's costs.
@@ -43,6 +46,7 @@ struct ResolutionSweepBenchmark: ParsableCommand {
             throw ValidationError("no record-display at \(binary): build it (swift build -c release --product record-display) "
                                   + "or pass --record-display")
         }
+        guard ["replay", "ffplay"].contains(scene) else { throw ValidationError("--scene must be ffplay or replay") }
         let scratch = try ScratchDirectory("sweep")
         let toneFile = scratch.file("tone.wav")
         try ToneSignal().writeWAV(to: toneFile, seconds: Double(rounds) * 2 * (seconds + 8) + 10)
@@ -51,7 +55,8 @@ struct ResolutionSweepBenchmark: ParsableCommand {
             "seconds": "\(seconds)", "rounds": "\(rounds)", "record-display": binary,
             "ours": "record-display (defaults: ultrafast crf 25 main, gop 60; AAC 128k 44.1 kHz)",
             "peer": "Jibri's ffmpeg command (ultrafast crf 25 main, x264's default gop 250)",
-            "load": "own Xvfb and PulseAudio per size, ffplay testsrc2 at the full size, 440 Hz tone",
+            "load": "own Xvfb and PulseAudio per size, testsrc2 at the full size ("
+                + (scene == "replay" ? "30 frames replayed by capbench scene" : "ffplay, live") + "), 440 Hz tone",
             "X server share": "Xvfb CPU during the recording less its rate for the scene alone, measured just before"])
         let peerName = "ffmpeg (Jibri)"
         for (index, size) in parsed.enumerated() {
@@ -59,7 +64,12 @@ struct ResolutionSweepBenchmark: ParsableCommand {
             let bench = try PrivateBench(index: index, width: size.width, height: size.height, directory: scratch.path)
             defer { bench.stop() }
             PrivateBench.exportALSAConfiguration([bench])
-            try bench.startLoad(toneFile: toneFile)
+            var sceneFrames: String?
+            if scene == "replay" {
+                sceneFrames = scratch.file("scene-\(size).bgr0")
+                try SceneCommand.writeFrames(size: size, count: 30, to: sceneFrames!)
+            }
+            try bench.startLoad(toneFile: toneFile, sceneFrames: sceneFrames)
             usleep(1_500_000)
             var ours: [Trial] = [], peer: [Trial] = []
             for round in 0..<rounds {
