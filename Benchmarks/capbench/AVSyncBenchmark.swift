@@ -33,6 +33,8 @@ struct AVSyncBenchmark: ParsableCommand {
     @Option(help: "X display (default $DISPLAY).") var display: String?
     @Option(help: "ALSA PCM the recorders capture (default $BENCH_CAPTURE_PCM).") var capturePcm: String?
     @Option(help: "ALSA PCM the probe plays into (default $BENCH_PLAYBACK_PCM).") var playbackPcm: String?
+    @Option(help: "Also write the probe's own error per event as CSV (event, instant, flash error, beep error).")
+    var eventsCsv: String?
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -107,6 +109,22 @@ struct AVSyncBenchmark: ParsableCommand {
         addProbeFigures(&report, probe: probeRun, heard: heard, calibration: calibration, analyzer: analyzer)
         report.printTable()
         try report.write(json: common.json)
+        if let eventsCsv { try writeEvents(calibration, schedule: probe.schedule, starts: (ours + peer).map(\.start), to: eventsCsv) }
+    }
+
+    /// One line per event the probe showed: when, and its flash's and beep's
+    /// errors (ms; empty when that side was not seen), with the clock times
+    /// at which recordings started, to see how the probe's error moves.
+    private func writeEvents(_ calibration: ProbeCalibration, schedule: ProbeSchedule, starts: [Double],
+                             to path: String) throws {
+        var lines = ["# recordings started at (clock s): " + starts.map { String(format: "%.3f", $0) }.joined(separator: " "),
+                     "event,instant_s,flash_error_ms,beep_error_ms"]
+        for event in Set(calibration.flashErrors.keys).union(calibration.beepErrors.keys).sorted() {
+            let flash = calibration.flashErrors[event].map { String(format: "%.3f", $0 * 1000) } ?? ""
+            let beep = calibration.beepErrors[event].map { String(format: "%.3f", $0 * 1000) } ?? ""
+            lines.append(String(format: "%d,%.6f,", event, Double(schedule.time(of: event)) / 1e9) + "\(flash),\(beep)")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// A recording's analysis and the clock time (s) just before it started.
