@@ -66,6 +66,13 @@ final class BenchChild: @unchecked Sendable {
         self.pid = pid
     }
 
+    /// The path of `name` in the directory this executable is in: the other
+    /// products of the same build (`record-display`, `capbench` itself).
+    static func siblingExecutable(_ name: String) -> String {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
     /// Sends `signal` to the child (only while it has not been reaped).
     func send(_ signal: Int32) {
         if outcome == nil { kill(pid, signal) }

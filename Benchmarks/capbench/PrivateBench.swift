@@ -102,7 +102,7 @@ final class PrivateBench {
     /// until `stopLoad` or `stop`.
     func startLoad(toneFile: String, sceneFrames: String? = nil) throws {
         if let sceneFrames {
-            load.append(try BenchChild([ResolutionSweepBenchmark.siblingExecutable("capbench"), "scene", "--display", display,
+            load.append(try BenchChild([BenchChild.siblingExecutable("capbench"), "scene", "--display", display,
                                         "--frames", sceneFrames, "--size", "\(width)x\(height)"],
                                        standardError: "\(alsaConfiguration).scene.log"))
         } else {

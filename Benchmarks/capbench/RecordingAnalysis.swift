@@ -12,9 +12,6 @@ struct RecordingAnalysis {
     let beeps: [Double]
     /// `beep - flash` per paired event.
     let pairs: [(time: Double, offset: Double)]
-    /// Seconds of video and audio decoded.
-    let videoSeconds: Double
-    let audioSeconds: Double
 
     init(path: String) throws {
         self.path = path
@@ -33,7 +30,6 @@ struct RecordingAnalysis {
             throw BenchFailure("\(path): \(times.count) video packets but \(levels.count) pictures decoded")
         }
         flashes = OnsetDetector.flashes(times: times, levels: levels)
-        videoSeconds = Double(levels.count) / 30
 
         let rate = try Self.lines(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=sample_rate",
                                    "-of", "csv=p=0", path]).first.flatMap { Int($0) }
@@ -43,7 +39,6 @@ struct RecordingAnalysis {
         let audio = try Self.output(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-ac", "1",
                                      "-f", "f32le", "pipe:1"])
         let samples = audio.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        audioSeconds = Double(samples.count) / Double(rate)
         beeps = OnsetDetector.beeps(samples: samples, quiet: rate / 4).map { audioStart + Double($0) / Double(rate) }
         pairs = OnsetDetector.pair(flashes: flashes, beeps: beeps)
     }

@@ -41,7 +41,7 @@ struct ResolutionSweepBenchmark: ParsableCommand {
     func run() throws {
         let parsed = try sizes.split(separator: ",").map { try FrameSize(parsing: String($0)) }
         guard seconds >= 2, rounds > 0 else { throw ValidationError("--seconds must be at least 2 and --rounds positive") }
-        let binary = recordDisplay ?? Self.siblingExecutable("record-display")
+        let binary = recordDisplay ?? BenchChild.siblingExecutable("record-display")
         guard access(binary, X_OK) == 0 else {
             throw ValidationError("no record-display at \(binary): build it (swift build -c release --product record-display) "
                                   + "or pass --record-display")
@@ -145,12 +145,6 @@ struct ResolutionSweepBenchmark: ParsableCommand {
         let summary = FFmpegSummary(log: (try? String(contentsOfFile: output + ".log", encoding: .utf8)) ?? "")
         try? FileManager.default.removeItem(atPath: output + ".log")
         return (outcome, Double(summary.frames) / 30, summary.duplicated + summary.dropped)
-    }
-
-    /// The path of `name` in the directory this executable is in.
-    static func siblingExecutable(_ name: String) -> String {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
     private static func tail(_ path: String) -> String {

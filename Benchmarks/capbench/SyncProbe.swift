@@ -3,8 +3,9 @@ import MediaCore
 import Synchronization
 
 /// Shows a white flash on the screen and plays a beep into the loopback at
-/// the same instant on the monotonic clock, once a second, for as long as it
-/// runs: what a recorder in sync must put at the same time in its file.
+/// the same instant on the monotonic clock, about once a second (see
+/// `ProbeSchedule`), for as long as it runs: what a recorder in sync must
+/// put at the same time in its file.
 final class SyncProbe: @unchecked Sendable {
     /// One flash as shown.
     struct Flash {
@@ -55,11 +56,6 @@ final class SyncProbe: @unchecked Sendable {
         flashThread = nil
         let audio = beeps.stop()
         return (flashes.withLock { $0 }, audio.beeps, audio.underruns, audio.error)
-    }
-
-    /// The events whose instant lies in `[from, to]` (clock ns).
-    func events(from: Int64, to: Int64) -> ClosedRange<Int> {
-        max(0, schedule.event(near: from))...max(0, schedule.event(near: to))
     }
 
     private func flashLoop() {

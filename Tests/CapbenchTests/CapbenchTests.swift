@@ -71,7 +71,7 @@ import TestSupport
     }
 
     @Test func ringOnTheBenchComparesTheRingWithAMutexQueue() throws {
-        let run = try capbench("ring", ["--items", "200000", "--trials", "1", "--capacity", "64"])
+        let run = try capbench("ring", ["--items", "50000", "--trials", "1", "--capacity", "64"])
         expectCompared(try run.figure("handoffs per second"))
     }
 
