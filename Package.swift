@@ -63,6 +63,9 @@ let package = Package(
             name: "capbench",
             dependencies: [
                 "RecorderEngine", "MediaCore", "CaptureX11", "CaptureALSA", "Encoder", "Mux",
+                // The peers and probes: libswscale against libyuv, an X window
+                // that flashes and an ALSA PCM that beeps for the sync probe.
+                "CFFmpeg", "CYUV", "CX11", "CALSA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/capbench",
@@ -92,6 +95,8 @@ let package = Package(
             dependencies: ["TestSupport"],
             swiftSettings: swiftSettings
         ),
+        // Runs every capbench subcommand briefly through the built binary.
+        .testTarget(name: "CapbenchTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StreamingTests",
             dependencies: ["MediaCore", "Encoder", "Mux", "CFFmpeg", "CX11", "TestSupport"],

@@ -11,13 +11,15 @@ struct Figure: Codable {
     /// What "peer" was (mutex queue, ffmpeg x11grab, ...).
     var peerName: String?
 
-    init(_ name: String, unit: String, ours: Double, peer: Double? = nil, peerName: String? = nil) {
+    /// `comparable: false` leaves the ratio out, for signed figures (an
+    /// offset of -5 ms against +10 ms is not "half").
+    init(_ name: String, unit: String, ours: Double, peer: Double? = nil, peerName: String? = nil, comparable: Bool = true) {
         self.name = name
         self.unit = unit
         self.ours = ours
         self.peer = peer
         self.peerName = peerName
-        ratio = peer.flatMap { $0 == 0 ? nil : ours / $0 }
+        ratio = comparable ? peer.flatMap { $0 == 0 ? nil : ours / $0 } : nil
     }
 }
 
@@ -35,13 +37,17 @@ struct BenchReport: Codable {
         date = ISO8601DateFormatter().string(from: Date())
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let memory = Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30)
-        machine = "\(cores) cores, \(String(format: "%.0f", memory)) GiB"
+        let model = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces)
+        machine = (model.map { "\($0), " } ?? "") + "\(cores) cores, \(String(format: "%.0f", memory)) GiB"
     }
 
     mutating func add(_ figure: Figure) { figures.append(figure) }
 
     func printTable() {
-        print("capbench \(benchmark) — \(machine); " + settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        print("capbench \(benchmark) — \(machine), \(date)")
+        for (key, value) in settings.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }
         let header = ["figure", "unit", "ours", "peer", "ours/peer", "peer is"]
         var rows = [header]
         for figure in figures {

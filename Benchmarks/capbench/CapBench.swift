@@ -5,7 +5,9 @@ struct CapBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capbench",
         abstract: "Measures each stage of the capture engine against a peer doing the same work in the same run.",
-        subcommands: [RingBenchmark.self, CaptureBenchmark.self, PipelineBenchmark.self])
+        subcommands: [RingBenchmark.self, CaptureBenchmark.self, ConvertBenchmark.self, EncodeBenchmark.self,
+                      PipelineBenchmark.self, AVSyncBenchmark.self, ConcurrencyBenchmark.self,
+                      ResolutionSweepBenchmark.self, SceneCommand.self])
 }
 
 /// Options every subcommand takes.

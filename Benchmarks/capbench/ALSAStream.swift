@@ -1,0 +1,81 @@
+import CALSA
+import Foundation
+
+/// One open ALSA PCM, interleaved signed 16-bit, for the sync probe's own
+/// playback (the beeps) and its pure capture (the calibration). Deliberately
+/// independent of the engine's `CaptureALSA`: the probe must not share the
+/// code it measures. Opened once, closed once in `deinit`; used by one
+/// thread at a time.
+final class ALSAStream: @unchecked Sendable {
+    let name: String
+    let sampleRate: Int
+    let channels: Int
+    private let pcm: OpaquePointer
+
+    /// Opens `name` for playback or capture with about `latency` seconds of buffer.
+    init(name: String, capture: Bool, sampleRate: Int = 48_000, channels: Int = 2, latency: Double = 0.1) throws {
+        calsa_silence_library_errors()
+        var handle: OpaquePointer?
+        var status = snd_pcm_open(&handle, name, capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK, 0)
+        guard status >= 0, let handle else { throw Self.failure(status, "snd_pcm_open", name) }
+        status = snd_pcm_set_params(handle, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED, UInt32(channels),
+                                    UInt32(sampleRate), 1, UInt32(latency * 1e6))
+        guard status >= 0 else {
+            snd_pcm_close(handle)
+            throw Self.failure(status, "snd_pcm_set_params", name)
+        }
+        pcm = handle
+        self.name = name
+        self.sampleRate = sampleRate
+        self.channels = channels
+    }
+
+    deinit { snd_pcm_close(pcm) }
+
+    /// Writes all `frames` (blocking while the buffer is full). Returns false
+    /// when an underrun had to be recovered first (the stream restarted, so
+    /// its timing moved).
+    func write(_ samples: UnsafePointer<Int16>, frames: Int) throws -> Bool {
+        var written = 0, clean = true
+        while written < frames {
+            let result = snd_pcm_writei(pcm, samples + written * channels, snd_pcm_uframes_t(frames - written))
+            if result >= 0 { written += Int(result); continue }
+            clean = false
+            let recovered = snd_pcm_recover(pcm, Int32(result), 1)
+            if recovered < 0 { throw Self.failure(recovered, "snd_pcm_writei", name) }
+        }
+        return clean
+    }
+
+    /// Reads exactly `frames` (blocking). Returns false when an overrun had to
+    /// be recovered (samples were lost before these).
+    func read(into samples: UnsafeMutablePointer<Int16>, frames: Int) throws -> Bool {
+        var read = 0, clean = true
+        while read < frames {
+            let result = snd_pcm_readi(pcm, samples + read * channels, snd_pcm_uframes_t(frames - read))
+            if result >= 0 { read += Int(result); continue }
+            clean = false
+            let recovered = snd_pcm_recover(pcm, Int32(result), 1)
+            if recovered < 0 { throw Self.failure(recovered, "snd_pcm_readi", name) }
+        }
+        return clean
+    }
+
+    /// Frames between the application and the listener: for playback, frames
+    /// written but not yet played (the `pulse` plugin includes the sound
+    /// server's latency); nil on error.
+    func delay() -> Int? {
+        var frames: snd_pcm_sframes_t = 0
+        return snd_pcm_delay(pcm, &frames) >= 0 ? Int(frames) : nil
+    }
+
+    /// Frames ready to read (capture) after syncing the pointer; nil on error.
+    func available() -> Int? {
+        let frames = snd_pcm_avail(pcm)
+        return frames >= 0 ? Int(frames) : nil
+    }
+
+    private static func failure(_ code: Int32, _ operation: String, _ name: String) -> BenchFailure {
+        BenchFailure("\(operation) on ALSA PCM '\(name)': \(String(cString: snd_strerror(code)))")
+    }
+}

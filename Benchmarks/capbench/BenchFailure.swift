@@ -1,0 +1,5 @@
+/// A benchmark that could not run, with a readable reason.
+struct BenchFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,20 @@
+/// The peer: the `ffmpeg` command Jibri runs to record a meeting (its current
+/// default, from DESIGN.md), made for a display, a PCM and a length.
+enum JibriFFmpeg {
+    /// Jibri's recording command: x11grab + ALSA, `aresample=async=1`,
+    /// libx264 ultrafast crf 25 main profile, AAC 128k at 44.1 kHz, MP4.
+    ///
+    /// Kept verbatim, `-level 3.1` included (too low for 1080p30; x264 only
+    /// signals it, it changes no work at ultrafast). Added: `-nostdin`, so a
+    /// benchmark's terminal is left alone, and `-t`, which ends the recording
+    /// where Jibri would send `q`.
+    static func recording(display: String, width: Int, height: Int, audioDevice: String, seconds: Double,
+                          output: String, fps: Int = 30) -> [String] {
+        ["ffmpeg", "-nostdin", "-y", "-v", "info", "-f", "x11grab", "-draw_mouse", "0", "-r", "\(fps)",
+         "-s", "\(width)x\(height)", "-thread_queue_size", "4096", "-i", "\(display)+0,0",
+         "-f", "alsa", "-thread_queue_size", "4096", "-i", audioDevice,
+         "-acodec", "aac", "-strict", "-2", "-ar", "44100", "-b:a", "128k", "-af", "aresample=async=1",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "\(fps)", "-crf", "25", "-preset", "ultrafast",
+         "-profile:v", "main", "-level", "3.1", "-t", String(format: "%.3f", seconds), "-f", "mp4", output]
+    }
+}

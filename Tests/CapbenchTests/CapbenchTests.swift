@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Every capbench subcommand, run briefly (tiny sizes and durations) through
+/// the built binary on the test bench: the table is printed, the JSON holds
+/// the figures with sane values, and every same-work check holds. Never a
+/// speed: these run on a shared machine while others build.
+@Suite(.serialized) struct CapbenchTests {
+    /// The debug binaries `swift build --build-tests` makes.
+    static let binary = "\(Repository.root)/.build/debug/capbench"
+    static let recordDisplay = "\(Repository.root)/.build/debug/record-display"
+
+    /// One figure as the JSON holds it.
+    struct Figure {
+        let name: String
+        let unit: String
+        let ours: Double
+        let peer: Double?
+        let ratio: Double?
+    }
+
+    /// What a run printed and wrote.
+    struct Run {
+        let table: String
+        let settings: [String: String]
+        let figures: [Figure]
+
+        func figure(_ name: String) throws -> Figure {
+            try #require(figures.first { $0.name == name }, "no figure '\(name)' in \(figures.map(\.name))")
+        }
+
+        func figures(containing text: String) -> [Figure] { figures.filter { $0.name.contains(text) } }
+    }
+
+    /// Runs `capbench SUBCOMMAND ARGUMENTS --json FILE` on the bench and reads both outputs.
+    private func capbench(_ subcommand: String, _ arguments: [String]) throws -> Run {
+        let bench = try TestBench.current()
+        #expect(access(Self.binary, X_OK) == 0, "\(Self.binary) is missing: run `swift build --build-tests` first")
+        let json = "\(try bench.scratchDirectory(subcommand))/\(subcommand).json"
+        let result = try Subprocess.run([Self.binary, subcommand] + arguments + ["--json", json])
+        try #require(result.status == 0, "capbench \(subcommand) exited with \(result.status): \(result.standardError.suffix(1500))")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let report = try #require(object)
+        #expect(report["benchmark"] as? String == subcommand)
+        #expect((report["machine"] as? String)?.contains("cores") == true)
+        let figures = try #require(report["figures"] as? [[String: Any]]).map { figure in
+            Figure(name: figure["name"] as? String ?? "", unit: figure["unit"] as? String ?? "",
+                   ours: figure["ours"] as? Double ?? .nan, peer: figure["peer"] as? Double, ratio: figure["ratio"] as? Double)
+        }
+        #expect(!figures.isEmpty, "no figures")
+        // The table names every figure, under its header.
+        #expect(result.standardOutput.contains("figure") && result.standardOutput.contains("ours/peer"))
+        for figure in figures {
+            #expect(result.standardOutput.contains(figure.name), "the table lacks '\(figure.name)'")
+            #expect(figure.ours.isFinite, "\(figure.name): ours is \(figure.ours)")
+        }
+        return Run(table: result.standardOutput, settings: report["settings"] as? [String: String] ?? [:], figures: figures)
+    }
+
+    /// A figure measured on both sides: both positive, the ratio theirs.
+    private func expectCompared(_ figure: Figure, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(figure.ours > 0, "\(figure.name): ours \(figure.ours)", sourceLocation: sourceLocation)
+        guard let peer = figure.peer, let ratio = figure.ratio else {
+            Issue.record("\(figure.name): no peer figure or ratio", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(peer > 0, "\(figure.name): peer \(peer)", sourceLocation: sourceLocation)
+        #expect(abs(ratio - figure.ours / peer) < 1e-9 * max(1, ratio), "\(figure.name): ratio \(ratio)",
+                sourceLocation: sourceLocation)
+    }
+
+    @Test func ringOnTheBenchComparesTheRingWithAMutexQueue() throws {
+        let run = try capbench("ring", ["--items", "50000", "--trials", "1", "--capacity", "64"])
+        expectCompared(try run.figure("handoffs per second"))
+    }
+
+    @Test func captureOnTheBenchComparesGrabsWithFFmpegX11grab() throws {
+        let run = try capbench("capture", ["--size", "320x240", "--seconds", "0.5", "--rounds", "1"])
+        #expect(run.figures.count == 5)
+        for figure in run.figures where !figure.name.contains("X server share") { expectCompared(figure) }
+    }
+
+    @Test func convertOnTheBenchComparesLibyuvWithSwscaleOnTheSamePicture() throws {
+        let run = try capbench("convert", ["--sizes", "320x240,160x96", "--frames", "3", "--rounds", "2"])
+        #expect(run.figures.count == 4)
+        for figure in run.figures {
+            #expect(figure.unit == "ms/frame")
+            expectCompared(figure)
+        }
+        // Same work: both converters make the same picture, to rounding.
+        for size in ["320x240", "160x96"] {
+            let difference = try #require(run.settings["\(size) mean |Y libyuv - Y swscale|"]
+                .flatMap { Double($0.split(separator: " ")[0]) })
+            #expect(difference < 1.5, "\(size): luma differs by \(difference) levels")
+        }
+    }
+
+    @Test func encodeOnTheBenchComparesOurEncodersWithFFmpegOnTheSameInput() throws {
+        let run = try capbench("encode", ["--recording-size", "320x240", "--streaming-size", "256x144", "--frames", "30",
+                                          "--distinct-frames", "10", "--audio-seconds", "2", "--rounds", "1"])
+        #expect(run.figures.count == 6)
+        for figure in run.figures { expectCompared(figure) }
+        // Same work: the same settings give about the same bit rate.
+        for figure in run.figures(containing: "bit rate") {
+            let ratio = figure.ratio ?? 0
+            #expect(ratio > 0.67 && ratio < 1.5, "\(figure.name): ours/peer \(ratio)")
+        }
+        #expect(run.figures(containing: "CPU per media second").count == 3)
+    }
+
+    @Test func avsyncOnTheBenchPairsFlashesAndBeepsForBothRecorders() throws {
+        let run = try capbench("avsync", ["--seconds", "6", "--size", "320x240", "--calibration-seconds", "4"])
+        let paired = try run.figure("events paired")
+        #expect(paired.ours >= 3 && (paired.peer ?? 0) >= 3, "pairs: ours \(paired.ours), ffmpeg \(paired.peer ?? 0)")
+        let mean = try run.figure("A/V offset, mean")
+        // Pairs are sought up to 2.5 s apart (ffmpeg on this loopback is off by about half a second).
+        #expect(abs(mean.ours) <= 2500 && abs(mean.peer ?? 9999) <= 2500, "offsets must come from paired events")
+        #expect(mean.ratio == nil, "a signed offset has no ratio")
+        let deviation = try run.figure("A/V offset, standard deviation")
+        #expect(deviation.ours >= 0 && (deviation.peer ?? -1) >= 0)
+        _ = try run.figure("A/V drift, first to last event")
+        // Every paired event was named by the pure capture, so the probe's own
+        // error could be taken out of each.
+        let named = try run.figure("events named by the pure capture")
+        #expect(named.ours >= 3 && (named.peer ?? 0) >= 3, "named: ours \(named.ours), ffmpeg \(named.peer ?? 0)")
+        let net = try run.figure("A/V offset, net of the probe, mean")
+        #expect(abs(net.ours) <= 2500 && abs(net.peer ?? 9999) <= 2500)
+        // The probe's bounds were measured, and the analysis reads an aligned file as aligned.
+        let drawn = try run.figure("probe: flash drawn (XSync returned) after its instant, max")
+        #expect(drawn.ours >= 0 && drawn.ours < 200)
+        let beep = try run.figure("probe: beep as a pure capture stamped it, after its instant, mean")
+        #expect(abs(beep.ours) < 200, "a beep stamped \(beep.ours) ms from its instant")
+        let reference = try run.figure("analysis check: offset in a file aligned by construction")
+        #expect(abs(reference.ours) < 2, "the analysis is \(reference.ours) ms off on an aligned file")
+        #expect(!run.figures(containing: "pure capture: A/V offset").isEmpty, "the pure capture found no pair")
+    }
+
+    @Test func concurrencyOnTheBenchStepsRecordingsForBothRecorders() throws {
+        let run = try capbench("concurrency", ["--max-sessions", "1", "--seconds", "3", "--size", "320x240"])
+        let held = try run.figure("most recordings held at once")
+        #expect([0, 1].contains(held.ours) && [0, 1].contains(held.peer ?? -1))
+        expectCompared(try run.figure("1 at once: CPU per media second, all recorders"))
+        let drops = try run.figure("1 at once: frames dropped or duplicated")
+        #expect(drops.ours >= 0 && (drops.peer ?? -1) >= 0)
+        #expect(run.settings["1 at once, engine"]?.contains("/90 frames") == true, "\(run.settings)")
+    }
+
+    @Test func resolutionSweepOnTheBenchMeasuresRecordDisplayAndFFmpeg() throws {
+        #expect(access(Self.recordDisplay, X_OK) == 0, "\(Self.recordDisplay) is missing")
+        let run = try capbench("resolution-sweep", ["--sizes", "320x240", "--seconds", "2",
+                                                    "--record-display", Self.recordDisplay])
+        #expect(run.figures.count == 4)
+        expectCompared(try run.figure("320x240 CPU per recorded second, recorder + X server"))
+        expectCompared(try run.figure("320x240 CPU per recorded second, recorder alone"))
+        expectCompared(try run.figure("320x240 peak RSS"))
+    }
+
+    @Test func badInputIsRefusedWithANonZeroStatus() throws {
+        _ = try TestBench.current()
+        let result = try Subprocess.run([Self.binary, "convert", "--sizes", "33x7"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("33x7"), "\(result.standardError)")
+    }
+}
