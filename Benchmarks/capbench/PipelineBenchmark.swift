@@ -103,16 +103,15 @@ struct PipelineBenchmark: ParsableCommand {
     }
 
     private func runOurs(display: String, audio: String, width: Int, height: Int, output: String, server: Int32?) throws -> Run {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("record-display").path
+        let binary = BenchChild.siblingExecutable("record-display")
         let stats = output + ".json"
         let server0 = CPUUsage.processSeconds(server) ?? 0
-        let child = try ChildRun.run([binary, "--display", display, "--region", "\(width)x\(height)+0+0", "--fps", "\(fps)",
+        let child = try Self.run([binary, "--display", display, "--region", "\(width)x\(height)+0+0", "--fps", "\(fps)",
                                       "--audio-device", audio, "--audio-rate", "44100", "--audio-bitrate", "128k",
                                       "--duration", "\(seconds)", "--output", output, "--stats-json", stats]
                                      + encoderArguments())
         let serverCPU = (CPUUsage.processSeconds(server) ?? 0) - server0
-        guard child.status == 0 else { throw CapbenchError("record-display failed: \(child.standardError.suffix(400))") }
+        guard child.status == 0 else { throw BenchFailure("record-display failed: \(child.standardError.suffix(400))") }
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any]
         let figures = json?["statistics"] as? [String: Any] ?? [:]
         return Run(cpu: child.cpuSeconds, serverCPU: serverCPU, peakRSS: child.peakRSSBytes,
@@ -134,9 +133,9 @@ struct PipelineBenchmark: ParsableCommand {
         if let bufsize { arguments += ["-bufsize", bufsize] }
         arguments += ["-t", "\(seconds)", "-f", "mp4", output]
         let server0 = CPUUsage.processSeconds(server) ?? 0
-        let child = try ChildRun.run(arguments)
+        let child = try Self.run(arguments)
         let serverCPU = (CPUUsage.processSeconds(server) ?? 0) - server0
-        guard child.status == 0 else { throw CapbenchError("ffmpeg failed: \(child.standardError.suffix(400))") }
+        guard child.status == 0 else { throw BenchFailure("ffmpeg failed: \(child.standardError.suffix(400))") }
         func counter(_ name: String) -> Int {
             // ffmpeg prints dup= and drop= only once they are non-zero.
             let pieces = child.standardError.components(separatedBy: name)
@@ -154,14 +153,14 @@ struct PipelineBenchmark: ParsableCommand {
     private func measureFloor(width: Int, height: Int, directory: String) throws -> Double {
         let rawPath = "\(directory)/floor.yuv"
         let floorSeconds = min(seconds, 5)
-        let decode = try ChildRun.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
+        let decode = try Self.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
                                        "-i", "testsrc2=size=\(width)x\(height):rate=\(fps)", "-t", "\(floorSeconds)",
                                        "-f", "rawvideo", "-pix_fmt", "yuv420p", rawPath])
-        guard decode.status == 0 else { throw CapbenchError("decoding for the floor failed: \(decode.standardError)") }
+        guard decode.status == 0 else { throw BenchFailure("decoding for the floor failed: \(decode.standardError)") }
         let raw = try Data(contentsOf: URL(fileURLWithPath: rawPath), options: .alwaysMapped)
         let frameBytes = width * height * 3 / 2
         let frameCount = raw.count / frameBytes
-        guard frameCount > 0 else { throw CapbenchError("no frames decoded for the floor") }
+        guard frameCount > 0 else { throw BenchFailure("no frames decoded for the floor") }
         let options = VideoEncoderSettings.Preset(rawValue: preset) ?? .ultrafast
         let settings = try VideoEncoderSettings(
             width: width, height: height, fps: fps, preset: options,
@@ -194,6 +193,17 @@ struct PipelineBenchmark: ParsableCommand {
         // The plane copies stand in for the conversion a real source would do;
         // they are cheap (a memcpy per row) and counted, to stay conservative.
         return (CPUUsage.ownSeconds() - cpu0) / Double(seconds)
+    }
+
+    /// Runs a command to its end: its exit status, own CPU and peak memory
+    /// (from `wait4`), and what it printed on stderr.
+    private static func run(_ arguments: [String]) throws -> (status: Int32, cpuSeconds: Double, peakRSSBytes: Int,
+                                                               standardError: String) {
+        let errors = NSTemporaryDirectory() + "capbench-pipeline-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
+        defer { unlink(errors) }
+        let outcome = try BenchChild(arguments, standardError: errors).wait()
+        return (outcome.status, outcome.cpuSeconds, outcome.peakRSSBytes,
+                (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")
     }
 
     private static func copyPlane(from source: UnsafeRawPointer, width: Int, height: Int,
