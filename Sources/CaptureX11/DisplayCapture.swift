@@ -51,8 +51,10 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         try region.validate(screenWidth: connection.screenWidth, screenHeight: connection.screenHeight)
 
         let ring = SPSCRing<VideoFrame>(minimumCapacity: configuration.queueCapacity)
-        // Every queued frame, one being grabbed, one being encoded, one spare.
-        let slotCount = ring.capacity + 3
+        // Every frame the queue may hold, plus the one being grabbed and the one
+        // being encoded. Each 1080p slot is an 8 MB segment, so the pool, not the
+        // ring's power-of-two capacity, bounds what is queued.
+        let slotCount = configuration.queueCapacity + 2
         let slots: ImageSlots
         switch configuration.method {
         case .getImage:

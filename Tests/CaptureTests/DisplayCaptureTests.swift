@@ -107,10 +107,11 @@ private func drawScene(on display: String) throws -> TestWindow {
         capture.start { event in Issue.record("capture failed: \(event)") }
         Thread.sleep(forTimeInterval: 1.0)  // nobody pops
         capture.stop()
-        #expect(capture.frames.approximateCount == 4)
+        // Four queued frames at most: the pool of 4 + 2 runs out first.
+        #expect(capture.frames.approximateCount <= 4)
         #expect(counters.videoFramesDroppedQueueFull.load() >= 20)
         #expect(counters.videoFramesCaptured.load() >= 25)
-        #expect(capture.pool.count == 7, "the pool never grows")
+        #expect(capture.pool.count == 6, "the pool never grows")
     }
 
     @Test func badDisplayAndRegionsAreRefusedByName() throws {
