@@ -146,6 +146,17 @@ import TestSupport
         #expect(run.settings["1 at once, engine"]?.contains("/90 frames") == true, "\(run.settings)")
     }
 
+    @Test func pipelineOnTheBenchMeasuresRecordDisplayFFmpegAndTheFloor() throws {
+        #expect(access(Self.recordDisplay, X_OK) == 0, "\(Self.recordDisplay) is missing")
+        let run = try capbench("pipeline", ["--size", "320x240", "--seconds", "2"])
+        expectCompared(try run.figure("CPU per recorded second (recorder + X server)"))
+        expectCompared(try run.figure("recorder CPU alone"))
+        expectCompared(try run.figure("peak RSS"))
+        #expect(try run.figure("encoder-only floor (libx264 + AAC on pre-converted frames)").ours > 0)
+        #expect(try run.figure("frames dropped").ours >= 0)
+        #expect(run.settings["size"] == "320x240" && run.settings["preset"] == "ultrafast")
+    }
+
     @Test func resolutionSweepOnTheBenchMeasuresRecordDisplayAndFFmpeg() throws {
         #expect(access(Self.recordDisplay, X_OK) == 0, "\(Self.recordDisplay) is missing")
         let run = try capbench("resolution-sweep", ["--sizes", "320x240", "--seconds", "2",
