@@ -1,4 +1,5 @@
 import Foundation
+import MediaCore
 
 /// A process the benchmark starts (a peer `ffmpeg`, `record-display`, an X
 /// server, a scene or tone player), whose own CPU time and peak memory come
@@ -43,15 +44,8 @@ final class BenchChild: @unchecked Sendable {
         for (source, target) in descriptors { posix_spawn_file_actions_adddup2(&actions, source, target) }
 
         // A clean signal state, as a shell gives: the caller may block signals.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // Default signal handling, whatever this thread blocks.
+        let attributes = ShellSpawnAttributes()
 
         var merged = ProcessInfo.processInfo.environment
         for (name, value) in environment { merged[name] = value }
@@ -59,7 +53,7 @@ final class BenchChild: @unchecked Sendable {
         let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var pid = pid_t()
-        let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+        let status = posix_spawnp(&pid, arguments[0], &actions, attributes.pointer, argv, envp)
         guard status == 0 else {
             throw BenchFailure("cannot start \(arguments[0]): \(String(cString: strerror(status)))")
         }

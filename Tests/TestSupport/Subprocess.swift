@@ -1,4 +1,5 @@
 public import Foundation
+import MediaCore
 
 /// What a finished command printed and how it ended.
 public struct CommandResult: Sendable {
@@ -32,22 +33,15 @@ public final class ChildProcess: @unchecked Sendable {
         if let standardError { posix_spawn_file_actions_adddup2(&actions, standardError, 2) }
         else { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // Default signal handling, whatever this thread blocks.
+        let attributes = ShellSpawnAttributes()
 
         let environment = environment ?? ProcessInfo.processInfo.environment
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var pid = pid_t()
-        let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+        let status = posix_spawnp(&pid, arguments[0], &actions, attributes.pointer, argv, envp)
         guard status == 0 else {
             throw NSError(domain: NSPOSIXErrorDomain, code: Int(status),
                           userInfo: [NSLocalizedDescriptionKey: "cannot start \(arguments[0]): \(String(cString: strerror(status)))"])
