@@ -164,6 +164,7 @@ public final class RecordingSession: @unchecked Sendable {
 
     /// Blocks until the session has stopped and returns how it ended.
     public func waitUntilStopped() -> RecordingResult {
+        precondition(control != nil, "waitUntilStopped() before start()")
         control?.join()
         return result.withLock { $0 }!
     }
