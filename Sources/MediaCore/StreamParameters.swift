@@ -18,14 +18,8 @@ public final class StreamParameters: @unchecked Sendable {
 
     /// Copies the parameters of an opened encoder.
     public init(encoder context: UnsafePointer<AVCodecContext>, kind: StreamKind) throws {
-        guard let parameters = avcodec_parameters_alloc() else {
-            throw AVError(code: AVError.outOfMemoryCode, operation: "avcodec_parameters_alloc")
-        }
-        let status = avcodec_parameters_from_context(parameters, context)
-        guard status >= 0 else {
-            var doomed: UnsafeMutablePointer<AVCodecParameters>? = parameters
-            avcodec_parameters_free(&doomed)
-            throw AVError(code: status, operation: "avcodec_parameters_from_context")
+        let parameters = try Self.allocate(operation: "avcodec_parameters_from_context") {
+            avcodec_parameters_from_context($0, context)
         }
         self.kind = kind
         timeBase = context.pointee.time_base
@@ -37,20 +31,28 @@ public final class StreamParameters: @unchecked Sendable {
     /// Copies `parameters` (for instance a demuxed stream's, when remuxing).
     public init(copying parameters: UnsafePointer<AVCodecParameters>, kind: StreamKind,
                 timeBase: AVRational, frameRate: AVRational?) throws {
-        guard let copy = avcodec_parameters_alloc() else {
-            throw AVError(code: AVError.outOfMemoryCode, operation: "avcodec_parameters_alloc")
-        }
-        let status = avcodec_parameters_copy(copy, parameters)
-        guard status >= 0 else {
-            var doomed: UnsafeMutablePointer<AVCodecParameters>? = copy
-            avcodec_parameters_free(&doomed)
-            throw AVError(code: status, operation: "avcodec_parameters_copy")
-        }
+        let copy = try Self.allocate(operation: "avcodec_parameters_copy") { avcodec_parameters_copy($0, parameters) }
         self.kind = kind
         self.timeBase = timeBase
         self.frameRate = frameRate
         owned = copy
         codecParameters = UnsafePointer(copy)
+    }
+
+    /// Allocates parameters and fills them with `fill`; frees them if it fails.
+    private static func allocate(operation: StaticString,
+                                 fill: (UnsafeMutablePointer<AVCodecParameters>) -> Int32) throws
+        -> UnsafeMutablePointer<AVCodecParameters> {
+        guard let parameters = avcodec_parameters_alloc() else {
+            throw AVError(code: AVError.outOfMemoryCode, operation: "avcodec_parameters_alloc")
+        }
+        let status = fill(parameters)
+        guard status >= 0 else {
+            var doomed: UnsafeMutablePointer<AVCodecParameters>? = parameters
+            avcodec_parameters_free(&doomed)
+            throw AVError(code: status, operation: operation)
+        }
+        return parameters
     }
 
     deinit {

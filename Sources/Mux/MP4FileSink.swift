@@ -41,8 +41,11 @@ public final class MP4FileSink: @unchecked Sendable {
 
     /// Creates the file at `path` and writes its header. Refuses a bad path
     /// before creating anything (see `validateOutputPath(_:overwrite:)`).
+    /// `arrivesInterleaved`: the caller already hands over packets in decoding
+    /// order across streams (a `PacketFanOut` does), so the sink writes them as
+    /// they come instead of ordering them a second time.
     public init(path: String, streams: [StreamParameters], overwrite: Bool = false,
-                fragmentDuration: Double = 1.0) throws {
+                fragmentDuration: Double = 1.0, arrivesInterleaved: Bool = false) throws {
         try Self.validateOutputPath(path, overwrite: overwrite)
         guard fragmentDuration >= 0.1, fragmentDuration <= 10 else {
             throw InvalidArgument(name: "fragment duration", value: "\(fragmentDuration)",
@@ -51,7 +54,7 @@ public final class MP4FileSink: @unchecked Sendable {
         self.path = path
         self.fragmentDuration = fragmentDuration
         let muxer = try Muxer(formatName: "mp4", url: path, streams: streams, flushEachPacket: true,
-                              zeroBasesStreams: true)
+                              zeroBasesStreams: true, interleaves: !arrivesInterleaved)
         do {
             try muxer.open(options: [
                 // frag_keyframe: a fragment starts at each keyframe; empty_moov:

@@ -151,23 +151,14 @@ final class Muxer {
             try writeNow(packet)
             return
         }
-        let kind = packet.kind
-        while interleaver.isFull(kind), let oldest = interleaver.popOldest() {
-            try writeNow(oldest)
-        }
-        interleaver.push(packet)
-        while let ready = interleaver.popReady() {
-            try writeNow(ready)
-        }
+        try interleaver.add(packet) { try writeNow($0) }
     }
 
     /// Writes the packets still queued and the trailer, and closes the output.
     func finish() throws {
         precondition(!isFinished, "the output is finished")
         isFinished = true
-        while let packet = interleaver?.popOldest() {
-            try writeNow(packet)
-        }
+        try interleaver?.drain { try writeNow($0) }
         let status = av_write_trailer(context)
         guard status >= 0 else { throw AVError(code: status, operation: "av_write_trailer") }
         if openedOutput {

@@ -28,20 +28,12 @@ public final class PacketFanOut {
     /// sink's write error; the network sinks report their own trouble.
     @inline(__always)
     public func write(_ packet: consuming Packet) throws {
-        while interleaver.isFull(packet.kind), let oldest = interleaver.popOldest() {
-            try deliver(oldest)
-        }
-        interleaver.push(packet)
-        while let ready = interleaver.popReady() {
-            try deliver(ready)
-        }
+        try interleaver.add(packet) { try deliver($0) }
     }
 
     /// Passes on the packets still held for interleaving (at the end).
     public func flush() throws {
-        while let packet = interleaver.popOldest() {
-            try deliver(packet)
-        }
+        try interleaver.drain { try deliver($0) }
     }
 
     @inline(__always)

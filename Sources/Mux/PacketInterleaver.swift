@@ -45,6 +45,26 @@ final class PacketInterleaver {
         return av_compare_ts(videoDTS, videoTimeBase, audioDTS, audioTimeBase) <= 0 ? video.pop() : audio.pop()
     }
 
+    /// Queues `packet` and hands every packet now due to `deliver`, in decoding
+    /// order; when the packet's queue is full the oldest packets go first.
+    @inline(__always)
+    func add(_ packet: consuming Packet, deliver: (consuming Packet) throws -> Void) throws {
+        while isFull(packet.kind), let oldest = popOldest() {
+            try deliver(oldest)
+        }
+        push(packet)
+        while let ready = popReady() {
+            try deliver(ready)
+        }
+    }
+
+    /// Hands every queued packet to `deliver`, oldest first: at the end.
+    func drain(deliver: (consuming Packet) throws -> Void) throws {
+        while let packet = popOldest() {
+            try deliver(packet)
+        }
+    }
+
     /// The oldest queued packet of either stream, ready or not: to make room,
     /// or to drain at the end.
     func popOldest() -> Packet? {

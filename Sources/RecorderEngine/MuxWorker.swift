@@ -49,7 +49,6 @@ final class MuxWorker: @unchecked Sendable {
                 fileFailed(error)
             }
         }
-        state.muxDone.store(true, ordering: .releasing)
     }
 
     /// After a file write error the session is stopping; later packets are

@@ -109,7 +109,10 @@ public final class RecordingSession: @unchecked Sendable {
         precondition(control == nil, "a session starts once")
         var streams = [videoEncoder.parameters]
         if let audioEncoder { streams.append(audioEncoder.parameters) }
-        let sink = try configuration.output.map { try MP4FileSink(path: $0.path, streams: streams, overwrite: $0.overwrite) }
+        // The fan-out orders packets across streams for every sink, the file's too.
+        let sink = try configuration.output.map {
+            try MP4FileSink(path: $0.path, streams: streams, overwrite: $0.overwrite, arrivesInterleaved: true)
+        }
         let startTime = clock.now()
         let cpuAtStart = Self.cpuSeconds()
 

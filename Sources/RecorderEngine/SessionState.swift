@@ -10,7 +10,6 @@ final class SessionState: Sendable {
     let captureEnded = Atomic<Bool>(false)
     let videoEncodingDone = Atomic<Bool>(false)
     let audioEncodingDone = Atomic<Bool>(false)
-    let muxDone = Atomic<Bool>(false)
     /// Session time of output frame 0 (the first frame's capture time); the
     /// audio thread waits for it. `Int64.min` until known.
     let anchor = Atomic<Int64>(.min)

@@ -25,9 +25,6 @@ final class VideoEncodeWorker: @unchecked Sendable {
         timeline = VideoTimeline(framesPerSecond: capture.framesPerSecond)
     }
 
-    /// Media seconds written so far.
-    var framesWritten: Int64 { timeline.lastIndex + 1 }
-
     func run() {
         do {
             try loop()
