@@ -107,7 +107,7 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     public func start(onEvent: @escaping @Sendable (DisplayCaptureEvent) -> Void) {
         precondition(thread == nil, "capture started twice")
         running.store(true, ordering: .releasing)
-        thread = MediaThread(name: "capture-x11") { [self] in
+        thread = MediaThread(name: "capture-x11", priority: .realTimeIfPermitted) { [self] in
             if let error = captureLoop() { onEvent(.failed(error)) }
         }
     }

@@ -7,26 +7,67 @@ import Glibc
 /// Swift tasks: they block in C calls (`XShmGetImage`, `snd_pcm_readi`,
 /// `clock_nanosleep`) that must not occupy the cooperative pool.
 public final class MediaThread: @unchecked Sendable {
+    /// How the kernel schedules the thread.
+    public enum Priority: Sendable {
+        /// The normal time-sharing policy.
+        case normal
+        /// `SCHED_FIFO` at a low real-time priority, where the process may
+        /// (root, or `RLIMIT_RTPRIO`); otherwise `normal`. For the capture
+        /// threads: they sleep or block in the device almost all the time,
+        /// and a grab that waits behind busy encoders is a frame lost.
+        case realTimeIfPermitted
+    }
+
+    /// The real-time priority the capture threads ask for: above every
+    /// time-shared thread, below the kernel's own real-time threads and
+    /// audio servers (which take 20 and up through rtkit).
+    public static let captureRealTimePriority: Int32 = 10
+
     private var handle: pthread_t?
     /// The role this thread plays, for diagnostics.
     public let name: String
+    /// Whether the thread runs under `SCHED_FIFO`.
+    public private(set) var isRealTime = false
     private let body: @Sendable () -> Void
 
     /// Starts a thread for the role `name` running `body`.
-    public init(name: String, _ body: @escaping @Sendable () -> Void) {
+    public init(name: String, priority: Priority = .normal, _ body: @escaping @Sendable () -> Void) {
         self.name = name
         self.body = body
         var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let status = pthread_create(&thread, nil, { raw in
+        var status: Int32 = -1
+        if priority == .realTimeIfPermitted {
+            status = Self.create(&thread, realTimePriority: Self.captureRealTimePriority,
+                                 context: Unmanaged.passRetained(self).toOpaque())
+            if status == 0 { isRealTime = true } else { Unmanaged.passUnretained(self).release() }
+        }
+        if status != 0 {
+            status = Self.create(&thread, realTimePriority: nil, context: Unmanaged.passRetained(self).toOpaque())
+        }
+        precondition(status == 0, "pthread_create failed (\(status))")
+        handle = thread
+    }
+
+    /// pthread_create with `SCHED_FIFO` at `realTimePriority` set explicitly,
+    /// or the default attributes; EPERM where real time is not permitted.
+    private static func create(_ thread: inout pthread_t, realTimePriority: Int32?, context: UnsafeMutableRawPointer) -> Int32 {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        if let realTimePriority {
+            var parameters = sched_param()
+            parameters.sched_priority = realTimePriority
+            pthread_attr_setinheritsched(&attributes, Int32(PTHREAD_EXPLICIT_SCHED))
+            pthread_attr_setschedpolicy(&attributes, SCHED_FIFO)
+            pthread_attr_setschedparam(&attributes, &parameters)
+        }
+        return pthread_create(&thread, &attributes, { raw in
             let owner = Unmanaged<MediaThread>.fromOpaque(raw!).takeRetainedValue()
             // Named, so `top -H`, perf and /proc/PID/task show which role costs what.
             _ = String(owner.name.prefix(15)).withCString { media_thread_set_name(pthread_self(), $0) }
             owner.body()
             return nil
         }, context)
-        precondition(status == 0, "pthread_create failed (\(status))")
-        handle = thread
     }
 
     /// Waits for the thread to finish; later calls return at once.
