@@ -15,6 +15,11 @@ public struct VideoEncodingOptions: Sendable, Equatable {
     public var bufsize: Int?
     /// Frames between keyframes.
     public var gop = 60
+    /// x264 threads; 0 lets the engine choose: the machine's cores shared
+    /// among the sessions open in this process when this one opens (one per
+    /// core for a lone session). x264's own choice, 1.5 per core, costs more
+    /// CPU and memory for a real-time source that cannot run ahead.
+    public var threads = 0
 
     public init() {}
 }

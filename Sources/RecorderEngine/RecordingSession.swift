@@ -51,6 +51,7 @@ public final class RecordingSession: @unchecked Sendable {
     private var control: MediaThread?
     private let result = Mutex<RecordingResult?>(nil)
     private let finished = Atomic<Bool>(false)
+    private let openSession = OpenSessionCount.Member()
 
     /// Checks the whole configuration and opens the display, the PCM and the
     /// encoders, but creates no file and opens no connection: a bad value
@@ -89,7 +90,8 @@ public final class RecordingSession: @unchecked Sendable {
         videoSettings = try VideoEncoderSettings(
             width: video.width, height: video.height, fps: video.framesPerSecond, preset: options.preset,
             tune: options.tune, profile: options.profile, crf: options.crf, maxrate: options.maxrate,
-            bufsize: options.bufsize, gop: options.gop)
+            bufsize: options.bufsize, gop: options.gop,
+            threads: options.threads == 0 ? OpenSessionCount.encoderThreadsPerSession() : options.threads)
         videoEncoder = try VideoEncoder(settings: videoSettings, inputWidth: video.width, inputHeight: video.height)
         if let audioConfiguration = configuration.audio {
             let capture = try PCMCapture(configuration: audioConfiguration, clock: clock, counters: state.counters)

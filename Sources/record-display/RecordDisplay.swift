@@ -29,6 +29,7 @@ struct RecordDisplay: ParsableCommand {
     @Option(help: "VBV buffer size, e.g. 5952k.") var bufsize: String?
     @Option(help: "Frames between keyframes.") var gop = 60
     @Option(help: "x264 tune (e.g. zerolatency).") var tune: String?
+    @Option(help: "x264 threads (default 0: one per core).") var encoderThreads = 0
     @Option(help: "H.264 profile: baseline, main or high.") var profile = "main"
     @Option(help: "Stop after this many seconds.") var duration: Double?
     @Option(help: "MP4 file to write (default without --stream: recording-DATE.mp4 here).") var output: String?
@@ -65,6 +66,10 @@ struct RecordDisplay: ParsableCommand {
         video.bufsize = try bufsize.map { try VideoEncoderSettings.parseBitrate($0, option: "--bufsize") }
         guard gop > 0 else { throw InvalidArgument(name: "--gop", value: "\(gop)", reason: "must be a positive number of frames") }
         video.gop = gop
+        guard (0...64).contains(encoderThreads) else {
+            throw InvalidArgument(name: "--encoder-threads", value: "\(encoderThreads)", reason: "must be 0 to 64")
+        }
+        video.threads = encoderThreads
 
         let bitrate = try VideoEncoderSettings.parseBitrate(audioBitrate, option: "--audio-bitrate")
         let audioEncoding: AudioEncoderSettings

@@ -1,0 +1,27 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How many `RecordingSession`s are open in this process, so that a session
+/// can take its share of the cores for its encoder: N sessions in one engine
+/// need not each run x264's 1.5 threads per core against each other.
+enum OpenSessionCount {
+    private static let open = Atomic<Int>(0)
+
+    /// Counts one session from its creation until it is released (also when
+    /// the session's initializer throws after creating it).
+    final class Member: Sendable {
+        init() { OpenSessionCount.open.add(1, ordering: .relaxed) }
+        deinit { OpenSessionCount.open.subtract(1, ordering: .relaxed) }
+    }
+
+    /// The cores this process may run on, shared among the open sessions;
+    /// at least one.
+    static func encoderThreadsPerSession() -> Int {
+        let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let sessions = max(1, open.load(ordering: .relaxed))
+        return min(64, max(1, cores / sessions))
+    }
+}
