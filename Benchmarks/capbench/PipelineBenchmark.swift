@@ -24,9 +24,13 @@ struct PipelineBenchmark: ParsableCommand {
     @Option(help: "VBV maxrate, e.g. 2976k.") var maxrate: String?
     @Option(help: "VBV bufsize, e.g. 5952k.") var bufsize: String?
     @Option(help: "GOP length in frames.") var gop = 60
+    @Option(help: "x264 threads for the engine and the floor (0: x264's choice). ffmpeg runs Jibri's command as is.")
+    var encoderThreads: Int?
     @Option(help: "Seconds recorded per run.") var seconds = 20
     @Option(help: "Rounds (ours, then ffmpeg, in each).") var rounds = 1
     @Option(help: "X server PID, to count its CPU (default $BENCH_XVFB_PID).") var serverPid: Int32?
+    @Option(help: .hidden) var floorFrames: String?
+    @Option(help: .hidden) var floorResult: String?
     @OptionGroup var common: CommonOptions
 
     struct Run {
@@ -37,13 +41,16 @@ struct PipelineBenchmark: ParsableCommand {
 
     func run() throws {
         RecordingSession.quietLibraryLogs()
+        if let floorFrames, let floorResult {
+            let frames = try FloorFrames(path: floorFrames, width: try frameSize().width, height: try frameSize().height)
+            try String(try measureFloor(frames)).write(toFile: floorResult, atomically: true, encoding: .utf8)
+            return
+        }
         let environment = ProcessInfo.processInfo.environment
         guard let display = display ?? environment["DISPLAY"] else { throw ValidationError("no display: pass --display") }
         let audio = audioDevice ?? environment["BENCH_CAPTURE_PCM"] ?? "default"
         let playback = playbackDevice ?? environment["BENCH_PLAYBACK_PCM"]
-        let parts = size.split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2 else { throw ValidationError("--size must be WxH") }
-        let (width, height) = (parts[0], parts[1])
+        let (width, height) = try frameSize()
         let server = CPUUsage.serverPID(serverPid)
         let directory = NSTemporaryDirectory() + "capbench-pipeline-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -52,15 +59,17 @@ struct PipelineBenchmark: ParsableCommand {
         let scene = try TestScene(display: display, width: width, height: height, playbackPCM: playback,
                                   seconds: Double(seconds * rounds * 2 + 10))
         defer { scene.stop() }
-        var ours: [Run] = [], peer: [Run] = []
+        let floorPath = try FloorFrames.grab(display: display, width: width, height: height, fps: fps, directory: directory)
+        var ours: [Run] = [], peer: [Run] = [], floors: [Double] = []
         for round in 0..<rounds {
             ours.append(try runOurs(display: display, audio: audio, width: width, height: height,
                                     output: "\(directory)/ours-\(round).mp4", server: server))
             peer.append(try runFFmpeg(display: display, audio: audio, width: width, height: height,
                                       output: "\(directory)/ffmpeg-\(round).mp4", server: server))
+            floors.append(try runFloor(frames: floorPath, directory: directory))
         }
         scene.stop()
-        let floor = try measureFloor(width: width, height: height, directory: directory)
+        let floor = floors.min()!
 
         let best = ours.min { $0.cpuPerSecond < $1.cpuPerSecond }!
         let bestPeer = peer.min { $0.cpuPerSecond < $1.cpuPerSecond }!
@@ -78,7 +87,7 @@ struct PipelineBenchmark: ParsableCommand {
                           peer: bestPeer.cpu / bestPeer.mediaSeconds, peerName: peerName))
         report.add(Figure("X server CPU", unit: "CPU-s/s", ours: best.serverCPU / best.mediaSeconds,
                           peer: bestPeer.serverCPU / bestPeer.mediaSeconds, peerName: peerName))
-        report.add(Figure("encoder-only floor (libx264 + AAC on pre-converted frames)", unit: "CPU-s/s", ours: floor))
+        report.add(Figure("encoder-only floor (libx264 + AAC on pre-converted frames, real time)", unit: "CPU-s/s", ours: floor))
         report.add(Figure("ours over the floor", unit: "ratio", ours: (best.cpu) / best.mediaSeconds / floor))
         report.add(Figure("peak RSS", unit: "MB", ours: Double(best.peakRSS) / 1e6, peer: Double(bestPeer.peakRSS) / 1e6,
                           peerName: peerName))
@@ -99,6 +108,7 @@ struct PipelineBenchmark: ParsableCommand {
         if let tune { arguments += ["--tune", tune] }
         if let maxrate { arguments += ["--maxrate", maxrate] }
         if let bufsize { arguments += ["--bufsize", bufsize] }
+        if let encoderThreads { arguments += ["--encoder-threads", "\(encoderThreads)"] }
         return arguments
     }
 
@@ -146,36 +156,87 @@ struct PipelineBenchmark: ParsableCommand {
                    dropped: counter("drop="), duplicated: counter("dup="), avOffset: nil)
     }
 
-    /// libx264 and AAC through our encoders on frames of the same scene the
-    /// recorders saw (ffmpeg's testsrc2, rendered straight to I420, so neither
-    /// capture nor conversion is in it): what no recorder at these settings can
-    /// go below. CPU-s per media-s.
-    private func measureFloor(width: Int, height: Int, directory: String) throws -> Double {
-        let rawPath = "\(directory)/floor.yuv"
-        let floorSeconds = min(seconds, 5)
-        let decode = try Self.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
-                                       "-i", "testsrc2=size=\(width)x\(height):rate=\(fps)", "-t", "\(floorSeconds)",
-                                       "-f", "rawvideo", "-pix_fmt", "yuv420p", rawPath])
-        guard decode.status == 0 else { throw BenchFailure("decoding for the floor failed: \(decode.standardError)") }
-        let raw = try Data(contentsOf: URL(fileURLWithPath: rawPath), options: .alwaysMapped)
-        let frameBytes = width * height * 3 / 2
-        let frameCount = raw.count / frameBytes
-        guard frameCount > 0 else { throw BenchFailure("no frames decoded for the floor") }
+    private func frameSize() throws -> (width: Int, height: Int) {
+        let parts = size.split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2 else { throw ValidationError("--size must be WxH") }
+        return (parts[0], parts[1])
+    }
+
+    /// The frames the floor encodes: five seconds of the scene the recorders
+    /// see, grabbed from the same display by ffmpeg and stored as raw
+    /// yuv420p, looped (neither capture nor conversion is in the floor).
+    private struct FloorFrames {
+        let width: Int, height: Int
+        let raw: Data
+
+        /// Grabs the frames into a file in `directory`; returns its path.
+        static func grab(display: String, width: Int, height: Int, fps: Int, directory: String) throws -> String {
+            let path = "\(directory)/floor.yuv"
+            let grab = try PipelineBenchmark.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "x11grab",
+                                                  "-draw_mouse", "0", "-r", "\(fps)", "-s", "\(width)x\(height)",
+                                                  "-i", "\(display)+0,0", "-t", "5",
+                                                  "-f", "rawvideo", "-pix_fmt", "yuv420p", path])
+            guard grab.status == 0 else { throw BenchFailure("grabbing frames for the floor failed: \(grab.standardError)") }
+            return path
+        }
+
+        init(path: String, width: Int, height: Int) throws {
+            raw = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            (self.width, self.height) = (width, height)
+            guard count > 0 else { throw BenchFailure("no frames grabbed for the floor") }
+        }
+
+        var frameBytes: Int { width * height * 3 / 2 }
+        var count: Int { raw.count / frameBytes }
+    }
+
+    /// The floor in a child process of its own, like the recorders: this
+    /// process stays small, since Linux reports a spawned child's peak RSS
+    /// as at least its parent's high-water mark at the spawn.
+    private func runFloor(frames: String, directory: String) throws -> Double {
+        let result = "\(directory)/floor-result"
+        var arguments = [BenchChild.siblingExecutable("capbench"), "pipeline", "--floor-frames", frames,
+                         "--floor-result", result, "--size", size, "--fps", "\(fps)", "--preset", preset,
+                         "--gop", "\(gop)", "--seconds", "\(seconds)", "--crf", "\(crf)"]
+        if noCrf { arguments.append("--no-crf") }
+        if let tune { arguments += ["--tune", tune] }
+        if let maxrate { arguments += ["--maxrate", maxrate] }
+        if let bufsize { arguments += ["--bufsize", bufsize] }
+        if let encoderThreads { arguments += ["--encoder-threads", "\(encoderThreads)"] }
+        let child = try Self.run(arguments)
+        guard child.status == 0, let text = try? String(contentsOfFile: result, encoding: .utf8), let value = Double(text) else {
+            throw BenchFailure("the floor failed: \(child.standardError.suffix(400))")
+        }
+        return value
+    }
+
+    /// libx264 and AAC through our encoders, at the engine's thread count,
+    /// fed `FloorFrames` and a tone in real time (a frame every 1/fps s, as a
+    /// display gives them): what no recorder at these settings can go below.
+    /// Paced, because x264 spends more per frame when it runs ahead with all
+    /// its frame threads busy than when frames arrive at the capture rate.
+    /// CPU-s per media-s.
+    private func measureFloor(_ frames: FloorFrames) throws -> Double {
+        let (width, height) = (frames.width, frames.height)
         let options = VideoEncoderSettings.Preset(rawValue: preset) ?? .ultrafast
         let settings = try VideoEncoderSettings(
             width: width, height: height, fps: fps, preset: options,
             tune: tune.flatMap { VideoEncoderSettings.Tune(rawValue: $0) }, profile: .main, crf: noCrf ? nil : crf,
             maxrate: try maxrate.map { try VideoEncoderSettings.parseBitrate($0, option: "--maxrate") },
-            bufsize: try bufsize.map { try VideoEncoderSettings.parseBitrate($0, option: "--bufsize") }, gop: gop)
+            bufsize: try bufsize.map { try VideoEncoderSettings.parseBitrate($0, option: "--bufsize") }, gop: gop,
+            threads: encoderThreads.flatMap { $0 == 0 ? nil : $0 } ?? ProcessInfo.processInfo.activeProcessorCount)
+        let cpu0 = CPUUsage.ownSeconds()
         let encoder = try VideoEncoder(settings: settings, inputWidth: width, inputHeight: height)
         let audioEncoder = try AudioEncoder(settings: AudioEncoderSettings(sampleRate: 44_100, channels: 2, bitrate: 128_000),
                                             inputFormat: AudioFormat(sampleFormat: .s16, sampleRate: 48_000, channels: 2))
         let mediaFrames = seconds * fps
         let tone = (0..<(48_000 / fps * 2)).map { Int16(16_000 * sin(Double($0 / 2) * 2 * .pi * 440 / 48_000)) }
-        let cpu0 = CPUUsage.ownSeconds()
-        try raw.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+        let clock = MonotonicClock()
+        let start = clock.now()
+        try frames.raw.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
             for index in 0..<mediaFrames {
-                let frame = bytes.baseAddress! + (index % frameCount) * frameBytes
+                clock.sleep(until: start + Int64(index) * 1_000_000_000 / Int64(fps))
+                let frame = bytes.baseAddress! + (index % frames.count) * frames.frameBytes
                 try encoder.encodeI420(frameIndex: Int64(index), fill: { planes in
                     Self.copyPlane(from: frame, width: width, height: height, to: planes.y, stride: planes.strideY)
                     let chroma = frame + width * height
@@ -197,7 +258,7 @@ struct PipelineBenchmark: ParsableCommand {
 
     /// Runs a command to its end: its exit status, own CPU and peak memory
     /// (from `wait4`), and what it printed on stderr.
-    private static func run(_ arguments: [String]) throws -> (status: Int32, cpuSeconds: Double, peakRSSBytes: Int,
+    fileprivate static func run(_ arguments: [String]) throws -> (status: Int32, cpuSeconds: Double, peakRSSBytes: Int,
                                                                standardError: String) {
         let errors = NSTemporaryDirectory() + "capbench-pipeline-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
         defer { unlink(errors) }
