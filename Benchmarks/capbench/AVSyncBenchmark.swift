@@ -107,7 +107,9 @@ struct AVSyncBenchmark: ParsableCommand {
                 + "reach that level); the mean over the ramp's pictures (%.0f ms ramp: 3 to 4 pictures at 30 fps)",
                 ProbeRamp.seconds * 1000),
             "net of the probe": "the ramp's start taken from the ramp as drawn (every step stamped), the beep less its lateness "
-                + "as the pure audio capture stamped it: what the recorder itself put between sound and picture (0 is perfect)",
+                + "as the pure audio capture stamped it: what the recorder itself put between sound and picture (0 is perfect); "
+                + "a picture whose level the ramp took more than 8 ms to pass (+-3 levels: the X server or the probe stalled) "
+                + "is left out, the probe cannot time it",
             "drift": "least-squares line through the offsets, its change from the first event to the last",
             "video side, audio side": "net offset = audio side - video side, per event: the beep in the file less its stamp by "
                 + "the pure audio capture, the ramp's start in the file less its instant; each one's sd about its own line",
@@ -148,9 +150,10 @@ struct AVSyncBenchmark: ParsableCommand {
             "# recording rows: offset = beep - flash in the file (nominal ramp); net = offset less the probe's error; "
                 + "audio_dev, video_dev = the event's audio side (beep in the file less its stamp) and video side (ramp start "
                 + "in the file less its instant), less their mean over the recording (net = audio - video + a constant); "
-                + "picture_sd = spread of what the ramp's pictures each say about its start",
+                + "pictures = those timed, untimed = those left out (the probe's redraws stalled > 8 ms at their level), "
+                + "picture_sd = spread of what the timed pictures each say about the start",
             "source,event,instant_s,beep_error_ms,ramp_mid_departure_ms,ramp_steps,ramp_step_max_ms,pure_video_error_ms,"
-                + "file_time_s,offset_ms,net_ms,audio_dev_ms,video_dev_ms,pictures,repeats,picture_sd_ms",
+                + "file_time_s,offset_ms,net_ms,audio_dev_ms,video_dev_ms,pictures,repeats,untimed,picture_sd_ms",
         ]
         for event in Set(calibration.ramps.keys).union(calibration.beepErrors.keys).sorted() {
             let ramp = calibration.ramps[event]
@@ -158,7 +161,7 @@ struct AVSyncBenchmark: ParsableCommand {
             let stepMax = ramp?.steps.map { Double($0.drawn - $0.requested) / 1e9 }.max()
             lines.append(String(format: "probe,%d,%.6f,", event, Double(schedule.time(of: event)) / 1e9)
                          + [ms(calibration.beepErrors[event]), ms(departure), ramp.map { "\($0.steps.count)" } ?? "",
-                            ms(stepMax), ms(calibration.pureVideoErrors[event]), "", "", "", "", "", "", "", ""]
+                            ms(stepMax), ms(calibration.pureVideoErrors[event]), "", "", "", "", "", "", "", "", ""]
                             .joined(separator: ","))
         }
         for recording in recordings {
@@ -173,7 +176,7 @@ struct AVSyncBenchmark: ParsableCommand {
                                  + String(format: "%.6f", Double(schedule.time(of: event.event)) / 1e9) + ",,,,,,"
                                  + [String(format: "%.4f", event.time), ms(event.offset), ms(event.net),
                                     ms(event.audio - audioMean), ms(event.video - videoMean), "\(event.pictures)",
-                                    "\(event.repeats)", ms(spread)].joined(separator: ","))
+                                    "\(event.repeats)", "\(event.untimed)", ms(spread)].joined(separator: ","))
                 }
             }
         }
@@ -270,12 +273,13 @@ struct AVSyncBenchmark: ParsableCommand {
         }
         add("video side: drift, first to last event", "ms", video, peerVideo, comparable: false) { $0.drift * 1000 }
         add("audio side: drift, first to last event", "ms", audio, peerAudio, comparable: false) { $0.drift * 1000 }
-        func pictures(_ recordings: [Recorded]) -> (perRamp: Double, spread: Double, repeats: Double) {
+        func pictures(_ recordings: [Recorded]) -> (perRamp: Double, spread: Double, repeats: Double, untimed: Double) {
             let named = recordings.flatMap { calibration.name($0.analysis.events, recordingStart: $0.start) }
             let residuals = named.flatMap(\.pictureResiduals)
             let freedom = named.reduce(0) { $0 + max(0, $1.pictures - 1) }
             let pooled = freedom > 0 ? (residuals.reduce(0) { $0 + $1 * $1 } / Double(freedom)).squareRoot() : 0
-            return (Double(residuals.count) / Double(max(1, named.count)), pooled, Double(named.reduce(0) { $0 + $1.repeats }))
+            return (Double(residuals.count) / Double(max(1, named.count)), pooled, Double(named.reduce(0) { $0 + $1.repeats }),
+                    Double(named.reduce(0) { $0 + $1.untimed }))
         }
         let (mine, theirs) = (pictures(ours), pictures(peer))
         report.add(Figure("pictures on each ramp, mean", unit: "count", ours: mine.perRamp, peer: theirs.perRamp,
@@ -284,6 +288,8 @@ struct AVSyncBenchmark: ParsableCommand {
                           ours: mine.spread * 1000, peer: theirs.spread * 1000, peerName: peerName))
         report.add(Figure("pictures on a ramp skipped as repeats", unit: "count", ours: mine.repeats, peer: theirs.repeats,
                           peerName: peerName))
+        report.add(Figure("pictures on a ramp the probe could not time (its redraws stalled there)", unit: "count",
+                          ours: mine.untimed, peer: theirs.untimed, peerName: peerName))
     }
 
     private func addProbeFigures(_ report: inout BenchReport,

@@ -71,11 +71,11 @@ struct ProbeCalibration {
             let event = schedule.event(near: Int64(sighting.samples[0].time * 1e9))
             guard let ramp = ramps[event] else { continue }
             let instant = Double(ramp.scheduled) / 1e9
-            let estimates = sighting.onsetEstimates { ramp.seconds(toReach: $0) }
+            let estimates = sighting.onsetEstimates { ramp.timedSeconds(toReach: $0) }
             guard !estimates.isEmpty else { continue }
             pureVideoErrors[event] = estimates.reduce(0, +) / Double(estimates.count) - instant
             for sample in sighting.samples {
-                guard let reach = ramp.seconds(toReach: sample.fraction),
+                guard let reach = ramp.timedSeconds(toReach: sample.fraction),
                       let shown = ramp.interval(showing: UInt8(sample.level.rounded())), shown.to != .max else { continue }
                 let stamp = sample.time
                 lags.append((instant + reach - stamp, Double(shown.from) / 1e9 - stamp, Double(shown.to) / 1e9 - stamp))
@@ -139,11 +139,14 @@ struct ProbeCalibration {
         /// probe's error for the event (beep late by its stamp, ramp off its
         /// nominal shape).
         var net: Double { audio - video }
-        /// What each picture on the ramp says about the start, less their
-        /// mean (s).
+        /// What each picture on the ramp the probe can time says about the
+        /// start, less their mean (s).
         var pictureResiduals: [Double]
         var pictures: Int { pictureResiduals.count }
         var repeats: Int
+        /// Pictures on the ramp left out because the probe cannot time their
+        /// level (its redraws stalled there: `ProbeRamp.timedSeconds`).
+        var untimed: Int
     }
 
     /// Names a recording's events by lining its beeps up with the pure
@@ -164,12 +167,13 @@ struct ProbeCalibration {
         return events.compactMap { recorded in
             guard let (event, stamped) = known.first(where: { abs($0.value - (recorded.beep + shift)) < 0.05 }),
                   let ramp = ramps[event] else { return nil }
-            let estimates = recorded.ramp.onsetEstimates { ramp.seconds(toReach: $0) }
+            let estimates = recorded.ramp.onsetEstimates { ramp.timedSeconds(toReach: $0) }
             guard !estimates.isEmpty else { return nil }
             let onset = estimates.reduce(0, +) / Double(estimates.count)
             return NamedEvent(event: event, time: recorded.flash, offset: recorded.beep - recorded.flash,
                               audio: recorded.beep - stamped, video: onset - Double(ramp.scheduled) / 1e9,
-                              pictureResiduals: estimates.map { $0 - onset }, repeats: recorded.ramp.repeats)
+                              pictureResiduals: estimates.map { $0 - onset }, repeats: recorded.ramp.repeats,
+                              untimed: recorded.ramp.samples.count - estimates.count)
         }
     }
 

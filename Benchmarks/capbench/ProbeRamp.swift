@@ -57,6 +57,32 @@ struct ProbeRamp {
         return (steps[steps.count - 1].shown - Double(scheduled)) / 1e9
     }
 
+    /// The longest the probe may have taken to pass a picture's level
+    /// (`passage`) for that picture to be timed: the nominal ramp passes
+    /// six levels in 3.5 ms, plus a step either side.
+    static let timingLimit = 0.008
+
+    /// Hard bounds on how long the region took to pass from `levels` below
+    /// `fraction` of white to `levels` above it, seconds: from the request
+    /// of the last step at or below the lower level to the `XSync` of the
+    /// first step at or above the upper. About what compression blurs a
+    /// level by; when the X server or the probe's thread stalled there, the
+    /// ramp stood still and a picture showing that level cannot be timed.
+    func passage(around fraction: Double, levels: Double = 3) -> Double? {
+        let low = fraction * 255 - levels, high = fraction * 255 + levels
+        guard let last = steps.last, Double(last.level) >= high else { return nil }
+        let from = steps.last { Double($0.level) <= low }?.requested ?? scheduled
+        guard let to = steps.first(where: { Double($0.level) >= high })?.drawn else { return nil }
+        return Double(to - from) / 1e9
+    }
+
+    /// `seconds(toReach:)` where the probe can time it (`passage` within
+    /// `timingLimit`), nil elsewhere.
+    func timedSeconds(toReach fraction: Double) -> Double? {
+        guard let passage = passage(around: fraction), passage <= Self.timingLimit else { return nil }
+        return seconds(toReach: fraction)
+    }
+
     /// Each step's departure from the nominal ramp, seconds: when it reached
     /// the framebuffer, less when the nominal ramp reaches its level.
     var departures: [Double] {
