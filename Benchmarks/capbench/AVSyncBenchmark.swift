@@ -97,6 +97,8 @@ struct AVSyncBenchmark: ParsableCommand {
         if let error = probeRun.error { throw BenchFailure("the probe's beep stream failed: \(error)") }
         let calibration = ProbeCalibration(schedule: probe.schedule, ramps: probeRun.ramps, beeps: heard.beepTimes,
                                            grabs: grabs)
+        ours = ours.map { $0.naming(with: calibration) }
+        peer = peer.map { $0.naming(with: calibration) }
 
         var report = BenchReport(benchmark: "avsync", settings: [
             "seconds": "\(seconds)", "size": frame.description, "fps": "\(fps)", "rounds": "\(rounds)",
@@ -166,7 +168,7 @@ struct AVSyncBenchmark: ParsableCommand {
         }
         for recording in recordings {
             for (round, recorded) in recording.list.enumerated() {
-                let named = calibration.name(recorded.analysis.events, recordingStart: recorded.start)
+                let named = recorded.named
                 guard !named.isEmpty else { continue }
                 let audioMean = named.map(\.audio).reduce(0, +) / Double(named.count)
                 let videoMean = named.map(\.video).reduce(0, +) / Double(named.count)
@@ -183,10 +185,18 @@ struct AVSyncBenchmark: ParsableCommand {
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    /// A recording's analysis and the clock time (s) just before it started.
+    /// A recording's analysis, the clock time (s) just before it started,
+    /// and its events as the pure capture named them (set once the run is over).
     struct Recorded {
         var analysis: RecordingAnalysis
         var start: Double
+        var named: [ProbeCalibration.NamedEvent] = []
+
+        func naming(with calibration: ProbeCalibration) -> Recorded {
+            var copy = self
+            copy.named = calibration.name(analysis.events, recordingStart: start)
+            return copy
+        }
     }
 
     static func clockSeconds() -> Double { Double(MonotonicClock().now()) / 1e9 }
@@ -225,15 +235,13 @@ struct AVSyncBenchmark: ParsableCommand {
     private func addRecorderFigures(_ report: inout BenchReport, ours: [Recorded], peer: [Recorded],
                                     calibration: ProbeCalibration) throws {
         func statistics(_ recordings: [Recorded], _ who: String,
-                        _ series: ([ProbeCalibration.NamedEvent]) -> [(time: Double, offset: Double)]?) throws -> [SyncStatistics] {
+                        _ series: (Recorded) -> [(time: Double, offset: Double)]) throws -> [SyncStatistics] {
             try recordings.map { recorded in
                 let analysis = recorded.analysis
-                let named = calibration.name(analysis.events, recordingStart: recorded.start)
-                let pairs = series(named) ?? analysis.pairs
-                guard let statistics = SyncStatistics(pairs), statistics.count >= 2 else {
-                    throw BenchFailure("\(who): fewer than two ramp/beep pairs\(named.isEmpty ? "" : " named by the pure capture") "
-                                       + "in \(analysis.path) (\(analysis.ramps.count) ramps, \(analysis.beeps.count) beeps, "
-                                       + "\(analysis.events.count) pairs, \(named.count) named)")
+                guard let statistics = SyncStatistics(series(recorded)), statistics.count >= 2 else {
+                    throw BenchFailure("\(who): fewer than two ramp/beep pairs in \(analysis.path) (\(analysis.ramps.count) ramps, "
+                                       + "\(analysis.beeps.count) beeps, \(analysis.events.count) pairs, "
+                                       + "\(recorded.named.count) named by the pure capture)")
                 }
                 return statistics
             }
@@ -248,8 +256,8 @@ struct AVSyncBenchmark: ParsableCommand {
                               comparable: comparable))
         }
         for net in [false, true] {
-            let series: ([ProbeCalibration.NamedEvent]) -> [(time: Double, offset: Double)]? = { named in
-                net ? named.map { ($0.time, $0.net) } : nil
+            let series: (Recorded) -> [(time: Double, offset: Double)] = { recorded in
+                net ? recorded.named.map { ($0.time, $0.net) } : recorded.analysis.pairs
             }
             let mine = try statistics(ours, "engine", series), theirs = try statistics(peer, "ffmpeg", series)
             let suffix = net ? ", net of the probe" : ""
@@ -261,20 +269,20 @@ struct AVSyncBenchmark: ParsableCommand {
             if !net { add("span of the paired events", "s", mine, theirs) { $0.span } }
         }
         // Where the spread comes from: net = audio side - video side, event by event.
-        let video = try statistics(ours, "engine") { $0.map { ($0.time, $0.video) } }
-        let peerVideo = try statistics(peer, "ffmpeg") { $0.map { ($0.time, $0.video) } }
+        let video = try statistics(ours, "engine") { $0.named.map { ($0.time, $0.video) } }
+        let peerVideo = try statistics(peer, "ffmpeg") { $0.named.map { ($0.time, $0.video) } }
         add("video side: ramp start in the file less its instant, sd about its line", "ms", video, peerVideo) {
             $0.residualDeviation * 1000
         }
-        let audio = try statistics(ours, "engine") { $0.map { ($0.time, $0.audio) } }
-        let peerAudio = try statistics(peer, "ffmpeg") { $0.map { ($0.time, $0.audio) } }
+        let audio = try statistics(ours, "engine") { $0.named.map { ($0.time, $0.audio) } }
+        let peerAudio = try statistics(peer, "ffmpeg") { $0.named.map { ($0.time, $0.audio) } }
         add("audio side: beep in the file less its pure-capture stamp, sd about its line", "ms", audio, peerAudio) {
             $0.residualDeviation * 1000
         }
         add("video side: drift, first to last event", "ms", video, peerVideo, comparable: false) { $0.drift * 1000 }
         add("audio side: drift, first to last event", "ms", audio, peerAudio, comparable: false) { $0.drift * 1000 }
         func pictures(_ recordings: [Recorded]) -> (perRamp: Double, spread: Double, repeats: Double, untimed: Double) {
-            let named = recordings.flatMap { calibration.name($0.analysis.events, recordingStart: $0.start) }
+            let named = recordings.flatMap(\.named)
             let residuals = named.flatMap(\.pictureResiduals)
             let freedom = named.reduce(0) { $0 + max(0, $1.pictures - 1) }
             let pooled = freedom > 0 ? (residuals.reduce(0) { $0 + $1 * $1 } / Double(freedom)).squareRoot() : 0
