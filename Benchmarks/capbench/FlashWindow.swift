@@ -1,14 +1,23 @@
 import CX11
 
-/// The sync probe's picture: an undecorated window over the captured region
-/// on its own X connection, filled black or white. Used by one thread at a
-/// time (Xlib without `XInitThreads`).
+/// The sync probe's picture: an undecorated black window over the captured
+/// region on its own X connection, whose middle third (the ramp region) the
+/// probe fills with a grey level. Used by one thread at a time (Xlib without
+/// `XInitThreads`).
+///
+/// Only the middle third is redrawn: a ramp redraws it about every
+/// millisecond, and a third of 1920x1080 (640x360) costs Xvfb a small part
+/// of that, where the whole window would hold the server for about one.
 final class FlashWindow: @unchecked Sendable {
     private let display: OpaquePointer
     private let window: Window
     private let gc: GC
     private let width: UInt32
     private let height: UInt32
+
+    /// Where the ramp is drawn, as fractions of the window: its middle third
+    /// each way. The analyses read a patch inside it (`RampRegion.patch`).
+    static let region = RampRegion.drawn
 
     /// Opens `displayName` and maps a black window of `width`x`height` at the top left.
     init(displayName: String, width: Int, height: Int) throws {
@@ -26,15 +35,21 @@ final class FlashWindow: @unchecked Sendable {
         XChangeWindowAttributes(display, window, UInt(CWOverrideRedirect), &attributes)
         XMapRaised(display, window)
         gc = XCreateGC(display, window, 0, nil)
-        fill(white: false)
+        XSetForeground(display, gc, 0)
+        XFillRectangle(display, window, gc, 0, 0, self.width, self.height)
+        XSync(display, 0)
     }
 
-    /// Fills the window and waits until the X server has done it: when this
-    /// returns, the pixels are in the server's framebuffer (Xvfb draws while
-    /// it processes the request), so any later grab sees them.
-    func fill(white: Bool) {
-        XSetForeground(display, gc, white ? 0xFFFFFF : 0)
-        XFillRectangle(display, window, gc, 0, 0, width, height)
+    /// Fills the ramp region with grey `level` (0 black, 255 white) and waits
+    /// until the X server has done it: when this returns, the pixels are in
+    /// the server's framebuffer (Xvfb draws while it processes the request,
+    /// and answers `XSync` right after it), so any later grab sees them and
+    /// any grab the server handled before it does not.
+    func fill(level: UInt8) {
+        let grey = UInt(level)
+        XSetForeground(display, gc, grey << 16 | grey << 8 | grey)
+        let (x, y, w, h) = Self.region.pixels(width: Int(width), height: Int(height))
+        XFillRectangle(display, window, gc, Int32(x), Int32(y), UInt32(w), UInt32(h))
         XSync(display, 0)
     }
 
@@ -42,5 +57,26 @@ final class FlashWindow: @unchecked Sendable {
         XFreeGC(display, gc)
         XDestroyWindow(display, window)
         XCloseDisplay(display)
+    }
+}
+
+/// A rectangle as fractions of a picture, so that the probe, the pure
+/// capture and the file analysis (which may read a scaled picture) agree.
+struct RampRegion {
+    var x: Double, y: Double, width: Double, height: Double
+
+    /// What the probe draws: the middle third each way.
+    static let drawn = RampRegion(x: 1.0 / 3, y: 1.0 / 3, width: 1.0 / 3, height: 1.0 / 3)
+    /// What the analyses read: the middle sixth each way, well inside the
+    /// drawn region, away from its edges (where the encoder's blocks straddle
+    /// the edge and ring).
+    static let patch = RampRegion(x: 5.0 / 12, y: 5.0 / 12, width: 1.0 / 6, height: 1.0 / 6)
+
+    /// The rectangle in a picture of `width`x`height`, in whole pixels.
+    func pixels(width: Int, height: Int) -> (x: Int, y: Int, width: Int, height: Int) {
+        let left = Int((x * Double(width)).rounded()), top = Int((y * Double(height)).rounded())
+        let right = Int(((x + self.width) * Double(width)).rounded())
+        let bottom = Int(((y + self.height) * Double(height)).rounded())
+        return (left, top, max(1, right - left), max(1, bottom - top))
     }
 }

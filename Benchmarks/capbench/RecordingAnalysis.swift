@@ -1,17 +1,30 @@
 import Foundation
 
 /// Reads a recording back the way a player presents it and finds the probe's
-/// flashes and beeps in it: every picture's presentation time and mean
-/// brightness, every audio sample's time (from the first decoded audio
-/// frame's timestamp, encoder priming already removed by the decoder).
+/// ramps and beeps in it: every picture's presentation time and the mean
+/// brightness of the ramp region's patch, every audio sample's time (from the
+/// first decoded audio frame's timestamp, encoder priming already removed by
+/// the decoder).
 struct RecordingAnalysis {
+    /// One flash paired with its beep.
+    struct Event {
+        /// The ramp as the file shows it.
+        var ramp: RampSighting
+        /// The beep's onset, seconds on the file's timeline.
+        var beep: Double
+        /// The ramp's start on the nominal ramp, seconds on the file's timeline.
+        var flash: Double { ramp.nominalOnset }
+    }
+
     let path: String
-    /// Flash onsets, seconds on the file's timeline.
-    let flashes: [Double]
+    /// The ramps found, in order.
+    let ramps: [RampSighting]
     /// Beep onsets, seconds on the file's timeline.
     let beeps: [Double]
-    /// `beep - flash` per paired event.
-    let pairs: [(time: Double, offset: Double)]
+    /// Each ramp paired with its beep.
+    let events: [Event]
+    /// `beep - flash` per paired event, at the flash's time, on the nominal ramp.
+    var pairs: [(time: Double, offset: Double)] { events.map { ($0.flash, $0.beep - $0.flash) } }
 
     init(path: String) throws {
         self.path = path
@@ -19,17 +32,24 @@ struct RecordingAnalysis {
         // packet decodes to one picture (-fps_mode passthrough keeps them 1:1).
         let times = try Self.lines(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time",
                                     "-of", "csv=p=0", path]).compactMap { Double($0) }.sorted()
-        let pictureBytes = 16 * 9
+        // The patch's mean: averaged down to 8x8 and kept to 16 bits, so the
+        // mean is not rounded to whole 8-bit levels (a level is 0.7 ms of ramp).
+        let patch = RampRegion.patch
+        let crop = String(format: "crop=w=iw*%.6f:h=ih*%.6f:x=iw*%.6f:y=ih*%.6f", patch.width, patch.height, patch.x, patch.y)
+        let pictureBytes = 8 * 8 * 2
         let pixels = try Self.output(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0",
-                                      "-vf", "scale=16:9:flags=area,format=gray", "-fps_mode", "passthrough",
+                                      "-vf", crop + ",scale=8:8:flags=area,format=gray16le", "-fps_mode", "passthrough",
                                       "-f", "rawvideo", "pipe:1"])
-        let levels = stride(from: 0, to: pixels.count - pictureBytes + 1, by: pictureBytes).map { start in
-            Double(pixels[start..<start + pictureBytes].reduce(0) { $0 + Int($1) }) / Double(pictureBytes)
+        let levels = pixels.withUnsafeBytes { raw in
+            stride(from: 0, to: raw.count - pictureBytes + 1, by: pictureBytes).map { start in
+                (0..<64).reduce(0.0) { $0 + Double(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: start + 2 * $1,
+                                                                                            as: UInt16.self))) } / 64 / 257
+            }
         }
         guard !times.isEmpty, abs(times.count - levels.count) <= 1 else {
             throw BenchFailure("\(path): \(times.count) video packets but \(levels.count) pictures decoded")
         }
-        flashes = OnsetDetector.flashes(times: times, levels: levels)
+        ramps = OnsetDetector.ramps(times: times, levels: levels)
 
         let rate = try Self.lines(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=sample_rate",
                                    "-of", "csv=p=0", path]).first.flatMap { Int($0) }
@@ -39,18 +59,27 @@ struct RecordingAnalysis {
         let audio = try Self.output(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-ac", "1",
                                      "-f", "f32le", "pipe:1"])
         let samples = audio.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        beeps = OnsetDetector.beeps(samples: samples, quiet: rate / 4).map { audioStart + Double($0) / Double(rate) }
-        pairs = OnsetDetector.pair(flashes: flashes, beeps: beeps)
+        let beeps = OnsetDetector.beeps(samples: samples, quiet: rate / 4).map { audioStart + Double($0) / Double(rate) }
+        self.beeps = beeps
+        let ramps = ramps
+        events = OnsetDetector.pairIndices(flashes: ramps.map(\.nominalOnset), beeps: beeps)
+            .map { Event(ramp: ramps[$0.flash], beep: beeps[$0.beep]) }
     }
 
-    /// Writes a file whose flashes and beeps coincide by construction (both
-    /// at k + 0.5 s, on a frame boundary at 30 fps), encoded as Jibri does
-    /// (libx264, AAC 128k 44.1 kHz in MP4): what the analysis reports for it
-    /// is its own bias, priming and edit lists included.
+    /// Writes a file whose ramps and beeps start together by construction,
+    /// encoded as Jibri does (libx264 ultrafast crf 25, AAC 128k 44.1 kHz in
+    /// MP4): what the analysis reports for it is its own bias, priming, edit
+    /// lists and the encoder's levels included. Event `k` starts at
+    /// k + 0.5 + 5.7 ms * k seconds, so that the ramps start at different
+    /// points of the 30 fps frame grid (0 to 28.5 ms into a frame), as the
+    /// probe's irregular events do; each ramp rises over
+    /// `ProbeRamp.seconds` and stays white to `ProbeRamp.litSeconds`.
     static func writeAlignedReference(to path: String, seconds: Int) throws {
+        let since = "(T-floor(T)-0.5-0.0057*floor(T))"
         let video = "color=c=black:s=320x180:r=30:d=\(seconds),format=yuv420p,"
-            + "drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='between(mod(t,1),0.49,0.8)'"
-        let audio = "aevalsrc='0.5*cos(2*PI*1000*(t-0.5))*between(mod(t,1),0.5,0.58)':s=48000:d=\(seconds)"
+            + "geq=lum='16+219*clip(\(since)/\(ProbeRamp.seconds),0,1)*lt(\(since),\(ProbeRamp.litSeconds))':cb=128:cr=128"
+        let sinceAudio = "(t-floor(t)-0.5-0.0057*floor(t))"
+        let audio = "aevalsrc='0.5*cos(2*PI*1000*\(sinceAudio))*between(\(sinceAudio),0,0.08)':s=48000:d=\(seconds)"
         let child = try BenchChild(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", video, "-f", "lavfi",
                                     "-i", audio, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "25",
                                     "-c:a", "aac", "-b:a", "128k", "-ar", "44100", "-ac", "2", "-f", "mp4", path],

@@ -2,35 +2,18 @@ import Foundation
 import MediaCore
 import Synchronization
 
-/// Shows a white flash on the screen and plays a beep into the loopback at
-/// the same instant on the monotonic clock, about once a second (see
-/// `ProbeSchedule`), for as long as it runs: what a recorder in sync must
-/// put at the same time in its file.
+/// Ramps a grey region of the screen from black to white and plays a beep
+/// into the loopback, both starting at the same instant on the monotonic
+/// clock, about once a second (see `ProbeSchedule`), for as long as it runs:
+/// what a recorder in sync must put at the same time in its file. Every
+/// step of every ramp is stamped (`ProbeRamp`), so the picture's real timing
+/// is known, not assumed.
 final class SyncProbe: @unchecked Sendable {
-    /// One flash as shown.
-    struct Flash {
-        var event: Int
-        /// The event's instant, ns.
-        var scheduled: Int64
-        /// When the thread asked for the white fill, ns: the flash is not in
-        /// the framebuffer before this.
-        var requested: Int64
-        /// When the X server had drawn it (`XSync` returned), ns: the flash
-        /// is in the framebuffer no later than this.
-        var drawn: Int64
-
-        /// The flash's best-known time on screen, less its instant, seconds:
-        /// the middle of [requested, drawn], within half that interval.
-        var error: Double { (Double(requested + drawn) / 2 - Double(scheduled)) / 1e9 }
-    }
-
     let schedule: ProbeSchedule
-    /// How long each flash stays white.
-    let flashSeconds = 0.3
     private let window: FlashWindow
     private let beeps: BeepPlayer
     private let running = Atomic<Bool>(false)
-    private let flashes = Mutex<[Flash]>([])
+    private let ramps = Mutex<[ProbeRamp]>([])
     /// Whether the flash thread runs under real-time scheduling.
     let realTime = Atomic<Bool>(false)
     private var flashThread: MediaThread?
@@ -50,12 +33,12 @@ final class SyncProbe: @unchecked Sendable {
     }
 
     /// Stops both sides; what they did.
-    func stop() -> (flashes: [Flash], beeps: [BeepPlayer.Beep], underruns: Int, error: String?) {
+    func stop() -> (ramps: [ProbeRamp], beeps: [BeepPlayer.Beep], underruns: Int, error: String?) {
         running.store(false, ordering: .releasing)
         flashThread?.join()
         flashThread = nil
         let audio = beeps.stop()
-        return (flashes.withLock { $0 }, audio.beeps, audio.underruns, audio.error)
+        return (ramps.withLock { $0 }, audio.beeps, audio.underruns, audio.error)
     }
 
     private func flashLoop() {
@@ -65,19 +48,39 @@ final class SyncProbe: @unchecked Sendable {
         while running.load(ordering: .acquiring) {
             let instant = schedule.time(of: event)
             guard sleep(until: instant, clock: clock) else { return }
-            // Never flash late: a flash the thread woke too late for is skipped,
+            // Never flash late: a ramp the thread woke too late for is skipped,
             // and the analysis then finds no picture for that beep.
-            let requested = clock.now()
-            if requested - instant < 5_000_000 {
-                window.fill(white: true)
-                let drawn = clock.now()
-                flashes.withLock { $0.append(Flash(event: event, scheduled: instant, requested: requested, drawn: drawn)) }
-                guard sleep(until: instant + Int64(flashSeconds * 1e9), clock: clock) else { break }
-                window.fill(white: false)
+            if clock.now() - instant < 5_000_000 {
+                let steps = ramp(from: instant, clock: clock)
+                ramps.withLock { $0.append(ProbeRamp(event: event, scheduled: instant, steps: steps)) }
+                guard sleep(until: instant + Int64(ProbeRamp.litSeconds * 1e9), clock: clock) else { break }
+                window.fill(level: 0)
             }
             event += 1
         }
-        window.fill(white: false)
+        window.fill(level: 0)
+    }
+
+    /// Draws one ramp: every `ProbeRamp.stepNanoseconds` the level the
+    /// nominal ramp has at that moment (read from the clock, so a late step
+    /// catches up rather than stretching the ramp), redrawn only when it
+    /// changed, until white. Returns the steps as drawn.
+    private func ramp(from instant: Int64, clock: MonotonicClock) -> [ProbeRamp.Step] {
+        let length = ProbeRamp.seconds * 1e9, step = ProbeRamp.stepNanoseconds
+        var steps: [ProbeRamp.Step] = []
+        steps.reserveCapacity(256)
+        var last: UInt8 = 0
+        while last < 255 {
+            let requested = clock.now()
+            let level = UInt8(min(255, max(0, (Double(requested - instant) / length * 255).rounded())))
+            if level != last {
+                window.fill(level: level)
+                steps.append(ProbeRamp.Step(level: level, requested: requested, drawn: clock.now()))
+                last = level
+            }
+            clock.sleep(until: instant + ((clock.now() - instant) / step + 1) * step)
+        }
+        return steps
     }
 
     /// Sleeps until `deadline` in steps, so that `stop()` is not held up;

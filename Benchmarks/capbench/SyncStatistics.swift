@@ -8,14 +8,17 @@ struct SyncStatistics {
     let standardDeviation: Double
     /// How far the offset moved from the first event to the last, seconds:
     /// the least-squares line's change over that span. A line rather than the
-    /// last offset less the first: each single offset carries up to a frame of
-    /// grab timing, which would swamp a drift of a few milliseconds.
+    /// last offset less the first: each single offset carries its own
+    /// measurement noise, which would swamp a drift of a few milliseconds.
     let drift: Double
     /// Standard error of `drift`, seconds: how much of it the scatter of
     /// the offsets alone would explain.
     let driftError: Double
     /// Seconds from the first pair to the last.
     let span: Double
+    /// Standard deviation of the offsets about the line, seconds: the
+    /// spread with any drift taken out.
+    let residualDeviation: Double
 
     init?(_ pairs: [(time: Double, offset: Double)]) {
         guard !pairs.isEmpty else { return nil }
@@ -36,11 +39,12 @@ struct SyncStatistics {
             let fitted = mean + slope * (pair.time - meanTime)
             return total + (pair.offset - fitted) * (pair.offset - fitted)
         }
+        residualDeviation = pairs.count > 2 ? (residuals / (n - 2)).squareRoot() : 0
         driftError = pairs.count > 2 && spread > 0 ? (residuals / (n - 2) / spread).squareRoot() * span : 0
     }
 
-    /// Mean and standard deviation of plain values (seconds), for the
-    /// calibration's latencies.
+    /// Mean, standard deviation and largest of plain values (seconds), for
+    /// the calibration's latencies.
     static func meanAndDeviation(_ values: [Double]) -> (mean: Double, deviation: Double, maximum: Double)? {
         guard !values.isEmpty else { return nil }
         let mean = values.reduce(0, +) / Double(values.count)

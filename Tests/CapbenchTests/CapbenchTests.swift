@@ -109,7 +109,7 @@ import TestSupport
         #expect(run.figures(containing: "CPU per media second").count == 3)
     }
 
-    @Test func avsyncOnTheBenchPairsFlashesAndBeepsForBothRecorders() throws {
+    @Test func avsyncOnTheBenchPairsRampsAndBeepsForBothRecorders() throws {
         let run = try capbench("avsync", ["--seconds", "6", "--size", "320x240", "--calibration-seconds", "4"])
         let paired = try run.figure("events paired")
         #expect(paired.ours >= 3 && (paired.peer ?? 0) >= 3, "pairs: ours \(paired.ours), ffmpeg \(paired.peer ?? 0)")
@@ -126,14 +126,26 @@ import TestSupport
         #expect(named.ours >= 3 && (named.peer ?? 0) >= 3, "named: ours \(named.ours), ffmpeg \(named.peer ?? 0)")
         let net = try run.figure("A/V offset, net of the probe, mean")
         #expect(abs(net.ours) <= 2500 && abs(net.peer ?? 9999) <= 2500)
+        // The onset is read off the ramp: several pictures per ramp, and the
+        // spread split into its video and audio sides.
+        let pictures = try run.figure("pictures on each ramp, mean")
+        #expect(pictures.ours >= 1 && pictures.ours <= 6 && (pictures.peer ?? 0) >= 1, "pictures per ramp: \(pictures)")
+        for side in ["video side: ramp start in the file less its instant, sd about its line",
+                     "audio side: beep in the file less its pure-capture stamp, sd about its line"] {
+            let figure = try run.figure(side)
+            #expect(figure.ours >= 0 && (figure.peer ?? -1) >= 0, "\(side): \(figure)")
+        }
         // The probe's bounds were measured, and the analysis reads an aligned file as aligned.
-        let drawn = try run.figure("probe: flash drawn (XSync returned) after its instant, max")
-        #expect(drawn.ours >= 0 && drawn.ours < 200)
+        let step = try run.figure("probe: ramp step, fill request to XSync returned, max")
+        #expect(step.ours >= 0 && step.ours < 200)
+        let departure = try run.figure("probe: ramp step on screen less the nominal ramp's time for its level, max |.|")
+        #expect(departure.ours >= 0 && departure.ours < 200)
         let beep = try run.figure("probe: beep as a pure capture stamped it, after its instant, mean")
         #expect(abs(beep.ours) < 200, "a beep stamped \(beep.ours) ms from its instant")
-        let reference = try run.figure("analysis check: offset in a file aligned by construction")
+        let reference = try run.figure("analysis check: offset in a file aligned by construction, mean")
         #expect(abs(reference.ours) < 2, "the analysis is \(reference.ours) ms off on an aligned file")
         #expect(!run.figures(containing: "pure capture: A/V offset").isEmpty, "the pure capture found no pair")
+        _ = try run.figure("pure capture: picture taken after its grab stamp, mean")
     }
 
     @Test func concurrencyOnTheBenchStepsRecordingsForBothRecorders() throws {
