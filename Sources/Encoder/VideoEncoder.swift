@@ -24,7 +24,10 @@ public final class VideoEncoder: @unchecked Sendable {
     /// Where the encoder's packets come from; `overflowCount` tells whether
     /// the sinks held more packets than it has.
     public let packetPool: PacketPool
-    private let context: EncoderContext
+    private var context: EncoderContext
+    /// The x264 threads encoding now: `settings.threads` until
+    /// `changeThreads(to:emit:)` (0 is x264's own choice).
+    public private(set) var threads: Int
     private let frame: EncoderFrame
     /// The capture-size I420 picture, when the output is scaled.
     private let scaleSource: I420Buffer?
@@ -40,33 +43,9 @@ public final class VideoEncoder: @unchecked Sendable {
         self.inputWidth = inputWidth
         self.inputHeight = inputHeight
         self.packetPool = packetPool
-        context = try EncoderContext(codecName: "libx264", kind: .video, packetPool: packetPool, defaultDuration: 1)
+        threads = settings.threads
+        context = try Self.openContext(settings: settings, threads: settings.threads, packetPool: packetPool)
         let codec = context.pointer
-        codec.pointee.width = Int32(settings.width)
-        codec.pointee.height = Int32(settings.height)
-        codec.pointee.pix_fmt = AV_PIX_FMT_YUV420P
-        codec.pointee.time_base = AVRational(num: 1, den: Int32(settings.fps))
-        codec.pointee.framerate = AVRational(num: Int32(settings.fps), den: 1)
-        codec.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
-        codec.pointee.gop_size = Int32(settings.gop)
-        codec.pointee.thread_count = Int32(settings.threads)
-        codec.pointee.level = Int32(settings.level.idc)
-        // MP4 and FLV carry SPS/PPS once in the stream header (avcC), not in-band.
-        codec.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
-        if let maxrate = settings.maxrate { codec.pointee.rc_max_rate = Int64(maxrate) }
-        if let bufsize = settings.bufsize { codec.pointee.rc_buffer_size = Int32(clamping: bufsize) }
-        // libyuv's ARGBToI420 uses BT.601 limited range. Say so in the VUI:
-        // players assume BT.709 for HD sizes when nothing is said, and would
-        // shift the colours. Screen content has BT.709 (sRGB) primaries.
-        codec.pointee.colorspace = AVCOL_SPC_SMPTE170M
-        codec.pointee.color_range = AVCOL_RANGE_MPEG
-        codec.pointee.color_primaries = AVCOL_PRI_BT709
-        codec.pointee.color_trc = AVCOL_TRC_BT709
-        try context.setPrivateOption("preset", settings.preset.rawValue)
-        if let tune = settings.tune { try context.setPrivateOption("tune", tune.rawValue) }
-        try context.setPrivateOption("profile", settings.profile.rawValue)
-        if let crf = settings.crf { try context.setPrivateOption("crf", String(crf)) }
-        try context.open()
         parameters = try StreamParameters(encoder: codec, kind: .video)
         frame = try EncoderFrame(yuv420pWidth: settings.width, height: settings.height)
         scaleSource = inputWidth == settings.width && inputHeight == settings.height
@@ -130,6 +109,57 @@ public final class VideoEncoder: @unchecked Sendable {
     /// lookahead and B-frames). The encoder takes no frames afterwards.
     public func flush(emit: (consuming Packet) -> Void) throws {
         try context.drain(emit: emit)
+    }
+
+    /// Goes on with a libx264 instance running `threads` threads, from the
+    /// next frame on: the new instance starts with an IDR picture and the
+    /// pts stay on the same timeline, so sinks see one continuous stream.
+    /// Only done when the new instance's SPS/PPS equal the stream's
+    /// (`parameters`), which the thread count does not change; otherwise
+    /// nothing changes and this returns false. Passes on what the old
+    /// instance still held.
+    public func changeThreads(to threads: Int, emit: (consuming Packet) -> Void) throws -> Bool {
+        precondition(threads >= 0, "thread count cannot be negative")
+        guard threads != self.threads, !context.isDrained else { return false }
+        let replacement = try Self.openContext(settings: settings, threads: threads, packetPool: packetPool)
+        guard parameters.hasSameExtradata(as: replacement.pointer) else { return false }
+        try context.drain(emit: emit)
+        context = replacement
+        self.threads = threads
+        return true
+    }
+
+    /// Opens libx264 at `settings` with `threads` threads.
+    private static func openContext(settings: VideoEncoderSettings, threads: Int,
+                                    packetPool: PacketPool) throws -> EncoderContext {
+        let context = try EncoderContext(codecName: "libx264", kind: .video, packetPool: packetPool, defaultDuration: 1)
+        let codec = context.pointer
+        codec.pointee.width = Int32(settings.width)
+        codec.pointee.height = Int32(settings.height)
+        codec.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+        codec.pointee.time_base = AVRational(num: 1, den: Int32(settings.fps))
+        codec.pointee.framerate = AVRational(num: Int32(settings.fps), den: 1)
+        codec.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+        codec.pointee.gop_size = Int32(settings.gop)
+        codec.pointee.thread_count = Int32(threads)
+        codec.pointee.level = Int32(settings.level.idc)
+        // MP4 and FLV carry SPS/PPS once in the stream header (avcC), not in-band.
+        codec.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
+        if let maxrate = settings.maxrate { codec.pointee.rc_max_rate = Int64(maxrate) }
+        if let bufsize = settings.bufsize { codec.pointee.rc_buffer_size = Int32(clamping: bufsize) }
+        // libyuv's ARGBToI420 uses BT.601 limited range. Say so in the VUI:
+        // players assume BT.709 for HD sizes when nothing is said, and would
+        // shift the colours. Screen content has BT.709 (sRGB) primaries.
+        codec.pointee.colorspace = AVCOL_SPC_SMPTE170M
+        codec.pointee.color_range = AVCOL_RANGE_MPEG
+        codec.pointee.color_primaries = AVCOL_PRI_BT709
+        codec.pointee.color_trc = AVCOL_TRC_BT709
+        try context.setPrivateOption("preset", settings.preset.rawValue)
+        if let tune = settings.tune { try context.setPrivateOption("tune", tune.rawValue) }
+        try context.setPrivateOption("profile", settings.profile.rawValue)
+        if let crf = settings.crf { try context.setPrivateOption("crf", String(crf)) }
+        try context.open()
+        return context
     }
 
     private var planes: I420Planes {

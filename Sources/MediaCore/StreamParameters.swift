@@ -1,5 +1,9 @@
 public import CFFmpeg
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a muxer needs to declare one stream: the codec parameters (with the
 /// codec's global header in `extradata`, which MP4 and FLV require) and the
 /// time base the producer stamps its packets in.
@@ -37,6 +41,16 @@ public final class StreamParameters: @unchecked Sendable {
         self.frameRate = frameRate
         owned = copy
         codecParameters = UnsafePointer(copy)
+    }
+
+    /// Whether an opened encoder's global header (SPS/PPS for H.264) is
+    /// byte for byte this stream's: then its packets continue this stream.
+    public func hasSameExtradata(as context: UnsafePointer<AVCodecContext>) -> Bool {
+        let size = Int(codecParameters.pointee.extradata_size)
+        guard Int(context.pointee.extradata_size) == size else { return false }
+        guard size > 0 else { return true }
+        guard let mine = codecParameters.pointee.extradata, let theirs = context.pointee.extradata else { return false }
+        return memcmp(mine, theirs, size) == 0
     }
 
     /// Allocates parameters and fills them with `fill`; frees them if it fails.

@@ -76,4 +76,43 @@ import TestSupport
         #expect(probe.streams.count == 1)
         #expect(MediaProbe.stream(probe.streams, type: "video")?["nb_frames"] as? String == "45")
     }
+
+    /// A session whose one x264 thread does not keep up goes on with more:
+    /// the file is one stream, every frame in order, an IDR where the new
+    /// instance began, and it decodes without an error.
+    @Test func changingThreadsMidStreamKeepsOneDecodableStream() throws {
+        TestMedia.quietLibav
+        let directory = try TestMedia.scratchDirectory("threads")
+        defer { TestMedia.removeDirectory(directory) }
+        let path = "\(directory)/threads.mp4"
+        let encoder = try VideoEncoder(settings: try VideoEncoderSettings(width: 640, height: 480, fps: 30, gop: 60, threads: 1),
+                                       inputWidth: 640, inputHeight: 480)
+        let sink = try MP4FileSink(path: path, streams: [encoder.parameters])
+        var timestamps: [Int64] = []
+        var keyframes: [Int64] = []
+        var failure: (any Error)?
+        let emit: (consuming Packet) -> Void = { packet in
+            timestamps.append(packet.pointer.pointee.pts)
+            if packet.isKeyframe { keyframes.append(packet.pointer.pointee.pts) }
+            do { try sink.write(packet) } catch { failure = error }
+        }
+        let scene = TestScene(width: 640, height: 480)
+        for index in 0..<40 { try encoder.encode(scene.frame(index), frameIndex: Int64(index), emit: emit) }
+        #expect(try encoder.changeThreads(to: 2, emit: emit))
+        #expect(encoder.threads == 2)
+        #expect(timestamps.count == 40, "the one-thread instance handed over every frame before the switch")
+        for index in 40..<90 { try encoder.encode(scene.frame(index), frameIndex: Int64(index), emit: emit) }
+        try encoder.flush(emit: emit)
+        if let failure { throw failure }
+        #expect(timestamps == (0..<90).map(Int64.init))
+        #expect(keyframes == [0, 40])
+        _ = try sink.finish()
+        let probe = try MediaProbe.streams(path, countFrames: true)
+        #expect(probe.streams.count == 1)
+        #expect(MediaProbe.stream(probe.streams, type: "video")?["nb_read_frames"] as? String == "90")
+        let decode = try Subprocess.run(["ffmpeg", "-v", "error", "-xerror", "-i", path, "-f", "null", "-"])
+        #expect(decode.status == 0 && decode.standardError.isEmpty, "decode errors: \(decode.standardError)")
+        let last = try MediaProbe.decodeFrame(path, index: 89, directory: directory)
+        MediaProbe.expectQuadrants(last, width: 640, height: 480)
+    }
 }
