@@ -36,6 +36,8 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     private let connection: DisplayConnection
     private let imageTable: UnsafeMutablePointer<UnsafeMutablePointer<XImage>>
     private let running = Atomic<Bool>(false)
+    /// Clock time of grab 0's deadline; `Int64.min` before capture starts.
+    private let firstDeadline = Atomic<Int64>(.min)
     private var thread: MediaThread?
 
     /// Opens the display, checks the region against the screen and allocates the
@@ -50,11 +52,12 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
             ?? CaptureRegion(width: connection.screenWidth & ~1, height: connection.screenHeight & ~1)
         try region.validate(screenWidth: connection.screenWidth, screenHeight: connection.screenHeight)
 
-        let ring = SPSCRing<VideoFrame>(minimumCapacity: configuration.queueCapacity)
+        let queueCapacity = configuration.queueCapacity(frameBytes: region.width * region.height * 4)
+        let ring = SPSCRing<VideoFrame>(minimumCapacity: queueCapacity)
         // Every frame the queue may hold, plus the one being grabbed and the one
         // being encoded. Each 1080p slot is an 8 MB segment, so the pool, not the
         // ring's power-of-two capacity, bounds what is queued.
-        let slotCount = configuration.queueCapacity + 2
+        let slotCount = queueCapacity + 2
         let slots: ImageSlots
         switch configuration.method {
         case .getImage:
@@ -120,11 +123,21 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         thread = nil
     }
 
+    /// The deadline the grab numbered `sequence` was paced to: the instant its
+    /// picture stands for on the clock (it is taken a little after). Valid
+    /// for frames the running capture has produced.
+    public func deadline(ofSequence sequence: Int) -> Int64 {
+        let start = firstDeadline.load(ordering: .acquiring)
+        precondition(start != .min, "deadline asked before capture started")
+        return start + Int64(sequence) * Int64.nanosecondsPerSecond / Int64(framesPerSecond)
+    }
+
     /// True while the capture thread runs (false after `stop` or a failure).
     public var isRunning: Bool { running.load(ordering: .acquiring) }
 
     private func captureLoop() -> XError? {
         let start = clock.now()
+        firstDeadline.store(start, ordering: .releasing)
         let fps = Int64(framesPerSecond)
         let interval = Int64.nanosecondsPerSecond / fps
         var k: Int64 = 0

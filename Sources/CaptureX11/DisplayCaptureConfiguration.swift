@@ -11,13 +11,20 @@ public struct DisplayCaptureConfiguration: Sendable {
     /// How frames are read; `.automatic` prefers MIT-SHM.
     public var method: GrabMethod
     /// Frames the ring toward the encoder holds. When it is full the newest frame
-    /// is dropped (and counted): capture never waits for the encoder. Four
-    /// frames (133 ms at 30 fps) ride out an encoder hiccup; each 1080p frame is
-    /// an 8 MB shared-memory segment, so more would cost memory for little.
-    public var queueCapacity: Int
+    /// is dropped (and counted): capture never waits for the encoder. nil sizes
+    /// it by memory: as many frames as `automaticQueueBytes` holds, from 4 (133 ms
+    /// at 30 fps: 1080p, whose frames are 8 MB segments) up to half a second
+    /// (smaller frames). A queue deeper than the encoder needs costs little:
+    /// frames are taken most-recently-freed first, so slots a backlog never
+    /// reaches are never touched and never resident.
+    public var queueCapacity: Int?
+
+    /// The memory the automatic queue may fill with frames (with the two
+    /// frames being grabbed and encoded).
+    public static let automaticQueueBytes = 50_000_000
 
     public init(display: String? = nil, region: CaptureRegion? = nil, framesPerSecond: Int = 30,
-                method: GrabMethod = .automatic, queueCapacity: Int = 4) {
+                method: GrabMethod = .automatic, queueCapacity: Int? = nil) {
         self.display = display
         self.region = region
         self.framesPerSecond = framesPerSecond
@@ -31,9 +38,16 @@ public struct DisplayCaptureConfiguration: Sendable {
         guard (1...120).contains(framesPerSecond) else {
             throw InvalidArgument(name: "--fps", value: String(framesPerSecond), reason: "must be 1 to 120")
         }
-        guard queueCapacity >= 1 else {
+        if let queueCapacity, queueCapacity < 1 {
             throw InvalidArgument(name: "video queue capacity", value: String(queueCapacity), reason: "must be at least 1")
         }
+    }
+
+    /// The queue's capacity for frames of `frameBytes`.
+    func queueCapacity(frameBytes: Int) -> Int {
+        if let queueCapacity { return queueCapacity }
+        let fitting = Self.automaticQueueBytes / max(1, frameBytes) - 2
+        return min(max(4, fitting), max(4, framesPerSecond / 2))
     }
 }
 
