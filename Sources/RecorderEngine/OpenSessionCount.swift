@@ -5,8 +5,9 @@ import Glibc
 #endif
 
 /// How many `RecordingSession`s are open in this process, so that a session
-/// can take its share of the cores for its encoder: N sessions in one engine
-/// need not each run x264's 1.5 threads per core against each other.
+/// whose encoder needs more than one thread takes its share of the cores:
+/// N sessions in one engine need not each run x264's 1.5 threads per core
+/// against each other.
 enum OpenSessionCount {
     private static let open = Atomic<Int>(0)
 

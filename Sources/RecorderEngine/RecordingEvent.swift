@@ -58,6 +58,9 @@ public struct RecordingStatistics: Sendable, Codable {
     public var audioVideoOffset: Double = 0
     /// CPU seconds used by this process so far.
     public var cpuSeconds: Double = 0
+    /// x264 threads encoding now (one until one does not keep up, unless
+    /// the configuration fixed them).
+    public var encoderThreads = 0
     /// Each live stream's account (redacted URL, connections, packets sent,
     /// drops), in the order the streams were configured.
     public var streams: [RTMPSinkStatistics] = []

@@ -91,7 +91,7 @@ public final class RecordingSession: @unchecked Sendable {
             width: video.width, height: video.height, fps: video.framesPerSecond, preset: options.preset,
             tune: options.tune, profile: options.profile, crf: options.crf, maxrate: options.maxrate,
             bufsize: options.bufsize, gop: options.gop,
-            threads: options.threads == 0 ? OpenSessionCount.encoderThreadsPerSession() : options.threads)
+            threads: options.threads == 0 ? 1 : options.threads)
         videoEncoder = try VideoEncoder(settings: videoSettings, inputWidth: video.width, inputHeight: video.height)
         if let audioConfiguration = configuration.audio {
             let capture = try PCMCapture(configuration: audioConfiguration, clock: clock, counters: state.counters)
@@ -136,7 +136,8 @@ public final class RecordingSession: @unchecked Sendable {
                             audioPackets: audioEncoder == nil ? nil : audioPackets, state: state)
         let frameLimit = configuration.duration.map { Int64(($0 * Double(video.framesPerSecond)).rounded()) }
         let videoWorker = VideoEncodeWorker(capture: video, encoder: videoEncoder, packets: videoPackets,
-                                            state: state, frameLimit: frameLimit)
+                                            state: state, frameLimit: frameLimit,
+                                            adaptiveThreads: configuration.video.threads == 0)
         threads.append(MediaThread(name: "mux") { mux.run() })
         threads.append(MediaThread(name: "encode-video") { videoWorker.run() })
         if let audio, let audioEncoder {
@@ -271,6 +272,7 @@ public final class RecordingSession: @unchecked Sendable {
         statistics.bytesWritten = state.bytesWritten.load(ordering: .relaxed)
         statistics.audioVideoOffset = Double(state.audioOffsetMicroseconds.load(ordering: .relaxed)) / 1e6
         statistics.cpuSeconds = Self.cpuSeconds() - cpuAtStart
+        statistics.encoderThreads = state.encoderThreads.load(ordering: .relaxed)
         statistics.streams = streamSinks.map(\.statistics)
         return statistics
     }

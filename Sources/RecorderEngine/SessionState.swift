@@ -18,6 +18,8 @@ final class SessionState: Sendable {
     let framesDuplicated = Atomic<Int>(0)
     let framesDroppedExcess = Atomic<Int>(0)
     let bytesWritten = Atomic<Int>(0)
+    /// The x264 threads the video encoder runs now.
+    let encoderThreads = Atomic<Int>(0)
     /// Audio minus video, in microseconds, as the drift correction last measured.
     let audioOffsetMicroseconds = Atomic<Int>(0)
     /// The first fatal error's message; set once.

@@ -14,15 +14,21 @@ final class VideoEncodeWorker: @unchecked Sendable {
     /// Output frames to write in all (`duration * fps`), or nil for no limit.
     private let frameLimit: Int64?
     private var timeline: VideoTimeline
+    /// Set while the encoder runs on one thread and may be given more.
+    private var loadWatch: EncoderLoadWatch?
 
+    /// `adaptiveThreads`: the encoder starts on one thread and gets the
+    /// session's share of the cores (at least two) if one does not keep up.
     init(capture: DisplayCapture<MonotonicClock>, encoder: VideoEncoder, packets: SPSCRing<Packet>,
-         state: SessionState, frameLimit: Int64?) {
+         state: SessionState, frameLimit: Int64?, adaptiveThreads: Bool) {
         self.capture = capture
         self.encoder = encoder
         self.packets = packets
         self.state = state
         self.frameLimit = frameLimit
         timeline = VideoTimeline(framesPerSecond: capture.framesPerSecond)
+        if adaptiveThreads && encoder.threads == 1 { loadWatch = EncoderLoadWatch(framesPerSecond: capture.framesPerSecond) }
+        state.encoderThreads.store(encoder.threads, ordering: .relaxed)
     }
 
     func run() {
@@ -35,6 +41,16 @@ final class VideoEncodeWorker: @unchecked Sendable {
         state.videoEncodingDone.store(true, ordering: .releasing)
     }
 
+    /// One x264 thread has not kept up: the next frame goes to an instance
+    /// with more (once; the stream continues with an IDR picture).
+    private func addThreads() throws {
+        loadWatch = nil
+        let threads = max(2, OpenSessionCount.encoderThreadsPerSession())
+        if try encoder.changeThreads(to: threads, emit: { packet in packets.pushWaiting(packet) }) {
+            state.encoderThreads.store(threads, ordering: .relaxed)
+        }
+    }
+
     private func loop() throws {
         while true {
             guard let frame = capture.frames.pop() else {
@@ -42,9 +58,12 @@ final class VideoEncodeWorker: @unchecked Sendable {
                 idle()
                 continue
             }
+            // Frame n stands for its grab's deadline: the anchor is grab 0's
+            // deadline, so a late first grab does not shift every pts.
+            let deadline = capture.deadline(ofSequence: frame.sequence)
             let first = timeline.anchor == nil
-            let placement = timeline.place(sequence: frame.sequence, captureTime: frame.captureTime)
-            if first { state.anchor.store(frame.captureTime, ordering: .releasing) }
+            let placement = timeline.place(sequence: frame.sequence, captureTime: deadline)
+            if first { state.anchor.store(deadline, ordering: .releasing) }
             switch placement {
             case .drop:
                 state.framesDroppedExcess.add(1, ordering: .relaxed)
@@ -66,7 +85,13 @@ final class VideoEncodeWorker: @unchecked Sendable {
                     state.stopRequested.store(true, ordering: .releasing)
                     continue
                 }
-                try encoder.encode(frame, frameIndex: index) { packet in packets.pushWaiting(packet) }
+                if loadWatch == nil {
+                    try encoder.encode(frame, frameIndex: index) { packet in packets.pushWaiting(packet) }
+                } else {
+                    let cpu = EncoderLoadWatch.threadCPUTime()
+                    try encoder.encode(frame, frameIndex: index) { packet in packets.pushWaiting(packet) }
+                    if loadWatch!.record(cpuNanoseconds: EncoderLoadWatch.threadCPUTime() - cpu) { try addThreads() }
+                }
                 state.framesEncoded.add(1, ordering: .relaxed)
                 if let frameLimit, index + 1 >= frameLimit {
                     state.stopRequested.store(true, ordering: .releasing)

@@ -29,7 +29,7 @@ struct RecordDisplay: ParsableCommand {
     @Option(help: "VBV buffer size, e.g. 5952k.") var bufsize: String?
     @Option(help: "Frames between keyframes.") var gop = 60
     @Option(help: "x264 tune (e.g. zerolatency).") var tune: String?
-    @Option(help: "x264 threads (default 0: one per core).") var encoderThreads = 0
+    @Option(help: "x264 threads (default 0: one while one keeps up, then one per core).") var encoderThreads = 0
     @Option(help: "H.264 profile: baseline, main or high.") var profile = "main"
     @Option(help: "Stop after this many seconds.") var duration: Double?
     @Option(help: "MP4 file to write (default without --stream: recording-DATE.mp4 here).") var output: String?
