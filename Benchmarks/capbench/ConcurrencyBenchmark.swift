@@ -35,6 +35,9 @@ struct ConcurrencyBenchmark: ParsableCommand {
         var framesExpected = 0
         var framesWritten = 0
         var droppedOrDuplicated = 0
+        /// The engine's account of them: grabs a frame or more late (their
+        /// slots repeat the previous picture), grabs dropped with the queue full.
+        var lateGrabs = 0, droppedQueueFull = 0
         var audioLost = 0
         var worstLag = 0.0
         var cpuSeconds = 0.0
@@ -108,7 +111,10 @@ struct ConcurrencyBenchmark: ParsableCommand {
             for (who, step) in [("engine", mine), ("ffmpeg", theirs)] {
                 guard let step else { continue }
                 report.settings["\(count) at once, \(who)"] = "\(step.held ? "held" : "FAILED"): \(step.framesWritten)/\(step.framesExpected) frames, "
-                    + "\(step.droppedOrDuplicated) dropped or duplicated, \(step.audioLost) audio losses, "
+                    + "\(step.droppedOrDuplicated) dropped or duplicated"
+                    + (who == "engine" && step.droppedOrDuplicated > 0
+                        ? " (\(step.lateGrabs) late grabs, \(step.droppedQueueFull) dropped with the queue full)" : "")
+                    + ", \(step.audioLost) audio losses, "
                     + String(format: "%.2f CPU-s/s (X servers %.2f, scenes and tones %.2f), ended %.2f s late",
                              step.cpuSeconds / seconds, step.serverCPUSeconds / seconds, step.loadCPUSeconds / seconds,
                              step.worstLag)
@@ -167,6 +173,8 @@ struct ConcurrencyBenchmark: ParsableCommand {
             step.framesExpected += Int(seconds * Double(fps))
             step.framesWritten += statistics.framesEncoded
             step.droppedOrDuplicated += statistics.framesDropped + statistics.framesDuplicated
+            step.lateGrabs += statistics.lateGrabs
+            step.droppedQueueFull += statistics.framesDropped
             step.audioLost += statistics.audioOverruns + statistics.audioFramesDropped
             step.worstLag = max(step.worstLag, Date().timeIntervalSince(start) - seconds)
             if let error = result.error { step.errors.append(error) }

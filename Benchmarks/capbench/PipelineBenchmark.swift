@@ -24,7 +24,7 @@ struct PipelineBenchmark: ParsableCommand {
     @Option(help: "VBV maxrate, e.g. 2976k.") var maxrate: String?
     @Option(help: "VBV bufsize, e.g. 5952k.") var bufsize: String?
     @Option(help: "GOP length in frames.") var gop = 60
-    @Option(help: "x264 threads for the engine and the floor (0: x264's choice). ffmpeg runs Jibri's command as is.")
+    @Option(help: "x264 threads for the engine (0 or none: the engine's choice). ffmpeg runs Jibri's command as is.")
     var encoderThreads: Int?
     @Option(help: "Seconds recorded per run.") var seconds = 20
     @Option(help: "Rounds (ours, then ffmpeg, in each).") var rounds = 1
@@ -36,6 +36,8 @@ struct PipelineBenchmark: ParsableCommand {
     struct Run {
         var cpu: Double, serverCPU: Double, peakRSS: Int, mediaSeconds: Double
         var dropped: Int, duplicated: Int, avOffset: Double?
+        /// x264 threads the engine ended with (nil for ffmpeg).
+        var encoderThreads: Int?
         var cpuPerSecond: Double { (cpu + serverCPU) / mediaSeconds }
     }
 
@@ -66,7 +68,8 @@ struct PipelineBenchmark: ParsableCommand {
                                     output: "\(directory)/ours-\(round).mp4", server: server))
             peer.append(try runFFmpeg(display: display, audio: audio, width: width, height: height,
                                       output: "\(directory)/ffmpeg-\(round).mp4", server: server))
-            floors.append(try runFloor(frames: floorPath, directory: directory))
+            // The floor runs x264 as the engine did: with as many threads.
+            floors.append(try runFloor(frames: floorPath, threads: ours.last?.encoderThreads ?? 1, directory: directory))
         }
         scene.stop()
         let floor = floors.min()!
@@ -88,7 +91,9 @@ struct PipelineBenchmark: ParsableCommand {
         report.add(Figure("X server CPU", unit: "CPU-s/s", ours: best.serverCPU / best.mediaSeconds,
                           peer: bestPeer.serverCPU / bestPeer.mediaSeconds, peerName: peerName))
         report.add(Figure("encoder-only floor (libx264 + AAC on pre-converted frames, real time)", unit: "CPU-s/s", ours: floor))
-        report.add(Figure("ours over the floor", unit: "ratio", ours: (best.cpu) / best.mediaSeconds / floor))
+        report.add(Figure("ours over the floor (recorder alone)", unit: "ratio", ours: (best.cpu) / best.mediaSeconds / floor))
+        report.add(Figure("ours over the floor (recorder + X server)", unit: "ratio", ours: best.cpuPerSecond / floor))
+        report.settings["engine's x264 threads"] = ours.map { $0.encoderThreads.map(String.init) ?? "?" }.joined(separator: ", ")
         report.add(Figure("peak RSS", unit: "MB", ours: Double(best.peakRSS) / 1e6, peer: Double(bestPeer.peakRSS) / 1e6,
                           peerName: peerName))
         report.add(Figure("frames dropped", unit: "frames", ours: Double(best.dropped), peer: Double(bestPeer.dropped),
@@ -127,7 +132,7 @@ struct PipelineBenchmark: ParsableCommand {
         return Run(cpu: child.cpuSeconds, serverCPU: serverCPU, peakRSS: child.peakRSSBytes,
                    mediaSeconds: figures["mediaSeconds"] as? Double ?? Double(seconds),
                    dropped: figures["framesDropped"] as? Int ?? -1, duplicated: figures["framesDuplicated"] as? Int ?? -1,
-                   avOffset: figures["audioVideoOffset"] as? Double)
+                   avOffset: figures["audioVideoOffset"] as? Double, encoderThreads: figures["encoderThreads"] as? Int)
     }
 
     private func runFFmpeg(display: String, audio: String, width: Int, height: Int, output: String, server: Int32?) throws -> Run {
@@ -153,7 +158,7 @@ struct PipelineBenchmark: ParsableCommand {
             return Int(tail.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }) ?? 0
         }
         return Run(cpu: child.cpuSeconds, serverCPU: serverCPU, peakRSS: child.peakRSSBytes, mediaSeconds: Double(seconds),
-                   dropped: counter("drop="), duplicated: counter("dup="), avOffset: nil)
+                   dropped: counter("drop="), duplicated: counter("dup="), avOffset: nil, encoderThreads: nil)
     }
 
     private func frameSize() throws -> (width: Int, height: Int) {
@@ -193,7 +198,7 @@ struct PipelineBenchmark: ParsableCommand {
     /// The floor in a child process of its own, like the recorders: this
     /// process stays small, since Linux reports a spawned child's peak RSS
     /// as at least its parent's high-water mark at the spawn.
-    private func runFloor(frames: String, directory: String) throws -> Double {
+    private func runFloor(frames: String, threads: Int, directory: String) throws -> Double {
         let result = "\(directory)/floor-result"
         var arguments = [BenchChild.siblingExecutable("capbench"), "pipeline", "--floor-frames", frames,
                          "--floor-result", result, "--size", size, "--fps", "\(fps)", "--preset", preset,
@@ -202,7 +207,7 @@ struct PipelineBenchmark: ParsableCommand {
         if let tune { arguments += ["--tune", tune] }
         if let maxrate { arguments += ["--maxrate", maxrate] }
         if let bufsize { arguments += ["--bufsize", bufsize] }
-        if let encoderThreads { arguments += ["--encoder-threads", "\(encoderThreads)"] }
+        arguments += ["--encoder-threads", "\(threads)"]
         let child = try Self.run(arguments)
         guard child.status == 0, let text = try? String(contentsOfFile: result, encoding: .utf8), let value = Double(text) else {
             throw BenchFailure("the floor failed: \(child.standardError.suffix(400))")
@@ -210,7 +215,8 @@ struct PipelineBenchmark: ParsableCommand {
         return value
     }
 
-    /// libx264 and AAC through our encoders, at the engine's thread count,
+    /// libx264 and AAC through our encoders, at the thread count the engine
+    /// ended its recording with,
     /// fed `FloorFrames` and a tone in real time (a frame every 1/fps s, as a
     /// display gives them): what no recorder at these settings can go below.
     /// Paced, because x264 spends more per frame when it runs ahead with all
@@ -224,7 +230,7 @@ struct PipelineBenchmark: ParsableCommand {
             tune: tune.flatMap { VideoEncoderSettings.Tune(rawValue: $0) }, profile: .main, crf: noCrf ? nil : crf,
             maxrate: try maxrate.map { try VideoEncoderSettings.parseBitrate($0, option: "--maxrate") },
             bufsize: try bufsize.map { try VideoEncoderSettings.parseBitrate($0, option: "--bufsize") }, gop: gop,
-            threads: encoderThreads.flatMap { $0 == 0 ? nil : $0 } ?? ProcessInfo.processInfo.activeProcessorCount)
+            threads: encoderThreads ?? 1)
         let cpu0 = CPUUsage.ownSeconds()
         let encoder = try VideoEncoder(settings: settings, inputWidth: width, inputHeight: height)
         let audioEncoder = try AudioEncoder(settings: AudioEncoderSettings(sampleRate: 44_100, channels: 2, bitrate: 128_000),
