@@ -65,7 +65,10 @@ import TestSupport
         let statistics = counters.snapshot()
         print("combined: \(audioFrames) audio frames, next index \(nextAudioIndex ?? -1), \(elapsed) s, \(statistics)")
         #expect(statistics.videoFramesDroppedQueueFull >= 40, "2 s of stall at 30 fps drops about 56 frames: \(statistics)")
-        #expect(videoFrames + statistics.videoFramesDroppedQueueFull == statistics.videoFramesCaptured)
+        // Every grab was delivered or dropped; a deadline whose slot had no
+        // free frame (all queued) is dropped without a grab.
+        #expect(videoFrames <= statistics.videoFramesCaptured)
+        #expect(videoFrames + statistics.videoFramesDroppedQueueFull >= statistics.videoFramesCaptured)
         #expect(statistics.audioFramesDropped == 0, "audio lost frames: \(statistics)")
         #expect(gaps == 0, "the audio timeline has holes")
         #expect(abs(Double(audioFrames) - elapsed * 48_000) < 0.005 * elapsed * 48_000, "\(audioFrames) frames over \(elapsed) s of stamps")
