@@ -75,7 +75,7 @@ public final class PCMCapture<Clock: MediaClock>: @unchecked Sendable {
         lifecycle.withLock { state in
             guard case .ready = state else { preconditionFailure("PCMCapture.start() called twice or after stop()") }
             let loop = self.loop
-            state = .running(MediaThread(name: "audio capture", priority: .realTimeIfPermitted) { loop.run(onEvent: onEvent) })
+            state = .running(MediaThread(name: "audio capture") { loop.run(onEvent: onEvent) })
         }
     }
 

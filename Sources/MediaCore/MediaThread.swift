@@ -12,13 +12,17 @@ public final class MediaThread: @unchecked Sendable {
         /// The normal time-sharing policy.
         case normal
         /// `SCHED_FIFO` at a low real-time priority, where the process may
-        /// (root, or `RLIMIT_RTPRIO`); otherwise `normal`. For the capture
-        /// threads: they sleep or block in the device almost all the time,
-        /// and a grab that waits behind busy encoders is a frame lost.
+        /// (root, or `RLIMIT_RTPRIO`); otherwise `normal`. For the display
+        /// grabber: it sleeps to each deadline or waits on the X server almost
+        /// all the time, and a grab that waits behind busy encoders is a frame
+        /// lost. Only for loops that cannot spin: the kernel would give a
+        /// spinning real-time thread 95 % of a core. (Audio capture stays
+        /// normal: ALSA's buffer rides out a late read, and its loop retries
+        /// on EAGAIN.)
         case realTimeIfPermitted
     }
 
-    /// The real-time priority the capture threads ask for: above every
+    /// The real-time priority the grabber asks for: above every
     /// time-shared thread, below the kernel's own real-time threads and
     /// audio servers (which take 20 and up through rtkit).
     public static let captureRealTimePriority: Int32 = 10

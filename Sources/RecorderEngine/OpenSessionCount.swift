@@ -18,6 +18,19 @@ enum OpenSessionCount {
         deinit { OpenSessionCount.open.subtract(1, ordering: .relaxed) }
     }
 
+    /// Pixels per second one x264 thread is first trusted with: 1080p30.
+    /// Beyond it even ultrafast keeps one thread busy more than half of each
+    /// frame interval here (1440p30: about 55 %), and starting on one thread
+    /// would lose frames before the switch.
+    static let singleThreadPixelRate = 1920 * 1080 * 30
+
+    /// The x264 threads a session starts with when the engine chooses: one
+    /// up to `singleThreadPixelRate` (more are added if it does not keep
+    /// up), else the session's share of the cores, at least two.
+    static func startingEncoderThreads(width: Int, height: Int, framesPerSecond: Int) -> Int {
+        width * height * framesPerSecond <= singleThreadPixelRate ? 1 : max(2, encoderThreadsPerSession())
+    }
+
     /// The cores this process may run on, shared among the open sessions;
     /// at least one.
     static func encoderThreadsPerSession() -> Int {

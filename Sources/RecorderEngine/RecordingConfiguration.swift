@@ -15,12 +15,14 @@ public struct VideoEncodingOptions: Sendable, Equatable {
     public var bufsize: Int?
     /// Frames between keyframes.
     public var gop = 60
-    /// x264 threads; 0 lets the engine choose: one thread while one keeps
-    /// up (busy at most half of each frame interval over two seconds), else
-    /// the session's share of the cores (cores / sessions open in this
-    /// process, at least two), switched at an IDR picture. One x264 thread
-    /// costs 8-10 % less CPU per frame than x264's own choice of 1.5 per
-    /// core, and less memory, for a real-time source that cannot run ahead.
+    /// x264 threads; 0 lets the engine choose: up to 1080p30's pixel rate,
+    /// one thread while one keeps up (busy at most half of each frame
+    /// interval over two seconds), then the session's share of the cores
+    /// (cores / sessions open in this process, at least two), switched at an
+    /// IDR picture; above that rate, the share from the start. One x264
+    /// thread costs 8-10 % less CPU per frame than x264's own choice of 1.5
+    /// per core, and less memory, for a real-time source that cannot run
+    /// ahead.
     public var threads = 0
 
     public init() {}

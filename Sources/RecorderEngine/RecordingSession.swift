@@ -91,7 +91,9 @@ public final class RecordingSession: @unchecked Sendable {
             width: video.width, height: video.height, fps: video.framesPerSecond, preset: options.preset,
             tune: options.tune, profile: options.profile, crf: options.crf, maxrate: options.maxrate,
             bufsize: options.bufsize, gop: options.gop,
-            threads: options.threads == 0 ? 1 : options.threads)
+            threads: options.threads != 0 ? options.threads
+                : OpenSessionCount.startingEncoderThreads(width: video.width, height: video.height,
+                                                          framesPerSecond: video.framesPerSecond))
         videoEncoder = try VideoEncoder(settings: videoSettings, inputWidth: video.width, inputHeight: video.height)
         if let audioConfiguration = configuration.audio {
             let capture = try PCMCapture(configuration: audioConfiguration, clock: clock, counters: state.counters)

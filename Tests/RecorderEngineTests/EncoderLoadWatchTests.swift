@@ -29,6 +29,13 @@ import Testing
         #expect(!asked)
     }
 
+    @Test func oneThreadUpTo1080p30() {
+        #expect(OpenSessionCount.startingEncoderThreads(width: 1920, height: 1080, framesPerSecond: 30) == 1)
+        #expect(OpenSessionCount.startingEncoderThreads(width: 1280, height: 720, framesPerSecond: 60) == 1)
+        #expect(OpenSessionCount.startingEncoderThreads(width: 2560, height: 1440, framesPerSecond: 30) >= 2)
+        #expect(OpenSessionCount.startingEncoderThreads(width: 1920, height: 1080, framesPerSecond: 60) >= 2)
+    }
+
     @Test func sessionsShareTheCores() throws {
         let alone = OpenSessionCount.encoderThreadsPerSession()
         #expect(alone >= 1)
