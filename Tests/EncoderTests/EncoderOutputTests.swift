@@ -43,14 +43,8 @@ import TestSupport
         let encoder = try VideoEncoder(settings: try VideoEncoderSettings(width: 320, height: 240, fps: 30, gop: 15),
                                        inputWidth: 320, inputHeight: 240, packetPool: pool)
         let sink = try MP4FileSink(path: path, streams: [encoder.parameters])
-        var timestamps: [Int64] = []
-        var keyframes: [Int64] = []
-        var failure: (any Error)?
-        let emit: (consuming Packet) -> Void = { packet in
-            timestamps.append(packet.pointer.pointee.pts)
-            if packet.isKeyframe { keyframes.append(packet.pointer.pointee.pts) }
-            do { try sink.write(packet) } catch { failure = error }
-        }
+        let written = WrittenPackets(sink: sink)
+        let emit = written.emit
         for index in 0..<45 {
             try encoder.encodeI420(frameIndex: Int64(index), fill: { planes in
                 // Mid grey with a luma ramp that moves.
@@ -64,9 +58,9 @@ import TestSupport
             }, emit: emit)
         }
         try encoder.flush(emit: emit)
-        if let failure { throw failure }
-        #expect(timestamps.sorted() == (0..<45).map(Int64.init), "pts are the frame indices")
-        #expect(keyframes == [0, 15, 30])
+        try written.checkWrites()
+        #expect(written.timestamps.sorted() == (0..<45).map(Int64.init), "pts are the frame indices")
+        #expect(written.keyframes == [0, 15, 30])
         // The sink wrote or queued every packet; they went back to the pool.
         let report = try sink.finish()
         #expect(pool.availableCount == pool.capacity)
@@ -88,24 +82,18 @@ import TestSupport
         let encoder = try VideoEncoder(settings: try VideoEncoderSettings(width: 640, height: 480, fps: 30, gop: 60, threads: 1),
                                        inputWidth: 640, inputHeight: 480)
         let sink = try MP4FileSink(path: path, streams: [encoder.parameters])
-        var timestamps: [Int64] = []
-        var keyframes: [Int64] = []
-        var failure: (any Error)?
-        let emit: (consuming Packet) -> Void = { packet in
-            timestamps.append(packet.pointer.pointee.pts)
-            if packet.isKeyframe { keyframes.append(packet.pointer.pointee.pts) }
-            do { try sink.write(packet) } catch { failure = error }
-        }
+        let written = WrittenPackets(sink: sink)
+        let emit = written.emit
         let scene = TestScene(width: 640, height: 480)
         for index in 0..<40 { try encoder.encode(scene.frame(index), frameIndex: Int64(index), emit: emit) }
         #expect(try encoder.changeThreads(to: 2, emit: emit))
         #expect(encoder.threads == 2)
-        #expect(timestamps.count == 40, "the one-thread instance handed over every frame before the switch")
+        #expect(written.timestamps.count == 40, "the one-thread instance handed over every frame before the switch")
         for index in 40..<90 { try encoder.encode(scene.frame(index), frameIndex: Int64(index), emit: emit) }
         try encoder.flush(emit: emit)
-        if let failure { throw failure }
-        #expect(timestamps == (0..<90).map(Int64.init))
-        #expect(keyframes == [0, 40])
+        try written.checkWrites()
+        #expect(written.timestamps == (0..<90).map(Int64.init))
+        #expect(written.keyframes == [0, 40])
         _ = try sink.finish()
         let probe = try MediaProbe.streams(path, countFrames: true)
         #expect(probe.streams.count == 1)
@@ -115,4 +103,24 @@ import TestSupport
         let last = try MediaProbe.decodeFrame(path, index: 89, directory: directory)
         MediaProbe.expectQuadrants(last, width: 640, height: 480)
     }
+}
+
+/// Writes an encoder's packets to a file sink as they come and notes their
+/// pts and which were keyframes.
+final class WrittenPackets {
+    let sink: MP4FileSink
+    private(set) var timestamps: [Int64] = []
+    private(set) var keyframes: [Int64] = []
+    private var failure: (any Error)?
+
+    init(sink: MP4FileSink) { self.sink = sink }
+
+    func emit(_ packet: consuming Packet) {
+        timestamps.append(packet.pointer.pointee.pts)
+        if packet.isKeyframe { keyframes.append(packet.pointer.pointee.pts) }
+        do { try sink.write(packet) } catch { failure = failure ?? error }
+    }
+
+    /// Throws the first error a write threw.
+    func checkWrites() throws { if let failure { throw failure } }
 }
