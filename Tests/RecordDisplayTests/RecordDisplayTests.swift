@@ -124,7 +124,7 @@ import TestSupport
             as? [String: Any]
         let figures = try #require(stats?["statistics"] as? [String: Any])
         for key in ["framesCaptured", "framesEncoded", "framesDropped", "framesDuplicated", "audioOverruns", "bytesWritten",
-                    "mediaSeconds", "cpuSeconds"] {
+                    "mediaSeconds", "cpuSeconds", "encoderThreads"] {
             #expect(figures[key] != nil, "stats JSON lacks \(key)")
         }
     }
@@ -134,6 +134,8 @@ import TestSupport
         (["--tune", "loud"], "--tune 'loud'"),
         (["--profile", "extreme"], "--profile 'extreme'"),
         (["--crf", "60"], "--crf '60'"),
+        (["--encoder-threads=-1"], "--encoder-threads '-1'"),
+        (["--encoder-threads", "65"], "--encoder-threads '65'"),
         (["--fps", "0"], "--fps '0'"),
         (["--fps", "121"], "--fps '121'"),
         (["--maxrate", "fast"], "--maxrate 'fast'"),
