@@ -36,27 +36,29 @@ final class ALSAStream: @unchecked Sendable {
     /// when an underrun had to be recovered first (the stream restarted, so
     /// its timing moved).
     func write(_ samples: UnsafePointer<Int16>, frames: Int) throws -> Bool {
-        var written = 0, clean = true
-        while written < frames {
-            let result = snd_pcm_writei(pcm, samples + written * channels, snd_pcm_uframes_t(frames - written))
-            if result >= 0 { written += Int(result); continue }
-            clean = false
-            let recovered = snd_pcm_recover(pcm, Int32(result), 1)
-            if recovered < 0 { throw Self.failure(recovered, "snd_pcm_writei", name) }
+        try transfer(frames: frames, operation: "snd_pcm_writei") { done in
+            snd_pcm_writei(pcm, samples + done * channels, snd_pcm_uframes_t(frames - done))
         }
-        return clean
     }
 
     /// Reads exactly `frames` (blocking). Returns false when an overrun had to
     /// be recovered (samples were lost before these).
     func read(into samples: UnsafeMutablePointer<Int16>, frames: Int) throws -> Bool {
-        var read = 0, clean = true
-        while read < frames {
-            let result = snd_pcm_readi(pcm, samples + read * channels, snd_pcm_uframes_t(frames - read))
-            if result >= 0 { read += Int(result); continue }
+        try transfer(frames: frames, operation: "snd_pcm_readi") { done in
+            snd_pcm_readi(pcm, samples + done * channels, snd_pcm_uframes_t(frames - done))
+        }
+    }
+
+    /// Calls `step` (given the frames done so far) until `frames` are done,
+    /// recovering from xruns; false if one had to be recovered.
+    private func transfer(frames: Int, operation: String, _ step: (Int) -> snd_pcm_sframes_t) throws -> Bool {
+        var done = 0, clean = true
+        while done < frames {
+            let result = step(done)
+            if result >= 0 { done += Int(result); continue }
             clean = false
             let recovered = snd_pcm_recover(pcm, Int32(result), 1)
-            if recovered < 0 { throw Self.failure(recovered, "snd_pcm_readi", name) }
+            if recovered < 0 { throw Self.failure(recovered, operation, name) }
         }
         return clean
     }

@@ -44,7 +44,8 @@ struct PipelineBenchmark: ParsableCommand {
     func run() throws {
         RecordingSession.quietLibraryLogs()
         if let floorFrames, let floorResult {
-            let frames = try FloorFrames(path: floorFrames, width: try frameSize().width, height: try frameSize().height)
+            let (width, height) = try frameSize()
+            let frames = try FloorFrames(path: floorFrames, width: width, height: height)
             try String(try measureFloor(frames)).write(toFile: floorResult, atomically: true, encoding: .utf8)
             return
         }

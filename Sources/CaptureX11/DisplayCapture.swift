@@ -129,7 +129,13 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     public func deadline(ofSequence sequence: Int) -> Int64 {
         let start = firstDeadline.load(ordering: .acquiring)
         precondition(start != .min, "deadline asked before capture started")
-        return start + Int64(sequence) * Int64.nanosecondsPerSecond / Int64(framesPerSecond)
+        return deadline(Int64(sequence), from: start)
+    }
+
+    /// Deadlines count from the start, not from the previous grab: no drift.
+    @inline(__always)
+    private func deadline(_ sequence: Int64, from start: Int64) -> Int64 {
+        start + sequence * Int64.nanosecondsPerSecond / Int64(framesPerSecond)
     }
 
     /// True while the capture thread runs (false after `stop` or a failure).
@@ -142,11 +148,10 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         let interval = Int64.nanosecondsPerSecond / fps
         var k: Int64 = 0
         while running.load(ordering: .relaxed) {
-            // Deadlines from the start, not from the previous grab: no drift.
-            let deadline = start + k * Int64.nanosecondsPerSecond / fps
-            clock.sleep(until: deadline)
+            let due = deadline(k, from: start)
+            clock.sleep(until: due)
             var now = clock.now()
-            if now - deadline >= interval {
+            if now - due >= interval {
                 counters.videoLateGrabs.add()
                 let current = (now - start) * fps / Int64.nanosecondsPerSecond
                 counters.videoSkippedDeadlines.add(Int(current - k))

@@ -39,15 +39,15 @@ public final class MediaThread: @unchecked Sendable {
         self.name = name
         self.body = body
         var thread = pthread_t()
+        // Released by the thread; a create that fails starts nothing, so the
+        // fallback reuses it.
+        let context = Unmanaged.passRetained(self).toOpaque()
         var status: Int32 = -1
         if priority == .realTimeIfPermitted {
-            status = Self.create(&thread, realTimePriority: Self.captureRealTimePriority,
-                                 context: Unmanaged.passRetained(self).toOpaque())
-            if status == 0 { isRealTime = true } else { Unmanaged.passUnretained(self).release() }
+            status = Self.create(&thread, realTimePriority: Self.captureRealTimePriority, context: context)
+            isRealTime = status == 0
         }
-        if status != 0 {
-            status = Self.create(&thread, realTimePriority: nil, context: Unmanaged.passRetained(self).toOpaque())
-        }
+        if status != 0 { status = Self.create(&thread, realTimePriority: nil, context: context) }
         precondition(status == 0, "pthread_create failed (\(status))")
         handle = thread
     }

@@ -6,6 +6,13 @@ func freeLoopbackPort() throws -> Int {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw FixtureError.failed("socket: \(errno)") }
     defer { close(descriptor) }
+    guard let port = bindToFreeLoopbackPort(descriptor) else { throw FixtureError.failed("bind: \(errno)") }
+    return port
+}
+
+/// Binds `descriptor` to a port the kernel picks on 127.0.0.1; that port, or
+/// nil if binding failed.
+private func bindToFreeLoopbackPort(_ descriptor: Int32) -> Int? {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -16,8 +23,7 @@ func freeLoopbackPort() throws -> Int {
             bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
         }
     }
-    guard bound else { throw FixtureError.failed("bind: \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
 }
 
 /// True once something accepts TCP connections on `port` (tried for up to `seconds`).
@@ -58,19 +64,11 @@ final class ConnectionTrap {
     init() throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.descriptor = descriptor
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ready = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-            }
+        guard let port = bindToFreeLoopbackPort(descriptor), listen(descriptor, 16) == 0 else {
+            throw FixtureError.failed("listen: \(errno)")
         }
-        guard ready, listen(descriptor, 16) == 0 else { throw FixtureError.failed("listen: \(errno)") }
         _ = fcntl(descriptor, F_SETFL, O_NONBLOCK)
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
     }
 
     deinit { close(descriptor) }
