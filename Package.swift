@@ -13,18 +13,18 @@ let package = Package(
     name: "swift-display-capture",
     platforms: [.macOS(.v15)],
     products: [
+        // The one library a recorder daemon depends on; the modules behind it
+        // are internal to the package (a daemon sees the session API and its
+        // value types, not rings, pools or libav pointers).
         .library(name: "RecorderEngine", targets: ["RecorderEngine"]),
-        .library(name: "MediaCore", targets: ["MediaCore"]),
-        .library(name: "CaptureX11", targets: ["CaptureX11"]),
-        .library(name: "CaptureALSA", targets: ["CaptureALSA"]),
-        .library(name: "Encoder", targets: ["Encoder"]),
-        .library(name: "Mux", targets: ["Mux"]),
         .executable(name: "record-display", targets: ["record-display"]),
         .executable(name: "capbench", targets: ["capbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Thin C modules: a module map and a shim header each, no logic.
@@ -37,17 +37,39 @@ let package = Package(
         ),
         // libyuv ships no pkg-config file; its module map links it by name.
         .systemLibrary(name: "CYUV", providers: [.apt(["libyuv-dev"])]),
+        // Linux system calls behind glibc's variadic syscall() (futex, gettid).
+        .systemLibrary(name: "CLinux"),
 
-        .target(name: "MediaCore", dependencies: ["CFFmpeg"], swiftSettings: swiftSettings),
+        // Clock, rings, pools, threads and their wake-ups, counters, log
+        // routing: what every stage shares. No libav here: the capture
+        // modules do not link it.
+        .target(
+            name: "MediaCore",
+            dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // What encoders hand to muxers: packets, their pool, stream
+        // parameters, libav's error codes.
+        .target(
+            name: "MediaPackets",
+            dependencies: ["MediaCore", "CFFmpeg", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "CaptureX11", dependencies: ["MediaCore", "CX11"], swiftSettings: swiftSettings),
-        .target(name: "CaptureALSA", dependencies: ["MediaCore", "CALSA"], swiftSettings: swiftSettings),
-        .target(name: "Encoder", dependencies: ["MediaCore", "CFFmpeg", "CYUV"], swiftSettings: swiftSettings),
-        .target(name: "Mux", dependencies: ["MediaCore", "CFFmpeg"], swiftSettings: swiftSettings),
+        .target(
+            name: "CaptureALSA",
+            dependencies: ["MediaCore", "CALSA", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Encoder", dependencies: ["MediaCore", "MediaPackets", "CFFmpeg", "CYUV"], swiftSettings: swiftSettings),
+        .target(name: "Mux", dependencies: ["MediaCore", "MediaPackets", "CFFmpeg"], swiftSettings: swiftSettings),
         .target(
             name: "RecorderEngine",
             dependencies: [
-                "MediaCore", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "CFFmpeg", "CALSA",
+                "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "CFFmpeg", "CALSA",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -56,17 +78,20 @@ let package = Package(
             dependencies: [
                 "RecorderEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "capbench",
             dependencies: [
-                "RecorderEngine", "MediaCore", "CaptureX11", "CaptureALSA", "Encoder", "Mux",
+                "RecorderEngine", "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux",
                 // The peers and probes: libswscale against libyuv, an X window
                 // that flashes and an ALSA PCM that beeps for the sync probe.
                 "CFFmpeg", "CYUV", "CX11", "CALSA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/capbench",
             swiftSettings: swiftSettings
@@ -77,7 +102,7 @@ let package = Package(
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BenchTests",
-            dependencies: ["MediaCore", "CALSA", "CX11", "CFFmpeg", "CYUV", "Encoder", "TestSupport"],
+            dependencies: ["MediaCore", "MediaPackets", "CALSA", "CX11", "CFFmpeg", "CYUV", "Encoder", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -87,7 +112,9 @@ let package = Package(
         ),
         .testTarget(
             name: "RecorderEngineTests",
-            dependencies: ["RecorderEngine", "MediaCore", "Encoder", "Mux", "TestSupport"],
+            dependencies: ["RecorderEngine", "MediaCore", "MediaPackets", "Encoder", "Mux", "TestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -99,12 +126,12 @@ let package = Package(
         .testTarget(name: "CapbenchTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StreamingTests",
-            dependencies: ["MediaCore", "Encoder", "Mux", "CFFmpeg", "CX11", "TestSupport"],
+            dependencies: ["MediaCore", "MediaPackets", "Encoder", "Mux", "CFFmpeg", "CX11", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EncoderTests",
-            dependencies: ["MediaCore", "Encoder", "Mux", "CFFmpeg", "TestSupport"],
+            dependencies: ["MediaCore", "MediaPackets", "Encoder", "Mux", "CFFmpeg", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -14,7 +14,7 @@ final class ALSAStream: @unchecked Sendable {
 
     /// Opens `name` for playback or capture with about `latency` seconds of buffer.
     init(name: String, capture: Bool, sampleRate: Int = 48_000, channels: Int = 2, latency: Double = 0.1) throws {
-        calsa_silence_library_errors()
+        calsa_route_library_errors()
         var handle: OpaquePointer?
         var status = snd_pcm_open(&handle, name, capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK, 0)
         guard status >= 0, let handle else { throw Self.failure(status, "snd_pcm_open", name) }

@@ -26,7 +26,7 @@ import RecorderEngine
 ///   and adding nothing would show;
 /// - a file whose ramps and beeps start together by construction gives the
 ///   analysis's own bias.
-struct AVSyncBenchmark: ParsableCommand {
+struct AVSyncBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "avsync", abstract: "A/V offset, spread and drift of a ramp+beep probe: ours against ffmpeg (Jibri).")
 
@@ -42,7 +42,7 @@ struct AVSyncBenchmark: ParsableCommand {
     var eventsCsv: String?
     @OptionGroup var common: CommonOptions
 
-    func run() throws {
+    func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let display = display ?? environment["DISPLAY"],
               let capturePCM = capturePcm ?? environment["BENCH_CAPTURE_PCM"],
@@ -54,7 +54,6 @@ struct AVSyncBenchmark: ParsableCommand {
         guard seconds >= 3, calibrationSeconds >= 3, rounds > 0 else {
             throw ValidationError("--seconds and --calibration-seconds must be at least 3, --rounds positive")
         }
-        RecordingSession.quietLibraryLogs()
         let scratch = try ScratchDirectory("avsync")
 
         // The analysis's own bias, on a file aligned by construction.
@@ -82,7 +81,7 @@ struct AVSyncBenchmark: ParsableCommand {
         for round in 0..<rounds {
             log("round \(round + 1): recording \(seconds) s with the engine")
             var start = Self.clockSeconds()
-            let (analysis, note) = try recordOurs(display: display, frame: frame, capturePCM: capturePCM,
+            let (analysis, note) = try await recordOurs(display: display, frame: frame, capturePCM: capturePCM,
                                                   output: scratch.file("ours-\(round).mp4"))
             ours.append(Recorded(analysis: analysis, start: start))
             engineNotes.append(note)
@@ -202,22 +201,20 @@ struct AVSyncBenchmark: ParsableCommand {
     static func clockSeconds() -> Double { Double(MonotonicClock().now()) / 1e9 }
 
     private func recordOurs(display: String, frame: FrameSize, capturePCM: String,
-                            output: String) throws -> (RecordingAnalysis, String) {
+                            output: String) async throws -> (RecordingAnalysis, String) {
         var configuration = RecordingConfiguration(
             capture: DisplayCaptureConfiguration(display: display, region: CaptureRegion(width: frame.width, height: frame.height),
                                                  framesPerSecond: fps),
             audio: PCMCaptureConfiguration(device: capturePCM),
             audioEncoding: try AudioEncoderSettings(sampleRate: 44_100, channels: 2, bitrate: 128_000),
             video: VideoEncodingOptions(), output: FileOutput(path: output, overwrite: true))
-        configuration.duration = seconds
-        let session = try RecordingSession(configuration: configuration)
-        try session.start()
-        let result = session.waitUntilStopped()
+        configuration.duration = .seconds(seconds)
+        let result = try await RecordingSession(configuration: configuration).record()
         if let error = result.error { throw BenchFailure("the engine's recording failed: \(error)") }
         let statistics = result.statistics
         let note = String(format: "%d frames, %d dropped, %d duplicated; its own A/V estimate %+.1f ms",
                           statistics.framesEncoded, statistics.framesDropped, statistics.framesDuplicated,
-                          statistics.audioVideoOffset * 1000)
+                          statistics.audioVideoOffset.seconds * 1000)
         return (try RecordingAnalysis(path: output), note)
     }
 

@@ -43,7 +43,7 @@ final class BeepPlayer: @unchecked Sendable {
 
     func start() {
         running.store(true, ordering: .releasing)
-        thread = MediaThread(name: "probe-beep") { [self] in
+        thread = MediaThread(role: "probe-beep") { [self] in
             RealTimePriority.request()
             do { try play() } catch { failure.withLock { $0 = "\(error)" } }
         }

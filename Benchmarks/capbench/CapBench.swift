@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct CapBench: ParsableCommand {
+struct CapBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capbench",
         abstract: "Measures each stage of the capture engine against a peer doing the same work in the same run.",

@@ -14,7 +14,7 @@ import RecorderEngine
 /// frame, lost audio, or finished more than `--lag-limit` seconds after its
 /// length (ffmpeg's 4096-entry input queues can hide a slow encoder behind
 /// memory for a while; a recording that ends late was not real time).
-struct ConcurrencyBenchmark: ParsableCommand {
+struct ConcurrencyBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "concurrency",
         abstract: "Simultaneous real-time recordings with no drop: N engine sessions against N ffmpeg processes.")
@@ -50,10 +50,9 @@ struct ConcurrencyBenchmark: ParsableCommand {
         var held: Bool { droppedOrDuplicated == 0 && audioLost == 0 && worstLag <= lagLimit && errors.isEmpty }
     }
 
-    func run() throws {
+    func run() async throws {
         let frame = try FrameSize(parsing: size)
         guard maxSessions > 0, seconds >= 2 else { throw ValidationError("--max-sessions must be positive, --seconds at least 2") }
-        RecordingSession.quietLibraryLogs()
         let scratch = try ScratchDirectory("concurrency")
         let toneFile = scratch.file("tone.wav")
         try ToneSignal().writeWAV(to: toneFile, seconds: seconds + 15)
@@ -80,13 +79,13 @@ struct ConcurrencyBenchmark: ParsableCommand {
             usleep(1_500_000)
             if ours.last?.held ?? true {
                 log("\(count) at once: engine")
-                let step = try Self.accountingLoad(active) { try recordOurs(active, frame: frame, scratch: scratch) }
+                let step = try await Self.accountingLoad(active) { try await recordOurs(active, frame: frame, scratch: scratch) }
                 ours.append(step)
                 if step.held { oursHeld = count }
             }
             if peer.last?.held ?? true {
                 log("\(count) at once: ffmpeg")
-                let step = try Self.accountingLoad(active) { try recordFFmpeg(active, frame: frame, scratch: scratch) }
+                let step = try await Self.accountingLoad(active) { try recordFFmpeg(active, frame: frame, scratch: scratch) }
                 peer.append(step)
                 if step.held { peerHeld = count }
             }
@@ -138,17 +137,17 @@ struct ConcurrencyBenchmark: ParsableCommand {
     /// Runs `record` and adds to its step what the X servers and the scene
     /// and tone players spent meanwhile: the machine's other load, the
     /// same for both recorders.
-    private static func accountingLoad(_ benches: [PrivateBench], _ record: () throws -> Step) throws -> Step {
+    private static func accountingLoad(_ benches: [PrivateBench], _ record: () async throws -> Step) async throws -> Step {
         func servers() -> Double { benches.reduce(0) { $0 + (CPUUsage.processSeconds($1.serverPID) ?? 0) } }
         func load() -> Double { benches.reduce(0) { $0 + $1.loadCPUSeconds } }
         let server0 = servers(), load0 = load()
-        var step = try record()
+        var step = try await record()
         step.serverCPUSeconds = servers() - server0
         step.loadCPUSeconds = load() - load0
         return step
     }
 
-    private func recordOurs(_ benches: [PrivateBench], frame: FrameSize, scratch: ScratchDirectory) throws -> Step {
+    private func recordOurs(_ benches: [PrivateBench], frame: FrameSize, scratch: ScratchDirectory) async throws -> Step {
         var step = Step(sessions: benches.count, lagLimit: lagLimit)
         // Opening the encoders counts, as it does in ffmpeg's CPU time.
         let cpu0 = CPUUsage.ownSeconds()
@@ -162,13 +161,17 @@ struct ConcurrencyBenchmark: ParsableCommand {
                 audioEncoding: try AudioEncoderSettings(sampleRate: 44_100, channels: 2, bitrate: 128_000),
                 video: VideoEncodingOptions(),
                 output: FileOutput(path: scratch.file("ours-\(benches.count)-\(bench.index).mp4"), overwrite: true))
-            configuration.duration = seconds
+            configuration.duration = .seconds(seconds)
             sessions.append(try RecordingSession(configuration: configuration))
         }
         let start = Date()
-        for session in sessions { try session.start() }
-        for session in sessions {
-            let result = session.waitUntilStopped()
+        let results = try await withThrowingTaskGroup(of: (RecordingResult, Double).self) { group in
+            for session in sessions {
+                group.addTask { (try await session.record(), Date().timeIntervalSince(start)) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for (result, ended) in results {
             let statistics = result.statistics
             step.framesExpected += Int(seconds * Double(fps))
             step.framesWritten += statistics.framesEncoded
@@ -176,8 +179,8 @@ struct ConcurrencyBenchmark: ParsableCommand {
             step.lateGrabs += statistics.lateGrabs
             step.droppedQueueFull += statistics.framesDropped
             step.audioLost += statistics.audioOverruns + statistics.audioFramesDropped
-            step.worstLag = max(step.worstLag, Date().timeIntervalSince(start) - seconds)
-            if let error = result.error { step.errors.append(error) }
+            step.worstLag = max(step.worstLag, ended - seconds)
+            if let error = result.error { step.errors.append("\(error)") }
         }
         step.cpuSeconds = CPUUsage.ownSeconds() - cpu0
         return step

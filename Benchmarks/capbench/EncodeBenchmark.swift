@@ -40,7 +40,7 @@ struct EncodeBenchmark: ParsableCommand {
         guard frames > 0, distinctFrames > 0, rounds > 0, audioSeconds > 0 else {
             throw ValidationError("--frames, --distinct-frames, --rounds and --audio-seconds must be positive")
         }
-        RecordingSession.quietLibraryLogs()
+        BenchLogs.quiet()
         let recording = try FrameSize(parsing: recordingSize), streaming = try FrameSize(parsing: streamingSize)
         let cases = [
             VideoCase(label: "\(recording.shortName) ultrafast crf 25", size: recording,

@@ -42,7 +42,7 @@ struct PipelineBenchmark: ParsableCommand {
     }
 
     func run() throws {
-        RecordingSession.quietLibraryLogs()
+        BenchLogs.quiet()
         if let floorFrames, let floorResult {
             let (width, height) = try frameSize()
             let frames = try FloorFrames(path: floorFrames, width: width, height: height)

@@ -59,7 +59,7 @@ final class RawPCMCapture: @unchecked Sendable {
 
     func start() {
         running.store(true, ordering: .releasing)
-        thread = MediaThread(name: "probe-capture") { [self] in
+        thread = MediaThread(role: "probe-capture") { [self] in
             RealTimePriority.request()
             do { try capture() } catch { failure.withLock { $0 = "\(error)" } }
         }

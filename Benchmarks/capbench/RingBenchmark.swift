@@ -30,7 +30,7 @@ struct RingBenchmark: ParsableCommand {
         let ring = SPSCRing<Int>(minimumCapacity: capacity)
         let checksum = Atomic<Int>(0)
         let start = DispatchTime.now().uptimeNanoseconds
-        let consumer = MediaThread(name: "ring-consumer") {
+        let consumer = MediaThread(role: "ring-consumer") {
             var received = 0, sum = 0
             while received < items {
                 if let value = ring.pop() { sum &+= value; received += 1 }
@@ -56,7 +56,7 @@ struct RingBenchmark: ParsableCommand {
         let queue = Mutex(Queue(storage: Array(repeating: 0, count: capacity)))
         let checksum = Atomic<Int>(0)
         let start = DispatchTime.now().uptimeNanoseconds
-        let consumer = MediaThread(name: "mutex-consumer") {
+        let consumer = MediaThread(role: "mutex-consumer") {
             var received = 0, sum = 0
             while received < items {
                 let value: Int? = queue.withLock { q in

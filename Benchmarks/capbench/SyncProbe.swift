@@ -29,7 +29,7 @@ final class SyncProbe: @unchecked Sendable {
     func start() {
         running.store(true, ordering: .releasing)
         beeps.start()
-        flashThread = MediaThread(name: "probe-flash") { [self] in flashLoop() }
+        flashThread = MediaThread(role: "probe-flash") { [self] in flashLoop() }
     }
 
     /// Stops both sides; what they did.

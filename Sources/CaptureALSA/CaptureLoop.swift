@@ -23,6 +23,8 @@ final class CaptureLoop<Clock: MediaClock>: @unchecked Sendable {
     /// Chunks toward the consumer. Capacity at least the pool's size, so a
     /// full queue shows up as an empty pool.
     let ring: SPSCRing<AudioChunk>
+    /// Notified after each chunk is queued.
+    let chunksReady = WakeSignal()
     /// Where a period is read when the pool is empty: the device must still be
     /// drained or it would overrun, and the frames are counted as dropped.
     private let scratch: UnsafeMutableRawPointer
@@ -188,6 +190,8 @@ final class CaptureLoop<Clock: MediaClock>: @unchecked Sendable {
             if let rejected = ring.push(chunk) {
                 counters.audioFramesDropped.add(rejected.frameCount)
                 _ = consume rejected
+            } else {
+                chunksReady.notify()
             }
         } else {
             counters.audioFramesDropped.add(frames)

@@ -28,6 +28,9 @@ public final class PCMCapture<Clock: MediaClock>: @unchecked Sendable {
     public let deviceBufferFrames: Int
     /// Chunks in capture order; the consumer pops here, never blocking.
     public var chunks: SPSCRing<AudioChunk> { loop.ring }
+    /// Notified after each chunk is queued and when capture ends, so the
+    /// consumer can sleep while `chunks` is empty instead of polling it.
+    public var chunksReady: WakeSignal { loop.chunksReady }
     /// Chunks the queue can hold at once: `queueSeconds` of periods, fixed at `init`.
     public var queueCapacity: Int { loop.pool.count }
     /// Chunk buffers not in use right now (neither queued nor held by the
@@ -71,11 +74,15 @@ public final class PCMCapture<Clock: MediaClock>: @unchecked Sendable {
     /// Starts the capture thread. `onEvent` is called on that thread, at most
     /// once, when capture ends because the device failed; it must not block
     /// nor call `stop()` (which joins that thread). Call once.
-    public func start(onEvent: @escaping @Sendable (PCMCaptureEvent) -> Void = { _ in }) {
+    public func start(context: MediaThread.Context = MediaThread.Context(),
+                      onEvent: @escaping @Sendable (PCMCaptureEvent) -> Void = { _ in }) {
         lifecycle.withLock { state in
             guard case .ready = state else { preconditionFailure("PCMCapture.start() called twice or after stop()") }
             let loop = self.loop
-            state = .running(MediaThread(name: "audio capture") { loop.run(onEvent: onEvent) })
+            state = .running(MediaThread(role: "pcm", context: context) {
+                loop.run(onEvent: onEvent)
+                loop.chunksReady.notify()
+            })
         }
     }
 

@@ -16,8 +16,9 @@ final class PCMHandle: @unchecked Sendable {
     /// (the capture thread waits in `snd_pcm_readi`; nothing else does).
     init(captureDevice name: String) throws(ALSAError) {
         // alsa-lib would also print each error to stderr; errors here are values,
-        // reported once by whoever catches them.
-        calsa_silence_library_errors()
+        // reported once by whoever catches them, and its own lines go to the
+        // session's logger at debug level.
+        ALSALibraryLog.install()
         var handleOrNil: OpaquePointer?
         let status = snd_pcm_open(&handleOrNil, name, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK)
         guard status >= 0, let handle = handleOrNil else {

@@ -28,6 +28,9 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     public var displayName: String { connection.name }
     /// Frames for the consumer, oldest first. Pop from one thread only.
     public let frames: SPSCRing<VideoFrame>
+    /// Notified after each frame is queued and when capture ends, so the
+    /// consumer can sleep while `frames` is empty instead of polling it.
+    public let framesReady = WakeSignal()
     /// The buffers frames live in; the pool outlives every frame taken from it.
     public let pool: BufferPool
 
@@ -105,13 +108,20 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
                           captureTime: time, sequence: sequence)
     }
 
-    /// Starts the capture thread. `onEvent` is called on that thread if capture
+    /// Starts the capture thread (named `grab`, with `context`'s tag, log
+    /// target and CPU account). `onEvent` is called on that thread if capture
     /// has to stop on its own.
-    public func start(onEvent: @escaping @Sendable (DisplayCaptureEvent) -> Void) {
+    ///
+    /// The thread holds this object while it runs: the owner must call
+    /// `stop()` (which joins it) before letting go.
+    public func start(context: MediaThread.Context = MediaThread.Context(),
+                      onEvent: @escaping @Sendable (DisplayCaptureEvent) -> Void) {
         precondition(thread == nil, "capture started twice")
         running.store(true, ordering: .releasing)
-        thread = MediaThread(name: "capture-x11", priority: .realTimeIfPermitted) { [self] in
-            if let error = captureLoop() { onEvent(.failed(error)) }
+        thread = MediaThread(role: "grab", context: context, priority: .realTimeIfPermitted) { [self] in
+            let failure = captureLoop()
+            framesReady.notify()
+            if let failure { onEvent(.failed(failure)) }
         }
     }
 
@@ -176,6 +186,8 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
                 // Ring full: drop the newest, keep the queue's older frames.
                 _ = consume refused
                 counters.videoFramesDroppedQueueFull.add()
+            } else {
+                framesReady.notify()
             }
             k += 1
         }

@@ -1,5 +1,6 @@
 import CFFmpeg
 public import MediaCore
+public import MediaPackets
 
 /// Encodes captured PCM to AAC with libavcodec's native encoder.
 ///

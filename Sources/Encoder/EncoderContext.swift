@@ -1,5 +1,6 @@
 import CFFmpeg
 import MediaCore
+import MediaPackets
 
 /// Owns one encoder's `AVCodecContext` and runs libavcodec's send/receive loop,
 /// moving every packet into a pooled `Packet`. Shared by the video and audio

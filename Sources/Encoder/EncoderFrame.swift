@@ -1,5 +1,6 @@
 import CFFmpeg
 import MediaCore
+import MediaPackets
 
 /// Owns the one `AVFrame` an encoder fills for every input, allocated with its
 /// buffers at start and reused: `makeWritable()` before each fill copies only

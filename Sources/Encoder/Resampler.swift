@@ -1,5 +1,6 @@
 import CFFmpeg
 import MediaCore
+import MediaPackets
 
 /// Owns a libswresample context converting interleaved capture PCM (any rate,
 /// s16/s32/float) to the encoder's planar float at its rate and layout.

@@ -1,6 +1,7 @@
 import CFFmpeg
 import CYUV
 public import MediaCore
+public import MediaPackets
 
 /// Encodes captured BGRA frames to H.264 with libx264 (through libavcodec) at
 /// a constant frame rate.

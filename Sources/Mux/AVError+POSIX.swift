@@ -1,4 +1,5 @@
 import MediaCore
+import MediaPackets
 
 extension AVError {
     /// A POSIX call's failure, as libav codes it (`AVERROR(errno)`).

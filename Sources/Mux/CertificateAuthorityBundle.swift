@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import MediaCore
+import MediaPackets
 
 /// The certificate authorities an `rtmps://` connection trusts when the user
 /// adds one: the system's bundle followed by the user's PEM file, in an

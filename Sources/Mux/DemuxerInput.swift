@@ -1,5 +1,6 @@
 import CFFmpeg
 import MediaCore
+import MediaPackets
 
 /// Owns an opened libavformat input (the fragmented recording, when it is
 /// finalized) and closes it once.

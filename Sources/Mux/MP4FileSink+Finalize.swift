@@ -1,5 +1,6 @@
 import CFFmpeg
 import MediaCore
+import MediaPackets
 
 extension MP4FileSink {
     /// Copies every packet of the fragmented recording at `source` into a

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 public import MediaCore
+public import MediaPackets
 
 /// Writes a recording's H.264 and AAC packets to an MP4 file that survives a
 /// crash or `kill -9`, and finalizes it into a regular MP4 on a clean stop.

@@ -1,5 +1,6 @@
 import CFFmpeg
 import MediaCore
+import MediaPackets
 
 /// One libavformat output: owns its `AVFormatContext` (and the `AVIOContext`
 /// it opens), declares the streams from `StreamParameters`, interleaves the

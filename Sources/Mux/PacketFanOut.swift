@@ -1,4 +1,5 @@
 public import MediaCore
+public import MediaPackets
 
 /// Where one encode's packets go: every network sink and the file, from one
 /// copy of each payload.

@@ -1,5 +1,6 @@
 import CFFmpeg
 import MediaCore
+import MediaPackets
 
 /// Puts the packets of a video and an audio stream, which arrive in decoding
 /// order within each stream but in any order across them, into one sequence

@@ -1,4 +1,5 @@
 import MediaCore
+import MediaPackets
 
 /// A fixed-capacity first-in first-out queue of packets, used by one thread:
 /// one stream's side of the interleaver. Made once, never grows; unlike

@@ -1,4 +1,5 @@
 import MediaCore
+import MediaPackets
 
 /// A packet in a network sink's queue, with the `CLOCK_MONOTONIC` time it was
 /// offered: how long the packet being sent has waited is what tells

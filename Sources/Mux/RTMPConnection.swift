@@ -1,5 +1,6 @@
 import CFFmpeg
 import MediaCore
+import MediaPackets
 
 /// One FLV-over-RTMP(S) session with an ingest server: opening it connects,
 /// handshakes (TLS too for `rtmps://`), publishes and sends the FLV header

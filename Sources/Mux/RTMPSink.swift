@@ -1,5 +1,6 @@
 import CFFmpeg
 public import MediaCore
+public import MediaPackets
 import Synchronization
 
 /// Streams a recording's packets as FLV to an `rtmp://` or `rtmps://` ingest
@@ -39,40 +40,15 @@ import Synchronization
 /// `drainTimeout` seconds), then the FLV trailer and the RTMP close.
 public final class RTMPSink: @unchecked Sendable {
     /// The destination; prints redacted.
-    public let url: StreamURL
-    public let tls: TLSVerification
+    public var url: StreamURL { core.url }
+    public var tls: TLSVerification { core.tls }
     /// Failed attempts in a row after which the sink gives up; nil: never.
-    public let maxReconnects: Int?
-    public let policy: CongestionPolicy
-    public let backoff: ReconnectBackoff
-    /// Longest a connection may take to come up (TCP, TLS, RTMP publish).
-    public let connectTimeout: Double
-    /// Longest the queue may take to drain at the end.
-    public let drainTimeout: Double
+    public var maxReconnects: Int? { core.maxReconnects }
+    public var policy: CongestionPolicy { core.policy }
 
-    let streams: [StreamParameters]
-    let authorities: CertificateAuthorityBundle?
-    let events: @Sendable (RTMPSinkEvent) -> Void
-    let ring: SPSCRing<QueuedPacket>
+    /// What the sink's thread works on; the thread holds it, not this owner.
+    let core: RTMPSinkCore
     private let pool: PacketPool
-    let interrupt = IOInterrupt()
-    let counters = RTMPSinkCounters()
-    let clock = MonotonicClock()
-    /// Media time (µs) of the packet the sink's thread took last; `.min` before the first.
-    let consumerTime = Atomic<Int64>(.min)
-    /// When the packet the sink's thread is sending was offered (monotonic
-    /// ns); `Int64.max` while the queue is empty or nothing is being sent.
-    let inFlightSince = Atomic<Int64>(.max)
-    /// No more packets will be offered.
-    let inputFinished = Atomic<Bool>(false)
-    /// Stop at once, sending nothing more.
-    let stopping = Atomic<Bool>(false)
-    /// The feeding thread found the queue past the stall limit and aborted the I/O.
-    let stalled = Atomic<Bool>(false)
-    /// The sink's thread has ended (gave up, or stopped): offers are ignored.
-    let closed = Atomic<Bool>(false)
-    let videoTimeBase: AVRational
-    let audioTimeBase: AVRational
     private var thread: MediaThread?
 
     // The feeding thread's own state.
@@ -81,8 +57,6 @@ public final class RTMPSink: @unchecked Sendable {
     private let videoIsH264: Bool
     private var newestTime: Int64 = .min
     private var firstTime: Int64 = .min
-
-    static let microseconds = AVRational(num: 1, den: 1_000_000)
 
     /// A sink for `url` carrying `streams` (one video, at most one audio).
     /// Nothing connects until `start()`. `authorities` is the bundle for
@@ -95,50 +69,50 @@ public final class RTMPSink: @unchecked Sendable {
                 events: @escaping @Sendable (RTMPSinkEvent) -> Void) {
         precondition(maxReconnects.map { $0 >= 0 } ?? true, "maxReconnects cannot be negative")
         let video = streams.first { $0.kind == .video }
-        self.url = url
-        self.streams = streams
-        self.tls = tls
-        self.authorities = authorities
-        self.maxReconnects = maxReconnects
-        self.policy = policy
-        self.backoff = backoff
-        self.connectTimeout = connectTimeout
-        self.drainTimeout = drainTimeout
-        self.events = events
-        ring = SPSCRing(minimumCapacity: queueCapacity)
-        pool = PacketPool(capacity: ring.capacity)
+        core = RTMPSinkCore(url: url, streams: streams, tls: tls, authorities: authorities,
+                            maxReconnects: maxReconnects, policy: policy, backoff: backoff,
+                            connectTimeout: connectTimeout, drainTimeout: drainTimeout,
+                            queueCapacity: queueCapacity, events: events)
+        pool = PacketPool(capacity: core.ring.capacity)
         gate = CongestionGate(policy: policy)
         stallLimit = Int64(policy.stallLimit * 1e6)
-        videoTimeBase = video?.timeBase ?? AVRational(num: 1, den: 1)
-        audioTimeBase = streams.first { $0.kind == .audio }?.timeBase ?? AVRational(num: 1, den: 1)
         videoIsH264 = video.map { $0.codecParameters.pointee.codec_id == AV_CODEC_ID_H264 } ?? false
     }
 
-    /// Starts the sink's thread, which connects at once.
-    public func start() {
+    deinit {
+        // Queued packets hold references into `pool`; the core goes with them.
+        assert(thread == nil || thread!.hasExited, "an RTMPSink was released while its thread ran")
+    }
+
+    /// Starts the sink's thread (named `rtmp`, with `context`'s tag, log
+    /// target and CPU account), which connects at once.
+    public func start(context: MediaThread.Context = MediaThread.Context()) {
         precondition(thread == nil, "a sink starts once")
-        thread = MediaThread(name: "rtmp") { [self] in run() }
+        let core = self.core
+        thread = MediaThread(role: "rtmp", context: context) { core.run() }
     }
 
     /// Feeding thread: queues a reference to `packet` unless congestion says
     /// to drop it. Never blocks; allocates nothing in Swift.
     @inline(__always)
     public func offer(_ packet: borrowing Packet) {
-        if closed.load(ordering: .relaxed) { return }
-        let time = Self.mediaTime(packet, video: videoTimeBase, audio: audioTimeBase)
+        let core = self.core
+        let counters = core.counters
+        if core.closed.load(ordering: .relaxed) { return }
+        let time = RTMPSinkCore.mediaTime(packet, video: core.videoTimeBase, audio: core.audioTimeBase)
         if time > newestTime { newestTime = time }
         if firstTime == .min { firstTime = time }
-        let now = clock.now()
-        let taken = consumerTime.load(ordering: .acquiring)
+        let now = core.clock.now()
+        let taken = core.consumerTime.load(ordering: .acquiring)
         let span = max(0, newestTime - (taken == .min ? firstTime : taken))
-        let since = inFlightSince.load(ordering: .acquiring)
+        let since = core.inFlightSince.load(ordering: .acquiring)
         let waited = since == .max ? 0 : max(0, (now - since) / 1000)
         let queued = min(span, waited)
         counters.queued.store(Int(queued))
         if queued > counters.maximumQueued.load() { counters.maximumQueued.store(Int(queued)) }
-        if queued > stallLimit, counters.connected.load(ordering: .relaxed), !stalled.load(ordering: .relaxed) {
-            stalled.store(true, ordering: .releasing)
-            interrupt.abort()
+        if queued > stallLimit, counters.connected.load(ordering: .relaxed), !core.stalled.load(ordering: .relaxed) {
+            core.stalled.store(true, ordering: .releasing)
+            core.interrupt.abort()
         }
         let isVideo = packet.kind == .video
         let disposable = isVideo && queued > gate.disposableThreshold
@@ -158,51 +132,49 @@ public final class RTMPSink: @unchecked Sendable {
             refused(isVideo: isVideo)
             return
         }
-        var refusedCopy = ring.push(QueuedPacket(packet: copy, offeredAt: now))
+        var refusedCopy = core.ring.push(QueuedPacket(packet: copy, offeredAt: now))
         if let dropped = refusedCopy.take() {
-            Self.release(dropped.packet)
+            RTMPSinkCore.release(dropped.packet)
             refused(isVideo: isVideo)
+        } else {
+            core.packetsReady.notify()
         }
     }
 
     private func refused(isVideo: Bool) {
-        counters.droppedQueueFull.add()
+        core.counters.droppedQueueFull.add()
         // A hole in the video: what follows must start at a keyframe.
         if isVideo { gate.requireKeyframe() }
-    }
-
-    @inline(__always)
-    static func release(_ packet: consuming Packet) {}
-
-    /// A packet's decoding time in microseconds.
-    @inline(__always)
-    static func mediaTime(_ packet: borrowing Packet, video: AVRational, audio: AVRational) -> Int64 {
-        av_rescale_q(packet.decodingTimestamp, packet.kind == .video ? video : audio, microseconds)
     }
 
     /// No more packets: the sink sends what is queued (for at most
     /// `drainTimeout` seconds), closes the stream and its thread ends. Call
     /// after the last `offer`, from the feeding thread or after it ended.
     public func finishInput() {
-        interrupt.arm(seconds: drainTimeout)
-        inputFinished.store(true, ordering: .releasing)
+        core.interrupt.arm(seconds: core.drainTimeout)
+        core.inputFinished.store(true, ordering: .releasing)
+        core.packetsReady.notify()
     }
 
     /// Stops at once: the queue is discarded and the connection closed.
     public func abort() {
-        stopping.store(true, ordering: .releasing)
-        interrupt.abort()
+        core.stopping.store(true, ordering: .releasing)
+        core.interrupt.abort()
+        core.packetsReady.notify()
     }
 
     /// Waits for the sink's thread to end (after `finishInput()` or `abort()`).
     public func join() {
         thread?.join()
-        thread = nil
     }
 
     /// True once the sink's thread has ended (it gave up, or finished).
-    public var isClosed: Bool { closed.load(ordering: .acquiring) }
+    public var isClosed: Bool { core.closed.load(ordering: .acquiring) }
 
-    /// The counters now.
-    public var statistics: RTMPSinkStatistics { counters.snapshot(url: url.redacted) }
+    /// The counters now, with the sink's thread's CPU time.
+    public var statistics: RTMPSinkStatistics {
+        var statistics = core.counters.snapshot(url: core.url.redacted)
+        if let thread { statistics.threadCPUTime = thread.cpuTime }
+        return statistics
+    }
 }

@@ -17,8 +17,6 @@ final class RTMPSinkCounters: Sendable {
     let droppedToKeyframe = Counter()
     let droppedQueueFull = Counter()
     let discardedOffline = Counter()
-    /// CPU time of the sink's thread, microseconds (updated a few times a second).
-    let threadCPU = Counter()
     /// Microseconds.
     let queued = Counter()
     let maximumQueued = Counter()
@@ -36,9 +34,8 @@ final class RTMPSinkCounters: Sendable {
         statistics.videoPacketsDroppedToKeyframe = droppedToKeyframe.load()
         statistics.packetsDroppedQueueFull = droppedQueueFull.load()
         statistics.packetsDiscardedOffline = discardedOffline.load()
-        statistics.queuedSeconds = Double(queued.load()) / 1e6
-        statistics.maximumQueuedSeconds = Double(maximumQueued.load()) / 1e6
-        statistics.threadCPUSeconds = Double(threadCPU.load()) / 1e6
+        statistics.queued = .microseconds(queued.load())
+        statistics.maximumQueued = .microseconds(maximumQueued.load())
         return statistics
     }
 }

@@ -1,5 +1,5 @@
 /// A network sink's account at one moment. `url` is the redacted URL.
-public struct RTMPSinkStatistics: Sendable, Codable, Equatable {
+public struct RTMPSinkStatistics: Sendable, Equatable {
     public var url: String
     /// True while a connection is up.
     public var connected = false
@@ -24,12 +24,12 @@ public struct RTMPSinkStatistics: Sendable, Codable, Equatable {
     /// Packets discarded with no connection up (waiting to reconnect, or
     /// skipping to the keyframe a new connection starts with).
     public var packetsDiscardedOffline = 0
-    /// Media queued toward the server now, and the most ever, in seconds.
-    public var queuedSeconds: Double = 0
-    public var maximumQueuedSeconds: Double = 0
+    /// Media queued toward the server now, and the most ever.
+    public var queued: Duration = .zero
+    public var maximumQueued: Duration = .zero
     /// CPU seconds the sink's own thread used (muxing FLV, RTMP, TLS, the
     /// socket): what a stream costs beyond the shared encode.
-    public var threadCPUSeconds: Double = 0
+    public var threadCPUTime: Duration = .zero
 
     public init(url: String) {
         self.url = url

@@ -1,4 +1,5 @@
 public import MediaCore
+public import MediaPackets
 
 /// Why a network sink lost (or could not make) its connection. The message
 /// is built only when printed, and never holds the URL.
@@ -7,22 +8,23 @@ public enum StreamFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// TLS certificate that failed verification...).
     case library(AVError)
     /// Connecting (TCP, TLS handshake, RTMP connect and publish) took longer
-    /// than this many seconds.
-    case timedOut(seconds: Double)
+    /// than this.
+    case timedOut(after: Duration)
     /// This much media was queued: not even audio got through, so the
     /// connection was closed to start afresh.
-    case stalled(queuedSeconds: Double)
+    case stalled(queued: Duration)
 
     public var description: String {
         switch self {
         case let .library(error): return "\(error)"
-        case let .timedOut(seconds): return "no connection within \(Self.format(seconds)) s"
+        case let .timedOut(limit): return "no connection within \(Self.format(limit)) s"
         case let .stalled(queued): return "stalled with \(Self.format(queued)) s of media queued"
         }
     }
 
-    static func format(_ seconds: Double) -> String {
-        let tenths = Int((seconds * 10).rounded())
+    /// Seconds with one decimal, made without Foundation.
+    static func format(_ duration: Duration) -> String {
+        let tenths = Int((duration.seconds * 10).rounded())
         return "\(tenths / 10).\(tenths % 10)"
     }
 }

@@ -27,7 +27,7 @@ public struct StreamURL: Sendable, Equatable, CustomStringConvertible, CustomDeb
     let full: String
     /// What must never be shown: the full URL, the stream name (everything
     /// after the application) and any user information.
-    let secretParts: [String]
+    package let secretParts: [String]
 
     /// Checks `text`; throws `InvalidArgument` naming `option` and the
     /// redacted URL with the first problem found.

@@ -1,28 +1,33 @@
 import CaptureALSA
 import Encoder
 import MediaCore
+import MediaPackets
 
 /// The audio encode thread's loop: aligns the first captured period with the
 /// video's frame 0, then encodes every period in order, asking the resampler to
-/// absorb drift between the device's sample rate and the clock.
+/// absorb drift between the device's sample rate and the clock. It sleeps on
+/// the capture's wake signal while the ring is empty.
 final class AudioEncodeWorker: @unchecked Sendable {
     private let capture: PCMCapture<MonotonicClock>
     private let encoder: AudioEncoder
     private let packets: SPSCRing<Packet>
     private let state: SessionState
+    /// What the encoder was opened with, for an error report.
+    private let settingsDescription: String
     /// Input frames to place in all (`duration * input rate`), or nil.
     private let frameLimit: Int64?
     private var timeline: AudioTimeline
     private let bytesPerFrame: Int
 
     init(capture: PCMCapture<MonotonicClock>, encoder: AudioEncoder, packets: SPSCRing<Packet>,
-         state: SessionState, outputRate: Int, duration: Double?) {
+         state: SessionState, outputRate: Int, duration: Duration?, settingsDescription: String) {
         self.capture = capture
         self.encoder = encoder
         self.packets = packets
         self.state = state
+        self.settingsDescription = settingsDescription
         let inputRate = capture.format.sampleRate
-        frameLimit = duration.map { Int64(($0 * Double(inputRate)).rounded()) }
+        frameLimit = duration.map { Int64(($0.seconds * Double(inputRate)).rounded()) }
         timeline = AudioTimeline(inputRate: inputRate, outputRate: outputRate)
         bytesPerFrame = capture.format.bytesPerFrame
     }
@@ -30,28 +35,44 @@ final class AudioEncodeWorker: @unchecked Sendable {
     func run() {
         do {
             try loop()
-            try encoder.flush { packet in packets.pushWaiting(packet) }
+            try encoder.flush { packet in emit(packet) }
+        } catch let error as AVError {
+            state.fail(.encoder(EncoderFailure(codec: "aac", settings: settingsDescription, underlying: error)))
         } catch {
-            state.fail("audio encoder: \(error)")
+            preconditionFailure("the audio encoder throws only AVError: \(error)")
         }
         state.audioEncodingDone.store(true, ordering: .releasing)
+        state.packetsReady.notify()
+    }
+
+    @inline(__always)
+    private func emit(_ packet: consuming Packet) {
+        packets.pushWaiting(packet, ready: state.packetsReady, space: state.packetSpace)
+    }
+
+    /// Sleeps until the video's first frame fixes the anchor; nil when
+    /// capture ends (or the session is cancelled) before it does.
+    private func waitForAnchor() -> Int64? {
+        while true {
+            let ticket = state.anchorReady.prepareToWait()
+            let anchor = state.anchor.load(ordering: .acquiring)
+            if anchor != .min {
+                state.anchorReady.cancelWait()
+                return anchor
+            }
+            if state.captureEnded.load(ordering: .acquiring) || state.stopKind == .immediately {
+                state.anchorReady.cancelWait()
+                return nil
+            }
+            state.anchorReady.wait(ticket)
+        }
     }
 
     private func loop() throws {
-        var anchor = state.anchor.load(ordering: .acquiring)
-        while anchor == .min {
-            if state.captureEnded.load(ordering: .acquiring) { return }
-            idle()
-            anchor = state.anchor.load(ordering: .acquiring)
-        }
+        guard let anchor = waitForAnchor() else { return }
         var aligned = false
         var trimRemaining = 0
-        while true {
-            guard let chunk = capture.chunks.pop() else {
-                if state.captureEnded.load(ordering: .acquiring) && capture.chunks.approximateCount == 0 { return }
-                idle()
-                continue
-            }
+        while let chunk = capture.chunks.popWaiting(ready: capture.chunksReady, state: state) {
             if !aligned {
                 aligned = true
                 switch timeline.align(anchor: anchor, firstCaptureTime: chunk.captureTime) {
@@ -79,7 +100,7 @@ final class AudioEncodeWorker: @unchecked Sendable {
                 state.audioOffsetMicroseconds.store(Int(timeline.lastMeasuredOffset * 1e6), ordering: .relaxed)
             }
             try encoder.encode(interleaved: UnsafeRawPointer(chunk.buffer.baseAddress + offset * bytesPerFrame),
-                               frameCount: count) { packet in packets.pushWaiting(packet) }
+                               frameCount: count) { packet in emit(packet) }
             timeline.advance(by: count)
         }
     }
@@ -94,7 +115,7 @@ final class AudioEncodeWorker: @unchecked Sendable {
         var remaining = frames
         while remaining > 0 {
             let count = min(remaining, chunkFrames)
-            try encoder.encode(interleaved: UnsafeRawPointer(silence), frameCount: count) { packet in packets.pushWaiting(packet) }
+            try encoder.encode(interleaved: UnsafeRawPointer(silence), frameCount: count) { packet in emit(packet) }
             remaining -= count
         }
     }

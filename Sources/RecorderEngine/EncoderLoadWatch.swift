@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Watches what one x264 thread spends per frame, so a session can start its
 /// encoder on a single thread (the cheapest way to encode a real-time
 /// source: x264's frame threads cost 8-10 % more CPU per frame here at
@@ -33,13 +29,5 @@ struct EncoderLoadWatch {
         guard frames == window else { return false }
         defer { (spent, frames) = (0, 0) }
         return Double(spent) > busyLimit * Double(frameInterval) * Double(window)
-    }
-
-    /// CPU time of the calling thread, in nanoseconds.
-    @inline(__always)
-    static func threadCPUTime() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return Int64(time.tv_sec) * .nanosecondsPerSecond + Int64(time.tv_nsec)
     }
 }

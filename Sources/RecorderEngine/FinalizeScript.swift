@@ -6,17 +6,23 @@ import Glibc
 /// Runs the user's finalize script the way Jibri calls `finalize.sh`: after the
 /// file is final, with the recording's directory as the only argument.
 enum FinalizeScript {
-    /// Runs `path directory`, waits, and returns its exit code (128 + signal
-    /// when killed, 127 when it could not start).
-    static func run(_ path: String, directory: String) -> Int32 {
+    /// Runs `path directory` and waits for it.
+    static func run(_ path: String, directory: String) -> FinalizeScriptOutcome {
         // Default signal handling, whatever this thread blocks.
         let attributes = ShellSpawnAttributes()
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup(directory), nil]
         defer { argv.forEach { free($0) } }
         var pid = pid_t()
-        guard posix_spawn(&pid, path, nil, attributes.pointer, argv, environ) == 0 else { return 127 }
+        let spawned = posix_spawn(&pid, path, nil, attributes.pointer, argv, environ)
+        guard spawned == 0 else { return .couldNotStart(errno: spawned) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .killed(signal: status & 0x7f)
+    }
+
+    /// The directory holding `path` (`.` for a bare name).
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 }

@@ -1,10 +1,12 @@
 import MediaCore
+import MediaPackets
 import Mux
 
 /// The mux thread's loop: moves packets from both encoders to the fan-out,
 /// which orders them by decoding time and hands each to every live stream
-/// (never waiting on one) and to the file sink. It ends when both encoders
-/// are done and their queues are empty.
+/// (never waiting on one) and to the file sink. It sleeps while both packet
+/// rings are empty and ends when both encoders are done and their rings
+/// drained.
 final class MuxWorker: @unchecked Sendable {
     private let fanOut: PacketFanOut
     private let videoPackets: SPSCRing<Packet>
@@ -21,26 +23,26 @@ final class MuxWorker: @unchecked Sendable {
     func run() {
         var failed = false
         while true {
-            var moved = false
-            while let packet = videoPackets.pop() {
-                moved = true
-                write(packet, failed: &failed)
+            if drain(failed: &failed) {
+                // The encoders may be waiting for room.
+                state.packetSpace.notify()
+                continue
             }
-            if let audioPackets {
-                while let packet = audioPackets.pop() {
-                    moved = true
-                    write(packet, failed: &failed)
-                }
+            let ticket = state.packetsReady.prepareToWait()
+            if drain(failed: &failed) {
+                state.packetsReady.cancelWait()
+                state.packetSpace.notify()
+                continue
             }
-            if !moved {
-                let videoDone = state.videoEncodingDone.load(ordering: .acquiring)
-                let audioDone = audioPackets == nil || state.audioEncodingDone.load(ordering: .acquiring)
-                if videoDone && audioDone && videoPackets.approximateCount == 0
-                    && (audioPackets?.approximateCount ?? 0) == 0 {
-                    break
-                }
-                idle()
+            let videoDone = state.videoEncodingDone.load(ordering: .acquiring)
+            let audioDone = audioPackets == nil || state.audioEncodingDone.load(ordering: .acquiring)
+            if videoDone && audioDone {
+                state.packetsReady.cancelWait()
+                // Both encoders finished before this last look found nothing.
+                if !drain(failed: &failed) { break }
+                continue
             }
+            state.packetsReady.wait(ticket)
         }
         if !failed {
             do {
@@ -49,6 +51,23 @@ final class MuxWorker: @unchecked Sendable {
                 fileFailed(error)
             }
         }
+    }
+
+    /// Writes every packet queued now; false when there was none.
+    @inline(__always)
+    private func drain(failed: inout Bool) -> Bool {
+        var moved = false
+        while let packet = videoPackets.pop() {
+            moved = true
+            write(packet, failed: &failed)
+        }
+        if let audioPackets {
+            while let packet = audioPackets.pop() {
+                moved = true
+                write(packet, failed: &failed)
+            }
+        }
+        return moved
     }
 
     /// After a file write error the session is stopping; later packets are
@@ -67,6 +86,7 @@ final class MuxWorker: @unchecked Sendable {
     }
 
     private func fileFailed(_ error: any Error) {
-        state.fail("writing \(fanOut.file?.path ?? "the recording"): \(error)")
+        let underlying = error as? AVError ?? AVError(code: AVError.ioErrorCode, operation: "av_write_frame")
+        state.fail(.outputFile(OutputFileFailure(path: fanOut.file?.path ?? "", operation: .write, underlying: underlying)))
     }
 }

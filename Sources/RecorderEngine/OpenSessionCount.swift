@@ -4,19 +4,22 @@ import Synchronization
 import Glibc
 #endif
 
-/// How many `RecordingSession`s are open in this process, so that a session
-/// whose encoder needs more than one thread takes its share of the cores:
-/// N sessions in one engine need not each run x264's 1.5 threads per core
-/// against each other.
+/// How many `RecordingSession`s are recording in this process, so that a
+/// session whose encoder needs more than one thread takes its share of the
+/// cores: N sessions in one engine need not each run x264's 1.5 threads per
+/// core against each other.
 enum OpenSessionCount {
     private static let open = Atomic<Int>(0)
 
-    /// Counts one session from its creation until it is released (also when
-    /// the session's initializer throws after creating it).
+    /// Counts one session while it records: from opening its devices to
+    /// releasing them.
     final class Member: Sendable {
         init() { OpenSessionCount.open.add(1, ordering: .relaxed) }
         deinit { OpenSessionCount.open.subtract(1, ordering: .relaxed) }
     }
+
+    /// Sessions recording now.
+    static var count: Int { open.load(ordering: .relaxed) }
 
     /// Pixels per second one x264 thread is first trusted with: 1080p30.
     /// Beyond it even ultrafast keeps one thread busy more than half of each
@@ -31,8 +34,8 @@ enum OpenSessionCount {
         width * height * framesPerSecond <= singleThreadPixelRate ? 1 : max(2, encoderThreadsPerSession())
     }
 
-    /// The cores this process may run on, shared among the open sessions;
-    /// at least one.
+    /// The cores this process may run on, shared among the recording
+    /// sessions; at least one.
     static func encoderThreadsPerSession() -> Int {
         let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let sessions = max(1, open.load(ordering: .relaxed))

@@ -1,6 +1,7 @@
 public import CaptureALSA
 public import CaptureX11
 public import Encoder
+public import Logging
 
 /// x264 options of a recording; the picture size comes from the capture region.
 public struct VideoEncodingOptions: Sendable, Equatable {
@@ -44,6 +45,14 @@ public struct FileOutput: Sendable, Equatable {
 /// Everything a recording session needs to know, checked by `RecordingSession`
 /// before it opens or writes anything.
 public struct RecordingConfiguration: Sendable {
+    /// The session's id: its log lines' `session` metadata and its metrics'
+    /// `session` dimension. nil: the session makes one (`rec-` and 8 hex digits).
+    /// At most 64 characters from `A-Z a-z 0-9 . _ -`.
+    public var id: String?
+    /// Where the session logs (with `session` metadata added), and where the
+    /// C libraries' own lines from its threads go. Defaults to a logger
+    /// labelled `RecorderEngine` at level `.info`.
+    public var logger = Logger(label: "RecorderEngine")
     /// The display, region and frame rate to capture.
     public var capture: DisplayCaptureConfiguration
     /// The PCM to record sound from; nil records video only.
@@ -59,12 +68,13 @@ public struct RecordingConfiguration: Sendable {
     /// case-sensitively (Jibri's `rtmp-allow-list`); a stream URL must match
     /// one of them. Empty: every `rtmp://` and `rtmps://` URL is accepted.
     public var streamAllowList: [String] = []
-    /// Stop after this many seconds of media; nil records until `stop()`.
-    public var duration: Double?
+    /// Stop after this much media; nil records until `stop()`.
+    public var duration: Duration?
     /// Run after the file is final, with the file's directory as its argument.
     public var finalizeScript: String?
-    /// Seconds between `.statistics` events.
-    public var statisticsInterval: Double = 1
+    /// Time between `.statistics` events (and metrics updates), from 0.1 s
+    /// to 1 hour.
+    public var statisticsInterval: Duration = .seconds(1)
 
     public init(capture: DisplayCaptureConfiguration, audio: PCMCaptureConfiguration?,
                 audioEncoding: AudioEncoderSettings, video: VideoEncodingOptions, output: FileOutput?) {

@@ -1,12 +1,17 @@
+public import CaptureX11
+public import Encoder
+public import MediaCore
 public import Mux
 
-/// What a session reports while it runs, in order: `started`, then
-/// `statistics` periodically, `warning`s and live streams' connection
-/// changes as they happen, then `stopped` exactly once.
+/// What a session reports while it runs, in this order: `started` first,
+/// then `statistics` every `statisticsInterval`, `warning`s and live streams'
+/// connection changes as they happen, then `stopped` exactly once, after
+/// which every events stream finishes. A session that fails to start sends
+/// nothing; its streams just finish (the error is thrown by `run()`).
 public enum RecordingEvent: Sendable {
     case started(RecordingStarted)
     case statistics(RecordingStatistics)
-    case warning(String)
+    case warning(RecordingWarning)
     /// A live stream connected, failed to, lost its connection, came back or gave up.
     case stream(StreamEvent)
     case stopped(RecordingResult)
@@ -14,30 +19,85 @@ public enum RecordingEvent: Sendable {
 
 /// What the session opened.
 public struct RecordingStarted: Sendable {
+    /// The session's id (also the `session` dimension of its metrics and the
+    /// `session` metadata of its log lines).
+    public var session: String
+    /// The display name in use (the resolved `$DISPLAY` when none was given).
     public var display: String
+    /// Captured and encoded picture size, pixels.
     public var width: Int
     public var height: Int
     public var framesPerSecond: Int
-    /// "sharedMemory" or "getImage".
-    public var grabMethod: String
+    public var grabMethod: GrabMethod
     /// The PCM and the format it delivers, when recording sound.
-    public var audioDevice: String?
-    public var audioFormat: String?
+    public var audio: AudioInput?
     /// The MP4 file, when recording to one.
     public var output: String?
     /// The live streams' URLs, redacted.
     public var streams: [String]
-    /// The H.264 level chosen for the size and rate (e.g. "4.0").
-    public var level: String
+    /// The H.264 level chosen for the size and rate.
+    public var level: H264Level
+    /// x264 threads at the start.
+    public var encoderThreads: Int
+
+    /// A sound device as opened.
+    public struct AudioInput: Sendable, Equatable {
+        /// The ALSA PCM name.
+        public var device: String
+        /// What the device agreed to deliver.
+        public var format: AudioFormat
+    }
+}
+
+/// Something the user should know that does not stop the recording.
+public enum RecordingWarning: Sendable, Equatable, CustomStringConvertible {
+    /// TLS certificate verification is off for this stream (redacted URL).
+    case insecureTLS(url: String)
+    /// The finalize script exited with a failure.
+    case finalizeScriptFailed(path: String, outcome: FinalizeScriptOutcome)
+
+    public var description: String {
+        switch self {
+        case let .insecureTLS(url):
+            "TLS certificate verification is off for \(url)"
+        case let .finalizeScriptFailed(path, outcome):
+            "finalize script \(path) \(outcome)"
+        }
+    }
+}
+
+/// How the finalize script ended.
+public enum FinalizeScriptOutcome: Sendable, Equatable, CustomStringConvertible {
+    /// It exited with this status (0: success).
+    case exited(Int32)
+    /// A signal ended it.
+    case killed(signal: Int32)
+    /// It could not be started.
+    case couldNotStart(errno: Int32)
+    /// The recording was cancelled, so the script was not run.
+    case skipped
+
+    public var succeeded: Bool { self == .exited(0) }
+
+    public var description: String {
+        switch self {
+        case let .exited(status): "exited with status \(status)"
+        case let .killed(signal): "was killed by signal \(signal)"
+        case let .couldNotStart(code): "could not be started (errno \(code))"
+        case .skipped: "was not run (the recording was cancelled)"
+        }
+    }
 }
 
 /// A running or final account of a recording.
-public struct RecordingStatistics: Sendable, Codable {
-    /// Seconds of media written (video timeline).
-    public var mediaSeconds: Double = 0
-    /// Wall-clock seconds since start.
-    public var elapsedSeconds: Double = 0
+public struct RecordingStatistics: Sendable {
+    /// Media written (the video timeline's length).
+    public var mediaDuration: Duration = .zero
+    /// Wall-clock time since the session started recording.
+    public var elapsed: Duration = .zero
+    /// Frames grabbed from the display.
     public var framesCaptured = 0
+    /// Frames encoded into the output (duplicates included).
     public var framesEncoded = 0
     /// Grabs dropped: queue full, or more than one grab for an output slot.
     public var framesDropped = 0
@@ -45,37 +105,75 @@ public struct RecordingStatistics: Sendable, Codable {
     public var framesDuplicated = 0
     /// Grabs that ran a frame or more late.
     public var lateGrabs = 0
+    /// Overruns (xruns) the sound device reported or the clock revealed.
     public var audioOverruns = 0
+    /// Frames (samples per channel, device rate) of silence filled in for
+    /// audio the device did not deliver.
     public var audioSilenceFrames = 0
+    /// Frames (device rate) lost because the audio queue was full.
     public var audioFramesDropped = 0
     /// Bytes of encoded media produced (written to the file, offered to the streams).
     public var bytesWritten = 0
-    /// Output frames per second over the last interval.
+    /// Output frames per second over the last interval (the whole recording
+    /// in the final statistics).
     public var framesPerSecond: Double = 0
     /// Encoded bit rate over the last interval, bits/s.
     public var bitrate: Double = 0
-    /// Audio ahead of video (positive) or behind, in seconds, as last measured.
-    public var audioVideoOffset: Double = 0
-    /// CPU seconds used by this process so far.
-    public var cpuSeconds: Double = 0
+    /// Audio ahead of video (positive) or behind, as last measured.
+    public var audioVideoOffset: Duration = .zero
+    /// CPU time of this session's threads, and of the threads libraries
+    /// started from them (x264's, the sound plugin's).
+    public var cpuTime: Duration = .zero
     /// x264 threads encoding now (one until one does not keep up, unless
     /// the configuration fixed them).
     public var encoderThreads = 0
     /// Each live stream's account (redacted URL, connections, packets sent,
     /// drops), in the order the streams were configured.
     public var streams: [RTMPSinkStatistics] = []
+
+    public init() {}
 }
 
 /// How a recording ended.
 public struct RecordingResult: Sendable {
+    /// What ended the recording.
+    public enum StopReason: Sendable, Equatable {
+        /// The configured duration was recorded.
+        case durationReached
+        /// `stop()` or a graceful shutdown.
+        case stopRequested
+        /// The task running the session was cancelled.
+        case cancelled
+        /// An error (`error`) ended it; what was recorded was kept.
+        case failed
+    }
+
     /// The final statistics.
     public var statistics: RecordingStatistics
-    /// The finished file, or nil when nothing could be written.
+    public var stopReason: StopReason
+    /// The file, when one was written (finished, or kept as written when
+    /// finishing failed), or nil.
     public var output: String?
-    /// Seconds spent turning the crash-safe file into a regular MP4.
-    public var finalizeSeconds: Double?
-    /// The error that ended the recording early, if any.
-    public var error: String?
-    /// The finalize script's exit code, when one ran.
-    public var finalizeScriptStatus: Int32?
+    /// Time spent turning the crash-safe file into a regular MP4.
+    public var finalizeDuration: Duration?
+    /// The error that ended the recording early or came up while finishing
+    /// it, if any; the first one.
+    public var error: RecordingError?
+    /// How the finalize script ended, when one was configured and a file written.
+    public var finalizeScript: FinalizeScriptOutcome?
+}
+
+/// A change in one live stream's connection, reported as `RecordingEvent.stream`.
+public struct StreamEvent: Sendable, Equatable {
+    /// Which configured stream, counting from 0.
+    public var index: Int
+    /// The stream's URL, redacted (`rtmp://host/app/***`).
+    public var url: String
+    public var change: RTMPSinkEvent
+
+    public init(index: Int, url: String, change: RTMPSinkEvent) {
+        self.index = index
+        self.url = url
+        self.change = change
+    }
 }

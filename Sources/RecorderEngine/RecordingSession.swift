@@ -1,10 +1,9 @@
-@_exported public import CaptureALSA
-@_exported public import CaptureX11
-@_exported public import Encoder
-@_exported public import MediaCore
-@_exported public import Mux
-import CALSA
-import CFFmpeg
+public import CaptureX11
+public import Logging
+public import MediaCore
+public import MediaPackets
+public import Mux
+public import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
@@ -12,65 +11,170 @@ import Glibc
 #endif
 
 /// One recording: display and sound captured on one clock, encoded once to
-/// H.264 and AAC, written to a crash-safe MP4 that is finalized on stop and
+/// H.264 and AAC, written to a crash-safe MP4 that is finished on stop and
 /// streamed live to any number of RTMP(S) servers from the same encode.
 ///
-/// This is the API a recorder daemon embeds, and the one `record-display` uses:
+/// A session is a swift-service-lifecycle `Service`, the API a recorder
+/// daemon embeds and the one `record-display` uses:
 ///
 /// ```swift
-/// let session = try RecordingSession(configuration: configuration)  // checks everything, writes nothing
-/// try session.start()
+/// let session = try RecordingSession(configuration: configuration)  // checks the values, opens nothing
+/// let group = ServiceGroup(services: [session], logger: logger)       // or: try await session.run()
 /// for await event in session.events { ... }                          // started, statistics, warnings, stopped
-/// session.stop()                                                      // or let `duration` end it
+/// session.stop()                                                      // or graceful shutdown, or `duration`
 /// ```
 ///
-/// Threads: video capture, audio capture, one encoder thread each, a mux thread,
-/// one thread per live stream, and a control thread that reports statistics
-/// and runs the stop sequence. They hand media to each other through lock-free
-/// rings and never wait on a lock; nothing waits on a live stream's network.
-public final class RecordingSession: @unchecked Sendable {
-    /// Events in order; the stream finishes after `.stopped`.
-    public let events: AsyncStream<RecordingEvent>
-    private let continuation: AsyncStream<RecordingEvent>.Continuation
+/// - `run()` opens the display, the PCM and the encoders, creates the file,
+///   records until the configured duration, `stop()` or a graceful shutdown
+///   (then encodes what is queued, finishes the file, the streams and the
+///   finalize script), or until the task is cancelled (then it stops at once
+///   and still finishes the file with what was encoded). It returns when every
+///   thread it started has ended and every resource is released. It throws
+///   the `RecordingError` that kept the recording from starting (nothing was
+///   written) or that ended it early (what was recorded is kept).
+///   `record()` does the same and returns the `RecordingResult`.
+/// - A session records once.
+/// - `events` may be read by any number of consumers; `statistics` at any
+///   moment, from any thread.
+///
+/// Threads: video capture, audio capture, one encoder thread each, a mux
+/// thread, one thread per live stream, and a control thread that opens
+/// everything, reports statistics and runs the stop sequence. They hand
+/// media to each other through lock-free rings and sleep on wake-up signals
+/// when idle; nothing waits on a live stream's network.
+public final class RecordingSession: Service, Sendable {
+    /// The session's id (`RecordingConfiguration.id`, or one made up).
+    public let id: String
     public let configuration: RecordingConfiguration
+    private let runner: SessionRunner
+    private let broadcast = EventBroadcast()
+    private let phase = Mutex<Phase>(.ready)
 
-    private let state = SessionState()
-    private let clock = MonotonicClock()
-    private let video: DisplayCapture<MonotonicClock>
-    private let audio: PCMCapture<MonotonicClock>?
-    private let videoEncoder: VideoEncoder
-    private let audioEncoder: AudioEncoder?
-    private let videoSettings: VideoEncoderSettings
-    private let videoPackets = SPSCRing<Packet>(minimumCapacity: 512)
-    private let audioPackets = SPSCRing<Packet>(minimumCapacity: 512)
-    private var threads: [MediaThread] = []
-    /// The live streams' checked URLs, and the CA bundles some of them add.
-    private let streamURLs: [StreamURL]
-    private let streamAuthorities: [CertificateAuthorityBundle?]
-    private var streamSinks: [RTMPSink] = []
-    private var control: MediaThread?
-    private let result = Mutex<RecordingResult?>(nil)
-    private let finished = Atomic<Bool>(false)
-    private let openSession = OpenSessionCount.Member()
+    private enum Phase {
+        case ready, recording, finished(Result<RecordingResult, RecordingError>)
+    }
 
-    /// Checks the whole configuration and opens the display, the PCM and the
-    /// encoders, but creates no file and opens no connection: a bad value
-    /// throws before anything is written (`InvalidArgument`, `XError`,
-    /// `ALSAError` or `AVError`, each naming the value; stream URLs redacted).
+    /// Checks every value of `configuration` that can be checked without
+    /// opening a device: rates and sizes, encoder options, stream URLs against
+    /// the allow-list, the output path (its directory writable, no file there
+    /// unless overwriting), the finalize script. Opens and writes nothing.
     ///
-    /// Stream URLs are checked first: each must be a valid `rtmp://` or
-    /// `rtmps://` URL and match the allow-list.
-    public init(configuration: RecordingConfiguration) throws {
+    /// - Throws: `RecordingError.configuration` naming the bad value (stream
+    ///   URLs redacted).
+    public init(configuration: RecordingConfiguration) throws(RecordingError) {
+        do {
+            try Self.validate(configuration)
+        } catch let error as InvalidArgument {
+            throw .configuration(error)
+        } catch {
+            preconditionFailure("validation throws InvalidArgument only: \(error)")
+        }
+        let (urls, authorities): ([StreamURL], [CertificateAuthorityBundle?])
+        do {
+            (urls, authorities) = try Self.checkStreams(configuration)
+        } catch let error as InvalidArgument {
+            throw .configuration(error)
+        } catch {
+            preconditionFailure("stream checks throw InvalidArgument only: \(error)")
+        }
+        let serial = Self.serials.add(1, ordering: .relaxed).newValue
+        let tag = String(serial, radix: 36)
+        id = configuration.id ?? "rec-" + Self.randomHex(8)
         self.configuration = configuration
-        if let duration = configuration.duration, !(duration > 0) || !duration.isFinite {
-            throw InvalidArgument(name: "--duration", value: "\(duration)", reason: "must be a positive number of seconds")
+        var logger = configuration.logger
+        logger[metadataKey: "session"] = "\(id)"
+        runner = SessionRunner(id: id, configuration: configuration, logger: logger, events: broadcast,
+                               streamURLs: urls, streamAuthorities: authorities, tag: tag)
+    }
+
+    /// The session's events: each access returns a new stream that begins
+    /// with `.started` (also when the session started before) and ends after
+    /// `.stopped`; see `RecordingEvent`. A session that fails to start, or
+    /// is asked to stop before it started, finishes every stream with no
+    /// event.
+    public var events: AsyncStream<RecordingEvent> { broadcast.subscribe() }
+
+    /// The statistics now (zero before the start, final after the end).
+    public var statistics: RecordingStatistics { runner.statistics }
+
+    /// How the recording ended, once it has.
+    public var result: RecordingResult? {
+        phase.withLock { if case let .finished(.success(result)) = $0 { result } else { nil } }
+    }
+
+    /// Asks the session to stop: capture ends, queued media is encoded, the
+    /// file is finished and the finalize script runs. Returns at once; `run()`
+    /// returns when all is done. Before `run()`, the session will not start.
+    public func stop() {
+        runner.state.requestStop(.graceful, reason: .stopRequested)
+    }
+
+    /// Records (see the type's description); throws the error that kept it
+    /// from starting or ended it early.
+    public func run() async throws {
+        let result = try await record()
+        if let error = result.error { throw error }
+    }
+
+    /// Records (see the type's description) and returns how it ended. Throws
+    /// only when the recording could not start: nothing was written then.
+    public func record() async throws(RecordingError) -> RecordingResult {
+        let claimed = phase.withLock { phase in
+            guard case .ready = phase else { return false }
+            phase = .recording
+            return true
         }
-        (streamURLs, streamAuthorities) = try Self.checkStreams(configuration)
-        if !streamURLs.isEmpty {
-            // libavformat's own error lines may quote a stream name.
-            LibraryLog.installRedactingCallback()
-            streamURLs.forEach(LibraryLog.redact)
+        precondition(claimed, "a RecordingSession records once")
+        let runner = self.runner
+        let control = ControlThread()
+        let outcome = await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withCheckedContinuation { continuation in
+                    control.expect(continuation)
+                    // The control thread carries the session's tag: libraries
+                    // it opens start their threads under the session's name.
+                    control.started(MediaThread(role: "ctl", context: MediaThread.Context(
+                        tag: runner.account.tag, logTarget: runner.logTarget, account: runner.account)) {
+                        control.finished(runner.run())
+                    })
+                }
+            } onGracefulShutdown: {
+                runner.state.requestStop(.graceful, reason: .stopRequested)
+            }
+        } onCancel: {
+            runner.state.requestStop(.immediately, reason: .cancelled)
         }
+        // The body has returned; the thread is ending.
+        control.join()
+        phase.withLock { $0 = .finished(outcome) }
+        return try outcome.get()
+    }
+
+    // MARK: Checks before anything opens
+
+    private static let serials = Atomic<Int>(0)
+
+    private static func validate(_ configuration: RecordingConfiguration) throws {
+        if let id = configuration.id {
+            let allowed = id.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: ".")
+                    || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            }
+            guard !id.isEmpty, id.utf8.count <= 64, allowed else {
+                throw InvalidArgument(name: "session id", value: id, reason: "expected 1 to 64 characters from A-Z a-z 0-9 . _ -")
+            }
+        }
+        if let duration = configuration.duration, duration <= .zero {
+            throw InvalidArgument(name: "--duration", value: "\(duration.seconds)", reason: "must be a positive number of seconds")
+        }
+        let interval = configuration.statisticsInterval
+        guard interval >= .milliseconds(100), interval <= .seconds(3600) else {
+            throw InvalidArgument(name: "statistics interval", value: "\(interval.seconds)", reason: "must be from 0.1 to 3600 seconds")
+        }
+        try configuration.capture.validate()
+        try configuration.audio?.validate()
+        try validateVideoOptions(configuration)
         if let output = configuration.output {
             try MP4FileSink.validateOutputPath(output.path, overwrite: output.overwrite)
         } else if configuration.streams.isEmpty {
@@ -84,199 +188,17 @@ public final class RecordingSession: @unchecked Sendable {
                 throw InvalidArgument(name: "--finalize-script", value: script, reason: "is not an executable file")
             }
         }
+    }
 
-        video = try DisplayCapture(configuration: configuration.capture, clock: clock, counters: state.counters)
+    /// The encoder options on their own (the picture size is known only once
+    /// the display is open: a given region's size stands in, or 640x480).
+    private static func validateVideoOptions(_ configuration: RecordingConfiguration) throws {
         let options = configuration.video
-        videoSettings = try VideoEncoderSettings(
-            width: video.width, height: video.height, fps: video.framesPerSecond, preset: options.preset,
-            tune: options.tune, profile: options.profile, crf: options.crf, maxrate: options.maxrate,
-            bufsize: options.bufsize, gop: options.gop,
-            threads: options.threads != 0 ? options.threads
-                : OpenSessionCount.startingEncoderThreads(width: video.width, height: video.height,
-                                                          framesPerSecond: video.framesPerSecond))
-        videoEncoder = try VideoEncoder(settings: videoSettings, inputWidth: video.width, inputHeight: video.height)
-        if let audioConfiguration = configuration.audio {
-            let capture = try PCMCapture(configuration: audioConfiguration, clock: clock, counters: state.counters)
-            audio = capture
-            audioEncoder = try AudioEncoder(settings: configuration.audioEncoding, inputFormat: capture.format)
-        } else {
-            audio = nil
-            audioEncoder = nil
-        }
-        (events, continuation) = AsyncStream.makeStream(of: RecordingEvent.self, bufferingPolicy: .unbounded)
-    }
-
-    /// Creates the output file, starts every thread and begins connecting
-    /// the live streams (a stream that cannot connect is reported in events
-    /// and retried; it does not fail the start).
-    public func start() throws {
-        precondition(control == nil, "a session starts once")
-        var streams = [videoEncoder.parameters]
-        if let audioEncoder { streams.append(audioEncoder.parameters) }
-        // The fan-out orders packets across streams for every sink, the file's too.
-        let sink = try configuration.output.map {
-            try MP4FileSink(path: $0.path, streams: streams, overwrite: $0.overwrite, arrivesInterleaved: true)
-        }
-        let startTime = clock.now()
-        let cpuAtStart = Self.cpuSeconds()
-
-        for (index, url) in streamURLs.enumerated() {
-            let output = configuration.streams[index]
-            if output.tls == .disabled && url.scheme == .rtmps {
-                continuation.yield(.warning("TLS certificate verification is off for \(url.redacted) (--insecure-tls)"))
-            }
-            streamSinks.append(RTMPSink(
-                url: url, streams: streams, tls: output.tls, authorities: streamAuthorities[index],
-                maxReconnects: output.maxReconnects
-            ) { [continuation] change in
-                continuation.yield(.stream(StreamEvent(url: url.redacted, change: change)))
-            })
-        }
-        streamSinks.forEach { $0.start() }
-        let fanOut = PacketFanOut(parameters: streams, file: sink, streams: streamSinks)
-        let mux = MuxWorker(fanOut: fanOut, videoPackets: videoPackets,
-                            audioPackets: audioEncoder == nil ? nil : audioPackets, state: state)
-        let frameLimit = configuration.duration.map { Int64(($0 * Double(video.framesPerSecond)).rounded()) }
-        let videoWorker = VideoEncodeWorker(capture: video, encoder: videoEncoder, packets: videoPackets,
-                                            state: state, frameLimit: frameLimit,
-                                            adaptiveThreads: configuration.video.threads == 0)
-        threads.append(MediaThread(name: "mux") { mux.run() })
-        threads.append(MediaThread(name: "encode-video") { videoWorker.run() })
-        if let audio, let audioEncoder {
-            let audioWorker = AudioEncodeWorker(capture: audio, encoder: audioEncoder, packets: audioPackets, state: state,
-                                                outputRate: configuration.audioEncoding.sampleRate,
-                                                duration: configuration.duration)
-            threads.append(MediaThread(name: "encode-audio") { audioWorker.run() })
-            audio.start { [state] event in
-                if case let .failed(error) = event { state.fail("audio capture: \(error)") }
-            }
-        }
-        video.start { [state] event in
-            if case let .failed(error) = event { state.fail("video capture: \(error)") }
-        }
-        continuation.yield(.started(RecordingStarted(
-            display: video.displayName, width: video.width, height: video.height, framesPerSecond: video.framesPerSecond,
-            grabMethod: video.method.rawValue, audioDevice: configuration.audio?.device,
-            audioFormat: audio.map { "\($0.format)" }, output: configuration.output?.path,
-            streams: streamURLs.map(\.redacted), level: videoSettings.level.description)))
-        control = MediaThread(name: "session") { [self] in
-            runControl(sink: sink, startTime: startTime, cpuAtStart: cpuAtStart)
-        }
-    }
-
-    /// Asks the session to stop: capture ends, queued media is encoded, and the
-    /// file is finalized. Returns at once; `.stopped` follows.
-    public func stop() {
-        state.stopRequested.store(true, ordering: .releasing)
-    }
-
-    /// Blocks until the session has stopped and returns how it ended.
-    public func waitUntilStopped() -> RecordingResult {
-        precondition(control != nil, "waitUntilStopped() before start()")
-        control?.join()
-        return result.withLock { $0 }!
-    }
-
-    /// Lets libav* print only errors (its default prints every encoder's
-    /// settings banner), and stops alsa-lib printing its own error lines
-    /// (the capture reports them as `ALSAError` values, once). Both are
-    /// process-wide, so this is the embedding program's choice, not the session's.
-    public static func quietLibraryLogs() {
-        av_log_set_level(AV_LOG_ERROR)
-        calsa_silence_library_errors()
-    }
-
-    // MARK: The control thread
-
-    private func runControl(sink: MP4FileSink?, startTime: Int64, cpuAtStart: Double) {
-        var lastReport = startTime
-        var lastFrames = 0, lastBytes = 0
-        let interval = Int64(configuration.statisticsInterval * 1e9)
-        while !state.stopRequested.load(ordering: .acquiring) {
-            clock.sleep(until: clock.now() + 20_000_000)
-            let now = clock.now()
-            if now - lastReport >= interval {
-                var statistics = snapshot(startTime: startTime, cpuAtStart: cpuAtStart)
-                let seconds = Double(now - lastReport) / 1e9
-                statistics.framesPerSecond = Double(statistics.framesEncoded - lastFrames) / seconds
-                statistics.bitrate = Double(statistics.bytesWritten - lastBytes) * 8 / seconds
-                lastFrames = statistics.framesEncoded
-                lastBytes = statistics.bytesWritten
-                lastReport = now
-                continuation.yield(.statistics(statistics))
-            }
-            // Streaming only, and every stream has given up: nothing is left to do.
-            if sink == nil && streamSinks.allSatisfy(\.isClosed) {
-                state.fail("every stream failed")
-            }
-        }
-        // Stop sequence: capture first, then let encoders and mux drain.
-        video.stop()
-        audio?.stop()
-        state.captureEnded.store(true, ordering: .releasing)
-        for thread in threads { thread.join() }
-        threads.removeAll()
-        // The streams send what they hold while the file is finalized.
-        streamSinks.forEach { $0.finishInput() }
-
-        var finalizeSeconds: Double?
-        var output: String?
-        if let sink, let path = configuration.output?.path {
-            output = path
-            do {
-                let report = try sink.finish()
-                finalizeSeconds = report.finalizingSeconds
-            } catch {
-                state.fail("finalizing \(path): \(error)")
-                output = FileExists(path) ? path : nil
-            }
-        }
-        streamSinks.forEach { $0.join() }
-        for stream in streamSinks where stream.statistics.gaveUp {
-            state.failure.withLock { failure in
-                let message = "stream \(stream.url.redacted) gave up (--max-reconnects \(stream.maxReconnects ?? 0))"
-                failure = failure.map { "\($0); \(message)" } ?? message
-            }
-        }
-        var scriptStatus: Int32?
-        if let script = configuration.finalizeScript, let output {
-            scriptStatus = FinalizeScript.run(script, directory: Self.directory(of: output))
-            if scriptStatus != 0 {
-                continuation.yield(.warning("finalize script \(script) exited with status \(scriptStatus ?? -1)"))
-            }
-        }
-        var statistics = snapshot(startTime: startTime, cpuAtStart: cpuAtStart)
-        if statistics.mediaSeconds > 0 {
-            statistics.framesPerSecond = Double(statistics.framesEncoded) / max(statistics.elapsedSeconds, statistics.mediaSeconds)
-            statistics.bitrate = Double(statistics.bytesWritten) * 8 / statistics.mediaSeconds
-        }
-        let final = RecordingResult(
-            statistics: statistics, output: output,
-            finalizeSeconds: finalizeSeconds, error: state.failure.withLock { $0 }, finalizeScriptStatus: scriptStatus)
-        result.withLock { $0 = final }
-        continuation.yield(.stopped(final))
-        continuation.finish()
-    }
-
-    private func snapshot(startTime: Int64, cpuAtStart: Double) -> RecordingStatistics {
-        let counters = state.counters.snapshot()
-        var statistics = RecordingStatistics()
-        statistics.framesEncoded = state.framesEncoded.load(ordering: .relaxed)
-        statistics.mediaSeconds = Double(statistics.framesEncoded) / Double(video.framesPerSecond)
-        statistics.elapsedSeconds = Double(clock.now() - startTime) / 1e9
-        statistics.framesCaptured = counters.videoFramesCaptured
-        statistics.framesDropped = counters.videoFramesDroppedQueueFull + state.framesDroppedExcess.load(ordering: .relaxed)
-        statistics.framesDuplicated = state.framesDuplicated.load(ordering: .relaxed)
-        statistics.lateGrabs = counters.videoLateGrabs
-        statistics.audioOverruns = counters.audioOverruns
-        statistics.audioSilenceFrames = counters.audioSilenceFrames
-        statistics.audioFramesDropped = counters.audioFramesDropped
-        statistics.bytesWritten = state.bytesWritten.load(ordering: .relaxed)
-        statistics.audioVideoOffset = Double(state.audioOffsetMicroseconds.load(ordering: .relaxed)) / 1e6
-        statistics.cpuSeconds = Self.cpuSeconds() - cpuAtStart
-        statistics.encoderThreads = state.encoderThreads.load(ordering: .relaxed)
-        statistics.streams = streamSinks.map(\.statistics)
-        return statistics
+        let region = configuration.capture.region
+        _ = try VideoEncoderSettings(
+            width: region?.width ?? 640, height: region?.height ?? 480, fps: configuration.capture.framesPerSecond,
+            preset: options.preset, tune: options.tune, profile: options.profile, crf: options.crf,
+            maxrate: options.maxrate, bufsize: options.bufsize, gop: options.gop, threads: options.threads)
     }
 
     /// Checks every stream URL against the scheme rules and the allow-list,
@@ -306,17 +228,57 @@ public final class RecordingSession: @unchecked Sendable {
         return (urls, authorities)
     }
 
-    private static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
-
-    private static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
+    private static func randomHex(_ digits: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<digits).map { _ in String(generator.next(upperBound: UInt8(16)), radix: 16) }.joined()
     }
 }
 
-private func FileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+/// Hands the control thread's result to `record()`, and the thread itself,
+/// so that `record()` can join it: the result is passed on only once both the
+/// thread (stored by whoever started it) and the result (from the thread's
+/// body) are in, whichever comes first.
+private final class ControlThread: Sendable {
+    typealias Outcome = Result<RecordingResult, RecordingError>
+
+    private struct State {
+        var continuation: CheckedContinuation<Outcome, Never>?
+        var thread: MediaThread?
+        var outcome: Outcome?
+    }
+
+    private let state = Mutex(State())
+
+    func expect(_ continuation: CheckedContinuation<Outcome, Never>) {
+        state.withLock { $0.continuation = continuation }
+    }
+
+    func started(_ thread: MediaThread) {
+        resumeIfComplete(state.withLock { state in
+            state.thread = thread
+            return Self.take(&state)
+        })
+    }
+
+    func finished(_ outcome: Outcome) {
+        resumeIfComplete(state.withLock { state in
+            state.outcome = outcome
+            return Self.take(&state)
+        })
+    }
+
+    /// Waits for the thread, which has passed its body's end by now.
+    func join() {
+        state.withLock { $0.thread }?.join()
+    }
+
+    private static func take(_ state: inout State) -> (CheckedContinuation<Outcome, Never>, Outcome)? {
+        guard state.thread != nil, let outcome = state.outcome, let continuation = state.continuation else { return nil }
+        state.continuation = nil
+        return (continuation, outcome)
+    }
+
+    private func resumeIfComplete(_ ready: (CheckedContinuation<Outcome, Never>, Outcome)?) {
+        if let (continuation, outcome) = ready { continuation.resume(returning: outcome) }
+    }
+}

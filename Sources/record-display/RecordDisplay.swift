@@ -1,5 +1,6 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
+public import Logging
 import RecorderEngine
 
 /// `record-display`: records an X display and an ALSA PCM to a crash-safe MP4
@@ -48,6 +49,8 @@ struct RecordDisplay: ParsableCommand {
     @Flag(help: "Replace the output file if it exists.") var overwrite = false
     @Option(help: "Run this after the file is final, with its directory as the argument.") var finalizeScript: String?
     @Option(help: "Write the final statistics as JSON to this file.") var statsJson: String?
+    @Option(help: "The engine's log lines to show: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .error
 
     /// Turns the options into a session configuration; every bad value becomes
     /// an `InvalidArgument` naming the option and the value.
@@ -90,7 +93,7 @@ struct RecordDisplay: ParsableCommand {
             guard duration > 0, duration.isFinite else {
                 throw InvalidArgument(name: "--duration", value: "\(duration)", reason: "must be a positive number of seconds")
             }
-            configuration.duration = duration
+            configuration.duration = .seconds(duration)
         }
         configuration.finalizeScript = finalizeScript
         return configuration
@@ -125,3 +128,5 @@ struct RecordDisplay: ParsableCommand {
         return formatter.string(from: Date())
     }
 }
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

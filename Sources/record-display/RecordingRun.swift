@@ -1,100 +1,113 @@
 import Foundation
+import Logging
 import RecorderEngine
+import ServiceLifecycle
 
-/// Runs a session to its end for the command line: stops it on SIGINT and
-/// SIGTERM, shows a one-line live status on a terminal, and writes the
-/// statistics file.
-final class RecordingRun: @unchecked Sendable {
-    private let session: RecordingSession
-    private let statsPath: String?
+/// Runs a session to its end for the command line: a `ServiceGroup` stops it
+/// gracefully on SIGINT and SIGTERM; the events become a one-line live status
+/// on a terminal and a summary, and the final statistics a JSON file.
+struct RecordingRun {
+    let session: RecordingSession
+    let statsPath: String?
+    let logger: Logger
     private let interactive = isatty(STDERR_FILENO) != 0
-    private var signalSources: [any DispatchSourceSignal] = []
 
-    init(session: RecordingSession, statsPath: String?) {
+    init(session: RecordingSession, statsPath: String?, logger: Logger) {
         self.session = session
         self.statsPath = statsPath
+        self.logger = logger
     }
 
-    /// Records until the session stops; returns the process exit code.
-    func execute() -> Int32 {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [session] in session.stop() }
-            source.resume()
-            signalSources.append(source)
-        }
-        do {
-            try session.start()
-        } catch {
-            FileHandle.standardError.write(Data("record-display: \(error)\n".utf8))
-            return 1
-        }
+    /// Records until the session stops; returns the process exit code: 0,
+    /// 1 for a failure after the start (the file is kept), 2 when the
+    /// recording could not start (nothing was written).
+    func execute() async -> Int32 {
+        // Subscribed before the start, so no event is missed.
         let events = session.events
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var exitCode: Int32 = 0
-        Task.detached { [self] in
-            for await event in events { exitCode = handle(event) ?? exitCode }
-            done.signal()
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: session, successTerminationBehavior: .gracefullyShutdownGroup,
+                             failureTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "record-display.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
+        async let reported = report(events)
+        do {
+            try await group.run()
+        } catch let error as RecordingError where session.result == nil {
+            // It never started: nothing was written.
+            _ = await reported
+            log("\(error)")
+            return 2
+        } catch {
+            // A failure after the start is in the result, reported below.
         }
-        done.wait()
+        return await reported ?? 1
+    }
+
+    /// Shows the events; the exit code once `.stopped` came, nil when the
+    /// session never started.
+    private func report(_ events: AsyncStream<RecordingEvent>) async -> Int32? {
+        var exitCode: Int32?
+        for await event in events {
+            switch event {
+            case let .started(info):
+                let audio = info.audio.map { " + \($0.device) (\($0.format))" } ?? ", no audio"
+                let destinations = (info.output.map { [$0] } ?? []) + info.streams
+                log("recording \(info.display) \(info.width)x\(info.height)@\(info.framesPerSecond) via \(info.grabMethod)"
+                    + "\(audio) to \(destinations.joined(separator: ", ")), H.264 level \(info.level)")
+            case let .statistics(statistics):
+                if interactive { showStatus(statistics) }
+            case let .warning(warning):
+                log("warning: \(warning)")
+            case let .stream(event):
+                log("stream \(event.url): \(Self.describe(event.change))")
+            case let .stopped(result):
+                exitCode = summarize(result)
+            }
+        }
         return exitCode
     }
 
-    private func handle(_ event: RecordingEvent) -> Int32? {
-        switch event {
-        case let .started(info):
-            let audio = info.audioDevice.map { " + \($0) (\(info.audioFormat ?? "?"))" } ?? ", no audio"
-            let destinations = (info.output.map { [$0] } ?? []) + info.streams
-            log("recording \(info.display) \(info.width)x\(info.height)@\(info.framesPerSecond) via \(info.grabMethod)"
-                + "\(audio) to \(destinations.joined(separator: ", ")), H.264 level \(info.level)")
-        case let .statistics(statistics):
-            if interactive {
-                var line = String(format: "\r%7.1fs  %5.1f fps  dropped %d  duplicated %d  %6.0f kb/s  A/V %+5.0f ms ",
-                                  statistics.mediaSeconds, statistics.framesPerSecond, statistics.framesDropped,
-                                  statistics.framesDuplicated, statistics.bitrate / 1000, statistics.audioVideoOffset * 1000)
-                if !statistics.streams.isEmpty {
-                    let up = statistics.streams.filter(\.connected).count
-                    let dropped = statistics.streams.reduce(0) { $0 + $1.videoPacketsDropped }
-                    let queued = statistics.streams.map(\.queuedSeconds).max() ?? 0
-                    line += String(format: " streams %d/%d up, %d dropped, queue %.1f s ", up, statistics.streams.count,
-                                   dropped, queued)
-                }
-                FileHandle.standardError.write(Data(line.utf8))
-            }
-        case let .warning(message):
-            log("warning: \(message)")
-        case let .stream(event):
-            log("stream \(event.url): \(Self.describe(event.change))")
-        case let .stopped(result):
-            if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
-            writeStatistics(result)
-            let statistics = result.statistics
-            let summary = String(format: "%.2f s, %d frames (%d dropped, %d duplicated), %d bytes",
-                                 statistics.mediaSeconds, statistics.framesEncoded, statistics.framesDropped,
-                                 statistics.framesDuplicated, statistics.bytesWritten)
-            if let output = result.output {
-                log("wrote \(output): \(summary); finalized in \(String(format: "%.2f", result.finalizeSeconds ?? 0)) s")
-            } else {
-                log("\(statistics.streams.isEmpty ? "wrote nothing" : "streamed"): \(summary)")
-            }
-            for stream in statistics.streams {
-                log(String(format: "stream %@: sent %d packets (%d bytes) over %d connection(s), %d disconnect(s); "
-                           + "dropped %d video packets (%d disposable, %d to a keyframe), %d with the queue full, "
-                           + "%d discarded while offline; longest queue %.2f s; %.2f CPU s",
-                           stream.url, stream.packetsSent, stream.bytesSent, stream.connections, stream.disconnects,
-                           stream.videoPacketsDropped, stream.videoPacketsDroppedDisposable,
-                           stream.videoPacketsDroppedToKeyframe, stream.packetsDroppedQueueFull,
-                           stream.packetsDiscardedOffline, stream.maximumQueuedSeconds, stream.threadCPUSeconds))
-            }
-            if let status = result.finalizeScriptStatus { log("finalize script exited with status \(status)") }
-            if let error = result.error {
-                log("error: \(error)")
-                return 1
-            }
-            return 0
+    private func showStatus(_ statistics: RecordingStatistics) {
+        var line = String(format: "\r%7.1fs  %5.1f fps  dropped %d  duplicated %d  %6.0f kb/s  A/V %+5.0f ms ",
+                          statistics.mediaDuration.seconds, statistics.framesPerSecond, statistics.framesDropped,
+                          statistics.framesDuplicated, statistics.bitrate / 1000, statistics.audioVideoOffset.seconds * 1000)
+        if !statistics.streams.isEmpty {
+            let up = statistics.streams.filter(\.connected).count
+            let dropped = statistics.streams.reduce(0) { $0 + $1.videoPacketsDropped }
+            let queued = statistics.streams.map(\.queued.seconds).max() ?? 0
+            line += String(format: " streams %d/%d up, %d dropped, queue %.1f s ", up, statistics.streams.count,
+                           dropped, queued)
         }
-        return nil
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    private func summarize(_ result: RecordingResult) -> Int32 {
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        writeStatistics(result)
+        let statistics = result.statistics
+        let summary = String(format: "%.2f s, %d frames (%d dropped, %d duplicated), %d bytes",
+                             statistics.mediaDuration.seconds, statistics.framesEncoded, statistics.framesDropped,
+                             statistics.framesDuplicated, statistics.bytesWritten)
+        if let output = result.output {
+            log("wrote \(output): \(summary); finalized in \(String(format: "%.2f", result.finalizeDuration?.seconds ?? 0)) s")
+        } else {
+            log("\(statistics.streams.isEmpty ? "wrote nothing" : "streamed"): \(summary)")
+        }
+        for stream in statistics.streams {
+            log(String(format: "stream %@: sent %d packets (%d bytes) over %d connection(s), %d disconnect(s); "
+                       + "dropped %d video packets (%d disposable, %d to a keyframe), %d with the queue full, "
+                       + "%d discarded while offline; longest queue %.2f s; %.2f CPU s",
+                       stream.url, stream.packetsSent, stream.bytesSent, stream.connections, stream.disconnects,
+                       stream.videoPacketsDropped, stream.videoPacketsDroppedDisposable,
+                       stream.videoPacketsDroppedToKeyframe, stream.packetsDroppedQueueFull,
+                       stream.packetsDiscardedOffline, stream.maximumQueued.seconds, stream.threadCPUTime.seconds))
+        }
+        if let script = result.finalizeScript { log("finalize script \(script)") }
+        if let error = result.error {
+            log("error: \(error)")
+            return 1
+        }
+        return 0
     }
 
     private static func describe(_ change: RTMPSinkEvent) -> String {
@@ -102,36 +115,70 @@ final class RecordingRun: @unchecked Sendable {
         case .connected:
             return "connected"
         case let .connectionFailed(attempt, failure, retryIn?):
-            return "connection attempt \(attempt) failed: \(failure); retrying in \(String(format: "%.1f", retryIn)) s"
+            return "connection attempt \(attempt) failed: \(failure); retrying in \(String(format: "%.1f", retryIn.seconds)) s"
         case let .connectionFailed(attempt, failure, nil):
             return "connection attempt \(attempt) failed: \(failure); no more attempts"
         case let .disconnected(failure):
             return "disconnected: \(failure)"
         case let .reconnected(downtime, attempts):
-            return "reconnected after \(String(format: "%.1f", downtime)) s (\(attempts) attempt(s)), resuming at a keyframe"
+            return "reconnected after \(String(format: "%.1f", downtime.seconds)) s (\(attempts) attempt(s)), resuming at a keyframe"
         case let .gaveUp(attempts):
             return "gave up after \(attempts) failed attempt(s) (--max-reconnects)"
         }
     }
 
+    /// The statistics file: the command line's contract since the first
+    /// version (seconds as numbers, the same keys).
     private func writeStatistics(_ result: RecordingResult) {
         guard let statsPath else { return }
-        struct Summary: Encodable {
-            var output: String?
-            var error: String?
-            var finalizeSeconds: Double?
-            var finalizeScriptStatus: Int32?
-            var statistics: RecordingStatistics
-        }
-        let summary = Summary(output: result.output, error: result.error, finalizeSeconds: result.finalizeSeconds,
-                              finalizeScriptStatus: result.finalizeScriptStatus, statistics: result.statistics)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let statistics = result.statistics
+        let summary: [String: Any?] = [
+            "output": result.output,
+            "error": result.error.map { "\($0)" },
+            "stopReason": "\(result.stopReason)",
+            "finalizeSeconds": result.finalizeDuration?.seconds,
+            "finalizeScriptStatus": result.finalizeScript.flatMap { if case let .exited(status) = $0 { Int(status) } else { nil } },
+            "statistics": [
+                "mediaSeconds": statistics.mediaDuration.seconds,
+                "elapsedSeconds": statistics.elapsed.seconds,
+                "framesCaptured": statistics.framesCaptured,
+                "framesEncoded": statistics.framesEncoded,
+                "framesDropped": statistics.framesDropped,
+                "framesDuplicated": statistics.framesDuplicated,
+                "lateGrabs": statistics.lateGrabs,
+                "audioOverruns": statistics.audioOverruns,
+                "audioSilenceFrames": statistics.audioSilenceFrames,
+                "audioFramesDropped": statistics.audioFramesDropped,
+                "bytesWritten": statistics.bytesWritten,
+                "framesPerSecond": statistics.framesPerSecond,
+                "bitrate": statistics.bitrate,
+                "audioVideoOffset": statistics.audioVideoOffset.seconds,
+                "cpuSeconds": statistics.cpuTime.seconds,
+                "encoderThreads": statistics.encoderThreads,
+                "streams": statistics.streams.map(Self.json),
+            ] as [String: Any],
+        ]
         do {
-            try encoder.encode(summary).write(to: URL(fileURLWithPath: statsPath))
+            let data = try JSONSerialization.data(withJSONObject: summary.compactMapValues { $0 },
+                                                  options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: URL(fileURLWithPath: statsPath))
         } catch {
             log("warning: cannot write \(statsPath): \(error)")
         }
+    }
+
+    private static func json(_ stream: RTMPSinkStatistics) -> [String: Any] {
+        [
+            "url": stream.url, "connected": stream.connected, "connections": stream.connections,
+            "disconnects": stream.disconnects, "failedAttempts": stream.failedAttempts, "gaveUp": stream.gaveUp,
+            "packetsSent": stream.packetsSent, "bytesSent": stream.bytesSent,
+            "videoPacketsDroppedDisposable": stream.videoPacketsDroppedDisposable,
+            "videoPacketsDroppedToKeyframe": stream.videoPacketsDroppedToKeyframe,
+            "packetsDroppedQueueFull": stream.packetsDroppedQueueFull,
+            "packetsDiscardedOffline": stream.packetsDiscardedOffline,
+            "queuedSeconds": stream.queued.seconds, "maximumQueuedSeconds": stream.maximumQueued.seconds,
+            "threadCPUSeconds": stream.threadCPUTime.seconds,
+        ]
     }
 
     private func log(_ message: String) {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RecorderEngine
+import ServiceLifecycle
 
 /// Bad input: one line naming the value, exit 2, nothing written.
 func refuse(_ message: String) -> Never {
@@ -22,16 +24,18 @@ do {
     refuse(StreamURL.redactURLs(in: message.replacingOccurrences(of: "Error: ", with: "")))
 }
 
-RecordingSession.quietLibraryLogs()
 // A write to a connection the server closed must fail with EPIPE, not kill
 // the recorder (libavformat sends with MSG_NOSIGNAL; this covers the rest).
 signal(SIGPIPE, SIG_IGN)
+let logger = CommandLineLogHandler.logger(level: command.logLevel)
+LogTarget.processLogger = logger
 let session: RecordingSession
 do {
-    session = try RecordingSession(configuration: try command.makeConfiguration())
+    var configuration = try command.makeConfiguration()
+    configuration.logger = logger
+    session = try RecordingSession(configuration: configuration)
 } catch {
     refuse("\(error)")
 }
 
-let run = RecordingRun(session: session, statsPath: command.statsJson)
-exit(run.execute())
+exit(await RecordingRun(session: session, statsPath: command.statsJson, logger: logger).execute())

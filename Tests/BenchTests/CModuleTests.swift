@@ -3,6 +3,7 @@ import CFFmpeg
 import CX11
 import CYUV
 import MediaCore
+import MediaPackets
 import Testing
 import TestSupport
 

@@ -1,6 +1,7 @@
 import Encoder
 import Foundation
 import MediaCore
+import MediaPackets
 import Testing
 
 /// A capture device whose clock runs 0.1 % fast: it claims 48000 Hz but

@@ -2,6 +2,7 @@ import CFFmpeg
 import Encoder
 import Foundation
 import MediaCore
+import MediaPackets
 import Mux
 import Testing
 import TestSupport

@@ -1,3 +1,4 @@
+public import MediaCore
 import CFFmpeg
 import Synchronization
 

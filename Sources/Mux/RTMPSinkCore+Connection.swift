@@ -3,8 +3,9 @@ import Glibc
 #endif
 import CFFmpeg
 import MediaCore
+import MediaPackets
 
-extension RTMPSink {
+extension RTMPSinkCore {
     /// The sink's thread: connect, send until the connection fails, wait,
     /// reconnect; until the input is finished and sent, the sink is
     /// stopped, or `maxReconnects` is used up.
@@ -50,7 +51,7 @@ extension RTMPSink {
                 }
                 retries += 1
                 let delay = backoff.delay(beforeRetry: retries)
-                events(.connectionFailed(attempt: attempts, failure: failure, retryIn: delay))
+                events(.connectionFailed(attempt: attempts, failure: failure, retryIn: .seconds(delay)))
                 pendingDelay = delay
                 continue
             }
@@ -58,7 +59,7 @@ extension RTMPSink {
             counters.connections.add()
             counters.connected.store(true, ordering: .releasing)
             if everConnected {
-                events(.reconnected(downtime: Double(clock.now() - outageStart) / 1e9, attempts: attempts))
+                events(.reconnected(downtime: .nanoseconds(clock.now() - outageStart), attempts: attempts))
             } else {
                 events(.connected)
             }
@@ -87,7 +88,6 @@ extension RTMPSink {
         }
         closed.store(true, ordering: .releasing)
         counters.queued.store(0)
-        recordThreadCPU()
         // Whatever is still queued goes back to the pool now.
         while let queued = ring.pop() { Self.release(queued.packet) }
         inFlightSince.store(.max, ordering: .releasing)
@@ -110,13 +110,10 @@ extension RTMPSink {
         var skippingStale = true
         let staleAge = Int64(policy.disposableDropThreshold * 1e9)
         var startTime = Int64.min
-        var idleRounds = 0
         while true {
             guard let queued = ring.pop() else {
                 inFlightSince.store(.max, ordering: .releasing)
                 skippingStale = false
-                idleRounds += 1
-                if idleRounds % 128 == 0 { recordThreadCPU() }
                 if stopping.load(ordering: .acquiring) { return nil }
                 if inputFinished.load(ordering: .acquiring) && ring.approximateCount == 0 {
                     do {
@@ -126,7 +123,14 @@ extension RTMPSink {
                     }
                     return nil
                 }
-                Self.idle()
+                // Sleep until the feeding thread queues a packet, finishes or aborts.
+                let ticket = packetsReady.prepareToWait()
+                if ring.approximateCount > 0 || stopping.load(ordering: .acquiring)
+                    || inputFinished.load(ordering: .acquiring) {
+                    packetsReady.cancelWait()
+                } else {
+                    packetsReady.wait(ticket)
+                }
                 continue
             }
             let offeredAt = queued.offeredAt
@@ -178,11 +182,18 @@ extension RTMPSink {
                 counters.discardedOffline.add()
             }
             inFlightSince.store(.max, ordering: .releasing)
-            recordThreadCPU()
             if stopping.load(ordering: .acquiring) || inputFinished.load(ordering: .acquiring) { return false }
             let now = clock.now()
             if now >= deadline { return true }
-            clock.sleep(until: min(deadline, now + 20_000_000))
+            // Sleep until a packet is offered (to discard it at once, so the
+            // feeding thread's queue measure stays low), the end, or the deadline.
+            let ticket = packetsReady.prepareToWait()
+            if ring.approximateCount > 0 || stopping.load(ordering: .acquiring)
+                || inputFinished.load(ordering: .acquiring) {
+                packetsReady.cancelWait()
+            } else {
+                packetsReady.wait(ticket, timeout: deadline - now)
+            }
         }
     }
 
@@ -192,28 +203,14 @@ extension RTMPSink {
         let code = (error as? AVError)?.code
         if code == AVError.interruptedCode {
             if stalled.exchange(false, ordering: .acquiringAndReleasing) {
-                return .stalled(queuedSeconds: Double(counters.queued.load()) / 1e6)
+                return .stalled(queued: .microseconds(counters.queued.load()))
             }
-            if connecting { return .timedOut(seconds: connectTimeout) }
+            if connecting { return .timedOut(after: .seconds(connectTimeout)) }
         }
         stalled.store(false, ordering: .releasing)
         if let error = error as? AVError { return .library(error) }
         // Only a muxer option the FLV muxer refused is left; it cannot happen
         // with the options the connection sets.
         return .library(AVError(code: cffmpeg_averror(EINVAL), operation: "avformat_write_header"))
-    }
-
-    /// Publishes the CPU time this thread has used.
-    private func recordThreadCPU() {
-        var time = timespec()
-        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return }
-        counters.threadCPU.store(time.tv_sec * 1_000_000 + time.tv_nsec / 1000)
-    }
-
-    /// Two milliseconds: a frame's extra latency stays far below its 33 ms.
-    @inline(__always)
-    static func idle() {
-        var request = timespec(tv_sec: 0, tv_nsec: 2_000_000)
-        nanosleep(&request, nil)
     }
 }

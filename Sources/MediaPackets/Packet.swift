@@ -1,3 +1,4 @@
+public import MediaCore
 public import CFFmpeg
 
 /// One compressed packet (an encoded video frame or audio frame) on its way from

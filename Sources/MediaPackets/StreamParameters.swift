@@ -1,3 +1,4 @@
+public import MediaCore
 public import CFFmpeg
 
 #if canImport(Glibc)

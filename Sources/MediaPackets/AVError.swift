@@ -1,3 +1,4 @@
+import MediaCore
 import CFFmpeg
 
 /// An error code from libav*, with the call that returned it. The readable
@@ -21,6 +22,8 @@ public struct AVError: Error, Equatable, Sendable, CustomStringConvertible {
     public static var endOfFileCode: Int32 { CFFMPEG_AVERROR_EOF }
     /// `AVERROR_EXIT`: a blocking I/O call was ended by its interrupt callback.
     public static var interruptedCode: Int32 { CFFMPEG_AVERROR_EXIT }
+    /// `AVERROR(EIO)`.
+    public static var ioErrorCode: Int32 { cffmpeg_averror(EIO) }
     /// `AVERROR(ENOMEM)`.
     public static var outOfMemoryCode: Int32 { cffmpeg_averror(ENOMEM) }
 
@@ -34,24 +37,4 @@ public struct AVError: Error, Equatable, Sendable, CustomStringConvertible {
     public static func == (lhs: AVError, rhs: AVError) -> Bool {
         lhs.code == rhs.code && lhs.operation.utf8Start == rhs.operation.utf8Start
     }
-}
-
-/// A value a user gave that cannot be used; the engine refuses it before it
-/// opens or writes anything. Command-line tools print `description` on one line
-/// and exit with code 2.
-public struct InvalidArgument: Error, Sendable, CustomStringConvertible {
-    /// The option or setting the value was given for (`--region`, `fps`).
-    public let name: String
-    /// The value as the user gave it.
-    public let value: String
-    /// Why it was refused, and what would be accepted.
-    public let reason: String
-
-    public init(name: String, value: String, reason: String) {
-        self.name = name
-        self.value = value
-        self.reason = reason
-    }
-
-    public var description: String { "invalid \(name) '\(value)': \(reason)" }
 }

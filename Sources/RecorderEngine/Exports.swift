@@ -1,0 +1,24 @@
+// What a program embedding the engine sees through `import RecorderEngine`:
+// the session API (this module) and the value types it takes and reports,
+// re-exported one by one. The rings, pools, threads, packets and libav
+// pointers of the modules behind it stay inside the package.
+
+@_exported public import struct CaptureALSA.ALSAError
+@_exported public import struct CaptureALSA.PCMCaptureConfiguration
+@_exported public import struct CaptureX11.CaptureRegion
+@_exported public import struct CaptureX11.DisplayCaptureConfiguration
+@_exported public import enum CaptureX11.GrabMethod
+@_exported public import struct CaptureX11.XError
+@_exported public import struct Encoder.AudioEncoderSettings
+@_exported public import struct Encoder.H264Level
+@_exported public import struct Encoder.VideoEncoderSettings
+@_exported public import struct MediaCore.AudioFormat
+@_exported public import struct MediaCore.InvalidArgument
+@_exported public import class MediaCore.LogTarget
+@_exported public import enum MediaCore.SampleFormat
+@_exported public import struct MediaPackets.AVError
+@_exported public import struct Mux.RTMPSinkStatistics
+@_exported public import enum Mux.RTMPSinkEvent
+@_exported public import enum Mux.StreamFailure
+@_exported public import struct Mux.StreamURL
+@_exported public import enum Mux.TLSVerification

@@ -1,0 +1,302 @@
+import CaptureALSA
+import CaptureX11
+import Logging
+import MediaCore
+import MediaPackets
+import Mux
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a session runs on its control thread: open, start, report statistics
+/// until a stop is asked for, stop, finish the file, run the finalize script.
+///
+/// The runner holds the session's shared state but not the session: the
+/// public `RecordingSession` holds it, and the control thread's body holds it
+/// only while it runs. The pipeline (every capture, encoder, sink and worker
+/// thread) is a local of `run()`: it is stopped, joined and released before
+/// `run()` returns, so when the caller hears the result, nothing of the
+/// recording is left running or allocated.
+final class SessionRunner: Sendable {
+    let id: String
+    let configuration: RecordingConfiguration
+    let logger: Logger
+    let events: EventBroadcast
+    let state = SessionState()
+    let metrics: SessionMetrics
+    let account: CPUAccount
+    let logTarget: LogTarget
+    /// The checked stream URLs and the CA bundles some of them add.
+    let streamURLs: [StreamURL]
+    let streamAuthorities: [CertificateAuthorityBundle?]
+    private let clock = MonotonicClock()
+    /// What statistics are read from while recording; the final ones after.
+    private let source = Mutex<StatisticsSource>(.notStarted)
+
+    private enum StatisticsSource {
+        case notStarted
+        case running(LiveParts)
+        case finished(RecordingStatistics)
+    }
+
+    /// The pieces of a running pipeline that statistics read (all thread-safe).
+    private struct LiveParts: @unchecked Sendable {
+        let startTime: Int64
+        let framesPerSecond: Int
+        let streams: [RTMPSink]
+        /// Rates over the last statistics interval.
+        var framesPerSecondNow: Double = 0
+        var bitrateNow: Double = 0
+    }
+
+    init(id: String, configuration: RecordingConfiguration, logger: Logger, events: EventBroadcast,
+         streamURLs: [StreamURL], streamAuthorities: [CertificateAuthorityBundle?], tag: String) {
+        self.id = id
+        self.configuration = configuration
+        self.logger = logger
+        self.events = events
+        self.streamURLs = streamURLs
+        self.streamAuthorities = streamAuthorities
+        metrics = SessionMetrics(session: id, streamCount: streamURLs.count)
+        account = CPUAccount(tag: tag)
+        logTarget = LogTarget(logger: logger)
+    }
+
+    /// The statistics now: live counters while recording, the final ones after.
+    var statistics: RecordingStatistics {
+        let current = source.withLock { $0 }
+        switch current {
+        case .notStarted: return RecordingStatistics()
+        case let .finished(statistics): return statistics
+        case let .running(parts): return snapshot(parts)
+        }
+    }
+
+    // MARK: The control thread
+
+    /// Records from start to finish on the calling thread (the session's
+    /// control thread). Returns the result, or the error that kept the
+    /// recording from starting (nothing was written then).
+    func run() -> Result<RecordingResult, RecordingError> {
+        let membership = OpenSessionCount.Member()
+        defer { withExtendedLifetime(membership) {} }
+        let secrets = SecretRedaction.register(streamURLs.flatMap(\.secretParts))
+        defer { SecretRedaction.unregister(secrets) }
+        LibavLog.install()
+        let outcome = record()
+        switch outcome {
+        case let .success(result):
+            source.withLock { $0 = .finished(result.statistics) }
+            logger.info("recording stopped", metadata: [
+                "reason": "\(result.stopReason)", "media_seconds": "\(result.statistics.mediaDuration.seconds)",
+                "error": "\(result.error.map { "\($0)" } ?? "none")",
+            ])
+            events.send(.stopped(result))
+        case let .failure(error):
+            // The caller gets the error thrown; the log keeps a note of it.
+            logger.info("recording did not start: \(error)")
+            events.finish()
+        }
+        return outcome
+    }
+
+    private var context: MediaThread.Context {
+        MediaThread.Context(tag: account.tag, logTarget: logTarget, account: account)
+    }
+
+    /// Everything between opening and the final result; the pipeline is
+    /// released when this returns.
+    private func record() -> Result<RecordingResult, RecordingError> {
+        if state.stopRequested { return .success(notRecorded()) }
+        let pipeline: SessionPipeline
+        do {
+            pipeline = try SessionPipeline(configuration: configuration, clock: clock, state: state)
+            // Asked to stop while opening: nothing is written.
+            if state.stopRequested { return .success(notRecorded()) }
+            if let output = configuration.output { try pipeline.createFile(output) }
+        } catch {
+            return .failure(error)
+        }
+        for (index, url) in streamURLs.enumerated() {
+            let output = configuration.streams[index]
+            if output.tls == .disabled && url.scheme == .rtmps {
+                warn(.insecureTLS(url: url.redacted))
+            }
+            pipeline.addStream(RTMPSink(
+                url: url, streams: pipeline.streamParameters, tls: output.tls, authorities: streamAuthorities[index],
+                maxReconnects: output.maxReconnects
+            ) { [events, state, logger] change in
+                logger.notice("stream \(index) \(url.redacted): \(change)")
+                events.send(.stream(StreamEvent(index: index, url: url.redacted, change: change)))
+                if case .gaveUp = change { state.controlWake.notify() }
+            })
+        }
+        let startTime = clock.now()
+        source.withLock {
+            $0 = .running(LiveParts(startTime: startTime, framesPerSecond: pipeline.video.framesPerSecond,
+                                    streams: pipeline.streams))
+        }
+        let started = RecordingStarted(
+            session: id, display: pipeline.video.displayName, width: pipeline.video.width, height: pipeline.video.height,
+            framesPerSecond: pipeline.video.framesPerSecond, grabMethod: pipeline.video.method,
+            audio: pipeline.audio.map { RecordingStarted.AudioInput(device: configuration.audio?.device ?? "", format: $0.format) },
+            output: configuration.output?.path, streams: streamURLs.map(\.redacted), level: pipeline.videoSettings.level,
+            encoderThreads: pipeline.videoEncoder.threads)
+        logger.info("recording started", metadata: [
+            "display": "\(started.display)", "size": "\(started.width)x\(started.height)",
+            "fps": "\(started.framesPerSecond)", "grab": "\(started.grabMethod)",
+            "audio": "\(started.audio.map { "\($0.device) \($0.format)" } ?? "none")",
+            "output": "\(started.output ?? "none")", "level": "\(started.level)",
+        ])
+        events.send(.started(started))
+        pipeline.start(configuration: configuration, state: state, context: context)
+
+        tick(until: startTime, pipeline: pipeline)
+
+        // Stop: capture first, then the encoders and the mux drain.
+        let kind = state.stopKind
+        pipeline.stopAndDrain(state: state)
+        // The streams send what they hold while the file is finished; a
+        // cancelled session closes them at once.
+        for stream in pipeline.streams {
+            if kind == .immediately { stream.abort() } else { stream.finishInput() }
+        }
+        var output: String?
+        var finalizeDuration: Duration?
+        if let file = pipeline.file {
+            output = file.path
+            do {
+                let report = try file.finish()
+                finalizeDuration = .seconds(report.finalizingSeconds)
+            } catch {
+                let underlying = error as? AVError ?? AVError(code: AVError.ioErrorCode, operation: "finish")
+                state.fail(.outputFile(OutputFileFailure(path: file.path, operation: .finish, underlying: underlying)))
+                output = access(file.path, F_OK) == 0 ? file.path : nil
+            }
+        }
+        pipeline.joinStreams()
+        // A stream that gave up did not stop the recording (the file went
+        // on), but the recording did not do all it was asked: it is the error.
+        for (index, stream) in pipeline.streams.enumerated() where stream.statistics.gaveUp {
+            let report = StreamFailureReport(url: streamURLs[index].redacted,
+                                             attempts: stream.statistics.failedAttempts, lastFailure: nil)
+            state.failure.withLock { if $0 == nil { $0 = .stream(report) } }
+        }
+        var script: FinalizeScriptOutcome?
+        if let path = configuration.finalizeScript, let output {
+            if kind == .immediately {
+                script = .skipped
+            } else {
+                let outcome = FinalizeScript.run(path, directory: FinalizeScript.directory(of: output))
+                script = outcome
+                if !outcome.succeeded { warn(.finalizeScriptFailed(path: path, outcome: outcome)) }
+            }
+        }
+        var statistics = snapshot(source.withLock { if case let .running(parts) = $0 { parts } else { nil } }!)
+        let media = statistics.mediaDuration.seconds
+        if media > 0 {
+            statistics.framesPerSecond = Double(statistics.framesEncoded) / max(statistics.elapsed.seconds, media)
+            statistics.bitrate = Double(statistics.bytesWritten) * 8 / media
+        }
+        metrics.update(with: statistics, audioRate: pipeline.audio?.format.sampleRate, videoQueued: 0, audioQueued: .zero)
+        drainEncodeTimes()
+        let error = state.failure.withLock { $0 }
+        let reason = state.stopReason.withLock { $0 } ?? .stopRequested
+        return .success(RecordingResult(statistics: statistics, stopReason: reason, output: output,
+                                        finalizeDuration: finalizeDuration, error: error, finalizeScript: script))
+    }
+
+    /// Reports statistics every interval until a stop is asked for, sleeping
+    /// in between (woken early by a stop request, a failure or a stream that
+    /// gave up).
+    private func tick(until startTime: Int64, pipeline: SessionPipeline) {
+        let interval = max(100_000_000, configuration.statisticsInterval.nanoseconds)
+        var nextTick = startTime + interval
+        var last = (time: startTime, frames: 0, bytes: 0)
+        while !state.stopRequested {
+            let ticket = state.controlWake.prepareToWait()
+            if state.stopRequested {
+                state.controlWake.cancelWait()
+                break
+            }
+            // Streaming only, and every stream has given up: nothing is left to do.
+            if pipeline.file == nil && pipeline.streams.allSatisfy(\.isClosed) {
+                state.controlWake.cancelWait()
+                let gaveUp = pipeline.streams.first.map { $0.statistics }
+                state.fail(.stream(StreamFailureReport(url: gaveUp?.url ?? "", attempts: gaveUp?.failedAttempts ?? 0,
+                                                       lastFailure: nil)))
+                break
+            }
+            let now = clock.now()
+            if now < nextTick {
+                state.controlWake.wait(ticket, timeout: nextTick - now)
+                continue
+            }
+            state.controlWake.cancelWait()
+            nextTick += interval
+            if nextTick <= now { nextTick = now + interval }
+            let seconds = Double(now - last.time) / 1e9
+            var statistics = statistics
+            statistics.framesPerSecond = Double(statistics.framesEncoded - last.frames) / seconds
+            statistics.bitrate = Double(statistics.bytesWritten - last.bytes) * 8 / seconds
+            last = (now, statistics.framesEncoded, statistics.bytesWritten)
+            source.withLock {
+                if case var .running(parts) = $0 {
+                    parts.framesPerSecondNow = statistics.framesPerSecond
+                    parts.bitrateNow = statistics.bitrate
+                    $0 = .running(parts)
+                }
+            }
+            let audioQueued = pipeline.audio.map { capture in
+                Duration.nanoseconds(Int64(capture.chunks.approximateCount) * Int64(capture.framesPerPeriod)
+                                     * .nanosecondsPerSecond / Int64(capture.format.sampleRate))
+            } ?? .zero
+            metrics.update(with: statistics, audioRate: pipeline.audio?.format.sampleRate,
+                           videoQueued: pipeline.video.frames.approximateCount, audioQueued: audioQueued)
+            drainEncodeTimes()
+            events.send(.statistics(statistics))
+        }
+    }
+
+    private func drainEncodeTimes() {
+        while let nanoseconds = state.encodeTimes.pop() { metrics.recordEncodeTime(nanoseconds: nanoseconds) }
+    }
+
+    private func warn(_ warning: RecordingWarning) {
+        logger.warning("\(warning)")
+        events.send(.warning(warning))
+    }
+
+    /// The result of a session asked to stop before it recorded anything.
+    private func notRecorded() -> RecordingResult {
+        let reason = state.stopReason.withLock { $0 } ?? .stopRequested
+        return RecordingResult(statistics: RecordingStatistics(), stopReason: reason, output: nil,
+                               finalizeDuration: nil, error: nil, finalizeScript: nil)
+    }
+
+    private func snapshot(_ parts: LiveParts) -> RecordingStatistics {
+        let counters = state.counters.snapshot()
+        var statistics = RecordingStatistics()
+        statistics.framesEncoded = state.framesEncoded.load(ordering: .relaxed)
+        statistics.mediaDuration = .nanoseconds(Int64(statistics.framesEncoded) * .nanosecondsPerSecond
+                                                / Int64(parts.framesPerSecond))
+        statistics.elapsed = .nanoseconds(clock.now() - parts.startTime)
+        statistics.framesCaptured = counters.videoFramesCaptured
+        statistics.framesDropped = counters.videoFramesDroppedQueueFull + state.framesDroppedExcess.load(ordering: .relaxed)
+        statistics.framesDuplicated = state.framesDuplicated.load(ordering: .relaxed)
+        statistics.lateGrabs = counters.videoLateGrabs
+        statistics.audioOverruns = counters.audioOverruns
+        statistics.audioSilenceFrames = counters.audioSilenceFrames
+        statistics.audioFramesDropped = counters.audioFramesDropped
+        statistics.bytesWritten = state.bytesWritten.load(ordering: .relaxed)
+        statistics.framesPerSecond = parts.framesPerSecondNow
+        statistics.bitrate = parts.bitrateNow
+        statistics.audioVideoOffset = .microseconds(state.audioOffsetMicroseconds.load(ordering: .relaxed))
+        statistics.cpuTime = account.total()
+        statistics.encoderThreads = state.encoderThreads.load(ordering: .relaxed)
+        statistics.streams = parts.streams.map(\.statistics)
+        return statistics
+    }
+}
