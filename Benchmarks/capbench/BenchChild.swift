@@ -20,6 +20,12 @@ final class BenchChild: @unchecked Sendable {
         var peakRSSBytes: Int
         /// Seconds from start to exit.
         var wallSeconds: Double
+        /// Context switches of all the child's threads, voluntary (it
+        /// blocked: a sleep, a wait for data) and involuntary (preempted),
+        /// from the same `wait4` rusage (`ru_nvcsw + ru_nivcsw`): the figure
+        /// `/proc/PID/task/*/status` gives per thread, summed over threads
+        /// that already ended too.
+        var contextSwitches: Int
     }
 
     let pid: pid_t
@@ -110,7 +116,8 @@ final class BenchChild: @unchecked Sendable {
         let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         let result = Outcome(status: code, cpuSeconds: cpu, peakRSSBytes: usage.ru_maxrss * 1024,
-                             wallSeconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+                             wallSeconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
+                             contextSwitches: usage.ru_nvcsw + usage.ru_nivcsw)
         outcome = result
         return result
     }

@@ -38,6 +38,8 @@ struct PipelineBenchmark: ParsableCommand {
         var dropped: Int, duplicated: Int, avOffset: Double?
         /// x264 threads the engine ended with (nil for ffmpeg).
         var encoderThreads: Int?
+        /// Context switches of the recorder's threads.
+        var contextSwitches: Int
         var cpuPerSecond: Double { (cpu + serverCPU) / mediaSeconds }
     }
 
@@ -101,6 +103,14 @@ struct PipelineBenchmark: ParsableCommand {
                           peerName: peerName))
         report.add(Figure("frames duplicated", unit: "frames", ours: Double(best.duplicated), peer: Double(bestPeer.duplicated),
                           peerName: peerName))
+        // Issue 10's budget: at most twice the hand-offs the media needs,
+        // one per frame, per audio period (10 ms) and per packet (a video
+        // packet per frame, an AAC packet per 1024 samples at 44.1 kHz).
+        let handOffs = Double(fps) + 100 + Double(fps) + 44_100.0 / 1024
+        report.add(Figure("context switches per recorded second", unit: "1/s",
+                          ours: Double(best.contextSwitches) / best.mediaSeconds,
+                          peer: Double(bestPeer.contextSwitches) / bestPeer.mediaSeconds, peerName: peerName))
+        report.add(Figure("context-switch budget: 2 x (fps + audio periods/s + packets/s)", unit: "1/s", ours: 2 * handOffs))
         if let offset = best.avOffset {
             report.add(Figure("A/V offset as measured by the engine", unit: "ms", ours: offset * 1000))
         }
@@ -133,7 +143,8 @@ struct PipelineBenchmark: ParsableCommand {
         return Run(cpu: child.cpuSeconds, serverCPU: serverCPU, peakRSS: child.peakRSSBytes,
                    mediaSeconds: figures["mediaSeconds"] as? Double ?? Double(seconds),
                    dropped: figures["framesDropped"] as? Int ?? -1, duplicated: figures["framesDuplicated"] as? Int ?? -1,
-                   avOffset: figures["audioVideoOffset"] as? Double, encoderThreads: figures["encoderThreads"] as? Int)
+                   avOffset: figures["audioVideoOffset"] as? Double, encoderThreads: figures["encoderThreads"] as? Int,
+                   contextSwitches: child.contextSwitches)
     }
 
     private func runFFmpeg(display: String, audio: String, width: Int, height: Int, output: String, server: Int32?) throws -> Run {
@@ -159,7 +170,8 @@ struct PipelineBenchmark: ParsableCommand {
             return Int(tail.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }) ?? 0
         }
         return Run(cpu: child.cpuSeconds, serverCPU: serverCPU, peakRSS: child.peakRSSBytes, mediaSeconds: Double(seconds),
-                   dropped: counter("drop="), duplicated: counter("dup="), avOffset: nil, encoderThreads: nil)
+                   dropped: counter("drop="), duplicated: counter("dup="), avOffset: nil, encoderThreads: nil,
+                   contextSwitches: child.contextSwitches)
     }
 
     private func frameSize() throws -> (width: Int, height: Int) {
@@ -266,11 +278,11 @@ struct PipelineBenchmark: ParsableCommand {
     /// Runs a command to its end: its exit status, own CPU and peak memory
     /// (from `wait4`), and what it printed on stderr.
     fileprivate static func run(_ arguments: [String]) throws -> (status: Int32, cpuSeconds: Double, peakRSSBytes: Int,
-                                                               standardError: String) {
+                                                               contextSwitches: Int, standardError: String) {
         let errors = NSTemporaryDirectory() + "capbench-pipeline-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
         defer { unlink(errors) }
         let outcome = try BenchChild(arguments, standardError: errors).wait()
-        return (outcome.status, outcome.cpuSeconds, outcome.peakRSSBytes,
+        return (outcome.status, outcome.cpuSeconds, outcome.peakRSSBytes, outcome.contextSwitches,
                 (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")
     }
 

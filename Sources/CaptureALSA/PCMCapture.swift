@@ -38,7 +38,7 @@ public final class PCMCapture<Clock: MediaClock>: @unchecked Sendable {
     public var freeBufferCount: Int { loop.pool.availableCount }
 
     let loop: CaptureLoop<Clock>
-    private let lifecycle = Mutex<Lifecycle>(.ready)
+    private let lifecycle = LockedValue<Lifecycle>(.ready)
 
     private enum Lifecycle {
         case ready

@@ -1,4 +1,5 @@
 import CX11
+import MediaCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -82,7 +83,7 @@ final class DisplayConnection: @unchecked Sendable {
     // MARK: Process-wide Xlib handlers
 
     /// Display address to connection address (bit patterns, so the table is Sendable).
-    private static let registry = Mutex<[UInt: UInt]>([:])
+    private static let registry = LockedValue<[UInt: UInt]>([:])
     private static let handlersInstalled = Atomic<Bool>(false)
 
     private static func register(_ connection: DisplayConnection) {

@@ -26,7 +26,7 @@ public final class CPUAccount: Sendable {
         var retired: Int64 = 0
     }
 
-    private let seen = Mutex(Seen())
+    private let seen = LockedValue(Seen())
 
     public init(tag: String) {
         self.tag = tag

@@ -30,7 +30,7 @@ public final class LogTarget: Sendable {
         set { process.withLock { $0 = newValue } }
     }
 
-    private static let process = Mutex(Logger(label: "RecorderEngine", level: .warning))
+    private static let process = LockedValue(Logger(label: "RecorderEngine", level: .warning))
 
     /// The calling thread's target, if a `MediaThread` of a session set one.
     public static var current: LogTarget? {

@@ -184,7 +184,7 @@ private final class ThreadRecord: Sendable {
         var exitCPU: Int64?
     }
 
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     func started(_ thread: pthread_t) { state.withLock { $0.unjoined = thread } }
 

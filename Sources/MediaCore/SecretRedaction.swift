@@ -24,7 +24,7 @@ public enum SecretRedaction {
         }
     }
 
-    private static let registry = Mutex(Registry())
+    private static let registry = LockedValue(Registry())
 
     /// Adds `secrets` (strings shorter than 4 characters are ignored: they
     /// would blank out ordinary words).

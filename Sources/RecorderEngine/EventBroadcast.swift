@@ -1,3 +1,4 @@
+import MediaCore
 import Synchronization
 
 /// A session's events, for any number of consumers: each `subscribe()` gives
@@ -20,7 +21,7 @@ final class EventBroadcast: Sendable {
         var finished = false
     }
 
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
     let bufferLimit: Int
 
     init(bufferLimit: Int = 1024) {

@@ -48,7 +48,7 @@ public final class RecordingSession: Service, Sendable {
     public let configuration: RecordingConfiguration
     private let runner: SessionRunner
     private let broadcast = EventBroadcast()
-    private let phase = Mutex<Phase>(.ready)
+    private let phase = LockedValue<Phase>(.ready)
 
     private enum Phase {
         case ready, recording, finished(Result<RecordingResult, RecordingError>)
@@ -247,7 +247,7 @@ private final class ControlThread: Sendable {
         var outcome: Outcome?
     }
 
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     func expect(_ continuation: CheckedContinuation<Outcome, Never>) {
         state.withLock { $0.continuation = continuation }

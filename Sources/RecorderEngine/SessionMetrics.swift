@@ -1,3 +1,4 @@
+import MediaCore
 import Metrics
 import Mux
 import Synchronization
@@ -32,7 +33,7 @@ final class SessionMetrics: Sendable {
     private let audioQueue: Gauge
     private let encodeTime: Timer
     private let streams: [StreamMetrics]
-    private let last = Mutex(RecordingStatistics())
+    private let last = LockedValue(RecordingStatistics())
 
     struct StreamMetrics: Sendable {
         let connections: Counter

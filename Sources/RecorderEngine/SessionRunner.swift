@@ -33,7 +33,7 @@ final class SessionRunner: Sendable {
     let streamAuthorities: [CertificateAuthorityBundle?]
     private let clock = MonotonicClock()
     /// What statistics are read from while recording; the final ones after.
-    private let source = Mutex<StatisticsSource>(.notStarted)
+    private let source = LockedValue<StatisticsSource>(.notStarted)
 
     private enum StatisticsSource {
         case notStarted
@@ -119,10 +119,11 @@ final class SessionRunner: Sendable {
         } catch {
             return .failure(error)
         }
+        var warnings: [RecordingWarning] = []
         for (index, url) in streamURLs.enumerated() {
             let output = configuration.streams[index]
             if output.tls == .disabled && url.scheme == .rtmps {
-                warn(.insecureTLS(url: url.redacted))
+                warnings.append(.insecureTLS(url: url.redacted))
             }
             pipeline.addStream(RTMPSink(
                 url: url, streams: pipeline.streamParameters, tls: output.tls, authorities: streamAuthorities[index],
@@ -151,6 +152,8 @@ final class SessionRunner: Sendable {
             "output": "\(started.output ?? "none")", "level": "\(started.level)",
         ])
         events.send(.started(started))
+        // `.started` comes first; what was found while opening follows it.
+        for warning in warnings { warn(warning) }
         pipeline.start(configuration: configuration, state: state, context: context)
 
         tick(until: startTime, pipeline: pipeline)

@@ -21,7 +21,7 @@ final class SessionState: Sendable {
 
     private let stop = Atomic<Int>(StopKind.none.rawValue)
     /// Why the recording stopped, first reason wins.
-    let stopReason = Mutex<RecordingResult.StopReason?>(nil)
+    let stopReason = LockedValue<RecordingResult.StopReason?>(nil)
     /// The capture threads have stopped; encoders drain what is queued and flush.
     let captureEnded = Atomic<Bool>(false)
     let videoEncodingDone = Atomic<Bool>(false)
@@ -43,7 +43,7 @@ final class SessionState: Sendable {
     /// control thread at each statistics tick (full: the sample is skipped).
     let encodeTimes = SPSCRing<Int64>(minimumCapacity: 512)
     /// The first fatal error; set once.
-    let failure = Mutex<RecordingError?>(nil)
+    let failure = LockedValue<RecordingError?>(nil)
 
     /// Wakes the control thread: a stop request, a failure, the end.
     let controlWake = WakeSignal()

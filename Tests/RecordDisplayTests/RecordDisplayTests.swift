@@ -129,6 +129,28 @@ import TestSupport
         }
     }
 
+    /// SIGTERM reaches the session as a graceful shutdown of its service
+    /// group: the file is finished, the exit code is 0.
+    @Test func sigtermShutsTheServiceGroupDownGracefully() async throws {
+        let bench = try TestBench.current()
+        let directory = try bench.scratchDirectory("sigterm")
+        let output = "\(directory)/terminated.mp4"
+        let recorder = try record(bench, ["--region", "640x480+0+0", "--output", output])
+        // Wait until the file has media in it, then stop.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int ?? 0) ?? 0 < 20_000 {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        recorder.send(SIGTERM)
+        #expect(recorder.wait(timeout: 15) == 0, "\(recordLog(bench))")
+        let boxes = try MediaProbe.topLevelBoxes(output)
+        #expect(boxes.contains("moov") && !boxes.contains("moof"), "finished: \(boxes)")
+        let probe = try MediaProbe(path: output, countFrames: false)
+        #expect((probe.duration ?? 0) >= 2, "duration \(probe.duration ?? 0)")
+        #expect(try MediaProbe.decodeErrors(output).isEmpty)
+    }
+
     @Test(arguments: [
         (["--preset", "warp"], "--preset 'warp'"),
         (["--tune", "loud"], "--tune 'loud'"),
