@@ -48,6 +48,11 @@ public struct H264Level: Sendable, Equatable, Comparable, CustomStringConvertibl
         Limits(idc: 62, maxMacroblockRate: 16_711_680, maxFrameSize: 139_264, maxBitrate: 800_000, maxBuffer: 800_000),
     ]
 
+    /// The largest coded picture buffer of any level (6.2), bits.
+    public static func maximumBuffer(highProfile: Bool) -> Int {
+        table[table.count - 1].maxBuffer * (highProfile ? 1_250 : 1_000)
+    }
+
     /// The lowest level whose limits hold `width`x`height` at `fps` frames per
     /// second, and the VBV rate and buffer (bits/s, bits) when they are set.
     ///
@@ -69,9 +74,18 @@ public struct H264Level: Sendable, Equatable, Comparable, CustomStringConvertibl
             if let bufsize, bufsize > limits.maxBuffer * bitFactor { continue }
             return H264Level(idc: limits.idc)
         }
+        // Nothing holds it: name what is over the top level's limits.
+        let top = table[table.count - 1]
+        if let maxrate, maxrate > top.maxBitrate * bitFactor {
+            throw InvalidArgument(name: "maxrate", value: "\(maxrate)",
+                                  reason: "exceeds H.264 level 6.2's \(top.maxBitrate * bitFactor / 1_000_000) Mbit/s")
+        }
+        if let bufsize, bufsize > top.maxBuffer * bitFactor {
+            throw InvalidArgument(name: "bufsize", value: "\(bufsize)",
+                                  reason: "exceeds H.264 level 6.2's \(top.maxBuffer * bitFactor / 1_000_000) Mbit buffer")
+        }
         throw InvalidArgument(
             name: "size and rate", value: "\(width)x\(height)@\(fps)",
-            reason: "exceeds H.264 level 6.2 (at most 139264 macroblocks per frame and 16711680 per second"
-                + (maxrate != nil ? ", 800 Mbit/s" : "") + ")")
+            reason: "exceeds H.264 level 6.2 (at most 139264 macroblocks per frame and 16711680 per second)")
     }
 }

@@ -26,11 +26,13 @@ public struct VideoEncoderSettings: Sendable, Equatable {
     public let preset: Preset
     public let tune: Tune?
     public let profile: Profile
-    /// Constant rate factor 0...51, or nil for x264's default (23).
+    /// Constant rate factor 1...51 (0, lossless, is refused: see `init`), or
+    /// nil for x264's default (23).
     public let crf: Int?
     /// VBV maximum rate in bits/s (caps the CRF's rate, as for streaming).
     public let maxrate: Int?
-    /// VBV buffer in bits; defaults to twice `maxrate` when only that is given.
+    /// VBV buffer in bits; defaults to twice `maxrate` when only that is given
+    /// (at most H.264 level 6.2's buffer).
     public let bufsize: Int?
     /// Frames between keyframes.
     public let gop: Int
@@ -53,14 +55,27 @@ public struct VideoEncoderSettings: Sendable, Equatable {
             throw InvalidArgument(name: "fps", value: "\(fps)", reason: "must be from 1 to 120")
         }
         if let crf, !(0...51).contains(crf) {
-            throw InvalidArgument(name: "crf", value: "\(crf)", reason: "must be from 0 to 51")
+            throw InvalidArgument(name: "crf", value: "\(crf)", reason: "must be from 1 to 51")
         }
-        if let maxrate, maxrate <= 0 {
-            throw InvalidArgument(name: "maxrate", value: "\(maxrate)", reason: "must be a positive bit rate in bits/s")
+        // x264 reads CRF 0 as lossless, which only High 4:4:4 Predictive can
+        // code; every profile offered here makes avcodec_open2 fail with
+        // "<profile> profile doesn't support lossless" (checked: baseline,
+        // main and high), printed by x264 itself on stderr.
+        if crf == 0 {
+            throw InvalidArgument(name: "crf", value: "0",
+                                  reason: "0 is lossless, which needs the High 4:4:4 Predictive profile (baseline, "
+                                      + "main and high cannot code it); use 1 to 51 (1: nearly lossless)")
+        }
+        // libavcodec hands x264 its VBV values in kbit/s, rounded down: below
+        // 1000 they become 0 and x264 drops the VBV with only a warning.
+        if let maxrate, maxrate < 1_000 {
+            throw InvalidArgument(name: "maxrate", value: "\(maxrate)",
+                                  reason: "must be at least 1000 bits/s (x264 takes it in kbit/s)")
         }
         if let bufsize {
-            guard bufsize > 0 else {
-                throw InvalidArgument(name: "bufsize", value: "\(bufsize)", reason: "must be a positive size in bits")
+            guard bufsize >= 1_000 else {
+                throw InvalidArgument(name: "bufsize", value: "\(bufsize)",
+                                      reason: "must be at least 1000 bits (x264 takes it in kbit)")
             }
             // x264 ignores a VBV buffer without a maximum rate; refuse rather than
             // silently drop what the user asked for.
@@ -74,7 +89,10 @@ public struct VideoEncoderSettings: Sendable, Equatable {
         guard (0...64).contains(threads) else {
             throw InvalidArgument(name: "threads", value: "\(threads)", reason: "must be from 0 (automatic) to 64")
         }
-        let bufsize = bufsize ?? maxrate.map { $0 * 2 }
+        // Given only a maxrate, the buffer holds two seconds of it (ffmpeg's
+        // streaming recipes, Jibri's 2976k/5952k), within the top level's buffer.
+        let topBuffer = H264Level.maximumBuffer(highProfile: profile == .high)
+        let bufsize = bufsize ?? maxrate.map { min($0 * 2, max($0, topBuffer)) }
         self.width = width
         self.height = height
         self.fps = fps

@@ -25,7 +25,7 @@ struct RecordDisplay: ParsableCommand {
     @Option(help: "AAC sample rate in Hz.") var audioRate = 44_100
     @Option(help: "AAC bit rate, e.g. 128k.") var audioBitrate = "128k"
     @Option(help: "x264 preset.") var preset = "ultrafast"
-    @Option(help: "Constant rate factor, 0-51.") var crf = 25
+    @Option(help: "Constant rate factor, 1-51 (lower is better and bigger).") var crf = 25
     @Option(help: "VBV maximum bit rate, e.g. 2976k.") var maxrate: String?
     @Option(help: "VBV buffer size, e.g. 5952k.") var bufsize: String?
     @Option(help: "Frames between keyframes.") var gop = 60
@@ -63,7 +63,6 @@ struct RecordDisplay: ParsableCommand {
         video.preset = try Self.choice(preset, option: "--preset", VideoEncoderSettings.Preset.self)
         video.profile = try Self.choice(profile, option: "--profile", VideoEncoderSettings.Profile.self)
         video.tune = try tune.map { try Self.choice($0, option: "--tune", VideoEncoderSettings.Tune.self) }
-        guard (0...51).contains(crf) else { throw InvalidArgument(name: "--crf", value: "\(crf)", reason: "must be 0 to 51") }
         video.crf = crf
         video.maxrate = try maxrate.map { try VideoEncoderSettings.parseBitrate($0, option: "--maxrate") }
         video.bufsize = try bufsize.map { try VideoEncoderSettings.parseBitrate($0, option: "--bufsize") }
@@ -79,8 +78,7 @@ struct RecordDisplay: ParsableCommand {
         do {
             audioEncoding = try AudioEncoderSettings(sampleRate: audioRate, channels: 2, bitrate: bitrate)
         } catch let error as InvalidArgument {
-            let option = error.name == "audio rate" ? "--audio-rate" : error.name == "audio bitrate" ? "--audio-bitrate" : error.name
-            throw InvalidArgument(name: option, value: error.value, reason: error.reason)
+            throw InvalidArgument(name: Self.optionName(forSetting: error.name), value: error.value, reason: error.reason)
         }
         let audio = noAudio ? nil : PCMCaptureConfiguration(device: audioDevice)
 
@@ -130,3 +128,17 @@ struct RecordDisplay: ParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+extension RecordDisplay {
+    /// The option a value of the engine's configuration comes from, for an
+    /// error that names the engine's setting (`crf`, `audio rate`...).
+    static func optionName(forSetting name: String) -> String {
+        let options = [
+            "crf": "--crf", "maxrate": "--maxrate", "bufsize": "--bufsize", "gop": "--gop", "fps": "--fps",
+            "threads": "--encoder-threads", "preset": "--preset", "tune": "--tune", "profile": "--profile",
+            "audio rate": "--audio-rate", "audio bitrate": "--audio-bitrate", "audio device": "--audio-device",
+            "output": "--output", "size and rate": "--region/--fps", "width": "--region", "height": "--region",
+        ]
+        return options[name] ?? name
+    }
+}

@@ -34,6 +34,10 @@ do {
     var configuration = try command.makeConfiguration()
     configuration.logger = logger
     session = try RecordingSession(configuration: configuration)
+} catch let error as RecordingError {
+    guard case let .configuration(invalid) = error else { refuse("\(error)") }
+    // The engine names its settings; the user typed options.
+    refuse("\(InvalidArgument(name: RecordDisplay.optionName(forSetting: invalid.name), value: invalid.value, reason: invalid.reason))")
 } catch {
     refuse("\(error)")
 }

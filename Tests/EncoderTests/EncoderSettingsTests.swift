@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func numbersOutOfRangeAreNamed() {
-        expectRefusal("crf", "52", mentioning: ["0", "51"]) { _ = try VideoEncoderSettings(width: 1280, height: 720, crf: 52) }
+        expectRefusal("crf", "52", mentioning: ["1", "51"]) { _ = try VideoEncoderSettings(width: 1280, height: 720, crf: 52) }
         expectRefusal("crf", "-1") { _ = try VideoEncoderSettings(width: 1280, height: 720, crf: -1) }
         expectRefusal("fps", "0", mentioning: ["120"]) { _ = try VideoEncoderSettings(width: 1280, height: 720, fps: 0) }
         expectRefusal("fps", "121") { _ = try VideoEncoderSettings(width: 1280, height: 720, fps: 121) }
@@ -57,7 +57,14 @@ import Testing
         expectRefusal("audio bitrate", "0") { _ = try AudioEncoderSettings(bitrate: 0) }
         let boundary = try? VideoEncoderSettings(width: 1280, height: 720, fps: 120, crf: 51, gop: 1)
         #expect(boundary != nil)
-        #expect((try? VideoEncoderSettings(width: 1280, height: 720, fps: 1, crf: 0)) != nil)
+        #expect((try? VideoEncoderSettings(width: 1280, height: 720, fps: 1, crf: 1)) != nil)
+        // x264 codes CRF 0 as lossless, which no offered profile can carry.
+        expectRefusal("crf", "0", mentioning: ["lossless", "1 to 51"]) {
+            _ = try VideoEncoderSettings(width: 1280, height: 720, crf: 0)
+        }
+        expectRefusal("maxrate", "900000000", mentioning: ["level 6.2"]) {
+            _ = try VideoEncoderSettings(width: 1280, height: 720, maxrate: 900_000_000)
+        }
         // Jibri's streaming settings: bufsize given, and defaulted to twice maxrate.
         let streaming = try? VideoEncoderSettings(width: 1280, height: 720, preset: .veryfast, tune: .zerolatency,
                                                   crf: nil, maxrate: 2_976_000)

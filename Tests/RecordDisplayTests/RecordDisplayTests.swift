@@ -156,6 +156,10 @@ import TestSupport
         (["--tune", "loud"], "--tune 'loud'"),
         (["--profile", "extreme"], "--profile 'extreme'"),
         (["--crf", "60"], "--crf '60'"),
+        // x264 lossless: no offered profile can carry it (issue 11 part 5).
+        (["--crf", "0"], "--crf '0': 0 is lossless"),
+        (["--maxrate", "999"], "--maxrate '999'"),
+        (["--maxrate", "900M"], "--maxrate '900000000'"),
         (["--encoder-threads=-1"], "--encoder-threads '-1'"),
         (["--encoder-threads", "65"], "--encoder-threads '65'"),
         (["--fps", "0"], "--fps '0'"),
