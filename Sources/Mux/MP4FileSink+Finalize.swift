@@ -1,7 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CFFmpeg
 import MediaCore
 
 extension MP4FileSink {
+    /// `FinishMode.remux`: a stream-copy remux to `path + finalizingSuffix`,
+    /// fsync, an atomic rename over `path`, fsync of the directory. Returns
+    /// the media duration. If it fails, the fragmented recording stays at
+    /// `path` and the copy is removed. A kill during the copy leaves the
+    /// copy behind (the in-place mode never makes one).
+    func remux() throws -> Double {
+        let temporary = path + Self.finalizingSuffix
+        do {
+            let duration = try Self.remuxWithMoovFirst(from: path, to: temporary, restoring: muxer.appliedOffsets)
+            try Self.synchronize(temporary)
+            guard rename(temporary, path) == 0 else { throw AVError.posix(errno, operation: "rename") }
+            try Self.synchronize(Self.parentDirectory(of: path))
+            return duration
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    static func synchronize(_ path: String) throws {
+        try FileHandleIO(path: path, flags: O_RDONLY).synchronize()
+    }
+
     /// Copies every packet of the fragmented recording at `source` into a
     /// regular MP4 at `destination` with `moov` before `mdat` (`faststart`:
     /// libavformat writes the moov at the end, then shifts the data once).
