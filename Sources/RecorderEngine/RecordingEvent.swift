@@ -78,4 +78,10 @@ public struct RecordingResult: Sendable {
     public var error: String?
     /// The finalize script's exit code, when one ran.
     public var finalizeScriptStatus: Int32?
+    /// Bytes of the file on disk at the end (whole fragments only, after a
+    /// failed write), when there is a file.
+    public var outputBytes: Int64? = nil
+    /// Whether the file was finished (a regular MP4) or kept as the
+    /// fragmented recording it was written as.
+    public var outputState: MP4FinishOutcome? = nil
 }

@@ -221,15 +221,17 @@ public final class RecordingSession: @unchecked Sendable {
 
         var finalizeSeconds: Double?
         var output: String?
+        var finish: MP4FinishReport?
         if let sink, let path = configuration.output?.path {
-            output = path
-            do {
-                let report = try sink.finish()
-                finalizeSeconds = report.finalizingSeconds
-            } catch {
+            // A failed write was reported by the mux thread; a failed
+            // finishing leaves the file as written (every whole fragment).
+            let report = sink.finish()
+            finish = report
+            finalizeSeconds = report.finalizingSeconds
+            if report.outcome == .keptAsWritten, let error = report.error, state.failure.withLock({ $0 }) == nil {
                 state.fail("finalizing \(path): \(error)")
-                output = FileExists(path) ? path : nil
             }
+            output = FileExists(path) ? path : nil
         }
         streamSinks.forEach { $0.join() }
         for stream in streamSinks where stream.statistics.gaveUp {
@@ -252,7 +254,8 @@ public final class RecordingSession: @unchecked Sendable {
         }
         let final = RecordingResult(
             statistics: statistics, output: output,
-            finalizeSeconds: finalizeSeconds, error: state.failure.withLock { $0 }, finalizeScriptStatus: scriptStatus)
+            finalizeSeconds: finalizeSeconds, error: state.failure.withLock { $0 }, finalizeScriptStatus: scriptStatus,
+            outputBytes: finish?.bytes, outputState: finish?.outcome)
         result.withLock { $0 = final }
         continuation.yield(.stopped(final))
         continuation.finish()

@@ -70,11 +70,14 @@ final class RecordingRun: @unchecked Sendable {
             if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
             writeStatistics(result)
             let statistics = result.statistics
-            let summary = String(format: "%.2f s, %d frames (%d dropped, %d duplicated), %d bytes",
+            let summary = String(format: "%.2f s, %d frames (%d dropped, %d duplicated), %d bytes encoded",
                                  statistics.mediaSeconds, statistics.framesEncoded, statistics.framesDropped,
                                  statistics.framesDuplicated, statistics.bytesWritten)
             if let output = result.output {
-                log("wrote \(output): \(summary); finalized in \(String(format: "%.2f", result.finalizeSeconds ?? 0)) s")
+                let state = result.outputState.map { "\($0.rawValue) in \(String(format: "%.2f", result.finalizeSeconds ?? 0)) s" }
+                    ?? "finalized in \(String(format: "%.2f", result.finalizeSeconds ?? 0)) s"
+                let bytes = result.outputBytes.map { "; \($0) bytes on disk" } ?? ""
+                log("wrote \(output): \(summary)\(bytes), \(state)")
             } else {
                 log("\(statistics.streams.isEmpty ? "wrote nothing" : "streamed"): \(summary)")
             }
@@ -121,10 +124,13 @@ final class RecordingRun: @unchecked Sendable {
             var error: String?
             var finalizeSeconds: Double?
             var finalizeScriptStatus: Int32?
+            var outputBytes: Int64?
+            var outputState: String?
             var statistics: RecordingStatistics
         }
         let summary = Summary(output: result.output, error: result.error, finalizeSeconds: result.finalizeSeconds,
-                              finalizeScriptStatus: result.finalizeScriptStatus, statistics: result.statistics)
+                              finalizeScriptStatus: result.finalizeScriptStatus, outputBytes: result.outputBytes,
+                              outputState: result.outputState?.rawValue, statistics: result.statistics)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
