@@ -80,7 +80,8 @@ public final class MP4FileSink: @unchecked Sendable {
     /// order across streams (a `PacketFanOut` does), so the sink writes them as
     /// they come instead of ordering them a second time.
     /// `reservedIndexBytes`: room for the final index near the front; nil
-    /// sizes it for `defaultReserveSeconds` of these streams.
+    /// sizes it for `defaultReserveSeconds` of these streams, but at most a
+    /// 64th of the free space (`reserveLimit(directory:)`).
     public init(path: String, streams: [StreamParameters], overwrite: Bool = false,
                 fragmentDuration: Double = 1.0, arrivesInterleaved: Bool = false,
                 finishMode: FinishMode = .inPlace, reservedIndexBytes: Int64? = nil) throws {
@@ -89,8 +90,9 @@ public final class MP4FileSink: @unchecked Sendable {
             throw InvalidArgument(name: "fragment duration", value: "\(fragmentDuration)",
                                   reason: "must be from 0.1 to 10 seconds")
         }
-        let reserve = reservedIndexBytes
-            ?? Self.indexReserve(for: streams, seconds: Self.defaultReserveSeconds, fragmentDuration: fragmentDuration)
+        let reserve = reservedIndexBytes ?? min(
+            Self.indexReserve(for: streams, seconds: Self.defaultReserveSeconds, fragmentDuration: fragmentDuration),
+            Self.reserveLimit(directory: Self.parentDirectory(of: path)))
         guard reserve >= 8 else {
             throw InvalidArgument(name: "reserved index bytes", value: "\(reserve)", reason: "must be at least 8")
         }
@@ -229,6 +231,17 @@ public final class MP4FileSink: @unchecked Sendable {
         let bytes = perSecond * seconds * 1.1 + 65_536
         let unit = 65_536.0
         return Int64((bytes / unit).rounded(.up) * unit)
+    }
+
+    /// The most the default reserve may take: a 64th of the space free in
+    /// `directory` (at least 64 KiB), so that on a nearly full or small disk
+    /// the reserve does not take the room of the media itself; the index
+    /// then goes after the media.
+    static func reserveLimit(directory: String) -> Int64 {
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else { return Int64.max }
+        let free = Int64(info.f_bavail) * Int64(info.f_frsize)
+        return max(65_536, free / 64 / 65_536 * 65_536)
     }
 
     /// Writes the offsets that started each stream at 0 into the marker,

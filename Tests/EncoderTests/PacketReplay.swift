@@ -32,7 +32,10 @@ final class PacketReplay: @unchecked Sendable {
     /// Encodes `frames` frames of the test scene (one GOP each `gop` frames;
     /// `frames` a multiple of it, so every loop starts at an IDR) and the
     /// 440 Hz tone for as long, keeping every packet.
-    init(width: Int, height: Int, fps: Int = 30, frames: Int, gop: Int, crf: Int = 25, sampleRate: Int = 44_100) throws {
+    /// `noise`: the bottom half of every frame is fresh pseudo-random
+    /// pixels, for a bit rate of megabits a second (a full disk in seconds).
+    init(width: Int, height: Int, fps: Int = 30, frames: Int, gop: Int, crf: Int = 25, sampleRate: Int = 44_100,
+         noise: Bool = false) throws {
         precondition(frames % gop == 0)
         TestMedia.quietLibav
         let settings = try VideoEncoderSettings(width: width, height: height, fps: fps, preset: .ultrafast, crf: crf, gop: gop)
@@ -49,8 +52,14 @@ final class PacketReplay: @unchecked Sendable {
             if packet.kind == .video { video.append(stored) } else { audio.append(stored) }
         }
         let scene = TestScene(width: width, height: height)
+        var random = SystemRandomNumberGenerator()
         for index in 0..<frames {
-            try encoder.encode(scene.frame(index), frameIndex: Int64(index)) { keep($0) }
+            let frame = scene.frame(index)
+            if noise {
+                let pixels = (frame.buffer.baseAddress + height / 2 * frame.bytesPerRow).assumingMemoryBound(to: UInt64.self)
+                for word in 0..<(height - height / 2) * frame.bytesPerRow / 8 { pixels[word] = random.next() }
+            }
+            try encoder.encode(frame, frameIndex: Int64(index)) { keep($0) }
             let target = Int64(Double(index + 1) / Double(fps) * 48_000)
             while tone.framesProduced < target { try audioEncoder.encode(tone.next()) { keep($0) } }
         }
