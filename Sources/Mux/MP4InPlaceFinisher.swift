@@ -21,8 +21,11 @@ import MediaCore
 ///    and play every fragment. A rerun rebuilds the index.
 /// 4. (fsync) The `moof` boxes turned into `free` one by one, by their type
 ///    only. Readers of the fragmented `moov` play the fragments not yet
-///    retired; a rerun reads retired `moof`s too (a `free` box that begins
-///    with `mfhd`), so nothing is lost.
+///    retired (none once the last is: from then until step 5 the file needs
+///    the rerun); a rerun reads retired `moof`s too (a `free` box that
+///    begins with `mfhd`), so nothing is lost. Retiring the fragmented
+///    `moov` first would leave a window where a reader finds a complete
+///    index and fragment headers beside it, and may read samples twice.
 /// 5. (fsync) The fragmented `moov` turned into `free`: finished. One `moov`,
 ///    with `mvex` gone, so readers see each sample once, through the index.
 ///

@@ -32,12 +32,12 @@ import Glibc
         // As written: it ends at the last whole fragment and plays.
         let size = Int64(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? -1)
         #expect(sink.bytesOnDisk == size)
-        let boxes = try MP4FileInspection.boxes(path)
+        let boxes = try MP4Inspection.boxes(path)
         #expect(boxes.last?.type == "mdat" && boxes.last?.end == size, "\(boxes.suffix(3))")
         #expect(boxes.filter { $0.type == "mdat" }.count == sink.fragmentCount)
         #expect(sink.fragmentCount > 3)
-        #expect(try MP4FileInspection.decodeErrors(path).isEmpty)
-        let asWritten = try MP4FileInspection.packetCounts(path)
+        #expect(try MP4Inspection.decodeErrors(path).isEmpty)
+        let asWritten = try MP4Inspection.packetCounts(path)
 
         // Finishing needs no space: the index goes into the reserve.
         let report = sink.finish()
@@ -45,10 +45,10 @@ import Glibc
         #expect(report.error?.contains("No space left on device") == true, "\(report)")
         #expect(report.bytes == size)
         #expect(report.fragments == sink.fragmentCount)
-        let counts = try MP4FileInspection.packetCounts(path)
+        let counts = try MP4Inspection.packetCounts(path)
         #expect(counts.video == asWritten.video && counts.audio == asWritten.audio, "nothing lost: \(counts), \(asWritten)")
-        #expect(try MP4FileInspection.decodeErrors(path).isEmpty)
-        #expect(!(try MP4FileInspection.boxes(path).map(\.type).contains("moof")))
+        #expect(try MP4Inspection.decodeErrors(path).isEmpty)
+        #expect(!(try MP4Inspection.boxes(path).map(\.type).contains("moof")))
     }
 
     /// Room for the media but not for an index that has to go after it:
@@ -69,19 +69,19 @@ import Glibc
         #expect(report.error?.contains("No space left on device") == true, "\(report)")
         let size = Int64(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? -1)
         #expect(report.bytes == size)
-        let boxes = try MP4FileInspection.boxes(path)
+        let boxes = try MP4Inspection.boxes(path)
         #expect(boxes.last?.type == "mdat" && boxes.last?.end == size, "no torn index left: \(boxes.suffix(3).map(\.type))")
-        #expect(try MP4FileInspection.decodeErrors(path).isEmpty)
+        #expect(try MP4Inspection.decodeErrors(path).isEmpty)
         let expected = replay.packetCounts(seconds: 300)
-        let counts = try MP4FileInspection.packetCounts(path)
+        let counts = try MP4Inspection.packetCounts(path)
         #expect(counts.video == expected.video && counts.audio == expected.audio, "every packet kept: \(counts)")
 
         // With room again, the repair finishes it.
         try FileManager.default.removeItem(atPath: filler)
         let repaired = try MP4Repair.repair(path: path)
         #expect(!repaired.wasFinished && repaired.moovAtFront == false && repaired.droppedBytes == 0, "\(repaired)")
-        #expect(try MP4FileInspection.packetCounts(path).video == expected.video)
-        #expect(try MP4FileInspection.decodeErrors(path).isEmpty)
-        #expect(abs(try MP4FileInspection.duration(path) - 300) < 0.05)
+        #expect(try MP4Inspection.packetCounts(path).video == expected.video)
+        #expect(try MP4Inspection.decodeErrors(path).isEmpty)
+        #expect(abs(try MP4Inspection.duration(path) - 300) < 0.05)
     }
 }

@@ -46,7 +46,7 @@ import Glibc
             #expect(report.bytes == Int64(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0))
             #expect(!FileManager.default.fileExists(atPath: path + MP4FileSink.finalizingSuffix))
 
-            let boxes = try MP4FileInspection.boxes(path).map(\.type)
+            let boxes = try MP4Inspection.boxes(path).map(\.type)
             let moov = try #require(boxes.firstIndex(of: "moov"), "\(boxes.prefix(8))")
             let mdat = try #require(boxes.firstIndex(of: "mdat"))
             #expect(moov < mdat, "moov precedes the media: \(boxes.prefix(8))")
@@ -55,11 +55,11 @@ import Glibc
 
             // Every packet once: fragments are not read a second time.
             let expected = replay.packetCounts(seconds: seconds)
-            let counts = try MP4FileInspection.packetCounts(path)
+            let counts = try MP4Inspection.packetCounts(path)
             #expect(counts.video == expected.video && counts.audio == expected.audio, "\(counts) for \(expected)")
             #expect(counts.video == Int(seconds * 30))
-            #expect(abs(try MP4FileInspection.duration(path) - seconds) < 0.05)
-            #expect(try MP4FileInspection.decodeErrors(path).isEmpty)
+            #expect(abs(try MP4Inspection.duration(path) - seconds) < 0.05)
+            #expect(try MP4Inspection.decodeErrors(path).isEmpty)
 
             let playback = try HeadlessChromium.playVideo(path)
             #expect(playback.error == nil, "\(playback.log)")
@@ -81,16 +81,16 @@ import Glibc
         let sink = try Self.record(seconds: 60, path: path, reserve: 1024)
         let report = sink.finish()
         #expect(report.outcome == .finishedInPlace && !report.moovAtFront, "\(report)")
-        let boxes = try MP4FileInspection.boxes(path)
+        let boxes = try MP4Inspection.boxes(path)
         let types = boxes.map(\.type)
         #expect(types.last == "moov" && types.filter { $0 == "moov" }.count == 1 && !types.contains("moof"), "\(types.suffix(4))")
         // What finishing added is the index, appended after the last fragment.
         #expect(report.extraBytes > 0 && report.extraBytes == boxes.last?.size, "\(report)")
         #expect(report.bytes == boxes.last?.end)
-        let counts = try MP4FileInspection.packetCounts(path)
+        let counts = try MP4Inspection.packetCounts(path)
         #expect(counts.video == 1800)
-        #expect(try MP4FileInspection.decodeErrors(path).isEmpty)
-        #expect(abs(try MP4FileInspection.duration(path) - 60) < 0.05)
+        #expect(try MP4Inspection.decodeErrors(path).isEmpty)
+        #expect(abs(try MP4Inspection.duration(path) - 60) < 0.05)
     }
 
     /// The remux is still there for whoever asks for it.
@@ -104,10 +104,10 @@ import Glibc
         let report = sink.finish()
         #expect(report.outcome == .remuxed && report.moovAtFront, "\(report)")
         #expect(abs(report.duration - 8) < 0.05)
-        let boxes = try MP4FileInspection.boxes(path).map(\.type)
+        let boxes = try MP4Inspection.boxes(path).map(\.type)
         #expect(boxes.firstIndex(of: "moov") ?? 99 < boxes.firstIndex(of: "mdat") ?? 0, "\(boxes)")
-        #expect(try MP4FileInspection.packetCounts(path).video == 240)
-        #expect(try MP4FileInspection.decodeErrors(path).isEmpty)
+        #expect(try MP4Inspection.packetCounts(path).video == 240)
+        #expect(try MP4Inspection.decodeErrors(path).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: path + MP4FileSink.finalizingSuffix))
     }
 }

@@ -36,8 +36,8 @@ import TestSupport
         let directory = try TestMedia.scratchDirectory("repair-cut")
         defer { TestMedia.removeDirectory(directory) }
         let original = try Self.crashedRecording(directory)
-        let whole = try MP4FileInspection.contents(original)
-        let boxes = try MP4FileInspection.boxes(original)
+        let whole = try MP4Inspection.contents(original)
+        let boxes = try MP4Inspection.boxes(original)
         let fragments = boxes.enumerated().filter { $0.element.type == "mdat" }.map { (index: $0.offset, mdat: $0.element) }
         try #require(fragments.count >= 8, "\(boxes.map(\.type))")
         // Inside a moof, at a moof's end, inside an mdat, one byte short of a
@@ -57,16 +57,16 @@ import TestSupport
             #expect(report.fragments == kept.count, "cut at \(cut)")
             #expect(report.droppedBytes == cut - (kept.last?.mdat.end ?? 0), "cut at \(cut)")
             #expect(report.moovAtFront == true)
-            let counts = try MP4FileInspection.packetCounts(path)
+            let counts = try MP4Inspection.packetCounts(path)
             #expect(counts.video == expected.video && counts.audio == expected.audio, "cut at \(cut): \(counts), \(expected)")
-            #expect(try MP4FileInspection.decodeErrors(path).isEmpty, "cut at \(cut)")
-            let types = try MP4FileInspection.boxes(path).map(\.type)
+            #expect(try MP4Inspection.decodeErrors(path).isEmpty, "cut at \(cut)")
+            let types = try MP4Inspection.boxes(path).map(\.type)
             #expect(types.firstIndex(of: "moov") ?? 99 < types.firstIndex(of: "mdat") ?? 0 && !types.contains("moof"))
 
             // Once finished, a second repair leaves it alone.
-            let finished = try MP4FileInspection.contents(path)
+            let finished = try MP4Inspection.contents(path)
             #expect(try MP4Repair.repair(path: path).wasFinished)
-            #expect(try MP4FileInspection.contents(path) == finished)
+            #expect(try MP4Inspection.contents(path) == finished)
         }
     }
 
@@ -88,18 +88,18 @@ import TestSupport
         }
         // Cut ffmpeg's fragmented file in a fragment: still not ours.
         let cut = "\(directory)/ffmpeg-cut.mp4"
-        let fragmented = try MP4FileInspection.contents(made[1])
+        let fragmented = try MP4Inspection.contents(made[1])
         try fragmented.prefix(fragmented.count - 100).write(to: URL(fileURLWithPath: cut))
         for (path, kind) in [(text, MP4RepairRefusal.Kind.notMP4), (empty, .notMP4), (made[0], .notOurs),
                              (made[1], .notOurs), (cut, .notOurs)] {
-            let before = try MP4FileInspection.contents(path)
+            let before = try MP4Inspection.contents(path)
             #expect {
                 _ = try MP4Repair.repair(path: path)
             } throws: { error in
                 guard let refusal = error as? MP4RepairRefusal else { return false }
                 return "\(refusal.kind)" == "\(kind)" && refusal.description.contains(path)
             }
-            #expect(try MP4FileInspection.contents(path) == before, "\(path) untouched")
+            #expect(try MP4Inspection.contents(path) == before, "\(path) untouched")
         }
     }
 }

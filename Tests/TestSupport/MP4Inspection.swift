@@ -1,21 +1,19 @@
-import Foundation
-import Testing
-import TestSupport
+public import Foundation
 
-/// What the tests of finishing and repair read from MP4 files with their own
-/// eyes (box layout) and with ffprobe/ffmpeg/Chromium.
-enum MP4FileInspection {
-    struct Box: Equatable {
-        let type: String
-        let offset: Int64
-        let size: Int64
-        var end: Int64 { offset + size }
+/// What the tests of finishing and repair read from MP4 files: the top-level
+/// boxes with their offsets, and what ffprobe and `ffmpeg -xerror` make of them.
+public enum MP4Inspection {
+    public struct Box: Equatable, Sendable {
+        public let type: String
+        public let offset: Int64
+        public let size: Int64
+        public var end: Int64 { offset + size }
     }
 
     /// The top-level boxes, with their offsets; stops at a box that runs
     /// past the end of the file (a torn one), which is left out.
-    static func boxes(_ path: String) throws -> [Box] {
-        let handle = try #require(FileHandle(forReadingAtPath: path))
+    public static func boxes(_ path: String) throws -> [Box] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ProbeError.failed(path, "cannot open") }
         defer { try? handle.close() }
         let fileSize = Int64(try handle.seekToEnd())
         var boxes: [Box] = []
@@ -33,10 +31,10 @@ enum MP4FileInspection {
     }
 
     /// Video and audio packets ffprobe finds (without decoding).
-    static func packetCounts(_ path: String) throws -> (video: Int, audio: Int) {
+    public static func packetCounts(_ path: String) throws -> (video: Int, audio: Int) {
         let result = try Subprocess.run(["ffprobe", "-v", "error", "-count_packets", "-show_entries",
                                          "stream=codec_type,nb_read_packets", "-of", "csv=p=0", path])
-        try #require(result.status == 0, "ffprobe: \(result.standardError)")
+        guard result.status == 0 else { throw ProbeError.failed(path, result.standardError) }
         var counts = (video: 0, audio: 0)
         for line in result.standardOutput.split(separator: "\n") {
             let fields = line.split(separator: ",")
@@ -47,20 +45,20 @@ enum MP4FileInspection {
     }
 
     /// The container's duration as ffprobe reads it (seconds).
-    static func duration(_ path: String) throws -> Double {
+    public static func duration(_ path: String) throws -> Double {
         let result = try Subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path])
         return Double(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
     /// What `ffmpeg -v error -xerror` says decoding the whole file (empty: clean),
     /// with its exit status.
-    static func decodeErrors(_ path: String) throws -> String {
+    public static func decodeErrors(_ path: String) throws -> String {
         let result = try Subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", path, "-f", "null", "-"])
         return result.status == 0 ? result.standardError : "exit \(result.status): \(result.standardError)"
     }
 
     /// The file's bytes, to prove a file was left untouched.
-    static func contents(_ path: String) throws -> Data {
+    public static func contents(_ path: String) throws -> Data {
         try Data(contentsOf: URL(fileURLWithPath: path))
     }
 }
