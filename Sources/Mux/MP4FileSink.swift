@@ -44,9 +44,9 @@ public final class MP4FileSink: @unchecked Sendable {
         /// In place: the index into the reserve (or after the media), the
         /// fragment headers retired. Constant time, no extra disk.
         case inPlace
-        /// A stream-copy remux into `path + finalizingSuffix` with `moov`
-        /// first, renamed over `path`: time and free space grow with the
-        /// length. For whoever needs libavformat's own layout.
+        /// A stream-copy remux into a new file with `moov` first (nameless
+        /// until it is complete), renamed over `path`: time and free space
+        /// grow with the length. For whoever needs libavformat's own layout.
         case remux
     }
 
@@ -67,7 +67,8 @@ public final class MP4FileSink: @unchecked Sendable {
     private let hasAudio: Bool
     private var finished = false
 
-    /// Suffix of the file the remux writes before it replaces `path`.
+    /// Suffix of the name the remux's copy has for an instant before it
+    /// replaces `path`.
     public static let finalizingSuffix = ".finalizing"
     /// The media the default reserve holds the index of: 3 hours, a long
     /// meeting (see `indexReserve(for:seconds:fragmentDuration:)`).
