@@ -22,9 +22,9 @@ public import MediaCore
 ///
 /// `finish()` (`FinishMode.inPlace`, the default) writes the complete index
 /// into the reserve (`moov` before the media) or, for a recording longer
-/// than the reserve holds, after the media, and retires the fragment headers
-/// (see `MP4InPlaceFinisher` for the states and their order): no media is
-/// copied, no second file exists. `FinishMode.remux` copies the recording
+/// than the reserve holds, after the media, and one `mdat` header over all
+/// the fragments (see `MP4InPlaceFinisher` for the states and their order):
+/// no media is copied, no second file exists. `FinishMode.remux` copies the recording
 /// into a new faststart MP4 instead, as before (time and free space grow
 /// with the length).
 ///
@@ -41,8 +41,8 @@ public import MediaCore
 public final class MP4FileSink: @unchecked Sendable {
     /// How `finish()` makes the regular MP4.
     public enum FinishMode: Sendable {
-        /// In place: the index into the reserve (or after the media), the
-        /// fragment headers retired. Constant time, no extra disk.
+        /// In place: the index into the reserve (or after the media), one
+        /// `mdat` header over the fragments. Constant time, no extra disk.
         case inPlace
         /// A stream-copy remux into a new file with `moov` first (nameless
         /// until it is complete), renamed over `path`: time and free space
@@ -94,8 +94,9 @@ public final class MP4FileSink: @unchecked Sendable {
         let reserve = reservedIndexBytes ?? min(
             Self.indexReserve(for: streams, seconds: Self.defaultReserveSeconds, fragmentDuration: fragmentDuration),
             Self.reserveLimit(directory: Self.parentDirectory(of: path)))
-        guard reserve >= 8 else {
-            throw InvalidArgument(name: "reserved index bytes", value: "\(reserve)", reason: "must be at least 8")
+        guard reserve >= 16 else {
+            // Finishing writes a 16-byte mdat header into it, whatever the index.
+            throw InvalidArgument(name: "reserved index bytes", value: "\(reserve)", reason: "must be at least 16")
         }
         self.path = path
         self.fragmentDuration = fragmentDuration

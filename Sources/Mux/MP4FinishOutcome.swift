@@ -1,8 +1,8 @@
 /// What became of a recording's file when it was finished.
 public enum MP4FinishOutcome: String, Sendable, Codable {
     /// Turned into a regular MP4 where it lies: the complete index written
-    /// into the reserved space (or after the media), the fragment headers
-    /// retired. Nothing copied.
+    /// into the reserved space (or after the media), one `mdat` header over
+    /// the fragments. Nothing copied.
     case finishedInPlace = "finished in place"
     /// Copied into a regular MP4 beside it and renamed over it
     /// (`MP4FileSink.FinishMode.remux`).

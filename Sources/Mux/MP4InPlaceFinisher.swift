@@ -5,7 +5,8 @@ import MediaCore
 
 /// Turns one of our fragmented recordings into a regular MP4 where it lies,
 /// in time that does not depend on its length: no media byte is read or
-/// moved. `MP4FileSink.finish()` and `MP4Repair` both end here.
+/// moved, and the writes are the index and three headers whatever the
+/// length. `MP4FileSink.finish()` and `MP4Repair` both end here.
 ///
 /// The file on disk is in one of these states at every moment, and each
 /// either plays as it is or is finished by running this again (which is
@@ -16,28 +17,39 @@ import MediaCore
 /// 2. The complete `moov` written inside the reserve while the reserve's
 ///    header still says `free` (or appended after the last fragment as a
 ///    `free` box): invisible to readers; still state 1 for them.
-/// 3. (fsync) The 8-byte header turned to `moov`. Two `moov` boxes: readers
-///    use the first, the fragmented one (libavformat skips a second `moov`),
-///    and play every fragment. A rerun rebuilds the index.
-/// 4. (fsync) The `moof` boxes turned into `free` one by one, by their type
-///    only. Readers of the fragmented `moov` play the fragments not yet
-///    retired (none once the last is: from then until step 5 the file needs
-///    the rerun); a rerun reads retired `moof`s too (a `free` box that
-///    begins with `mfhd`), so nothing is lost. Retiring the fragmented
-///    `moov` first would leave a window where a reader finds a complete
-///    index and fragment headers beside it, and may read samples twice.
-/// 5. (fsync) The fragmented `moov` turned into `free`: finished. One `moov`,
-///    with `mvex` gone, so readers see each sample once, through the index.
+/// 3. (fsync) The index's 8-byte header turned to `moov`. Two `moov`
+///    boxes: readers use the first, the fragmented one (libavformat skips a
+///    second `moov`), and play every fragment.
+/// 4. (fsync) One `mdat` header (64-bit size) written after the index in
+///    the reserve, covering the rest of the reserve and every fragment (or,
+///    with the index after the media, at the reserve's start, covering up to
+///    the index). Readers walking the boxes meet no `moof` any more: the
+///    fragmented `moov` finds no samples, so from here to step 5 the file
+///    needs the rerun (two small writes apart).
+/// 5. (fsync) The fragmented `moov` turned into `free`: finished. One
+///    `moov`, without `mvex`, and one `mdat` holding all media (and the
+///    fragment headers, now opaque bytes): the layout of a faststart MP4.
 ///
-/// The fsyncs order the steps for a power loss too: the index is durable
-/// before it becomes visible, every fragment header is retired durably
-/// before the fragmented `moov` that makes a reader look for them.
+/// The order keeps a reader from ever seeing a complete index beside
+/// fragment headers it could read samples from twice. The fsyncs order the
+/// steps for a power loss too: the index is durable before it becomes
+/// visible, and the fragments are hidden before the fragmented `moov` goes.
 ///
 /// Space: in the reserve, nothing is allocated (its zeros were written while
 /// recording). After the media, the index needs its own size; when that
 /// write fails (ENOSPC) it is cut away and the file stays in state 1.
 struct MP4InPlaceFinisher {
     let file: FileHandleIO
+    /// A 16-byte `mdat` header with a 64-bit size (ISO/IEC 14496-12 §4.2:
+    /// size 1, then the type, then the size) for a box of `size` bytes.
+    static func mdatHeader(size: Int64) -> [UInt8] {
+        var writer = MP4ByteWriter(capacity: 16)
+        writer.u32(1)
+        writer.u32(FourCC.mdat.value)
+        writer.u64(UInt64(size))
+        return writer.bytes
+    }
+
     /// For tests: `SDC_TEST_KILL_AFTER_FINISH_STEP=k` sends this process
     /// SIGKILL right after the k-th write of finishing (1-based), to prove
     /// that every state in between plays or is repaired.
@@ -73,29 +85,31 @@ struct MP4InPlaceFinisher {
         }
 
         let reserveStart = marker.reserveOffset, reserveSize = marker.reserveSize
-        let atFront = size == reserveSize || size + 8 <= reserveSize
+        let end = layout.completeEnd
+        let atFront = size + 16 <= reserveSize
         var extra: Int64 = 0
         if atFront {
             // Hide what the reserve holds (a stopped finishing's index)
             // behind one free header, so the new one is written unseen.
-            let current = try MP4RecordingLayout.header(in: file, at: reserveStart, fileSize: layout.completeEnd)
+            let current = try MP4RecordingLayout.header(in: file, at: reserveStart, fileSize: reserveStart + reserveSize)
             if current?.type != .free || current?.size != reserveSize {
                 try file.write(MP4ByteWriter.header(.free, size: reserveSize), at: reserveStart)
                 try file.synchronize()
                 step()
             }
-            if size < reserveSize {
-                try file.write(MP4ByteWriter.header(.free, size: reserveSize - size), at: reserveStart + size)
-                step()
-            }
+            try file.write(MP4ByteWriter.header(.free, size: reserveSize - size), at: reserveStart + size)
+            step()
             try file.write(moov[8...], at: reserveStart + 8)
             step()
             try file.synchronize()
             try file.write(moov[0..<8], at: reserveStart)
             step()
             try file.synchronize()
+            try file.write(Self.mdatHeader(size: end - (reserveStart + size)), at: reserveStart + size)
+            step()
+            try file.synchronize()
         } else {
-            let end = layout.completeEnd
+            guard reserveSize >= 16 else { throw MP4FormatError("has a reserve too small for an mdat header") }
             var hidden = moov
             hidden.replaceSubrange(4..<8, with: MP4ByteWriter.header(.free, size: 8)[4..<8])
             do {
@@ -110,16 +124,13 @@ struct MP4InPlaceFinisher {
             try file.write(MP4ByteWriter.header(.moov, size: 8)[4..<8], at: end + 4)
             step()
             try file.synchronize()
+            try file.write(Self.mdatHeader(size: end - reserveStart), at: reserveStart)
+            step()
+            try file.synchronize()
             extra = size
         }
-        let free = MP4ByteWriter.header(.free, size: 8)[4..<8]
-        for fragment in layout.fragments where !fragment.retired {
-            try file.write(free, at: fragment.moof.offset + 4)
-            step()
-        }
-        try file.synchronize()
         if let fragmented = layout.fragmentMoov, !layout.fragmentMoovRetired {
-            try file.write(free, at: fragmented.offset + 4)
+            try file.write(MP4ByteWriter.header(.free, size: 8)[4..<8], at: fragmented.offset + 4)
             step()
             try file.synchronize()
         }

@@ -3,11 +3,13 @@
 ///
 /// A recording is `ftyp`, the fragmented `moov` (with `mvex`), our marker
 /// (`MP4RecordingMarker`), the reserve (a `free` box), then `moof`+`mdat`
-/// fragments. Finishing writes a complete `moov` into the reserve or after
-/// the last fragment and turns the fragment headers and the fragmented
-/// `moov` into `free` boxes by changing their type only, so they can still
-/// be read: a `free` box whose payload begins with an `mfhd` box is a
-/// retired `moof`, one beginning with `mvhd` the retired fragmented `moov`.
+/// fragments from the reserve's end on. Finishing writes a complete `moov`
+/// into the reserve or after the last fragment, one `mdat` header that
+/// covers every fragment (so readers walking the boxes no longer meet a
+/// `moof`), and turns the fragmented `moov` into a `free` box by changing
+/// its type only: a `free` box whose payload begins with `mvhd` is that
+/// retired `moov`. The fragments are still there, inside the covering
+/// `mdat`: the scan goes on at the reserve's end whatever the reserve holds.
 struct MP4RecordingLayout {
     struct Box {
         let type: FourCC
@@ -21,8 +23,6 @@ struct MP4RecordingLayout {
     struct Fragment {
         let moof: Box
         let mdat: Box
-        /// The `moof` is a `free` box already.
-        let retired: Bool
     }
 
     let fileSize: Int64
@@ -41,10 +41,10 @@ struct MP4RecordingLayout {
     /// fragment, a half-written box (nil: none).
     private(set) var tornTailOffset: Int64?
 
-    /// A finished recording: one complete `moov`, the fragmented `moov` and
-    /// every `moof` retired.
+    /// A finished recording: one complete `moov`, the fragmented `moov`
+    /// retired (finishing's last step).
     var isFinished: Bool {
-        completeMoovs.count == 1 && (fragmentMoov == nil || fragmentMoovRetired) && fragments.allSatisfy(\.retired)
+        completeMoovs.count == 1 && (fragmentMoov == nil || fragmentMoovRetired)
     }
 
     /// Reads the top-level boxes of `file`. Throws `MP4FormatError` when the
@@ -52,9 +52,24 @@ struct MP4RecordingLayout {
     init(reading file: FileHandleIO) throws {
         fileSize = try file.size()
         var offset: Int64 = 0
-        var pendingMoof: (box: Box, retired: Bool)?
+        var pendingMoof: Box?
         var first = true
         while offset < fileSize {
+            // Inside the reserve, only a complete index counts; whatever else
+            // is there (the rest of the reserve, the box a finishing made to
+            // cover the fragments, half-written headers), the fragments start
+            // where the reserve ends.
+            if let marker, offset >= marker.reserveOffset, offset < marker.reserveOffset + marker.reserveSize {
+                let reserveEnd = marker.reserveOffset + marker.reserveSize
+                if let box = try Self.header(in: file, at: offset, fileSize: min(fileSize, reserveEnd)), box.type == .moov {
+                    completeMoovs.append(box)
+                    offset = box.end
+                } else {
+                    offset = reserveEnd
+                }
+                if fragments.isEmpty { completeEnd = min(offset, fileSize) }
+                continue
+            }
             guard let box = try Self.header(in: file, at: offset, fileSize: fileSize) else {
                 if first { throw MP4FormatError("does not begin with an MP4 box") }
                 tornTailOffset = offset
@@ -83,21 +98,19 @@ struct MP4RecordingLayout {
                 } else if firstChild == .mvhd, fragmentMoov == nil, fragments.isEmpty {
                     fragmentMoov = box
                     fragmentMoovRetired = true
-                } else if firstChild == .mfhd {
-                    pendingMoof = (box, true)
                 }
             case .moof:
-                pendingMoof = (box, false)
+                pendingMoof = box
             case .mdat:
                 if let moof = pendingMoof {
-                    fragments.append(Fragment(moof: moof.box, mdat: box, retired: moof.retired))
+                    fragments.append(Fragment(moof: moof, mdat: box))
                     completeEnd = box.end
                 }
                 pendingMoof = nil
             default:
                 break
             }
-            if box.type != .moof && box.type != .mdat && !(pendingMoof?.box.offset == box.offset) { pendingMoof = nil }
+            if box.type != .moof && box.type != .mdat { pendingMoof = nil }
             if fragments.isEmpty && pendingMoof == nil { completeEnd = box.end }
             offset = box.end
         }
