@@ -191,10 +191,12 @@ public final class MP4FileSink: @unchecked Sendable {
             }
         }
         do {
-            let layout = try MP4RecordingLayout(reading: output.file)
+            // What was written is known: no need to read the file back.
+            let written = try output.writtenLayout(marker: marker)
+            let layout = try written ?? MP4RecordingLayout(reading: output.file)
             guard !layout.fragments.isEmpty else { return kept(recordingError ?? "no fragment was written") }
             var finisher = MP4InPlaceFinisher(file: output.file)
-            let result = try finisher.finish(layout)
+            let result = try finisher.finish(layout, index: written == nil ? nil : output.index)
             return MP4FinishReport(path: path, outcome: .finishedInPlace, duration: result.duration,
                                    finalizingSeconds: seconds(), bytes: output.bytesOnDisk, fragments: result.fragments,
                                    moovAtFront: result.moovAtFront, extraBytes: result.extraBytes, error: recordingError)

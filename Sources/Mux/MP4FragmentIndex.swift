@@ -3,9 +3,10 @@
 /// every fragment's `moof` (sample sizes, durations, flags, composition
 /// offsets, where the data lies), per ISO/IEC 14496-12 §8.8.
 ///
-/// Only the headers are read (one `pread` per `moof`), never the media: the
-/// cost grows with the number of fragments (about one per second), not with
-/// the bytes recorded.
+/// Only the headers are read, never the media. The sink builds it while
+/// recording, from the bytes on their way to the file (a few microseconds a
+/// fragment), so finishing reads nothing; `MP4Repair` reads it from the file
+/// (one `pread` per `moof`: about one a second of media).
 struct MP4FragmentIndex {
     /// The fragmented `moov`'s payload (its children), as on disk.
     let moovPayload: [UInt8]
@@ -13,9 +14,21 @@ struct MP4FragmentIndex {
     let movieTimescale: UInt32
     private(set) var tracks: [MP4TrackSamples]
 
+    /// Reads the fragmented `moov` and every fragment of `layout` from `file`.
     init(file: FileHandleIO, layout: MP4RecordingLayout) throws {
         guard let moov = layout.fragmentMoov else { throw MP4FormatError("has no fragmented moov box") }
-        moovPayload = try file.read(Int(moov.size) - moov.headerSize, at: moov.payloadOffset)
+        try self.init(moovPayload: try file.read(Int(moov.size) - moov.headerSize, at: moov.payloadOffset))
+        for fragment in layout.fragments {
+            let moof = try file.read(Int(fragment.moof.size) - fragment.moof.headerSize, at: fragment.moof.payloadOffset)
+            try add(moof: moof, at: fragment.moof.offset, dataRange: fragment.mdat.payloadOffset..<fragment.mdat.end)
+        }
+    }
+
+    /// An index of no fragment yet, from the fragmented `moov`'s payload;
+    /// `add(moof:at:dataRange:)` adds each fragment (as `MP4FragmentOutput`
+    /// does while the bytes go to the file).
+    init(moovPayload: [UInt8]) throws {
+        self.moovPayload = moovPayload
         let reader = MP4ByteReader(moovPayload)
         var timescale: UInt32?
         var defaults: [UInt32: (duration: UInt32, size: UInt32, flags: UInt32)] = [:]
@@ -49,10 +62,6 @@ struct MP4FragmentIndex {
             return MP4TrackSamples(trackID: track.id, timescale: track.timescale, defaultDuration: trex.duration,
                                    defaultSize: trex.size, defaultFlags: trex.flags)
         }
-        for fragment in layout.fragments {
-            let moof = try file.read(Int(fragment.moof.size) - fragment.moof.headerSize, at: fragment.moof.payloadOffset)
-            try add(moof: moof, at: fragment.moof.offset, dataRange: fragment.mdat.payloadOffset..<fragment.mdat.end)
-        }
     }
 
     /// A track's id (`tkhd`) and media time scale (`mdhd`).
@@ -80,7 +89,7 @@ struct MP4FragmentIndex {
 
     /// Adds the samples of one `moof` (payload `bytes`, box at `moofOffset`)
     /// whose data must lie in `dataRange` (its `mdat`).
-    private mutating func add(moof bytes: [UInt8], at moofOffset: Int64, dataRange: Range<Int64>) throws {
+    mutating func add(moof bytes: [UInt8], at moofOffset: Int64, dataRange: Range<Int64>) throws {
         var previousDataEnd = moofOffset
         for traf in try MP4ByteReader(bytes).children() where traf.type == .traf {
             var trackIndex: Int?

@@ -44,6 +44,17 @@ final class MP4FragmentOutput {
     private var headerCount = 0
     /// The box's size is the 64-bit one after the type (size field 1).
     private var largeSize = false
+    /// The index of what was written, built fragment by fragment (nil when
+    /// a fragment could not be read: finishing then reads the file).
+    private(set) var index: MP4FragmentIndex?
+    private var fragmentMoov: MP4RecordingLayout.Box?
+    private var fragments: [MP4RecordingLayout.Fragment] = []
+    private var pendingMoof: MP4RecordingLayout.Box?
+    /// The payload of the box passing now, when it is one the index needs;
+    /// its capacity is kept from one `moof` to the next.
+    private var capture: [UInt8] = []
+    private var capturing = false
+
     /// A box header the tracking could not follow (never from libavformat's
     /// muxer): fragments are no longer committed, so a failure keeps only
     /// what was known to be whole.
@@ -53,6 +64,7 @@ final class MP4FragmentOutput {
     init(path: String, overwrite: Bool, bufferSize: Int = 1 << 16) throws {
         file = try FileHandleIO(path: path, flags: O_RDWR | O_CREAT | (overwrite ? O_TRUNC : O_EXCL))
         self.path = path
+        capture.reserveCapacity(1 << 16)
         guard let buffer = av_malloc(bufferSize) else {
             unlink(path)
             throw AVError(code: AVError.outOfMemoryCode, operation: "av_malloc")
@@ -124,6 +136,15 @@ final class MP4FragmentOutput {
         return Int32(count)
     }
 
+    /// The layout as written: every whole fragment, the fragmented `moov`
+    /// (nil before the header was written or when a box could not be
+    /// followed; then finishing reads the file).
+    func writtenLayout(marker: MP4RecordingMarker) throws -> MP4RecordingLayout? {
+        guard let fragmentMoov, !lostTrack else { return nil }
+        return MP4RecordingLayout(fileSize: try file.size(), fragmentMoov: fragmentMoov, marker: marker,
+                                  fragments: fragments, completeEnd: committedEnd)
+    }
+
     /// Set when a fragment completed and the file had no name left.
     private var fileRemoved = false
 
@@ -159,17 +180,18 @@ final class MP4FragmentOutput {
                     }
                     guard size >= 8 else { lostTrack = true; continue }
                     boxEnd = boxStart + Int64(size)
-                    inHeader = false
+                    boxStarted()
                 } else if headerCount == 16 {
                     let size = header[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
                     guard size >= 16, size < UInt64(Int64.max) else { lostTrack = true; continue }
                     boxEnd = boxStart + Int64(size)
-                    inHeader = false
+                    boxStarted()
                 } else {
                     continue
                 }
             } else {
                 let take = Int(min(Int64(count - index), boxEnd - position))
+                if capturing { capture.append(contentsOf: UnsafeBufferPointer(start: bytes + index, count: take)) }
                 index += take
                 position += Int64(take)
             }
@@ -177,12 +199,34 @@ final class MP4FragmentOutput {
         }
     }
 
+    /// A box's header has passed: keep the payload of the fragmented `moov`
+    /// and of each `moof` for the index.
+    private func boxStarted() {
+        inHeader = false
+        capturing = (boxType == FourCC.moov.value && fragmentMoov == nil) || boxType == FourCC.moof.value
+        if capturing { capture.removeAll(keepingCapacity: true) }
+    }
+
     private func boxCompleted() {
-        if boxType == FourCC.mdat.value && previousType == FourCC.moof.value {
+        let box = MP4RecordingLayout.Box(type: FourCC(boxType), offset: boxStart, size: boxEnd - boxStart,
+                                         headerSize: largeSize ? 16 : 8)
+        if boxType == FourCC.moov.value && fragmentMoov == nil {
+            fragmentMoov = box
+            index = try? MP4FragmentIndex(moovPayload: capture)
+        } else if boxType == FourCC.moof.value {
+            pendingMoof = box
+        } else if boxType == FourCC.mdat.value && previousType == FourCC.moof.value, let moof = pendingMoof {
             committedEnd = boxEnd
             fragmentCount += 1
+            fragments.append(MP4RecordingLayout.Fragment(moof: moof, mdat: box))
+            do {
+                try index?.add(moof: capture, at: moof.offset, dataRange: box.payloadOffset..<box.end)
+            } catch {
+                index = nil  // finishing reads the file instead
+            }
             if file.linkCount() == 0 { fileRemoved = true }
         }
+        capturing = false
         previousType = boxType
         boxStart = boxEnd
         inHeader = true

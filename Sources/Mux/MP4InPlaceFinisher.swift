@@ -69,9 +69,11 @@ struct MP4InPlaceFinisher {
     /// Finishes the recording whose boxes are `layout`. Throws when the file
     /// cannot be finished (a write failed); the file is then in one of the
     /// states above, playable or repairable.
-    mutating func finish(_ layout: MP4RecordingLayout) throws -> Result {
+    /// `index`: the fragments' index when the caller built it already (the
+    /// sink, while recording); read from the file otherwise.
+    mutating func finish(_ layout: MP4RecordingLayout, index known: MP4FragmentIndex? = nil) throws -> Result {
         guard let marker = layout.marker else { throw MP4FormatError("has no recording marker") }
-        let index = try MP4FragmentIndex(file: file, layout: layout)
+        let index = try known ?? MP4FragmentIndex(file: file, layout: layout)
         let (moov, duration) = try MP4CompleteMoov.build(index: index, marker: marker)
         let size = Int64(moov.count)
 

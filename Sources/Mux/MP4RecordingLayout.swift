@@ -47,6 +47,17 @@ struct MP4RecordingLayout {
         completeMoovs.count == 1 && (fragmentMoov == nil || fragmentMoovRetired)
     }
 
+    /// The layout as the sink wrote it (`MP4FragmentOutput` follows every
+    /// box it writes), so finishing need not read the file again.
+    init(fileSize: Int64, fragmentMoov: Box, marker: MP4RecordingMarker, fragments: [Fragment], completeEnd: Int64) {
+        self.fileSize = fileSize
+        self.fragmentMoov = fragmentMoov
+        self.marker = marker
+        self.fragments = fragments
+        self.completeEnd = completeEnd
+        tornTailOffset = completeEnd < fileSize ? completeEnd : nil
+    }
+
     /// Reads the top-level boxes of `file`. Throws `MP4FormatError` when the
     /// file does not start with an `ftyp` box (not an MP4).
     init(reading file: FileHandleIO) throws {
