@@ -199,7 +199,8 @@ public final class MP4FileSink: @unchecked Sendable {
             let result = try finisher.finish(layout, index: written == nil ? nil : output.index)
             return MP4FinishReport(path: path, outcome: .finishedInPlace, duration: result.duration,
                                    finalizingSeconds: seconds(), bytes: output.bytesOnDisk, fragments: result.fragments,
-                                   moovAtFront: result.moovAtFront, extraBytes: result.extraBytes, error: recordingError)
+                                   moovAtFront: result.moovAtFront, extraBytes: result.extraBytes,
+                                   indexBytes: result.indexBytes, error: recordingError)
         } catch {
             return kept([recordingError, "finishing in place: \(error)"].compactMap { $0 }.joined(separator: "; "))
         }

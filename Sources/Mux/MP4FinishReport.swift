@@ -19,11 +19,13 @@ public struct MP4FinishReport: Sendable, Equatable, Codable {
     /// media; 0 in the reserve; the whole copy's size for a remux, which
     /// needs that much free until the rename).
     public let extraBytes: Int64
+    /// Size of the complete index (`moov`) finishing wrote (0 when none).
+    public let indexBytes: Int64
     /// Why the file is not finished, or what failed while recording (nil: nothing).
     public let error: String?
 
     public init(path: String, outcome: MP4FinishOutcome, duration: Double, finalizingSeconds: Double, bytes: Int64,
-                fragments: Int, moovAtFront: Bool, extraBytes: Int64, error: String?) {
+                fragments: Int, moovAtFront: Bool, extraBytes: Int64, indexBytes: Int64 = 0, error: String?) {
         self.path = path
         self.outcome = outcome
         self.duration = duration
@@ -32,6 +34,7 @@ public struct MP4FinishReport: Sendable, Equatable, Codable {
         self.fragments = fragments
         self.moovAtFront = moovAtFront
         self.extraBytes = extraBytes
+        self.indexBytes = indexBytes
         self.error = error
     }
 }

@@ -62,6 +62,7 @@ struct MP4InPlaceFinisher {
         let extraBytes: Int64
         let fragments: Int
         let droppedBytes: Int64
+        let indexBytes: Int64
     }
 
     init(file: FileHandleIO) { self.file = file }
@@ -137,7 +138,7 @@ struct MP4InPlaceFinisher {
             try file.synchronize()
         }
         return Result(duration: duration, moovAtFront: atFront, extraBytes: extra,
-                      fragments: layout.fragments.count, droppedBytes: max(0, dropped))
+                      fragments: layout.fragments.count, droppedBytes: max(0, dropped), indexBytes: size)
     }
 
     private mutating func step() {
