@@ -174,11 +174,14 @@ public final class MP4FileSink: @unchecked Sendable {
             }
         }
         func seconds() -> Double { Double(clock.now() - started) / Double(Int64.nanosecondsPerSecond) }
+        let removed = output.file.linkCount() == 0
         func kept(_ error: String) -> MP4FinishReport {
             MP4FinishReport(path: path, outcome: .keptAsWritten, duration: 0, finalizingSeconds: seconds(),
-                            bytes: output.bytesOnDisk, fragments: output.fragmentCount, moovAtFront: false,
-                            extraBytes: 0, error: error)
+                            bytes: removed ? 0 : output.bytesOnDisk, fragments: removed ? 0 : output.fragmentCount,
+                            moovAtFront: false, extraBytes: 0, error: error)
         }
+        // Removed from its directory: nothing left to finish or to report on disk.
+        if removed { return kept(recordingError ?? "the file was removed") }
         if finishMode == .remux && recordingError == nil {
             do {
                 let duration = try remux()

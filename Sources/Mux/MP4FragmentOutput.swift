@@ -116,22 +116,23 @@ final class MP4FragmentOutput {
     private func receive(_ bytes: UnsafePointer<UInt8>, count: Int) -> Int32 {
         if let failure { return failure.code }
         var written = count
-        var error: AVError?
+        var failed: AVError?
         do {
             try file.write(UnsafeRawPointer(bytes), count: count, at: position)
         } catch let partial as PartialWrite {
             written = partial.written
-            error = partial.error
+            failed = partial.error
         } catch {
             written = 0
+            failed = AVError.posix(EIO, operation: "pwrite")
         }
         follow(bytes, count: written)
-        if error == nil, fileRemoved {
-            error = AVError.posix(ENOENT, operation: "write (the file was removed)")
+        if failed == nil, fileRemoved {
+            failed = AVError.posix(ENOENT, operation: "write (the file was removed)")
         }
-        if let error {
-            fail(error)
-            return error.code
+        if let failed {
+            fail(failed)
+            return failed.code
         }
         return Int32(count)
     }

@@ -92,7 +92,7 @@ struct MP4RecordingLayout {
             }
             switch box.type {
             case .moov:
-                let children = try Self.childTypes(in: file, box: box, limit: box.size)
+                let children = try Self.childTypes(in: file, box: box)
                 if children.contains(.mvex) {
                     fragmentMoov = box
                 } else {
@@ -152,7 +152,7 @@ struct MP4RecordingLayout {
     }
 
     /// The types of the boxes directly inside `box`.
-    static func childTypes(in file: FileHandleIO, box: Box, limit: Int64) throws -> [FourCC] {
+    static func childTypes(in file: FileHandleIO, box: Box) throws -> [FourCC] {
         var types: [FourCC] = []
         var offset = box.payloadOffset
         while offset < box.end, let child = try header(in: file, at: offset, fileSize: box.end) {

@@ -42,12 +42,11 @@ struct MP4TrackSamples {
     /// `tfdt`); a gap or an overlap with the samples before is absorbed by the
     /// previous sample's duration, as a continuous sample table must.
     mutating func startRun(atDecodeTime time: Int64) {
-        guard let first = firstDecodeTime else {
+        guard firstDecodeTime != nil else {
             firstDecodeTime = time
             decodeEnd = time
             return
         }
-        _ = first
         guard time != decodeEnd, let last = durations.indices.last else { return }
         let lastStart = decodeEnd - Int64(durations[last])
         if time > lastStart, time - lastStart <= Int64(UInt32.max) {

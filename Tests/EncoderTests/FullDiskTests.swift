@@ -9,7 +9,8 @@ import Glibc
 #endif
 
 /// A disk that fills up under the real MP4 file sink (a small tmpfs, real
-/// ENOSPC): everything before the failed write stays whole.
+/// ENOSPC), and a file removed while it is written: everything before the
+/// failed write stays whole, and what is on disk is reported as it is.
 @Suite(.serialized) struct FullDiskTests {
     @Test func aDiskFullWhileRecordingKeepsEveryWholeFragmentAndFinishesInPlace() throws {
         let disk = try SmallDisk(bytes: 6 << 20)
@@ -83,5 +84,34 @@ import Glibc
         #expect(try MP4Inspection.packetCounts(path).video == expected.video)
         #expect(try MP4Inspection.decodeErrors(path).isEmpty)
         #expect(abs(try MP4Inspection.duration(path) - 300) < 0.05)
+    }
+
+    /// Writing on into a file nobody can reach any more would lose the rest
+    /// of the recording without a word: it fails at the next fragment.
+    @Test func aFileRemovedWhileRecordingEndsTheRecordingWithAnError() throws {
+        let directory = try TestMedia.scratchDirectory("removed")
+        defer { TestMedia.removeDirectory(directory) }
+        let replay = try MP4FinishInPlaceTests.replay.get()
+        let path = "\(directory)/removed.mp4"
+        let sink = try MP4FileSink(path: path, streams: [replay.videoParameters, replay.audioParameters])
+        var failure: (any Error)?
+        var videoPackets = 0
+        do {
+            try replay.replay(seconds: 15) { packet in
+                if packet.kind == .video {
+                    videoPackets += 1
+                    // Removed 5 s in.
+                    if videoPackets == 150 { try FileManager.default.removeItem(atPath: path) }
+                }
+                try sink.write(packet)
+            }
+        } catch {
+            failure = error
+        }
+        #expect((failure as? AVError)?.code == -ENOENT, "\(String(describing: failure))")
+        #expect("\(failure.map { "\($0)" } ?? "")".contains("removed"))
+        let report = sink.finish()
+        #expect(report.outcome == .keptAsWritten && report.bytes == 0, "\(report)")
+        #expect(!FileManager.default.fileExists(atPath: path))
     }
 }
