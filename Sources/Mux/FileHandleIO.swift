@@ -85,10 +85,3 @@ final class FileHandleIO {
         guard ftruncate(descriptor, off_t(size)) == 0 else { throw AVError.posix(errno, operation: "ftruncate") }
     }
 }
-
-/// A write that failed after `written` bytes.
-struct PartialWrite: Error, CustomStringConvertible {
-    let written: Int
-    let error: AVError
-    var description: String { error.description }
-}

@@ -162,23 +162,27 @@ public final class MP4FileSink: @unchecked Sendable {
         let clock = MonotonicClock()
         let started = clock.now()
         var recordingError: String?
-        if let failure = output.failure {
-            recordingError = "\(failure)"
+        var failure: AVError? = output.failure
+        if let recorded = output.failure {
+            recordingError = "\(recorded)"
         } else {
             do {
                 try muxer.finish()
                 if !offsetsRecorded { try recordOffsets() }
                 try output.file.synchronize()
             } catch {
-                recordingError = "\(output.failure ?? error)"
+                let underlying = output.failure ?? Self.underlying(error)
+                failure = underlying
+                recordingError = "\(underlying.map { "\($0)" } ?? "\(error)")"
             }
         }
         func seconds() -> Double { Double(clock.now() - started) / Double(Int64.nanosecondsPerSecond) }
         let removed = output.file.linkCount() == 0
-        func kept(_ error: String) -> MP4FinishReport {
+        func kept(_ error: String, _ cause: (any Error)? = nil) -> MP4FinishReport {
             MP4FinishReport(path: path, outcome: .keptAsWritten, duration: 0, finalizingSeconds: seconds(),
                             bytes: removed ? 0 : output.bytesOnDisk, fragments: removed ? 0 : output.fragmentCount,
-                            moovAtFront: false, extraBytes: 0, error: error)
+                            moovAtFront: false, extraBytes: 0, error: error,
+                            failure: failure ?? cause.flatMap(Self.underlying))
         }
         // Removed from its directory: nothing left to finish or to report on disk.
         if removed { return kept(recordingError ?? "the file was removed") }
@@ -190,7 +194,7 @@ public final class MP4FileSink: @unchecked Sendable {
                                        bytes: bytes, fragments: output.fragmentCount, moovAtFront: true,
                                        extraBytes: bytes, error: nil)
             } catch {
-                return kept("remuxing: \(error)")
+                return kept("remuxing: \(error)", error)
             }
         }
         do {
@@ -203,10 +207,17 @@ public final class MP4FileSink: @unchecked Sendable {
             return MP4FinishReport(path: path, outcome: .finishedInPlace, duration: result.duration,
                                    finalizingSeconds: seconds(), bytes: output.bytesOnDisk, fragments: result.fragments,
                                    moovAtFront: result.moovAtFront, extraBytes: result.extraBytes,
-                                   indexBytes: result.indexBytes, error: recordingError)
+                                   indexBytes: result.indexBytes, error: recordingError, failure: failure)
         } catch {
-            return kept([recordingError, "finishing in place: \(error)"].compactMap { $0 }.joined(separator: "; "))
+            return kept([recordingError, "finishing in place: \(error)"].compactMap { $0 }.joined(separator: "; "), error)
         }
+    }
+
+    /// The libav or system error inside `error`, if it carries one.
+    static func underlying(_ error: any Error) -> AVError? {
+        if let error = error as? AVError { return error }
+        if let error = error as? PartialWrite { return error.error }
+        return nil
     }
 
     /// The bytes of index a regular MP4 needs for `seconds` of `streams`,

@@ -1,5 +1,7 @@
+public import MediaCore
+
 /// What `MP4FileSink.finish()` or `MP4Repair.repair(path:)` left on disk.
-public struct MP4FinishReport: Sendable, Equatable, Codable {
+public struct MP4FinishReport: Sendable, Equatable {
     /// The file.
     public let path: String
     public let outcome: MP4FinishOutcome
@@ -23,9 +25,13 @@ public struct MP4FinishReport: Sendable, Equatable, Codable {
     public let indexBytes: Int64
     /// Why the file is not finished, or what failed while recording (nil: nothing).
     public let error: String?
+    /// The first system or libav error behind `error`, for typed reporting
+    /// (nil when there is none, or the file's boxes could not be read).
+    public let failure: AVError?
 
     public init(path: String, outcome: MP4FinishOutcome, duration: Double, finalizingSeconds: Double, bytes: Int64,
-                fragments: Int, moovAtFront: Bool, extraBytes: Int64, indexBytes: Int64 = 0, error: String?) {
+                fragments: Int, moovAtFront: Bool, extraBytes: Int64, indexBytes: Int64 = 0, error: String?,
+                failure: AVError? = nil) {
         self.path = path
         self.outcome = outcome
         self.duration = duration
@@ -36,5 +42,6 @@ public struct MP4FinishReport: Sendable, Equatable, Codable {
         self.extraBytes = extraBytes
         self.indexBytes = indexBytes
         self.error = error
+        self.failure = failure
     }
 }

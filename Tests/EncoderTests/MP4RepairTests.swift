@@ -76,7 +76,7 @@ import TestSupport
         let text = "\(directory)/notes.mp4"
         try Data("not a video at all\n".utf8).write(to: URL(fileURLWithPath: text))
         let empty = "\(directory)/empty.mp4"
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         var made: [String] = []
         for (name, flags) in [("ffmpeg-regular.mp4", "+faststart"), ("ffmpeg-fragmented.mp4", "frag_keyframe+empty_moov")] {
             let path = "\(directory)/\(name)"

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A small tmpfs mounted on a fresh directory, to fill a disk for real
 /// (ENOSPC from the kernel, not a simulated error). Needs root, as the test
@@ -15,7 +15,7 @@ public final class SmallDisk {
         let result = try Subprocess.run(["mount", "-t", "tmpfs", "-o", "size=\(bytes)", "tmpfs", path])
         guard result.status == 0 else {
             try? FileManager.default.removeItem(atPath: path)
-            throw SmallDiskError(description: "mount -t tmpfs -o size=\(bytes) tmpfs \(path) failed (status \(result.status): "
+            throw Failure(description: "mount -t tmpfs -o size=\(bytes) tmpfs \(path) failed (status \(result.status): "
                                  + "\(result.standardError.trimmingCharacters(in: .whitespacesAndNewlines))); "
                                  + "the full-disk tests need root, as `scripts/test` runs them")
         }
@@ -35,7 +35,7 @@ public final class SmallDisk {
     public func fill(leaving: Int64) throws -> String {
         let filler = "\(path)/filler-\(UUID().uuidString.prefix(8))"
         let count = max(0, freeBytes - leaving)
-        FileManager.default.createFile(atPath: filler, contents: nil)
+        _ = FileManager.default.createFile(atPath: filler, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
         defer { try? handle.close() }
         let block = Data(count: 1 << 16)
@@ -57,8 +57,9 @@ public final class SmallDisk {
     }
 
     deinit { unmount() }
-}
 
-public struct SmallDiskError: Error, CustomStringConvertible {
-    public let description: String
+    /// The tmpfs could not be mounted (not root?).
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
 }

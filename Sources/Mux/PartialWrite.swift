@@ -1,0 +1,8 @@
+import MediaCore
+
+/// A write that failed after `written` bytes.
+struct PartialWrite: Error, CustomStringConvertible {
+    let written: Int
+    let error: AVError
+    var description: String { error.description }
+}
