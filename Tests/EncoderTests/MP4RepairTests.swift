@@ -1,3 +1,4 @@
+import Encoder
 import Foundation
 import MediaCore
 import Mux
@@ -68,6 +69,34 @@ import TestSupport
             #expect(try MP4Repair.repair(path: path).wasFinished)
             #expect(try MP4Inspection.contents(path) == finished)
         }
+    }
+
+    /// The exact start survives a crash: the offsets that started each
+    /// stream at 0 are in the file, so the repaired file cuts the AAC priming
+    /// and the B-frame delay with edit lists, as a clean finish does.
+    @Test func aRepairedRecordingWithBFramesStartsBothStreamsAtZero() throws {
+        let directory = try TestMedia.scratchDirectory("repair-bframes")
+        defer { TestMedia.removeDirectory(directory) }
+        let path = "\(directory)/bframes.mp4"
+        let recording = TestRecording(
+            videoSettings: try VideoEncoderSettings(width: 320, height: 180, fps: 30, preset: .veryfast, crf: 25, gop: 60),
+            audioSettings: try AudioEncoderSettings(), inputWidth: 320, inputHeight: 180)
+        try withExtendedLifetime(try recording.record(seconds: 6, flushEncoders: false) {
+            try MP4FileSink(path: path, streams: [$0, $1])
+        }) {}
+        let asWritten = try MP4Inspection.packetCounts(path)
+        let report = try MP4Repair.repair(path: path)
+        #expect(!report.wasFinished && report.fragments >= 4, "\(report)")
+        let probe = try MediaProbe.streams(path)
+        let video = try #require(MediaProbe.stream(probe.streams, type: "video"))
+        let audio = try #require(MediaProbe.stream(probe.streams, type: "audio"))
+        #expect(video["has_b_frames"] as? Int ?? 0 > 0, "the encoder made B-frames")
+        #expect(video["start_time"] as? String == "0.000000", "\(video["start_time"] ?? "")")
+        #expect(audio["start_time"] as? String == "0.000000", "\(audio["start_time"] ?? "")")
+        #expect(video["avg_frame_rate"] as? String == "30/1")
+        let counts = try MP4Inspection.packetCounts(path)
+        #expect(counts.video == asWritten.video && counts.audio == asWritten.audio, "\(counts), \(asWritten)")
+        #expect(try MP4Inspection.decodeErrors(path).isEmpty)
     }
 
     @Test func filesThatAreNotOurRecordingsAreRefusedUntouched() throws {
