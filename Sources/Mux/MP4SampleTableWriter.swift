@@ -4,7 +4,7 @@ enum MP4SampleTableWriter {
     static func write(_ track: MP4TrackSamples, into writer: inout MP4ByteWriter) {
         // stts: runs of equal durations.
         writer.fullBox(.stts, version: 0) { writer in
-            let runs = runLengths(track.durations)
+            let runs = track.durations.runs
             writer.u32(UInt32(runs.count))
             for run in runs {
                 writer.u32(run.count)
@@ -14,9 +14,8 @@ enum MP4SampleTableWriter {
         // ctts: composition offsets, only when some are not 0; version 1
         // when some are negative.
         if track.hasCompositionOffsets {
-            let negative = track.compositionOffsets.contains { $0 < 0 }
-            writer.fullBox(.ctts, version: negative ? 1 : 0) { writer in
-                let runs = runLengths(track.compositionOffsets.map { UInt32(bitPattern: $0) })
+            writer.fullBox(.ctts, version: track.hasNegativeCompositionOffsets ? 1 : 0) { writer in
+                let runs = track.compositionOffsets.runs
                 writer.u32(UInt32(runs.count))
                 for run in runs {
                     writer.u32(run.count)
@@ -63,17 +62,5 @@ enum MP4SampleTableWriter {
                 if large { writer.u64(UInt64(offset)) } else { writer.u32(UInt32(offset)) }
             }
         }
-    }
-
-    private static func runLengths(_ values: [UInt32]) -> [(count: UInt32, value: UInt32)] {
-        var runs: [(count: UInt32, value: UInt32)] = []
-        for value in values {
-            if let last = runs.last, last.value == value {
-                runs[runs.count - 1].count += 1
-            } else {
-                runs.append((1, value))
-            }
-        }
-        return runs
     }
 }

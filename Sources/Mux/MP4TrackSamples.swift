@@ -9,9 +9,11 @@ struct MP4TrackSamples {
     let defaultSize: UInt32
     let defaultFlags: UInt32
 
+    /// 4 bytes a sample: the one column that is different for every sample.
     private(set) var sizes: [UInt32] = []
-    private(set) var durations: [UInt32] = []
-    private(set) var compositionOffsets: [Int32] = []
+    private(set) var durations = MP4SampleRuns()
+    /// Signed offsets, kept as their bit patterns.
+    private(set) var compositionOffsets = MP4SampleRuns()
     /// 1-based numbers of the sync samples (keyframes).
     private(set) var syncSamples: [UInt32] = []
     /// One chunk per run of samples stored together (a `trun`).
@@ -33,7 +35,8 @@ struct MP4TrackSamples {
     }
 
     var sampleCount: Int { sizes.count }
-    var hasCompositionOffsets: Bool { compositionOffsets.contains { $0 != 0 } }
+    var hasCompositionOffsets: Bool { compositionOffsets.contains(anyBut: 0) }
+    var hasNegativeCompositionOffsets: Bool { compositionOffsets.contains { Int32(bitPattern: $0) < 0 } }
     var allSync: Bool { syncSamples.count == sizes.count }
     /// Sum of the sample durations: the media duration.
     var mediaDuration: Int64 { decodeEnd - (firstDecodeTime ?? 0) }
@@ -47,10 +50,10 @@ struct MP4TrackSamples {
             decodeEnd = time
             return
         }
-        guard time != decodeEnd, let last = durations.indices.last else { return }
-        let lastStart = decodeEnd - Int64(durations[last])
+        guard time != decodeEnd, let last = durations.last else { return }
+        let lastStart = decodeEnd - Int64(last)
         if time > lastStart, time - lastStart <= Int64(UInt32.max) {
-            durations[last] = UInt32(time - lastStart)
+            durations.replaceLast(with: UInt32(time - lastStart))
             decodeEnd = time
         }
     }
@@ -64,7 +67,7 @@ struct MP4TrackSamples {
     mutating func add(size: UInt32, duration: UInt32, flags: UInt32, compositionOffset: Int32) {
         sizes.append(size)
         durations.append(duration)
-        compositionOffsets.append(compositionOffset)
+        compositionOffsets.append(UInt32(bitPattern: compositionOffset))
         // sample_is_non_sync_sample (ISO/IEC 14496-12 §8.8.3.1) clear: a sync sample.
         if flags & 0x0001_0000 == 0 { syncSamples.append(UInt32(sizes.count)) }
         chunkSampleCounts[chunkSampleCounts.count - 1] += 1
