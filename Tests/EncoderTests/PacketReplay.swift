@@ -52,12 +52,18 @@ final class PacketReplay: @unchecked Sendable {
             if packet.kind == .video { video.append(stored) } else { audio.append(stored) }
         }
         let scene = TestScene(width: width, height: height)
-        var random = SystemRandomNumberGenerator()
+        // xorshift64: noise x264 cannot predict, without a system call per word.
+        var random: UInt64 = 0x9E37_79B9_7F4A_7C15
         for index in 0..<frames {
             let frame = scene.frame(index)
             if noise {
                 let pixels = (frame.buffer.baseAddress + height / 2 * frame.bytesPerRow).assumingMemoryBound(to: UInt64.self)
-                for word in 0..<(height - height / 2) * frame.bytesPerRow / 8 { pixels[word] = random.next() }
+                for word in 0..<(height - height / 2) * frame.bytesPerRow / 8 {
+                    random ^= random << 13
+                    random ^= random >> 7
+                    random ^= random << 17
+                    pixels[word] = random
+                }
             }
             try encoder.encode(frame, frameIndex: Int64(index)) { keep($0) }
             let target = Int64(Double(index + 1) / Double(fps) * 48_000)
