@@ -15,6 +15,12 @@ public import MediaCore
 /// moment the file plays up to about `fragmentDuration` plus the encoder's
 /// latency before a crash (with the default 1 s: under 2 s).
 ///
+/// "Reaches the kernel" is what survives a crash or `kill -9`; a power loss
+/// also loses what the kernel had not written back yet (Linux writes dirty
+/// pages back within about 30 s), and may leave a torn last fragment, which
+/// `MP4Repair` cuts off. Fragments are not fsynced one by one: that would
+/// put the disk's latency on the mux thread.
+///
 /// The bytes go through `MP4FragmentOutput`, which knows where each fragment
 /// ends: when a write fails (ENOSPC, EDQUOT, EIO, the file removed), the file
 /// is cut back to its last whole fragment and `write` throws; `finish()`
