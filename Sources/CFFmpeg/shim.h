@@ -22,4 +22,16 @@ static const int CFFMPEG_AVERROR_EOF = AVERROR_EOF;
 static const int CFFMPEG_AVERROR_EXIT = AVERROR_EXIT;
 // AV_NOPTS_VALUE is a cast of a 64-bit literal, not imported by Swift.
 static const int64_t CFFMPEG_AV_NOPTS_VALUE = AV_NOPTS_VALUE;
+// avio_alloc_context's write callback takes `uint8_t *` before libavformat 61 and
+// `const uint8_t *` from 61 on (FF_API_AVIO_WRITE_NONCONST): one signature for Swift,
+// a write-only context without seeking.
+typedef int (*cffmpeg_avio_write_fn)(void *opaque, const uint8_t *buf, int buf_size);
+static inline AVIOContext *cffmpeg_avio_alloc_write_context(unsigned char *buffer, int buffer_size,
+                                                            void *opaque, cffmpeg_avio_write_fn write) {
+#if LIBAVFORMAT_VERSION_MAJOR < 61
+    return avio_alloc_context(buffer, buffer_size, 1, opaque, NULL, (int (*)(void *, uint8_t *, int))write, NULL);
+#else
+    return avio_alloc_context(buffer, buffer_size, 1, opaque, NULL, write, NULL);
+#endif
+}
 #endif

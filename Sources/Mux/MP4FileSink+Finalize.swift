@@ -1,8 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CFFmpeg
 import MediaCore
 import MediaPackets
 
 extension MP4FileSink {
+    /// `FinishMode.remux`: a stream-copy remux into a file with no name yet
+    /// (`O_TMPFILE` in the recording's directory, written through its
+    /// `/proc/self/fd` path), fsync, then linked as `path + finalizingSuffix`
+    /// and at once renamed over `path`, and the directory fsynced. Returns the
+    /// media duration. A kill during the copy leaves no file behind (the
+    /// kernel drops a nameless one); only between the link and the rename,
+    /// two system calls, does the named copy exist. Where the file system
+    /// has no `O_TMPFILE`, the copy is named from the start. If the remux
+    /// fails, the fragmented recording stays at `path`.
+    func remux() throws -> Double {
+        let temporary = path + Self.finalizingSuffix
+        // O_TMPFILE (__O_TMPFILE | O_DIRECTORY in Linux's fcntl.h), a macro
+        // Swift does not import.
+        let nameless = open(Self.parentDirectory(of: path), 0o2000_0000 | O_DIRECTORY | O_RDWR | O_CLOEXEC, 0o644)
+        guard nameless >= 0 else { return try remuxNamed(temporary) }
+        defer { close(nameless) }
+        let anonymous = "/proc/self/fd/\(nameless)"
+        let duration = try Self.remuxWithMoovFirst(from: path, to: anonymous, restoring: muxer.appliedOffsets)
+        guard fsync(nameless) == 0 else { throw AVError.posix(errno, operation: "fsync") }
+        unlink(temporary)  // a stale one from an older recorder
+        guard linkat(AT_FDCWD, anonymous, AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) == 0 else {
+            throw AVError.posix(errno, operation: "linkat")
+        }
+        guard rename(temporary, path) == 0 else {
+            let number = errno
+            unlink(temporary)
+            throw AVError.posix(number, operation: "rename")
+        }
+        try Self.synchronize(Self.parentDirectory(of: path))
+        return duration
+    }
+
+    /// The remux through a named temporary file.
+    private func remuxNamed(_ temporary: String) throws -> Double {
+        do {
+            let duration = try Self.remuxWithMoovFirst(from: path, to: temporary, restoring: muxer.appliedOffsets)
+            try Self.synchronize(temporary)
+            guard rename(temporary, path) == 0 else { throw AVError.posix(errno, operation: "rename") }
+            try Self.synchronize(Self.parentDirectory(of: path))
+            return duration
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    static func synchronize(_ path: String) throws {
+        try FileHandleIO(path: path, flags: O_RDONLY).synchronize()
+    }
+
     /// Copies every packet of the fragmented recording at `source` into a
     /// regular MP4 at `destination` with `moov` before `mdat` (`faststart`:
     /// libavformat writes the moov at the end, then shifts the data once).

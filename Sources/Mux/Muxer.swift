@@ -27,8 +27,8 @@ final class Muxer {
     private let interleaver: PacketInterleaver?
     private let videoIndex: Int32
     private let audioIndex: Int32
-    private let videoSourceTimeBase: AVRational
-    private let audioSourceTimeBase: AVRational
+    let videoSourceTimeBase: AVRational
+    let audioSourceTimeBase: AVRational
     /// Stream time bases as the muxer fixed them in `avformat_write_header`.
     private var videoTimeBase = AVRational(num: 1, den: 1)
     private var audioTimeBase = AVRational(num: 1, den: 1)
@@ -106,11 +106,15 @@ final class Muxer {
     /// `ioOptions` go to `avio_open2`, for the protocols (`protocol_whitelist`,
     /// `tls_verify`...); options no protocol took are ignored, since which
     /// protocols run depends on the URL. `interrupt` lets another thread end
-    /// a blocking connect or write (see `IOInterrupt`).
+    /// a blocking connect or write (see `IOInterrupt`). `output`: write
+    /// through this context instead of opening the URL; its owner frees it
+    /// (`MP4FragmentOutput`).
     func open(options: KeyValuePairs<String, String>, ioOptions: [(key: String, value: String)] = [],
-              interrupt: AVIOInterruptCB? = nil) throws {
+              interrupt: AVIOInterruptCB? = nil, output: UnsafeMutablePointer<AVIOContext>? = nil) throws {
         if let interrupt { context.pointee.interrupt_callback = interrupt }
-        if context.pointee.oformat.pointee.flags & AVFMT_NOFILE == 0 {
+        if let output {
+            context.pointee.pb = output
+        } else if context.pointee.oformat.pointee.flags & AVFMT_NOFILE == 0 {
             var protocolOptions: OpaquePointer?
             defer { av_dict_free(&protocolOptions) }
             for (key, value) in ioOptions {

@@ -22,3 +22,7 @@
 @_exported public import enum Mux.StreamFailure
 @_exported public import struct Mux.StreamURL
 @_exported public import enum Mux.TLSVerification
+@_exported public import enum Mux.MP4FinishOutcome
+@_exported public import enum Mux.MP4Repair
+@_exported public import struct Mux.MP4RepairReport
+@_exported public import struct Mux.MP4RepairRefusal

@@ -161,6 +161,12 @@ public struct RecordingResult: Sendable {
     public var error: RecordingError?
     /// How the finalize script ended, when one was configured and a file written.
     public var finalizeScript: FinalizeScriptOutcome?
+    /// Bytes of the file on disk at the end (whole fragments only, after a
+    /// failed write), when there is a file.
+    public var outputBytes: Int64? = nil
+    /// Whether the file was finished (a regular MP4) or kept as the
+    /// fragmented recording it was written as.
+    public var outputState: MP4FinishOutcome? = nil
 }
 
 /// A change in one live stream's connection, reported as `RecordingEvent.stream`.

@@ -78,12 +78,15 @@ final class SessionPipeline {
         [videoEncoder.parameters] + (audioEncoder.map { [$0.parameters] } ?? [])
     }
 
-    /// Creates the output file (its header only).
-    func createFile(_ output: FileOutput) throws(RecordingError) {
+    /// Creates the output file (its header only). A recording of known
+    /// `duration` reserves room near the front for its own index (with a
+    /// tenth to spare), not the default 3 hours' (about 4 MB).
+    func createFile(_ output: FileOutput, duration: Duration?) throws(RecordingError) {
         do {
             // The fan-out orders packets across streams for every sink, the file's too.
             file = try MP4FileSink(path: output.path, streams: streamParameters, overwrite: output.overwrite,
-                                   arrivesInterleaved: true)
+                                   arrivesInterleaved: true,
+                                   reserveSeconds: duration.map { $0.seconds * 1.1 + 10 } ?? MP4FileSink.defaultReserveSeconds)
         } catch let error as AVError {
             throw .outputFile(OutputFileFailure(path: output.path, operation: .create, underlying: error))
         } catch {

@@ -115,7 +115,7 @@ final class SessionRunner: Sendable {
             pipeline = try SessionPipeline(configuration: configuration, clock: clock, state: state)
             // Asked to stop while opening: nothing is written.
             if state.stopRequested { return .success(notRecorded()) }
-            if let output = configuration.output { try pipeline.createFile(output) }
+            if let output = configuration.output { try pipeline.createFile(output, duration: configuration.duration) }
         } catch {
             return .failure(error)
         }
@@ -168,16 +168,18 @@ final class SessionRunner: Sendable {
         }
         var output: String?
         var finalizeDuration: Duration?
+        var finish: MP4FinishReport?
         if let file = pipeline.file {
-            output = file.path
-            do {
-                let report = try file.finish()
-                finalizeDuration = .seconds(report.finalizingSeconds)
-            } catch {
-                let underlying = error as? AVError ?? AVError(code: AVError.ioErrorCode, operation: "finish")
+            // A failed write was reported by the mux thread; a failed
+            // finishing leaves the file as written (every whole fragment).
+            let report = file.finish()
+            finish = report
+            finalizeDuration = .seconds(report.finalizingSeconds)
+            if report.outcome == .keptAsWritten, state.failure.withLock({ $0 }) == nil {
+                let underlying = report.failure ?? AVError(code: AVError.ioErrorCode, operation: "finish")
                 state.fail(.outputFile(OutputFileFailure(path: file.path, operation: .finish, underlying: underlying)))
-                output = access(file.path, F_OK) == 0 ? file.path : nil
             }
+            output = access(file.path, F_OK) == 0 ? file.path : nil
         }
         pipeline.joinStreams()
         // A stream that gave up did not stop the recording (the file went
@@ -208,7 +210,8 @@ final class SessionRunner: Sendable {
         let error = state.failure.withLock { $0 }
         let reason = state.stopReason.withLock { $0 } ?? .stopRequested
         return .success(RecordingResult(statistics: statistics, stopReason: reason, output: output,
-                                        finalizeDuration: finalizeDuration, error: error, finalizeScript: script))
+                                        finalizeDuration: finalizeDuration, error: error, finalizeScript: script,
+                                        outputBytes: finish?.bytes, outputState: finish?.outcome))
     }
 
     /// Reports statistics every interval until a stop is asked for, sleeping

@@ -12,9 +12,11 @@ struct RecordDisplay: ParsableCommand {
         abstract: "Record an X display and sound to an MP4 file that survives a crash, and stream it live.",
         discussion: """
             Exit status: 0 on success; 2 on bad input (one line on stderr naming the value, nothing written, \
-            no connection made); 1 on a failure after start (the output is finalized), including a stream that \
+            no connection made); 1 on a failure after start (the file keeps every whole fragment and is finished \
+            in place when it can be), including a stream that \
             gave up after --max-reconnects. SIGINT and SIGTERM stop and finalize.
             Stream keys are never printed: URLs are shown as rtmp://host/app/***.
+            `record-display repair FILE` makes an interrupted recording a regular MP4 in place (see its --help).
             """)
 
     @Option(help: "X display to capture (default $DISPLAY).") var display: String?

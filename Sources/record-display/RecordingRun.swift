@@ -85,11 +85,14 @@ struct RecordingRun {
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
         writeStatistics(result)
         let statistics = result.statistics
-        let summary = String(format: "%.2f s, %d frames (%d dropped, %d duplicated), %d bytes",
+        let summary = String(format: "%.2f s, %d frames (%d dropped, %d duplicated), %d bytes encoded",
                              statistics.mediaDuration.seconds, statistics.framesEncoded, statistics.framesDropped,
                              statistics.framesDuplicated, statistics.bytesWritten)
         if let output = result.output {
-            log("wrote \(output): \(summary); finalized in \(String(format: "%.2f", result.finalizeDuration?.seconds ?? 0)) s")
+            let seconds = String(format: "%.2f", result.finalizeDuration?.seconds ?? 0)
+            let state = result.outputState.map { "\($0.rawValue) in \(seconds) s" } ?? "finalized in \(seconds) s"
+            let bytes = result.outputBytes.map { "; \($0) bytes on disk" } ?? ""
+            log("wrote \(output): \(summary)\(bytes), \(state)")
         } else {
             log("\(statistics.streams.isEmpty ? "wrote nothing" : "streamed"): \(summary)")
         }
@@ -138,6 +141,8 @@ struct RecordingRun {
             "stopReason": "\(result.stopReason)",
             "finalizeSeconds": result.finalizeDuration?.seconds,
             "finalizeScriptStatus": result.finalizeScript.flatMap { if case let .exited(status) = $0 { Int(status) } else { nil } },
+            "outputBytes": result.outputBytes,
+            "outputState": result.outputState?.rawValue,
             "statistics": [
                 "mediaSeconds": statistics.mediaDuration.seconds,
                 "elapsedSeconds": statistics.elapsed.seconds,

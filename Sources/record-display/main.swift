@@ -10,6 +10,11 @@ func refuse(_ message: String) -> Never {
     exit(2)
 }
 
+// `record-display repair FILE` is its own command (RepairCommand.swift).
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "repair" {
+    exit(RepairCommand.execute(Array(CommandLine.arguments.dropFirst(2))))
+}
+
 let command: RecordDisplay
 do {
     command = try RecordDisplay.parse()

@@ -109,6 +109,16 @@ import TestSupport
         #expect(run.figures(containing: "CPU per media second").count == 3)
     }
 
+    @Test func finalizeComparesFinishingInPlaceWithFFmpegsFaststartRemux() throws {
+        let run = try capbench("finalize", ["--hours", "0.005", "--bitrate", "1M"])
+        expectCompared(try run.figure("0.005 h at 1M: seconds to finish"))
+        let extra = try run.figure("0.005 h at 1M: extra disk needed to finish")
+        #expect(extra.ours == 0, "finishing in the reserve needs no space")
+        #expect((extra.peer ?? 0) > 1_000_000, "the remux copies the whole recording: \(extra.peer ?? 0)")
+        #expect(try run.figure("0.005 h at 1M: index before the media (1 yes, 0 no)").ours == 1)
+        #expect(try run.figure("0.005 h at 1M: fragments").ours >= 17)
+    }
+
     @Test func avsyncOnTheBenchPairsRampsAndBeepsForBothRecorders() throws {
         let run = try capbench("avsync", ["--seconds", "6", "--size", "320x240", "--calibration-seconds", "4"])
         let paired = try run.figure("events paired")

@@ -63,7 +63,7 @@ import TestSupport
         #expect(written.timestamps.sorted() == (0..<45).map(Int64.init), "pts are the frame indices")
         #expect(written.keyframes == [0, 15, 30])
         // The sink wrote or queued every packet; they went back to the pool.
-        let report = try sink.finish()
+        let report = sink.finish()
         #expect(pool.availableCount == pool.capacity)
         #expect(pool.overflowCount == 0)
         #expect(abs(report.duration - 1.5) < 0.001)
@@ -95,7 +95,7 @@ import TestSupport
         try written.checkWrites()
         #expect(written.timestamps == (0..<90).map(Int64.init))
         #expect(written.keyframes == [0, 40])
-        _ = try sink.finish()
+        _ = sink.finish()
         let probe = try MediaProbe.streams(path, countFrames: true)
         #expect(probe.streams.count == 1)
         #expect(MediaProbe.stream(probe.streams, type: "video")?["nb_read_frames"] as? String == "90")

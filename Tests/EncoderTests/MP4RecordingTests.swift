@@ -17,7 +17,8 @@ import TestSupport
             inputWidth: 1280, inputHeight: 720)
         #expect(recording.videoSettings.level.idc == 31)
         let sink = try recording.record(seconds: 10) { try MP4FileSink(path: path, streams: [$0, $1]) }
-        let report = try sink.finish()
+        let report = sink.finish()
+        #expect(report.outcome == .finishedInPlace && report.moovAtFront && report.error == nil, "\(report)")
         #expect(abs(report.duration - 10) <= 1.0 / 30 + 0.001, "duration \(report.duration)")
         #expect(report.bytes > 0)
         #expect(!FileManager.default.fileExists(atPath: path + MP4FileSink.finalizingSuffix))

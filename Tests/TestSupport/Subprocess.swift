@@ -21,8 +21,11 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts `arguments[0]` (searched on PATH). Output goes to the given file
     /// descriptors, or to /dev/null when nil.
+    /// `inherit`: further descriptors the child gets, each `source` under
+    /// number `target` (for a pipe protocol on fds 3 and 4, say).
     public init(_ arguments: [String], environment: [String: String]? = nil,
-                standardOutput: Int32? = nil, standardError: Int32? = nil, standardInput: Int32? = nil) throws {
+                standardOutput: Int32? = nil, standardError: Int32? = nil, standardInput: Int32? = nil,
+                inherit: [(source: Int32, target: Int32)] = []) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -32,6 +35,7 @@ public final class ChildProcess: @unchecked Sendable {
         else { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
         if let standardError { posix_spawn_file_actions_adddup2(&actions, standardError, 2) }
         else { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
+        for descriptor in inherit { posix_spawn_file_actions_adddup2(&actions, descriptor.source, descriptor.target) }
 
         // Default signal handling, whatever this thread blocks.
         let attributes = ShellSpawnAttributes()
