@@ -69,10 +69,14 @@ public struct FFmpegCommandLine: Sendable {
             if key.isGlobal { globals.append(option) } else { pending.append(option) }
         }
         if let trailing = pending.first {
+            if outputs.isEmpty { throw Self.missingOutput }
             throw InvalidArgument(name: "option", value: trailing.spelling,
                                   reason: "comes after the last file: give the output file last")
         }
     }
+
+    static let missingOutput = InvalidArgument(name: "output", value: "",
+                                               reason: "no output file or stream URL given (it comes last)")
 
     /// True when the global flag `key` was given.
     public func has(_ key: FFmpegOption.Key) -> Bool { globals.contains { $0.key == key } }

@@ -61,9 +61,9 @@ public struct JibriCommand: Sendable {
             throw InvalidArgument(name: "-i", value: "", reason: "no x11grab input: give -f x11grab ... -i :0.0+0,0")
         }
         guard line.outputs.count == 1, let output = line.outputs.first else {
+            if line.outputs.isEmpty { throw FFmpegCommandLine.missingOutput }
             throw InvalidArgument(name: "output", value: line.outputs.map(\.url).joined(separator: " "),
-                                  reason: line.outputs.isEmpty ? "no output file or stream URL given (it comes last)"
-                                      : "jibri-ffmpeg writes one output; got \(line.outputs.count)")
+                                  reason: "jibri-ffmpeg writes one output; got \(line.outputs.count)")
         }
 
         let capture = try Self.capture(video)
@@ -101,6 +101,19 @@ public struct JibriCommand: Sendable {
             return "-level \(asked) asked; the stream signals level \(chosen), the lowest that holds \(what)"
         }
         return nil
+    }
+
+    /// The engine's refusal of a value, said with the ffmpeg option that
+    /// gave it (the engine names record-display's options: `--region` is
+    /// `-s` here); any other error as it describes itself.
+    public static func describe(_ error: any Error) -> String {
+        guard let invalid = error as? InvalidArgument else { return "\(error)" }
+        let names = ["--region": "-s", "--fps": "-r", "--duration": "-t", "--stream": "output", "--output": "output",
+                     "audio device": "-i", "audio sample rate": "-ar", "audio channels": "-ac", "audio rate": "-ar",
+                     "audio bitrate": "-b:a", "crf": "-crf", "maxrate": "-maxrate", "bufsize": "-bufsize", "gop": "-g",
+                     "bitrate": "-b:v", "size and rate": "-s and -r"]
+        guard let name = names[invalid.name] else { return "\(error)" }
+        return "\(InvalidArgument(name: name, value: invalid.value, reason: invalid.reason))"
     }
 
     // MARK: Inputs

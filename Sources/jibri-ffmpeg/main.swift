@@ -48,6 +48,6 @@ do {
     // The session opens the display and the PCM; a refusal is still bad input.
     run = try JibriRun(command: command, console: console)
 } catch {
-    refuse("\(error)", console: console)
+    refuse(JibriCommand.describe(error), console: console)
 }
 exit(await run.execute())

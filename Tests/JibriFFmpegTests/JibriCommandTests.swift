@@ -116,7 +116,8 @@ import Testing
     }
 
     @Test(arguments: [
-        (["-f", "x11grab", "-i", ":0.0", "-f", "mp4"], "invalid option '-f': comes after the last file"),
+        (["-f", "x11grab", "-i", ":0.0", "-f", "mp4"], "invalid output '': no output file or stream URL given"),
+        (["-f", "x11grab", "-i", ":0.0", "a.mp4", "-y", "-crf", "20"], "invalid option '-crf': comes after the last file"),
         (["-f", "x11grab", "-i", ":0.0"], "invalid output '': no output file or stream URL given"),
         (["-f", "x11grab", "-i", ":0.0", "a.mp4", "b.mp4"], "invalid output 'a.mp4 b.mp4': jibri-ffmpeg writes one output"),
         (["-f", "alsa", "-i", "default", "a.mp4"], "invalid -i '': no x11grab input"),
