@@ -39,6 +39,9 @@ public struct JibriCommand: Sendable {
         let line = try FFmpegCommandLine(arguments: arguments)
         if let option = line.global(.logLevel) { logLevel = try FFmpegLogLevel(option) }
         printsProgress = !line.has(.noStats) && (line.has(.stats) || logLevel >= .info)
+        if line.has(.overwrite) && line.has(.noOverwrite) {
+            throw InvalidArgument(name: "option", value: "-n", reason: "contradicts -y (ffmpeg refuses both too)")
+        }
 
         var video: FFmpegCommandLine.File?, sound: FFmpegCommandLine.File?
         for input in line.inputs {
@@ -76,7 +79,7 @@ public struct JibriCommand: Sendable {
         let mapped = try OutputMapping(output, capture: capture, audio: audio)
         configuration = RecordingConfiguration(
             capture: mapped.capture, audio: audio, audioEncoding: mapped.audioEncoding, video: mapped.video,
-            output: mapped.stream == nil ? FileOutput(path: mapped.path, overwrite: line.has(.overwrite) && !line.has(.noOverwrite)) : nil)
+            output: mapped.stream == nil ? FileOutput(path: mapped.path, overwrite: line.has(.overwrite)) : nil)
         if let stream = mapped.stream { configuration.streams = [StreamOutput(url: stream)] }
         if let seconds = mapped.duration { duration = min(duration ?? seconds, seconds) }
         configuration.duration = duration

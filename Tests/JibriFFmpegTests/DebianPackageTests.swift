@@ -35,6 +35,11 @@ import TestSupport
     @Test func thePackageInstallsRunsWithoutTheToolchainAndRemovesEveryFile() throws {
         let bench = try TestBench.current()
         try #require(geteuid() == 0, "the package test installs with dpkg and needs root; run scripts/test as root")
+        // One test run at a time installs the package on this machine: another
+        // checkout's run would remove it under this one.
+        let lock = open("/tmp/swift-display-capture-package-test.lock", O_CREAT | O_RDWR, 0o644)
+        try #require(lock >= 0 && flock(lock, LOCK_EX) == 0, "cannot take the package test's lock: errno \(errno)")
+        defer { close(lock) }
         let directory = try bench.scratchDirectory("package")
         let build = try Subprocess.run([Repository.script("package"), "--output", directory])
         try #require(build.status == 0, "scripts/package failed: \(build.standardError.suffix(2000))")

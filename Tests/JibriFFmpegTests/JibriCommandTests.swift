@@ -132,6 +132,7 @@ import Testing
         (["-f", "x11grab", "-i", ":0", "-"], "invalid output '-'"),
         (["-f", "x11grab", "-i", ":0", "-t", "-5", "a.mp4"], "invalid -t '-5'"),
         (["-v", "chatty", "-f", "x11grab", "-i", ":0", "a.mp4"], "invalid -v 'chatty'"),
+        (["-y", "-n", "-f", "x11grab", "-i", ":0", "a.mp4"], "invalid option '-n': contradicts -y"),
         (["-f", "x11grab", "-i"], "invalid -i '': needs an input"),
         (["-f", "x11grab", "-i", ":0", "-crf"], "invalid -crf '': needs a value"),
         (["-i", ":0", "a.mp4"], "invalid -i ':0': needs -f before it"),

@@ -99,6 +99,32 @@ import TestSupport
         try checkRecording(output, recorder, width: 1280, height: 720, level: 31)
     }
 
+    /// An operator's list: a PulseAudio source (`-f pulse`, read through
+    /// ALSA's pulse plugin), the demuxer options' own names, a length (`-t`)
+    /// that ends it without a signal, as ffmpeg ends: exit 0, no finished line.
+    @Test func anOperatorsPulseListRecordsTheSourceForItsLength() throws {
+        let bench = try TestBench.current()
+        let tone = try playTone(bench, seconds: 8)
+        defer { tone.send(SIGTERM); tone.wait() }
+        let output = "\(try bench.scratchDirectory("jibri-pulse"))/pulse.mp4"
+        // scripts/testbench's null sink is "bench"; its monitor is the source.
+        let recorder = try JibriProcess(["-nostdin", "-hide_banner", "-f", "x11grab", "-framerate", "25", "-video_size", "nhd",
+                                         "-i", "\(bench.display)+0,0", "-f", "pulse", "-i", "bench.monitor",
+                                         "-c:a", "aac", "-ar", "48000", "-c:v", "libx264", "-preset", "superfast", "-b:v", "800k",
+                                         "-t", "4", "-movflags", "+faststart", output])
+        #expect(recorder.waitUntil(seconds: Self.startLimit) { $0.state == .running }, "\(recorder.log)")
+        #expect(recorder.waitForExit(seconds: 15) == 0, "\(recorder.log)")
+        #expect(recorder.lines.last?.hasPrefix("jibri-ffmpeg: wrote \(output)") == true, "\(recorder.log)")
+        #expect(recorder.misleadingLines.isEmpty, "\(recorder.misleadingLines)")
+        let probe = try MediaProbe(path: output)
+        #expect(probe.video?.width == 640 && probe.video?.height == 360 && probe.video?.frameRate == "25/1")
+        #expect(probe.video?.frames == 100, "4 s at 25 fps: \(probe.video?.frames ?? 0)")
+        #expect(probe.audio?.sampleRate == 48_000)
+        let samples = try MediaProbe.decodeAudio(output, rate: 48_000, start: 1, seconds: 2)
+        let frequency = try #require(ToneAnalysis.medianFrequency(of: samples, sampleRate: 48_000))
+        #expect(abs(frequency - 440) < 1, "tone at \(frequency) Hz")
+    }
+
     /// A refused stream must end in Jibri's bad-URL error, which Jibri does
     /// not retry, with the key hidden: an application nginx does not have,
     /// and a port nothing listens on.
