@@ -93,7 +93,10 @@ final class JibriRun: @unchecked Sendable {
                 result = final
             }
         }
-        guard let result else { return 1 }
+        guard let result else {
+            console.finish()
+            return 1
+        }
         if !command.isStream || streamUp { printProgress(result.statistics) }
         say(.info, summary(result))
         if let error = result.error, refusedStream == nil { say(.error, "error: \(error)") }
