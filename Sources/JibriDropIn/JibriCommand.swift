@@ -106,10 +106,15 @@ public struct JibriCommand: Sendable {
         return nil
     }
 
-    /// The engine's refusal of a value, said with the ffmpeg option that
-    /// gave it (the engine names record-display's options: `--region` is
-    /// `-s` here); any other error as it describes itself.
+    /// A refusal as one line: the engine's, said with the ffmpeg option that
+    /// gave the value (the engine names record-display's options: `--region`
+    /// is `-s` here), or any other error as it describes itself; stream keys
+    /// taken out either way.
     public static func describe(_ error: any Error) -> String {
+        StreamURL.redactURLs(in: ffmpegTerms(error)).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+    }
+
+    private static func ffmpegTerms(_ error: any Error) -> String {
         guard let invalid = error as? InvalidArgument else { return "\(error)" }
         let names = ["--region": "-s", "--fps": "-r", "--duration": "-t", "--stream": "output", "--output": "output",
                      "audio device": "-i", "audio sample rate": "-ar", "audio channels": "-ac", "audio rate": "-ar",

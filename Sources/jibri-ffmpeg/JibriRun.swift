@@ -34,6 +34,8 @@ final class JibriRun: @unchecked Sendable {
     init(command: JibriCommand, console: JibriConsole) throws {
         self.command = command
         self.console = console
+        // libav* and alsa-lib print errors only; the console filters what they print.
+        RecordingSession.quietLibraryLogs()
         session = try RecordingSession(configuration: command.configuration)
     }
 

@@ -1,5 +1,4 @@
 import JibriDropIn
-import RecorderEngine
 
 #if canImport(Glibc)
 import Glibc
@@ -14,29 +13,29 @@ import Glibc
 /// it back first, so the line is the last one printed.
 func refuse(_ message: String, console: JibriConsole? = nil) -> Never {
     console?.finish()
-    let line = "jibri-ffmpeg: \(StreamURL.redactURLs(in: message))\n"
+    let line = "jibri-ffmpeg: \(message)\n"
     _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
     exit(2)
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-if arguments.isEmpty || ["-h", "-help", "--help", "-version"].contains(arguments[0]) {
+if arguments.isEmpty { refuse("no arguments: give an ffmpeg command line as Jibri does (-h shows the form)") }
+if ["-h", "-help", "--help", "-version"].contains(arguments[0]) {
     print("""
         usage: jibri-ffmpeg [ffmpeg options] -f x11grab ... -i :0.0+0,0 [-f alsa ... -i PCM] [output options] OUTPUT
         Records with swift-display-capture's engine, taking the ffmpeg command lines Jibri builds
         (jibri.ffmpeg.ffmpeg-binary). OUTPUT is an MP4 file or an rtmp:// or rtmps:// URL. See docs/JIBRI.md.
         """)
-    exit(arguments.isEmpty ? 2 : 0)
+    exit(0)
 }
 
 let command: JibriCommand
 do {
     command = try JibriCommand(arguments: arguments)
 } catch {
-    refuse("\(error)")
+    refuse(JibriCommand.describe(error))
 }
 
-RecordingSession.quietLibraryLogs()
 // A write to a connection the server closed must fail with EPIPE, not kill
 // the recorder (libavformat sends with MSG_NOSIGNAL; this covers the rest).
 signal(SIGPIPE, SIG_IGN)
