@@ -87,7 +87,11 @@ let package = Package(
         // Jibri's ffmpeg command line read into a session configuration, and the
         // lines Jibri reads back; no engine calls (those are in jibri-ffmpeg).
         .target(name: "JibriDropIn", dependencies: ["RecorderEngine"], swiftSettings: swiftSettings),
-        .executableTarget(name: "jibri-ffmpeg", dependencies: ["JibriDropIn", "RecorderEngine"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "jibri-ffmpeg",
+            dependencies: ["JibriDropIn", "RecorderEngine", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "capbench",
             dependencies: [

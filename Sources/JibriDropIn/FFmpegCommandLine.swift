@@ -1,4 +1,4 @@
-public import MediaCore
+public import RecorderEngine
 
 /// An ffmpeg argument list split as ffmpeg splits it: global options, then
 /// per-file options that apply to the file named after them, either an input

@@ -1,4 +1,4 @@
-public import MediaCore
+public import RecorderEngine
 
 /// ffmpeg's `-v`/`-loglevel`: which of jibri-ffmpeg's lines are printed.
 /// Values as libavutil's `log.h` numbers them; names as fftools

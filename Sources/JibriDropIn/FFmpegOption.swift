@@ -1,4 +1,4 @@
-public import MediaCore
+public import RecorderEngine
 
 /// One option as written on an ffmpeg command line: `-name value`, or
 /// `-name` alone for a flag, under the spelling the command used.

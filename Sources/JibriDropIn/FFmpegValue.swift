@@ -1,4 +1,4 @@
-public import MediaCore
+public import RecorderEngine
 
 /// ffmpeg's value syntaxes for what Jibri's lists carry, parsed as
 /// libavutil's `parseutils.c` parses them, limited to what the engine can

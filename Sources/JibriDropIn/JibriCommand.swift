@@ -1,4 +1,3 @@
-public import MediaCore
 public import RecorderEngine
 
 /// An ffmpeg command line of the kind Jibri runs, read into a recording
@@ -82,28 +81,22 @@ public struct JibriCommand: Sendable {
             output: mapped.stream == nil ? FileOutput(path: mapped.path, overwrite: line.has(.overwrite)) : nil)
         if let stream = mapped.stream { configuration.streams = [StreamOutput(url: stream)] }
         if let seconds = mapped.duration { duration = min(duration ?? seconds, seconds) }
-        configuration.duration = duration
+        configuration.duration = duration.map { .seconds($0) }
         // About twice a second, as ffmpeg prints its progress.
-        configuration.statisticsInterval = 0.5
+        configuration.statisticsInterval = .milliseconds(500)
         requestedLevel = mapped.level
     }
 
     /// What to say about `-level` once the engine has chosen the level it
-    /// signals (`RecordingStarted.level`, e.g. "4.0"), or nil when they agree.
-    public func levelNote(chosen: String, width: Int, height: Int, framesPerSecond: Int) -> String? {
-        guard let requested = requestedLevel else { return nil }
-        let parts = chosen.split(separator: ".")
-        guard parts.count == 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
-        let chosenIDC = major * 10 + minor
+    /// signals (`RecordingStarted.level`), or nil when they agree.
+    public func levelNote(chosen: H264Level, width: Int, height: Int, framesPerSecond: Int) -> String? {
+        guard let requested = requestedLevel, requested != chosen.idc else { return nil }
         let asked = FFmpegValue.levelName(requested)
         let what = "\(width)x\(height) at \(framesPerSecond) fps"
-        if requested < chosenIDC {
+        if requested < chosen.idc {
             return "-level \(asked) is too low for \(what) (ITU-T H.264 table A-1); the stream signals level \(chosen)"
         }
-        if requested > chosenIDC {
-            return "-level \(asked) asked; the stream signals level \(chosen), the lowest that holds \(what)"
-        }
-        return nil
+        return "-level \(asked) asked; the stream signals level \(chosen), the lowest that holds \(what)"
     }
 
     /// A refusal as one line: the engine's, said with the ffmpeg option that
@@ -115,11 +108,14 @@ public struct JibriCommand: Sendable {
     }
 
     private static func ffmpegTerms(_ error: any Error) -> String {
-        guard let invalid = error as? InvalidArgument else { return "\(error)" }
-        let names = ["--region": "-s", "--fps": "-r", "--duration": "-t", "--stream": "output", "--output": "output",
-                     "audio device": "-i", "audio sample rate": "-ar", "audio channels": "-ac", "audio rate": "-ar",
-                     "audio bitrate": "-b:a", "crf": "-crf", "maxrate": "-maxrate", "bufsize": "-bufsize", "gop": "-g",
-                     "bitrate": "-b:v", "size and rate": "-s and -r"]
+        var invalid = error as? InvalidArgument
+        if let error = error as? RecordingError, case let .configuration(value) = error { invalid = value }
+        guard let invalid else { return "\(error)" }
+        let names = ["--region": "-s", "--fps": "-r", "fps": "-r", "--duration": "-t", "--stream": "output",
+                     "--output": "output", "output": "output", "audio device": "-i", "audio sample rate": "-ar",
+                     "audio channels": "-ac", "audio rate": "-ar", "audio bitrate": "-b:a", "crf": "-crf",
+                     "maxrate": "-maxrate", "bufsize": "-bufsize", "gop": "-g", "bitrate": "-b:v", "threads": "-threads",
+                     "size and rate": "-s and -r", "width": "-s", "height": "-s"]
         guard let name = names[invalid.name] else { return "\(error)" }
         return "\(InvalidArgument(name: name, value: invalid.value, reason: invalid.reason))"
     }

@@ -1,4 +1,3 @@
-import MediaCore
 import RecorderEngine
 
 /// The output of a Jibri command line: where it goes and how it is encoded.

@@ -10,13 +10,13 @@ import Glibc
 /// stdout and stderr merged, line by line) sees exactly the lines it should.
 ///
 /// ffmpeg prints on stderr; so does this, on the stderr it was started with.
-/// The libraries the engine uses print there too, each in its own words
-/// (libav*'s error log, Xlib, alsa-lib): descriptor 2 is replaced by a pipe
-/// whose lines are passed through `JibriLine.neutralized` before they reach
-/// the real stderr, so none of them can look like progress, a finish, a bad
-/// URL or a broken pipe to Jibri. The pipe is read by one thread that blocks
-/// in `read`; library output is rare (errors only), so nothing here is on a
-/// media path.
+/// The engine's log, with the libav* and alsa-lib lines it routes, comes here
+/// through `JibriLogHandler`. What still writes to descriptor 2 on its own
+/// (x264's and Xlib's own messages) meets a pipe that replaces descriptor 2:
+/// its lines are passed through `JibriLine.neutralized` before they reach
+/// the real stderr, so that none of them can look like progress, a finish,
+/// a bad URL or a broken pipe to Jibri. The pipe is read by one thread that
+/// blocks in `read`; such output is rare, so nothing here is on a media path.
 final class JibriConsole: Sendable {
     /// The stderr the program was started with.
     private let output: Int32

@@ -20,7 +20,7 @@ import Testing
         #expect(video.maxrate == nil && video.bufsize == nil && video.bitrate == nil && video.threads == 0)
         #expect(configuration.output == FileOutput(path: "/srv/recordings/abc/meeting.mp4", overwrite: true))
         #expect(configuration.streams.isEmpty && configuration.duration == nil)
-        #expect(configuration.statisticsInterval == 0.5)
+        #expect(configuration.statisticsInterval == .milliseconds(500))
         #expect(command.requestedLevel == 31 && command.logLevel == .info && command.printsProgress && !command.isStream)
     }
 
@@ -64,7 +64,7 @@ import Testing
         let video = configuration.video
         #expect(video.crf == nil && video.bitrate == 2_500_000 && video.maxrate == 2_500_000 && video.bufsize == 5_000_000)
         #expect(video.preset == .faster && video.profile == .baseline && video.gop == 50 && video.threads == 2)
-        #expect(configuration.duration == 90.5)
+        #expect(configuration.duration == .milliseconds(90_500))
         #expect(configuration.output == FileOutput(path: "out.mp4", overwrite: false), "no -y: an existing file is refused")
         #expect(command.logLevel == .warning && command.printsProgress && command.requestedLevel == 40)
     }
@@ -85,10 +85,13 @@ import Testing
 
     @Test func levelNoteSaysWhenTheLevelIsRaised() throws {
         let command = try JibriCommand(arguments: JibriArguments.recording(display: ":0", pcm: "p", output: "/r/m.mp4"))
-        #expect(command.levelNote(chosen: "4.0", width: 1920, height: 1080, framesPerSecond: 30)
+        let level1080 = try H264Level.minimum(width: 1920, height: 1080, fps: 30)
+        let level720 = try H264Level.minimum(width: 1280, height: 720, fps: 30)
+        let level480 = try H264Level.minimum(width: 720, height: 480, fps: 30)
+        #expect(command.levelNote(chosen: level1080, width: 1920, height: 1080, framesPerSecond: 30)
                 == "-level 3.1 is too low for 1920x1080 at 30 fps (ITU-T H.264 table A-1); the stream signals level 4.0")
-        #expect(command.levelNote(chosen: "3.1", width: 1280, height: 720, framesPerSecond: 30) == nil)
-        #expect(command.levelNote(chosen: "3.0", width: 720, height: 480, framesPerSecond: 30)?.hasPrefix("-level 3.1 asked") == true)
+        #expect(command.levelNote(chosen: level720, width: 1280, height: 720, framesPerSecond: 30) == nil)
+        #expect(command.levelNote(chosen: level480, width: 720, height: 480, framesPerSecond: 30)?.hasPrefix("-level 3.1 asked") == true)
     }
 
     /// Each refusal: the InvalidArgument's one line names the option or value.
