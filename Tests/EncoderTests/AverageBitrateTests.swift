@@ -43,6 +43,20 @@ import Testing
         #expect(Double(defaultBits) / 3 > 2 * Double(target), "x264's default gave \(defaultBits / 3) b/s: too close to tell")
     }
 
+    /// libavcodec gives x264 the rate in kbit/s, rounded down: below 1000
+    /// bits/s it would be 0 and ABR silently off.
+    @Test func aBitRateBelowOneKilobitIsRefusedByName() throws {
+        #expect(throws: InvalidArgument.self) {
+            try VideoEncoderSettings(width: 320, height: 240, crf: nil, bitrate: 999)
+        }
+        do {
+            _ = try VideoEncoderSettings(width: 320, height: 240, crf: nil, bitrate: 999)
+        } catch let error as InvalidArgument {
+            #expect(error.name == "bitrate" && error.value == "999")
+        }
+        _ = try VideoEncoderSettings(width: 320, height: 240, crf: nil, bitrate: 1_000)
+    }
+
     @Test func aCRFGivenTooWinsAsInFFmpeg() throws {
         #expect(try encode(crf: 18, bitrate: 400_000) == (try encode(crf: 18, bitrate: nil)))
     }
