@@ -18,6 +18,7 @@ let package = Package(
         // value types, not rings, pools or libav pointers).
         .library(name: "RecorderEngine", targets: ["RecorderEngine"]),
         .executable(name: "record-display", targets: ["record-display"]),
+        .executable(name: "jibri-ffmpeg", targets: ["jibri-ffmpeg"]),
         .executable(name: "capbench", targets: ["capbench"]),
     ],
     dependencies: [
@@ -83,6 +84,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Jibri's ffmpeg command line read into a session configuration, and the
+        // lines Jibri reads back; no engine calls (those are in jibri-ffmpeg).
+        .target(name: "JibriDropIn", dependencies: ["RecorderEngine"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "jibri-ffmpeg",
+            dependencies: ["JibriDropIn", "RecorderEngine", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "capbench",
             dependencies: [
@@ -122,6 +131,9 @@ let package = Package(
             dependencies: ["TestSupport"],
             swiftSettings: swiftSettings
         ),
+        // jibri-ffmpeg: its argument mapping and lines alone, then the built binary
+        // on the bench under Jibri's line rules, and the Debian package.
+        .testTarget(name: "JibriFFmpegTests", dependencies: ["JibriDropIn", "RecorderEngine", "TestSupport"], swiftSettings: swiftSettings),
         // Runs every capbench subcommand briefly through the built binary.
         .testTarget(name: "CapbenchTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

@@ -29,6 +29,11 @@ struct PipelineBenchmark: ParsableCommand {
     @Option(help: "Seconds recorded per run.") var seconds = 20
     @Option(help: "Rounds (ours, then ffmpeg, in each).") var rounds = 1
     @Option(help: "X server PID, to count its CPU (default $BENCH_XVFB_PID).") var serverPid: Int32?
+    @Option(help: ArgumentHelp("Run jibri-ffmpeg against ffmpeg, both given Jibri's exact argument list: recording "
+                               + "(an MP4 file) or streaming (FLV to --rtmp-url). Sets the x264 options to the list's.",
+                               valueName: "list"))
+    var jibri: JibriFFmpeg.List?
+    @Option(help: "RTMP application URL for --jibri streaming (default $BENCH_RTMP_URL).") var rtmpUrl: String?
     @Option(help: .hidden) var floorFrames: String?
     @Option(help: .hidden) var floorResult: String?
     @OptionGroup var common: CommonOptions
@@ -43,8 +48,9 @@ struct PipelineBenchmark: ParsableCommand {
         var cpuPerSecond: Double { (cpu + serverCPU) / mediaSeconds }
     }
 
-    func run() throws {
+    mutating func run() throws {
         BenchLogs.quiet()
+        if let jibri { adoptSettings(of: jibri) }
         if let floorFrames, let floorResult {
             let (width, height) = try frameSize()
             let frames = try FloorFrames(path: floorFrames, width: width, height: height)
@@ -66,11 +72,21 @@ struct PipelineBenchmark: ParsableCommand {
         defer { scene.stop() }
         let floorPath = try FloorFrames.grab(display: display, width: width, height: height, fps: fps, directory: directory)
         var ours: [Run] = [], peer: [Run] = [], floors: [Double] = []
+        let rtmpURL = rtmpUrl ?? environment["BENCH_RTMP_URL"]
         for round in 0..<rounds {
-            ours.append(try runOurs(display: display, audio: audio, width: width, height: height,
-                                    output: "\(directory)/ours-\(round).mp4", server: server))
-            peer.append(try runFFmpeg(display: display, audio: audio, width: width, height: height,
-                                      output: "\(directory)/ffmpeg-\(round).mp4", server: server))
+            if let jibri {
+                ours.append(try runProgressPrinter(jibriArguments(
+                    jibri, program: BenchChild.siblingExecutable("jibri-ffmpeg"), display: display, audio: audio, width: width,
+                    height: height, output: "\(directory)/jibri-ffmpeg-\(getpid())-\(round).mp4", rtmpURL: rtmpURL), server: server))
+                peer.append(try runProgressPrinter(jibriArguments(
+                    jibri, program: "ffmpeg", display: display, audio: audio, width: width, height: height,
+                    output: "\(directory)/ffmpeg-\(getpid())-\(round).mp4", rtmpURL: rtmpURL), server: server))
+            } else {
+                ours.append(try runOurs(display: display, audio: audio, width: width, height: height,
+                                        output: "\(directory)/ours-\(round).mp4", server: server))
+                peer.append(try runFFmpeg(display: display, audio: audio, width: width, height: height,
+                                          output: "\(directory)/ffmpeg-\(round).mp4", server: server))
+            }
             // The floor runs x264 as the engine did: with as many threads.
             floors.append(try runFloor(frames: floorPath, threads: ours.last?.encoderThreads ?? 1, directory: directory))
         }
@@ -85,8 +101,15 @@ struct PipelineBenchmark: ParsableCommand {
         if !noCrf { settings["crf"] = "\(crf)" }
         if let tune { settings["tune"] = tune }
         if let maxrate { settings["maxrate"] = maxrate }
+        if let jibri {
+            settings["ours"] = "jibri-ffmpeg given Jibri's \(jibri.rawValue) list"
+            settings["peer"] = "ffmpeg given the same list"
+            settings["arguments"] = try jibriArguments(jibri, program: "PROGRAM", display: display, audio: audio, width: width,
+                                                       height: height, output: "OUTPUT.mp4", rtmpURL: rtmpURL)
+                .joined(separator: " ")
+        }
         var report = BenchReport(benchmark: "pipeline", settings: settings)
-        let peerName = "Jibri's ffmpeg command"
+        let peerName = jibri == nil ? "Jibri's ffmpeg command" : "ffmpeg, same arguments"
         report.add(Figure("CPU per recorded second (recorder + X server)", unit: "CPU-s/s", ours: best.cpuPerSecond,
                           peer: bestPeer.cpuPerSecond, peerName: peerName))
         report.add(Figure("recorder CPU alone", unit: "CPU-s/s", ours: best.cpu / best.mediaSeconds,
@@ -277,8 +300,8 @@ struct PipelineBenchmark: ParsableCommand {
 
     /// Runs a command to its end: its exit status, own CPU and peak memory
     /// (from `wait4`), and what it printed on stderr.
-    fileprivate static func run(_ arguments: [String]) throws -> (status: Int32, cpuSeconds: Double, peakRSSBytes: Int,
-                                                               contextSwitches: Int, standardError: String) {
+    static func run(_ arguments: [String]) throws -> (status: Int32, cpuSeconds: Double, peakRSSBytes: Int,
+                                                   contextSwitches: Int, standardError: String) {
         let errors = NSTemporaryDirectory() + "capbench-pipeline-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
         defer { unlink(errors) }
         let outcome = try BenchChild(arguments, standardError: errors).wait()

@@ -146,6 +146,7 @@ public final class VideoEncoder: @unchecked Sendable {
         codec.pointee.level = Int32(settings.level.idc)
         // MP4 and FLV carry SPS/PPS once in the stream header (avcC), not in-band.
         codec.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
+        if let bitrate = settings.bitrate { codec.pointee.bit_rate = Int64(bitrate) }
         if let maxrate = settings.maxrate { codec.pointee.rc_max_rate = Int64(maxrate) }
         if let bufsize = settings.bufsize { codec.pointee.rc_buffer_size = Int32(clamping: bufsize) }
         // libyuv's ARGBToI420 uses BT.601 limited range. Say so in the VUI:

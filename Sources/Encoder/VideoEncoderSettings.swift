@@ -29,6 +29,9 @@ public struct VideoEncoderSettings: Sendable, Equatable {
     /// Constant rate factor 1...51 (0, lossless, is refused: see `init`), or
     /// nil for x264's default (23).
     public let crf: Int?
+    /// Average bit rate in bits/s (x264's ABR), or nil. As in libx264 through
+    /// ffmpeg, a `crf` given as well wins and this is unused.
+    public let bitrate: Int?
     /// VBV maximum rate in bits/s (caps the CRF's rate, as for streaming).
     public let maxrate: Int?
     /// VBV buffer in bits; defaults to twice `maxrate` when only that is given
@@ -43,7 +46,7 @@ public struct VideoEncoderSettings: Sendable, Equatable {
 
     /// Checks every value; throws `InvalidArgument` naming the first bad one.
     public init(width: Int, height: Int, fps: Int = 30, preset: Preset = .ultrafast, tune: Tune? = nil,
-                profile: Profile = .main, crf: Int? = 25, maxrate: Int? = nil, bufsize: Int? = nil,
+                profile: Profile = .main, crf: Int? = 25, bitrate: Int? = nil, maxrate: Int? = nil, bufsize: Int? = nil,
                 gop: Int = 60, threads: Int = 0) throws {
         guard width >= 16, width <= 16_384, width % 2 == 0 else {
             throw InvalidArgument(name: "width", value: "\(width)", reason: "must be an even number from 16 to 16384")
@@ -66,8 +69,13 @@ public struct VideoEncoderSettings: Sendable, Equatable {
                                   reason: "0 is lossless, which needs the High 4:4:4 Predictive profile (baseline, "
                                       + "main and high cannot code it); use 1 to 51 (1: nearly lossless)")
         }
-        // libavcodec hands x264 its VBV values in kbit/s, rounded down: below
-        // 1000 they become 0 and x264 drops the VBV with only a warning.
+        // libavcodec hands x264 its bit rates in kbit/s, rounded down: below
+        // 1000 they become 0 and x264 drops the VBV (or the ABR target) with
+        // only a warning.
+        if let bitrate, bitrate < 1_000 {
+            throw InvalidArgument(name: "bitrate", value: "\(bitrate)",
+                                  reason: "must be at least 1000 bits/s (x264 takes it in kbit/s)")
+        }
         if let maxrate, maxrate < 1_000 {
             throw InvalidArgument(name: "maxrate", value: "\(maxrate)",
                                   reason: "must be at least 1000 bits/s (x264 takes it in kbit/s)")
@@ -100,6 +108,7 @@ public struct VideoEncoderSettings: Sendable, Equatable {
         self.tune = tune
         self.profile = profile
         self.crf = crf
+        self.bitrate = bitrate
         self.maxrate = maxrate
         self.bufsize = bufsize
         self.gop = gop

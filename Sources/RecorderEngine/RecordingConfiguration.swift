@@ -10,6 +10,8 @@ public struct VideoEncodingOptions: Sendable, Equatable {
     public var profile: VideoEncoderSettings.Profile = .main
     /// Constant rate factor 0...51; nil for x264's default.
     public var crf: Int? = 25
+    /// Average bit rate in bits/s (x264's ABR); unused when `crf` is set.
+    public var bitrate: Int?
     /// VBV maximum rate in bits/s.
     public var maxrate: Int?
     /// VBV buffer size in bits.

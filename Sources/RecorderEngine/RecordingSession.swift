@@ -198,7 +198,8 @@ public final class RecordingSession: Service, Sendable {
         _ = try VideoEncoderSettings(
             width: region?.width ?? 640, height: region?.height ?? 480, fps: configuration.capture.framesPerSecond,
             preset: options.preset, tune: options.tune, profile: options.profile, crf: options.crf,
-            maxrate: options.maxrate, bufsize: options.bufsize, gop: options.gop, threads: options.threads)
+            bitrate: options.bitrate, maxrate: options.maxrate, bufsize: options.bufsize, gop: options.gop,
+            threads: options.threads)
     }
 
     /// Checks every stream URL against the scheme rules and the allow-list,

@@ -38,7 +38,8 @@ final class SessionPipeline {
         do {
             videoSettings = try VideoEncoderSettings(
                 width: video.width, height: video.height, fps: video.framesPerSecond, preset: options.preset,
-                tune: options.tune, profile: options.profile, crf: options.crf, maxrate: options.maxrate,
+                tune: options.tune, profile: options.profile, crf: options.crf, bitrate: options.bitrate,
+                maxrate: options.maxrate,
                 bufsize: options.bufsize, gop: options.gop,
                 threads: options.threads != 0 ? options.threads
                     : OpenSessionCount.startingEncoderThreads(width: video.width, height: video.height,
@@ -151,7 +152,7 @@ final class SessionPipeline {
         var parts = ["\(settings.width)x\(settings.height) \(settings.fps) fps", "preset \(settings.preset.rawValue)"]
         if let tune = settings.tune { parts.append("tune \(tune.rawValue)") }
         parts.append("profile \(settings.profile.rawValue)")
-        if let crf = settings.crf { parts.append("crf \(crf)") }
+        if let crf = settings.crf { parts.append("crf \(crf)") } else if let bitrate = settings.bitrate { parts.append("bitrate \(bitrate)") }
         if let maxrate = settings.maxrate { parts.append("maxrate \(maxrate)") }
         if let bufsize = settings.bufsize { parts.append("bufsize \(bufsize)") }
         parts.append("gop \(settings.gop)")

@@ -181,6 +181,21 @@ import TestSupport
         #expect(run.settings["size"] == "320x240" && run.settings["preset"] == "ultrafast")
     }
 
+    /// `--jibri`: jibri-ffmpeg and ffmpeg given the same Jibri list, each
+    /// recording as long as asked (read from their own progress lines).
+    @Test(arguments: ["recording", "streaming"])
+    func pipelineJibriMeasuresJibriFFmpegAgainstFFmpegWithTheSameArguments(list: String) throws {
+        #expect(access("\(Repository.root)/.build/debug/jibri-ffmpeg", X_OK) == 0, "jibri-ffmpeg is missing")
+        let run = try capbench("pipeline", ["--size", "320x240", "--seconds", "2", "--jibri", list])
+        expectCompared(try run.figure("CPU per recorded second (recorder + X server)"))
+        expectCompared(try run.figure("peak RSS"))
+        #expect(run.settings["ours"] == "jibri-ffmpeg given Jibri's \(list) list", "\(run.settings)")
+        let arguments = try #require(run.settings["arguments"])
+        #expect(arguments.contains(list == "recording" ? "-preset ultrafast -profile:v main -level 3.1" : "-tune zerolatency -g 60"))
+        #expect(run.settings["gop"] == (list == "recording" ? "250" : "60"))
+        #expect(run.settings["engine's x264 threads"] == "1", "\(run.settings)")
+    }
+
     @Test func resolutionSweepOnTheBenchMeasuresRecordDisplayAndFFmpeg() throws {
         #expect(access(Self.recordDisplay, X_OK) == 0, "\(Self.recordDisplay) is missing")
         let run = try capbench("resolution-sweep", ["--sizes", "320x240", "--seconds", "2",

@@ -1,59 +1,6 @@
 import Foundation
 import TestSupport
 
-/// A free TCP port on the loopback interface (bound, read, released).
-func freeLoopbackPort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw FixtureError.failed("socket: \(errno)") }
-    defer { close(descriptor) }
-    guard let port = bindToFreeLoopbackPort(descriptor) else { throw FixtureError.failed("bind: \(errno)") }
-    return port
-}
-
-/// Binds `descriptor` to a port the kernel picks on 127.0.0.1; that port, or
-/// nil if binding failed.
-private func bindToFreeLoopbackPort(_ descriptor: Int32) -> Int? {
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-        }
-    }
-    return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
-}
-
-/// True once something accepts TCP connections on `port` (tried for up to `seconds`).
-func waitForListener(port: Int, seconds: Double = 5) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-        close(descriptor)
-        if connected { return true }
-        usleep(50_000)
-    }
-    return false
-}
-
-enum FixtureError: Error, CustomStringConvertible {
-    case failed(String)
-    var description: String {
-        switch self { case let .failed(message): return message }
-    }
-}
-
 /// A port that listens and never accepts, to prove that nothing connected:
 /// a connection attempt completes in the kernel's backlog, where
 /// `pendingConnections()` finds it.
@@ -82,77 +29,6 @@ final class ConnectionTrap {
             close(client)
             count += 1
         }
-    }
-}
-
-/// An nginx-rtmp the test owns, on a free port, with `record all` and
-/// `record_unique on` (each publishing session gets its own file), so the
-/// test can stop it and start it again on the same port.
-final class RTMPServer {
-    let directory: String
-    let port: Int
-    let recordDirectory: String
-    private var process: ChildProcess?
-
-    init(directory: String) throws {
-        self.directory = directory
-        port = try freeLoopbackPort()
-        recordDirectory = "\(directory)/record"
-        try FileManager.default.createDirectory(atPath: "\(directory)/logs", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: recordDirectory, withIntermediateDirectories: true)
-        chmod(recordDirectory, 0o777)
-        let module = try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/nginx/modules")
-            .first { $0 == "ngx_rtmp_module.so" }.map { "/usr/lib/nginx/modules/\($0)" }
-        guard let module else { throw FixtureError.failed("libnginx-mod-rtmp is not installed") }
-        try """
-            load_module \(module);
-            daemon off;
-            master_process off;
-            worker_processes 1;
-            pid \(directory)/nginx.pid;
-            error_log \(directory)/logs/error.log info;
-            events { worker_connections 64; }
-            rtmp {
-                server {
-                    listen 127.0.0.1:\(port);
-                    chunk_size 4096;
-                    application live {
-                        live on;
-                        record all;
-                        record_path \(recordDirectory);
-                        record_unique on;
-                    }
-                }
-            }
-            """.write(toFile: "\(directory)/nginx.conf", atomically: true, encoding: .utf8)
-        try start()
-    }
-
-    deinit { stop() }
-
-    var url: String { "rtmp://127.0.0.1:\(port)/live" }
-
-    func start() throws {
-        precondition(process == nil)
-        process = try ChildProcess(["nginx", "-p", directory, "-c", "\(directory)/nginx.conf"])
-        guard waitForListener(port: port) else { throw FixtureError.failed("nginx did not listen on \(port)") }
-    }
-
-    /// Stops the server at once (fast shutdown: connections are dropped).
-    func stop() {
-        guard let process else { return }
-        process.send(SIGTERM)
-        if process.wait(timeout: 5) == nil {
-            process.send(SIGKILL)
-            process.wait()
-        }
-        self.process = nil
-    }
-
-    /// The files recorded for stream `name`, oldest first.
-    func recordings(_ name: String) -> [String] {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: recordDirectory)) ?? []
-        return files.filter { $0.hasPrefix(name) && $0.hasSuffix(".flv") }.sorted().map { "\(recordDirectory)/\($0)" }
     }
 }
 

@@ -1,0 +1,169 @@
+import RecorderEngine
+
+/// The output of a Jibri command line: where it goes and how it is encoded.
+struct OutputMapping {
+    var capture: DisplayCaptureConfiguration
+    var video = VideoEncodingOptions()
+    var audioEncoding: AudioEncoderSettings
+    /// The MP4 file's path, exactly as given (Jibri looks for it there).
+    var path = ""
+    /// The stream URL, for an `rtmp://` or `rtmps://` output.
+    var stream: String?
+    var duration: Double?
+    /// `-level` as `level_idc`.
+    var level: Int?
+
+    /// x264's defaults as ffmpeg leaves them when an option is not given.
+    static let x264DefaultKeyframeInterval = 250
+
+    init(_ output: FFmpegCommandLine.File, capture: DisplayCaptureConfiguration,
+         audio: PCMCaptureConfiguration?) throws(InvalidArgument) {
+        self.capture = capture
+        video.preset = .medium
+        video.profile = .high
+        video.crf = nil
+        video.gop = Self.x264DefaultKeyframeInterval
+        (path, stream) = try Self.place(output)
+
+        var sampleRate = audio?.sampleRate ?? 48_000, channels = audio?.channels ?? 2, audioBitrate = 128_000
+        for option in output.options {
+            let value = option.value ?? ""
+            switch option.key {
+            case .format:
+                break  // checked with the URL
+            case .videoCodec:
+                guard value == "libx264" || value == "h264" else { throw option.refuse("the engine encodes video with libx264 only") }
+            case .audioCodec:
+                guard value == "aac" else { throw option.refuse("the engine encodes sound with AAC only (libavcodec's aac)") }
+            case .strict:
+                // `-strict -2` once let ffmpeg use its then-experimental AAC encoder.
+                let levels = ["very", "strict", "normal", "unofficial", "experimental", "-2", "-1", "0", "1", "2"]
+                guard levels.contains(value) else { throw option.refuse("expected one of \(levels.joined(separator: ", "))") }
+            case .audioFilter:
+                try Self.checkAudioFilter(option)
+            case .pixelFormat:
+                guard value == "yuv420p" else { throw option.refuse("the engine encodes yuv420p only") }
+            case .frameRate:
+                self.capture.framesPerSecond = try FFmpegValue.frameRate(option)
+            case .size:
+                let (width, height) = try FFmpegValue.size(option)
+                guard let region = capture.region, region.width == width, region.height == height else {
+                    throw option.refuse("the engine does not scale: the output size must be the x11grab input's -s")
+                }
+            case .crf:
+                guard let crf = Double(value), crf.rounded() == crf, (0...51).contains(crf) else {
+                    throw option.refuse("expected a whole constant rate factor from 0 to 51")
+                }
+                video.crf = Int(crf)
+            case .videoBitrate:
+                // As in libx264 through ffmpeg: average bit rate, unless -crf is given, which wins.
+                video.bitrate = try Self.bitrate(option)
+            case .preset:
+                video.preset = try Self.choice(option, VideoEncoderSettings.Preset.self)
+            case .tune:
+                video.tune = try Self.choice(option, VideoEncoderSettings.Tune.self)
+            case .profile:
+                video.profile = try Self.choice(option, VideoEncoderSettings.Profile.self)
+            case .level:
+                level = try FFmpegValue.level(option)
+            case .gop:
+                video.gop = try FFmpegValue.integer(option, in: 1...100_000, what: "a number of frames")
+            case .maxrate:
+                video.maxrate = try Self.bitrate(option)
+            case .bufsize:
+                video.bufsize = try Self.bitrate(option)
+            case .threads:
+                video.threads = try FFmpegValue.integer(option, in: 0...64, what: "a thread count (0: the engine's choice)")
+            case .sampleRate:
+                sampleRate = try FFmpegValue.integer(option, in: 8_000...96_000, what: "a rate in Hz")
+            case .channels:
+                channels = try FFmpegValue.integer(option, in: 1...2, what: "a channel count")
+            case .audioBitrate:
+                audioBitrate = try Self.bitrate(option)
+            case .duration:
+                duration = try FFmpegValue.duration(option)
+            case .timestamp:
+                guard value == "now" else { throw option.refuse("jibri-ffmpeg takes -timestamp now only") }
+            case .movflags:
+                // The finished file has its index before the media already.
+                let flags = value.split(separator: "+").filter { !$0.isEmpty }
+                guard !flags.isEmpty, flags.allSatisfy({ $0 == "faststart" }) else {
+                    throw option.refuse("only +faststart is taken (a finished recording has moov before mdat)")
+                }
+            case .threadQueueSize, .noAudio:
+                break
+            case .drawMouse:
+                throw option.misplaced("the output (it is an x11grab input option)")
+            default:
+                throw option.misplaced("the output")
+            }
+        }
+        do {
+            audioEncoding = try AudioEncoderSettings(sampleRate: sampleRate, channels: channels, bitrate: audioBitrate)
+        } catch let error as InvalidArgument {
+            let spelling = error.name == "audio rate" ? "-ar" : error.name == "audio channels" ? "-ac" : "-b:a"
+            throw InvalidArgument(name: spelling, value: error.value, reason: error.reason)
+        } catch {
+            throw InvalidArgument(name: "-b:a", value: "\(audioBitrate)", reason: "\(error)")
+        }
+    }
+
+    /// The output URL and format: an MP4 file's path, or the URL of an FLV
+    /// stream to an RTMP(S) server.
+    private static func place(_ output: FFmpegCommandLine.File) throws(InvalidArgument) -> (path: String, stream: String?) {
+        var url = output.url
+        let format = output.option(.format)
+        let isStream = url.hasPrefix("rtmp://") || url.hasPrefix("rtmps://")
+        if url.hasPrefix("file:") { url.removeFirst(5) }
+        func refuse(_ reason: String) -> InvalidArgument { InvalidArgument(name: "output", value: output.url, reason: reason) }
+        guard url != "-", url != "pipe:", !url.hasPrefix("pipe:") else { throw refuse("the engine cannot write to a pipe") }
+        if isStream {
+            if let format, format.value != "flv" { throw format.refuse("a stream is sent as FLV: use -f flv") }
+            return ("", url)
+        }
+        guard !url.contains("://") else { throw refuse("expected an MP4 file path or an rtmp:// or rtmps:// URL") }
+        guard !url.isEmpty else { throw refuse("empty output path") }
+        if let format {
+            guard format.value == "mp4" else {
+                throw format.refuse(format.value == "flv" ? "FLV goes to rtmp:// or rtmps:// streams only; files are MP4"
+                                    : "the engine writes MP4 files and FLV streams")
+            }
+        } else if !url.lowercased().hasSuffix(".mp4") {
+            throw refuse("cannot tell the format: give -f mp4")
+        }
+        return (url, nil)
+    }
+
+    /// `aresample` with sync options only: the engine stamps sound on the
+    /// capture clock and corrects drift itself, which is what they ask for.
+    static func checkAudioFilter(_ option: FFmpegOption) throws(InvalidArgument) {
+        let text = option.value ?? ""
+        let syncOptions: Set<Substring> = ["async", "min_hard_comp", "first_pts", "min_comp", "max_soft_comp"]
+        guard text.hasPrefix("aresample=") else {
+            throw option.refuse("the only filter taken is aresample=async=N (the engine corrects drift itself)")
+        }
+        for pair in text.dropFirst("aresample=".count).split(separator: ":") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, syncOptions.contains(parts[0]), Double(parts[1]) != nil else {
+                throw option.refuse("aresample takes only async, first_pts, min_comp, min_hard_comp and max_soft_comp here")
+            }
+        }
+    }
+
+    static func bitrate(_ option: FFmpegOption) throws(InvalidArgument) -> Int {
+        do {
+            return try VideoEncoderSettings.parseBitrate(option.value ?? "", option: option.spelling)
+        } catch let error as InvalidArgument {
+            throw error
+        } catch {
+            throw option.refuse("expected a bit rate such as 128k or 2976k")
+        }
+    }
+
+    static func choice<Choice: RawRepresentable & CaseIterable>(_ option: FFmpegOption, _ type: Choice.Type) throws(InvalidArgument)
+        -> Choice where Choice.RawValue == String
+    {
+        if let choice = Choice(rawValue: option.value ?? "") { return choice }
+        throw option.refuse("valid values: " + Choice.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+}
