@@ -32,10 +32,12 @@ public final class VideoEncoder: @unchecked Sendable {
     /// The capture-size I420 picture, when the output is scaled.
     private let scaleSource: I420Buffer?
     private var lastFrameIndex: Int64 = -1
+    /// Where conversions (and skipped pictures) are counted.
+    public let counters: MediaCounters
 
     /// Opens libx264 with `settings` for frames of `inputWidth`x`inputHeight`.
     public init(settings: VideoEncoderSettings, inputWidth: Int, inputHeight: Int,
-                packetPool: PacketPool = PacketPool(capacity: 128)) throws {
+                packetPool: PacketPool = PacketPool(capacity: 128), counters: MediaCounters = MediaCounters()) throws {
         guard inputWidth > 0, inputHeight > 0 else {
             throw InvalidArgument(name: "input size", value: "\(inputWidth)x\(inputHeight)", reason: "must be positive")
         }
@@ -43,6 +45,7 @@ public final class VideoEncoder: @unchecked Sendable {
         self.inputWidth = inputWidth
         self.inputHeight = inputHeight
         self.packetPool = packetPool
+        self.counters = counters
         threads = settings.threads
         context = try Self.openContext(settings: settings, threads: settings.threads, packetPool: packetPool)
         let codec = context.pointer
@@ -55,34 +58,78 @@ public final class VideoEncoder: @unchecked Sendable {
     /// Converts `frame` and encodes it as output frame number `frameIndex`
     /// (its pts in the 1/fps time base; strictly increasing, gaps allowed).
     /// Packets the encoder completes go to `emit`, in decoding order.
+    ///
+    /// The encoder's input picture persists from frame to frame: a frame
+    /// with rectangles updates only them (`VideoFrame.damage`), and an
+    /// `unchanged` frame converts nothing and is encoded as a repeat of the
+    /// previous picture.
     public func encode(_ frame: borrowing VideoFrame, frameIndex: Int64,
                        emit: (consuming Packet) -> Void) throws {
+        try update(from: frame)
+        if frame.damage.kind == .unchanged {
+            try repeatLast(frameIndex: frameIndex, emit: emit)
+        } else {
+            try submit(frameIndex: frameIndex, emit: emit)
+        }
+    }
+
+    /// Brings the input picture up to date with `frame` without encoding it:
+    /// for a frame the timeline drops, whose changes later frames do not
+    /// bring again.
+    public func update(from frame: borrowing VideoFrame) throws {
         precondition(frame.width == inputWidth && frame.height == inputHeight,
                      "frame size differs from the encoder's input size")
+        let damage = frame.damage
+        guard damage.kind != .unchanged else { return }
         try self.frame.makeWritable()
         let source = UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self))
         let output = planes
-        let status: Int32
-        if let scaleSource {
-            let converted = ARGBToI420(source, Int32(frame.bytesPerRow),
-                                       scaleSource.y, Int32(scaleSource.strideY),
-                                       scaleSource.u, Int32(scaleSource.strideUV),
-                                       scaleSource.v, Int32(scaleSource.strideUV),
-                                       Int32(inputWidth), Int32(inputHeight))
-            status = converted != 0 ? converted
-                : I420Scale(scaleSource.y, Int32(scaleSource.strideY), scaleSource.u, Int32(scaleSource.strideUV),
-                            scaleSource.v, Int32(scaleSource.strideUV), Int32(inputWidth), Int32(inputHeight),
-                            output.y, Int32(output.strideY), output.u, Int32(output.strideU),
-                            output.v, Int32(output.strideV), Int32(output.width), Int32(output.height),
-                            kFilterBox)
+        // Converted at capture size: into the output, or into the buffer
+        // the output is scaled from.
+        let target = scaleSource.map {
+            I420Planes(y: $0.y, u: $0.u, v: $0.v, strideY: $0.strideY, strideU: $0.strideUV, strideV: $0.strideUV,
+                       width: inputWidth, height: inputHeight)
+        } ?? output
+        if damage.kind == .full {
+            Self.convert(source, bytesPerRow: frame.bytesPerRow, x: 0, y: 0, width: inputWidth, height: inputHeight,
+                         into: target)
         } else {
-            status = ARGBToI420(source, Int32(frame.bytesPerRow),
-                                output.y, Int32(output.strideY), output.u, Int32(output.strideU),
-                                output.v, Int32(output.strideV), Int32(inputWidth), Int32(inputHeight))
+            for index in 0..<damage.count {
+                let rect = damage[index]
+                if let offset = rect.offset {
+                    Self.convert(source + offset, bytesPerRow: rect.bytesPerRow, x: rect.x, y: rect.y,
+                                 width: rect.width, height: rect.height, into: target)
+                } else {
+                    // BT.601 limited-range black, as ARGBToI420 makes it.
+                    let status = I420Rect(target.y, Int32(target.strideY), target.u, Int32(target.strideU),
+                                          target.v, Int32(target.strideV), Int32(rect.x), Int32(rect.y),
+                                          Int32(rect.width), Int32(rect.height), 16, 128, 128)
+                    precondition(status == 0, "libyuv I420Rect failed (\(status))")
+                }
+            }
         }
-        // libyuv fails only on bad arguments, which the checks above exclude.
+        if let scaleSource {
+            let status = I420Scale(scaleSource.y, Int32(scaleSource.strideY), scaleSource.u, Int32(scaleSource.strideUV),
+                                   scaleSource.v, Int32(scaleSource.strideUV), Int32(inputWidth), Int32(inputHeight),
+                                   output.y, Int32(output.strideY), output.u, Int32(output.strideU),
+                                   output.v, Int32(output.strideV), Int32(output.width), Int32(output.height),
+                                   kFilterBox)
+            precondition(status == 0, "libyuv I420Scale failed (\(status))")
+        }
+        counters.videoFramesConverted.add()
+    }
+
+    /// BGRA -> I420 of one rectangle (even place and size) into `target`.
+    @inline(__always)
+    private static func convert(_ source: UnsafePointer<UInt8>, bytesPerRow: Int, x: Int, y: Int, width: Int, height: Int,
+                                into target: I420Planes) {
+        let status = ARGBToI420(source, Int32(bytesPerRow),
+                                target.y + y * target.strideY + x, Int32(target.strideY),
+                                target.u + (y / 2) * target.strideU + x / 2, Int32(target.strideU),
+                                target.v + (y / 2) * target.strideV + x / 2, Int32(target.strideV),
+                                Int32(width), Int32(height))
+        // libyuv fails only on bad arguments, which the capture's checks exclude.
         precondition(status == 0, "libyuv conversion failed (\(status))")
-        try submit(frameIndex: frameIndex, emit: emit)
     }
 
     /// Encodes a picture that `fill` writes straight into the encoder's input

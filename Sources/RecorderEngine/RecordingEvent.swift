@@ -45,6 +45,17 @@ public struct RecordingStatistics: Sendable, Codable {
     public var framesDuplicated = 0
     /// Grabs that ran a frame or more late.
     public var lateGrabs = 0
+    /// Frames the screen did not change in (DAMAGE): nothing grabbed or
+    /// converted. Their share of `framesCaptured` is the still share.
+    public var framesUnchanged = 0
+    /// Frames converted to I420, in whole or in part.
+    public var framesConverted = 0
+    /// Output frames written as an all-skipped H.264 picture, without x264.
+    public var skipPictures = 0
+    /// Pixels read from the X server.
+    public var pixelsGrabbed = 0
+    /// Times the screen changed size (RandR).
+    public var screenSizeChanges = 0
     public var audioOverruns = 0
     public var audioSilenceFrames = 0
     public var audioFramesDropped = 0

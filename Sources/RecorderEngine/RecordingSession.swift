@@ -94,7 +94,8 @@ public final class RecordingSession: @unchecked Sendable {
             threads: options.threads != 0 ? options.threads
                 : OpenSessionCount.startingEncoderThreads(width: video.width, height: video.height,
                                                           framesPerSecond: video.framesPerSecond))
-        videoEncoder = try VideoEncoder(settings: videoSettings, inputWidth: video.width, inputHeight: video.height)
+        videoEncoder = try VideoEncoder(settings: videoSettings, inputWidth: video.width, inputHeight: video.height,
+                                        counters: state.counters)
         if let audioConfiguration = configuration.audio {
             let capture = try PCMCapture(configuration: audioConfiguration, clock: clock, counters: state.counters)
             audio = capture
@@ -151,8 +152,8 @@ public final class RecordingSession: @unchecked Sendable {
                 if case let .failed(error) = event { state.fail("audio capture: \(error)") }
             }
         }
-        video.start { [state] event in
-            if case let .failed(error) = event { state.fail("video capture: \(error)") }
+        video.start { [state, continuation] event in
+            if case let .failed(error) = event { state.fail("video capture: \(error)") } else { continuation.yield(.warning("\(event)")) }
         }
         continuation.yield(.started(RecordingStarted(
             display: video.displayName, width: video.width, height: video.height, framesPerSecond: video.framesPerSecond,
@@ -268,6 +269,11 @@ public final class RecordingSession: @unchecked Sendable {
         statistics.framesDropped = counters.videoFramesDroppedQueueFull + state.framesDroppedExcess.load(ordering: .relaxed)
         statistics.framesDuplicated = state.framesDuplicated.load(ordering: .relaxed)
         statistics.lateGrabs = counters.videoLateGrabs
+        statistics.framesUnchanged = counters.videoFramesUnchanged
+        statistics.framesConverted = counters.videoFramesConverted
+        statistics.skipPictures = counters.videoSkipPictures
+        statistics.pixelsGrabbed = counters.videoPixelsGrabbed
+        statistics.screenSizeChanges = counters.videoScreenSizeChanges
         statistics.audioOverruns = counters.audioOverruns
         statistics.audioSilenceFrames = counters.audioSilenceFrames
         statistics.audioFramesDropped = counters.audioFramesDropped

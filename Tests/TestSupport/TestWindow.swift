@@ -29,6 +29,14 @@ public final class TestWindow {
         XFillRectangle(display, window, gc, Int32(x), Int32(y), UInt32(width), UInt32(height))
     }
 
+    /// Paints the whole window 0xRRGGBB and makes that its background, which
+    /// the server repaints by itself whenever the window is exposed (after a
+    /// RandR resize, for instance) without the test drawing again.
+    public func setBackground(_ color: UInt32) {
+        XSetWindowBackground(display, window, UInt(color))
+        XClearWindow(display, window)
+    }
+
     /// Waits until the server has drawn everything asked so far.
     public func sync() { XSync(display, 0) }
 
