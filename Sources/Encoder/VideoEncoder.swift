@@ -12,6 +12,15 @@ public import MediaCore
 /// then scaled with libyuv's `I420Scale` (box filter): both steps stay in
 /// libyuv's SIMD paths, and chroma is subsampled once.
 ///
+/// A frame that brings no change (`FrameDamage.unchanged`, or a slot the
+/// timeline fills by repeating) is written, where the stream allows it, as an
+/// H.264 picture whose macroblocks are all skipped, without x264
+/// (`H264SkipPictureWriter`, `SkipPictureSequencer`): a few bytes and a few
+/// microseconds instead of x264 analysing a picture it already has. The
+/// stream stays constant-rate with its keyframes where they were. Where the
+/// stream does not allow it (`skipPictureObstacle`: B-frames, several
+/// reference frames), the previous picture goes to x264 again.
+///
 /// Not thread-safe: one thread (the video encode thread) uses it at a time.
 public final class VideoEncoder: @unchecked Sendable {
     public let settings: VideoEncoderSettings
@@ -32,6 +41,11 @@ public final class VideoEncoder: @unchecked Sendable {
     /// The capture-size I420 picture, when the output is scaled.
     private let scaleSource: I420Buffer?
     private var lastFrameIndex: Int64 = -1
+    /// Set when unchanged frames are written as skipped pictures.
+    private let sequencer: SkipPictureSequencer?
+    /// Why unchanged frames go to x264 again instead of being written as
+    /// skipped pictures (nil when they are).
+    public let skipPictureObstacle: String?
     /// Where conversions (and skipped pictures) are counted.
     public let counters: MediaCounters
 
@@ -53,6 +67,18 @@ public final class VideoEncoder: @unchecked Sendable {
         frame = try EncoderFrame(yuv420pWidth: settings.width, height: settings.height)
         scaleSource = inputWidth == settings.width && inputHeight == settings.height
             ? nil : I420Buffer(width: inputWidth, height: inputHeight)
+        var obstacle: String? = "libx264 gave no global header"
+        var sequencer: SkipPictureSequencer?
+        if let extradata = codec.pointee.extradata, codec.pointee.extradata_size > 0,
+           let sets = try? H264ParameterSets(annexB: extradata, count: Int(codec.pointee.extradata_size)) {
+            obstacle = sets.skipPictureObstacle
+            if obstacle == nil {
+                sequencer = SkipPictureSequencer(writer: H264SkipPictureWriter(parameters: sets), gop: settings.gop,
+                                                 packetPool: packetPool, counters: counters)
+            }
+        }
+        self.sequencer = sequencer
+        skipPictureObstacle = obstacle
     }
 
     /// Converts `frame` and encodes it as output frame number `frameIndex`
@@ -148,6 +174,12 @@ public final class VideoEncoder: @unchecked Sendable {
     /// writable keeps its contents.
     public func repeatLast(frameIndex: Int64, emit: (consuming Packet) -> Void) throws {
         precondition(lastFrameIndex >= 0, "nothing to repeat before the first frame")
+        if let sequencer, sequencer.canSkip(at: frameIndex) {
+            precondition(frameIndex > lastFrameIndex, "frame indices must increase (\(frameIndex) after \(lastFrameIndex))")
+            lastFrameIndex = frameIndex
+            try sequencer.skip(at: frameIndex, emit: emit)
+            return
+        }
         try frame.makeWritable()
         try submit(frameIndex: frameIndex, emit: emit)
     }
@@ -155,7 +187,8 @@ public final class VideoEncoder: @unchecked Sendable {
     /// Ends the stream: passes on the packets libx264 still holds (its
     /// lookahead and B-frames). The encoder takes no frames afterwards.
     public func flush(emit: (consuming Packet) -> Void) throws {
-        try context.drain(emit: emit)
+        try drain(context, emit: emit)
+        try sequencer?.flushWaiting(emit: emit)
     }
 
     /// Goes on with a libx264 instance running `threads` threads, from the
@@ -170,7 +203,7 @@ public final class VideoEncoder: @unchecked Sendable {
         guard threads != self.threads, !context.isDrained else { return false }
         let replacement = try Self.openContext(settings: settings, threads: threads, packetPool: packetPool)
         guard parameters.hasSameExtradata(as: replacement.pointer) else { return false }
-        try context.drain(emit: emit)
+        try drain(context, emit: emit)
         context = replacement
         self.threads = threads
         return true
@@ -222,6 +255,29 @@ public final class VideoEncoder: @unchecked Sendable {
         precondition(frameIndex > lastFrameIndex, "frame indices must increase (\(frameIndex) after \(lastFrameIndex))")
         lastFrameIndex = frameIndex
         frame.pointer.pointee.pts = frameIndex
-        try context.send(frame.pointer, emit: emit)
+        guard let sequencer else {
+            try context.send(frame.pointer, emit: emit)
+            return
+        }
+        frame.pointer.pointee.pict_type = sequencer.keyframeDue(at: frameIndex) ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
+        sequencer.willEncode(at: frameIndex)
+        var failure: (any Error)?
+        try context.send(frame.pointer) { packet in
+            do { try sequencer.encoderOutput(packet, emit: emit) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Drains `context` through the sequencer, when there is one.
+    private func drain(_ context: EncoderContext, emit: (consuming Packet) -> Void) throws {
+        guard let sequencer else {
+            try context.drain(emit: emit)
+            return
+        }
+        var failure: (any Error)?
+        try context.drain { packet in
+            do { try sequencer.encoderOutput(packet, emit: emit) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
     }
 }

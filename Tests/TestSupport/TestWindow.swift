@@ -6,7 +6,7 @@ import Foundation
 public final class TestWindow {
     public let display: OpaquePointer
     public let window: Window
-    let gc: GC
+    public let gc: GC
 
     /// Opens `displayName` and maps an undecorated window at (x, y).
     public init(displayName: String, x: Int, y: Int, width: Int, height: Int) throws {
