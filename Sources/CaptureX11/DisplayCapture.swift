@@ -306,16 +306,19 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         var offset = 0
         if whole {
             if !visible.isEmpty { try grab(visible, into: slot, base: base, offset: &offset, damage: &damage) }
-            for strip in [layout.right, layout.bottom] where !strip.isEmpty {
-                damage.append(FrameDamage.Rectangle(x: strip.x, y: strip.y, width: strip.width, height: strip.height,
-                                                    offset: nil, bytesPerRow: 0))
-            }
+            // Two strips, no array: this runs every frame while the screen is small.
+            if !layout.right.isEmpty { damage.append(Self.black(layout.right)) }
+            if !layout.bottom.isEmpty { damage.append(Self.black(layout.bottom)) }
         } else {
             for index in 0..<pending.count {
                 try grab(pending[index], into: slot, base: base, offset: &offset, damage: &damage)
             }
         }
         return damage
+    }
+
+    private static func black(_ strip: ScreenLayout.Rect) -> FrameDamage.Rectangle {
+        FrameDamage.Rectangle(x: strip.x, y: strip.y, width: strip.width, height: strip.height, offset: nil, bytesPerRow: 0)
     }
 
     /// Grabs one rectangle of the frame. MIT-SHM writes it packed (rows of
