@@ -58,8 +58,9 @@ def plot_scenes(axis, scenes):
     axis.set_xlabel("scene (1080p30, ultrafast crf 25, no sound)")
     axis.set_ylabel("CPU seconds per recorded second")
     axis.grid(alpha=0.3, axis="y")
-    axis.legend(fontsize=8, loc="upper left")
-    axis.set_title("What a still screen costs (capbench scenes)", fontsize=9)
+    axis.set_ylim(bottom=0, top=axis.get_ylim()[1] * 1.25)
+    axis.legend(fontsize=8, loc="upper center", ncol=3)
+    axis.set_title("What the screen's changes cost (capbench scenes)", fontsize=9)
 
 
 def load(paths):

@@ -12,7 +12,8 @@ public final class MediaCounters: Sendable {
         public func load() -> Int { value.load(ordering: .relaxed) }
     }
 
-    /// Frames grabbed from the display.
+    /// Frames the grabber handed on: grabbed whole, in part (the damaged
+    /// rectangles) or unchanged (`videoFramesUnchanged`, nothing grabbed).
     public let videoFramesCaptured = Counter()
     /// Grabs that started after their deadline had passed by a frame or more.
     public let videoLateGrabs = Counter()

@@ -1,4 +1,5 @@
 @testable import CaptureX11
+import MediaCore
 import Testing
 
 /// The bookkeeping of what changed, without a display: rectangles merged,
@@ -46,7 +47,7 @@ import Testing
             added.append(rect)
             accumulator.add(x: rect.0, y: rect.1, width: rect.2, height: rect.3, within: bounds)
         }
-        #expect(accumulator.count <= FrameDamageCapacity.value)
+        #expect(accumulator.count <= FrameDamage.capacity)
         #expect(covers(accumulator, added + [(0, 0, 20, 10)]), "a merge never loses a changed pixel")
         accumulator.markAll()
         #expect(accumulator.all && accumulator.count == 0 && !accumulator.isEmpty)
@@ -68,7 +69,3 @@ import Testing
         #expect(gone.describe(display: ":1").contains("off screen"))
     }
 }
-
-import MediaCore
-
-private enum FrameDamageCapacity { static let value = FrameDamage.capacity }
