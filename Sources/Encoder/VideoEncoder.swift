@@ -188,7 +188,6 @@ public final class VideoEncoder: @unchecked Sendable {
     /// lookahead and B-frames). The encoder takes no frames afterwards.
     public func flush(emit: (consuming Packet) -> Void) throws {
         try drain(context, emit: emit)
-        try sequencer?.flushWaiting(emit: emit)
     }
 
     /// Goes on with a libx264 instance running `threads` threads, from the
@@ -237,6 +236,12 @@ public final class VideoEncoder: @unchecked Sendable {
         try context.setPrivateOption("preset", settings.preset.rawValue)
         if let tune = settings.tune { try context.setPrivateOption("tune", tune.rawValue) }
         try context.setPrivateOption("profile", settings.profile.rawValue)
+        // Constant frame rate in, as the engine's timeline is: x264 then holds
+        // no frame back to read the next one's timestamp (its variable-rate
+        // input mode adds a frame of delay), so a picture comes out as its
+        // frame goes in, and unchanged frames can be skipped pictures
+        // (`SkipPictureSequencer`). Rate control counts 1/fps per frame either way.
+        try context.setPrivateOption("x264-params", "force-cfr=1")
         if let crf = settings.crf { try context.setPrivateOption("crf", String(crf)) }
         try context.open()
         return context
@@ -278,6 +283,7 @@ public final class VideoEncoder: @unchecked Sendable {
         try context.drain { packet in
             do { try sequencer.encoderOutput(packet, emit: emit) } catch { failure = failure ?? error }
         }
+        sequencer.drained()
         if let failure { throw failure }
     }
 }
