@@ -19,7 +19,8 @@ public import MediaCore
 /// microseconds instead of x264 analysing a picture it already has. The
 /// stream stays constant-rate with its keyframes where they were. Where the
 /// stream does not allow it (`skipPictureObstacle`: B-frames, several
-/// reference frames), the previous picture goes to x264 again.
+/// reference frames), or while x264 holds a frame back (frame threads), the
+/// previous picture goes to x264 again.
 ///
 /// Not thread-safe: one thread (the video encode thread) uses it at a time.
 public final class VideoEncoder: @unchecked Sendable {
