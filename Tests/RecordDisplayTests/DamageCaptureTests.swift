@@ -106,8 +106,11 @@ import TestSupport
         } else {
             #expect(damage.count("skipPictures") == 0, "\(damage.statistics)")
         }
-        #expect(full.count("framesUnchanged") == 0 && full.count("skipPictures") == 0, "\(full.statistics)")
-        #expect(full.count("framesConverted") >= 360)
+        // Full grabs never report a frame unchanged; a skipped picture there
+        // only fills a slot a late grab left (a duplicate).
+        #expect(full.count("framesUnchanged") == 0, "\(full.statistics)")
+        #expect(full.count("skipPictures") <= full.count("framesDuplicated"), "\(full.statistics)")
+        #expect(full.count("framesConverted") + full.count("framesDuplicated") >= 360, "\(full.statistics)")
 
         for recording in [damage, full] {
             let probe = try MediaProbe(path: recording.path)
@@ -123,38 +126,56 @@ import TestSupport
             fullByStep[step, default: []].append(frame)
         }
         let lastStep = scene.currentStep
-        var compared = 0, torn = 0, previousMatched = true
+        // A slot a late grab left repeats the picture before it: in the
+        // full-grab recording such a step may be missing, in the damage one
+        // a half-caught picture may last a slot longer. Each recording's own
+        // count of repeats bounds what is excused by it; a machine with no
+        // late grabs excuses nothing.
+        let fullRepeats = full.count("framesDuplicated") + full.count("framesDropped")
+        let damageRepeats = damage.count("framesDuplicated") + damage.count("framesDropped")
+        var compared = 0, torn = 0, unpaired = 0, repeatedTorn = 0
+        var previous: (frame: [UInt8], matched: Bool)?
         var stepsSeen = Set<Int>()
         for (number, frame) in damageFrames.enumerated() {
             let step = frame.withUnsafeBufferPointer { DamageScene.step(inLuma: $0.baseAddress!, width: DamageScene.width) }
             stepsSeen.insert(step)
-            guard let references = fullByStep[step] else {
-                Issue.record("damage frame \(number) shows step \(step), which no full grab shows")
-                continue
-            }
-            let best = references.map { psnr(frame, $0) }.max() ?? 0
-            compared += 1
-            if best >= 45 {
-                previousMatched = true
+            var matched = true
+            if let references = fullByStep[step] {
+                let best = references.map { psnr(frame, $0) }.max() ?? 0
+                compared += 1
+                matched = best >= 45
+                if !matched {
+                    // A step drawn between the frame's damage read and its
+                    // grab shows in the next grab at the latest.
+                    if let previous, !previous.matched {
+                        if psnr(frame, previous.frame) >= 60 {
+                            repeatedTorn += 1  // the same picture again: a repeated slot
+                        } else {
+                            Issue.record("damage frames \(number - 1) and \(number) (step \(step)) are both wrong: \(best) dB")
+                        }
+                    } else {
+                        torn += 1
+                    }
+                }
             } else {
-                // A step drawn between the frame's damage read and its grab
-                // shows in the next frame at the latest: never two in a row.
-                torn += 1
-                #expect(previousMatched, "damage frames \(number - 1) and \(number) (step \(step)) both differ: \(best) dB")
-                previousMatched = false
+                unpaired += 1
             }
-            // Known colours at known places (luma, within encoder noise).
+            // Known colours at known places (luma, within encoder noise),
+            // whether or not a full grab shows the same step.
             func luma(_ x: Int, _ y: Int) -> Int { Int(frame[y * DamageScene.width + x]) }
             let background = DamageScene.luma(DamageScene.background(step: step))
             #expect(abs(luma(620, 30) - background) <= 4, "frame \(number) step \(step): background \(luma(620, 30)) vs \(background)")
             #expect(abs(luma(DamageScene.block.x + 50, DamageScene.block.y + 30) - DamageScene.luma(DamageScene.blockColour)) <= 4)
-            if best >= 45 {
+            if matched {
                 let square = DamageScene.square(step: step)
                 #expect(abs(luma(square.x + 16, square.y + 16) - DamageScene.luma(DamageScene.squareColour)) <= 6,
                         "frame \(number) step \(step): square")
             }
+            previous = (frame, matched)
         }
-        #expect(compared == 360)
+        #expect(compared + unpaired == 360)
+        #expect(unpaired <= 3 * fullRepeats, "\(unpaired) damage frames show steps the full grabs missed (\(fullRepeats) repeats there)")
+        #expect(repeatedTorn <= damageRepeats, "\(repeatedTorn) half-caught pictures lasted a slot longer (\(damageRepeats) repeats)")
         #expect(torn <= 8, "\(torn) frames caught a step half-way")
         #expect(stepsSeen.count >= 100 && lastStep >= 100, "steps seen \(stepsSeen.count), drawn \(lastStep)")
     }

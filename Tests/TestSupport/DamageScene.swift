@@ -49,7 +49,12 @@ public final class DamageScene: @unchecked Sendable {
             var current = 0
             while running.load(ordering: .acquiring) {
                 deadline += Self.stepNanoseconds
-                let now = DispatchTime.now().uptimeNanoseconds
+                var now = DispatchTime.now().uptimeNanoseconds
+                // Late by over half a step (a busy machine): start the step
+                // schedule afresh rather than catch up, so that no step lasts
+                // less than half a step and every 30 fps recorder sees each.
+                if now > deadline - Self.stepNanoseconds / 2 { deadline = now + Self.stepNanoseconds / 2 }
+                now = DispatchTime.now().uptimeNanoseconds
                 if deadline > now { usleep(UInt32((deadline - now) / 1000)) }
                 current += 1
                 draw(step: current, previous: current - 1)
