@@ -37,11 +37,19 @@ enum H264FrameNumbers {
             guard let data = packet.pointee.data, let start = nextNAL(data, size: size, from: index) else { break }
             let type = data[start] & 0x1F
             index = start + 1
-            if type == 5 { found.isIDR = true }
+            if type == 5 {
+                found.isIDR = true
+                // Nothing to renumber in an IDR picture, and every slice of a
+                // picture is of the same kind.
+                break
+            }
             guard type == 1 else { continue }
             let end = nextStartCode(data, size: size, from: start + 1)
             if let frameNum = try rewriteSlice(packet, at: start + 1, end: end, adding: offset, parameters: parameters) {
                 found.frameNum = frameNum
+                // Reading only: the first slice says the picture's number,
+                // so the rest of the packet is not scanned.
+                if offset == 0 { break }
             }
         }
         return found

@@ -10,7 +10,7 @@ public struct ChromiumPlayback: Sendable {
     public let width: Int
     /// Where the element reported itself after seeking to the asked time.
     public let seekedTo: Double
-    /// Where playback had got to a moment after playing from there.
+    /// Where playback had got to once it moved on from there (or after 5 s).
     public let playedTo: Double
 
     /// Plays `path` in headless Chromium, seeking to `seekTo` seconds.
@@ -24,15 +24,19 @@ public struct ChromiumPlayback: Sendable {
             v.addEventListener('error', () => { out.textContent = 'error ' + (v.error && v.error.code); });
             v.addEventListener('loadedmetadata', () => { r.duration = v.duration; r.width = v.videoWidth; v.currentTime = \(seekTo); });
             v.addEventListener('seeked', () => { r.seekedTo = v.currentTime;
-              v.play().then(() => setTimeout(() => { r.playedTo = v.currentTime; out.textContent = 'result ' + JSON.stringify(r); }, 500))
-                .catch(e => { out.textContent = 'playfail ' + e; }); }, { once: true });
+              // Playing on: wait (up to 5 s) until the position moves, then report.
+              let polls = 0;
+              const poll = () => { polls += 1;
+                if (v.currentTime > r.seekedTo + 0.1 || polls >= 50) { r.playedTo = v.currentTime; out.textContent = 'result ' + JSON.stringify(r); }
+                else setTimeout(poll, 100); };
+              v.play().then(() => setTimeout(poll, 100)).catch(e => { out.textContent = 'playfail ' + e; }); }, { once: true });
             </script></body></html>
             """
         try html.write(toFile: page, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: page) }
         let result = try Subprocess.run(["timeout", "60", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
                                          "--autoplay-policy=no-user-gesture-required", "--allow-file-access-from-files",
-                                         "--virtual-time-budget=10000", "--dump-dom", "file://\(page)"])
+                                         "--virtual-time-budget=30000", "--dump-dom", "file://\(page)"])
         guard let range = result.standardOutput.range(of: #"<div id="out">[^<]*"#, options: .regularExpression) else {
             throw ChromiumPlaybackFailed(output: "status \(result.status): \(result.standardError.suffix(500))")
         }
