@@ -30,7 +30,11 @@ let package = Package(
     targets: [
         // Thin C modules: a module map and a shim header each, no logic.
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
-        .systemLibrary(name: "CX11", pkgConfig: "x11 xext", providers: [.apt(["libx11-dev", "libxext-dev"])]),
+        // Xlib, MIT-SHM (Xext), DAMAGE and the XFixes regions DAMAGE reports in.
+        .systemLibrary(
+            name: "CX11", pkgConfig: "x11 xext xdamage xfixes",
+            providers: [.apt(["libx11-dev", "libxext-dev", "libxdamage-dev", "libxfixes-dev"])]
+        ),
         .systemLibrary(
             name: "CFFmpeg",
             pkgConfig: "libavcodec libavformat libavutil libswscale libswresample",

@@ -57,8 +57,10 @@ struct CaptureBenchmark: ParsableCommand {
         let counters = MediaCounters()
         let clock = MonotonicClock()
         let capture = try DisplayCapture(
+            // Whole grabs, as x11grab makes them: the bench's screen is still,
+            // and DAMAGE would grab nothing (`scenes` measures that).
             configuration: DisplayCaptureConfiguration(display: display, region: region, framesPerSecond: paced ?? 30,
-                                                       method: .sharedMemory),
+                                                       method: .sharedMemory, tracksDamage: false),
             clock: clock, counters: counters)
         let cpu0 = CPUUsage.ownSeconds(), server0 = CPUUsage.processSeconds(server) ?? 0
         let start = clock.now()

@@ -95,13 +95,14 @@ struct ProbeCalibration {
     }
 
     /// Grabs the display for `seconds` at `fps` with the engine's capture
-    /// alone (MIT-SHM, each grab stamped when issued) and keeps each grab's
-    /// stamp, deadline number and ramp-patch level.
+    /// alone (MIT-SHM, each grab stamped when issued, every frame grabbed
+    /// whole: each one's patch level is read) and keeps each grab's stamp,
+    /// deadline number and ramp-patch level.
     static func grabRamps(display: String, width: Int, height: Int, fps: Int, seconds: Double) throws -> Grabs {
         let clock = MonotonicClock()
         let video = try DisplayCapture(
             configuration: DisplayCaptureConfiguration(display: display, region: CaptureRegion(width: width, height: height),
-                                                       framesPerSecond: fps, method: .automatic),
+                                                       framesPerSecond: fps, method: .automatic, tracksDamage: false),
             clock: clock, counters: MediaCounters())
         video.start { event in print("calibration capture failed: \(event)") }
         var grabs = Grabs(fps: fps)

@@ -14,6 +14,20 @@ import Synchronization
 /// Pacing uses absolute deadlines `start + k/fps` on the clock. A grab that
 /// starts a frame or more late is counted and the grabber moves on to the
 /// current deadline; it never catches up in a burst. Frame `sequence` is `k`.
+///
+/// With DAMAGE (`tracksDamage`) a frame grabs only the rectangles that
+/// changed since the last frame handed on, packed one after another in its
+/// buffer (`VideoFrame.damage` says where each one goes), or nothing at all
+/// when nothing changed (`.unchanged`): the encoder keeps the whole picture
+/// and updates it. A frame the queue refused leaves its rectangles for the
+/// next frame, so no change is lost.
+///
+/// The screen may change size while capturing (RandR): the root window's
+/// `ConfigureNotify`, or a grab the server refuses with `BadMatch` (a resize
+/// it reported after the grab was sent), makes the grabber read the new size
+/// and go on. Frames keep the region's size; the part of it off screen is
+/// black. The pool's segments are the region's size, which is the most a
+/// grab can ever need, so they are never re-created.
 public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     /// Pixels per row and rows of every frame.
     public let width: Int
@@ -38,6 +52,15 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     private let counters: MediaCounters
     private let connection: DisplayConnection
     private let imageTable: UnsafeMutablePointer<UnsafeMutablePointer<XImage>>
+    /// Set when frames follow DAMAGE; nil grabs every frame whole.
+    private let damageTracker: DamageTracker?
+    /// Why DAMAGE is not used although it was asked for.
+    private let damageUnavailableReason: String?
+    /// An image header the sub-rectangle grabs point into a slot's segment.
+    private let scratchImage: UnsafeMutablePointer<XImage>
+    /// The capture thread's view of the screen and of what changed.
+    private var layout: ScreenLayout
+    private var pending = DamageAccumulator()
     private let running = Atomic<Bool>(false)
     /// Clock time of grab 0's deadline; `Int64.min` before capture starts.
     private let firstDeadline = Atomic<Int64>(.min)
@@ -77,6 +100,18 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
                 slots = try ImageSlots(connection: connection, method: .getImage, width: region.width, height: region.height, count: slotCount)
             }
         }
+        // The root's ConfigureNotify tells of RandR resizes.
+        XSelectInput(connection.display, connection.root, StructureNotifyMask)
+        if configuration.tracksDamage {
+            damageTracker = DamageTracker(connection: connection)
+            damageUnavailableReason = damageTracker == nil ? "the X server offers no DAMAGE extension" : nil
+        } else {
+            damageTracker = nil
+            damageUnavailableReason = nil
+        }
+        layout = ScreenLayout(region: region, screenWidth: connection.screenWidth, screenHeight: connection.screenHeight)
+        scratchImage = .allocate(capacity: 1)
+        scratchImage.initialize(to: slots.images[0].pointee)
         self.connection = connection
         self.region = region
         self.clock = clock
@@ -96,7 +131,11 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         // Queued frames point into the pool: return them before the pool goes.
         while let frame = frames.pop() { _ = consume frame }
         imageTable.deallocate()
+        scratchImage.deallocate()
     }
+
+    /// True when frames follow the X DAMAGE extension (only changes grabbed).
+    public var tracksDamage: Bool { damageTracker != nil }
 
     /// Grabs one frame now, on the calling thread (not while capture runs).
     public func grabFrame(sequence: Int = 0) throws(XError) -> VideoFrame {
@@ -119,7 +158,7 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         precondition(thread == nil, "capture started twice")
         running.store(true, ordering: .releasing)
         thread = MediaThread(role: "grab", context: context, priority: .realTimeIfPermitted) { [self] in
-            let failure = captureLoop()
+            let failure = captureLoop(onEvent: onEvent)
             framesReady.notify()
             if let failure { onEvent(.failed(failure)) }
         }
@@ -151,12 +190,18 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     /// True while the capture thread runs (false after `stop` or a failure).
     public var isRunning: Bool { running.load(ordering: .acquiring) }
 
-    private func captureLoop() -> XError? {
+    private func captureLoop(onEvent: (DisplayCaptureEvent) -> Void) -> XError? {
+        if let damageUnavailableReason {
+            onEvent(.damageUnavailable(display: connection.name, reason: damageUnavailableReason))
+        }
         let start = clock.now()
         firstDeadline.store(start, ordering: .releasing)
         let fps = Int64(framesPerSecond)
         let interval = Int64.nanosecondsPerSecond / fps
         var k: Int64 = 0
+        // Grabs refused in a row; a resize costs one or two, a server that
+        // refuses every grab for two seconds ends the capture.
+        var refusedInARow = 0
         while running.load(ordering: .relaxed) {
             let due = deadline(k, from: start)
             clock.sleep(until: due)
@@ -173,25 +218,151 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
                 continue
             }
             now = clock.now()
+            let damage: FrameDamage
             do {
-                try grab(into: buffer.index)
+                try readEvents(onEvent: onEvent)
+                damage = try grabChanges(into: buffer.index, base: buffer.baseAddress)
+                refusedInARow = 0
+            } catch let error where error.isScreenMismatch && refusedInARow < 2 * framesPerSecond {
+                // The screen changed under the grab before its event arrived.
+                refusedInARow += 1
+                screenChanged(onEvent: onEvent)
+                k += 1
+                continue
             } catch {
                 running.store(false, ordering: .releasing)
                 return error
             }
             let frame = VideoFrame(buffer: buffer, width: width, height: height, bytesPerRow: width * 4,
-                                   captureTime: now, sequence: Int(k))
+                                   captureTime: now, sequence: Int(k), damage: damage)
             counters.videoFramesCaptured.add()
+            if damage.kind == .unchanged { counters.videoFramesUnchanged.add() }
             if let refused = frames.push(frame) {
                 // Ring full: drop the newest, keep the queue's older frames.
+                // What it grabbed stays pending for the next frame.
                 _ = consume refused
                 counters.videoFramesDroppedQueueFull.add()
             } else {
+                pending.clear()
                 framesReady.notify()
             }
             k += 1
         }
         return nil
+    }
+
+    /// Reads what the server reported since the last frame: DAMAGE
+    /// rectangles into `pending`, a root resize into `layout`. Never blocks.
+    private func readEvents(onEvent: (DisplayCaptureEvent) -> Void) throws(XError) {
+        let display = connection.display
+        if connection.broken.load(ordering: .acquiring) { throw XError(.connectionLost, display: connection.name) }
+        var event = XEvent()
+        var damaged = false
+        while XEventsQueued(display, QueuedAfterReading) > 0 {
+            XNextEvent(display, &event)
+            if event.type == ConfigureNotify {
+                let configure = event.xconfigure
+                if configure.window == connection.root
+                    && (Int(configure.width) != layout.screenWidth || Int(configure.height) != layout.screenHeight) {
+                    resize(width: Int(configure.width), height: Int(configure.height), onEvent: onEvent)
+                }
+            } else if let damageTracker, event.type == damageTracker.notifyEventType {
+                let area = withUnsafeBytes(of: &event) { $0.load(as: XDamageNotifyEvent.self).area }
+                pending.add(x: Int(area.x) - region.x, y: Int(area.y) - region.y,
+                            width: Int(area.width), height: Int(area.height), within: layout.visible)
+                damaged = true
+            }
+        }
+        if damaged { damageTracker?.acknowledge() }
+        if connection.broken.load(ordering: .acquiring) { throw XError(.connectionLost, display: connection.name) }
+    }
+
+    /// A grab was refused as if the screen had changed: asks the server for
+    /// the root's size now (a round trip) and rebuilds the layout.
+    private func screenChanged(onEvent: (DisplayCaptureEvent) -> Void) {
+        _ = connection.lastErrorCode.exchange(0, ordering: .acquiringAndReleasing)
+        var root: Window = 0
+        var x: Int32 = 0, y: Int32 = 0
+        var width: UInt32 = 0, height: UInt32 = 0, border: UInt32 = 0, depth: UInt32 = 0
+        guard XGetGeometry(connection.display, connection.root, &root, &x, &y, &width, &height, &border, &depth) != 0
+        else { return }
+        if Int(width) != layout.screenWidth || Int(height) != layout.screenHeight {
+            resize(width: Int(width), height: Int(height), onEvent: onEvent)
+        }
+        pending.markAll()
+    }
+
+    private func resize(width screenWidth: Int, height screenHeight: Int, onEvent: (DisplayCaptureEvent) -> Void) {
+        layout = ScreenLayout(region: region, screenWidth: screenWidth, screenHeight: screenHeight)
+        pending.markAll()
+        counters.videoScreenSizeChanges.add()
+        onEvent(.screenResized(width: screenWidth, height: screenHeight, visibleWidth: layout.visible.width,
+                               visibleHeight: layout.visible.height, sentence: layout.describe(display: connection.name)))
+    }
+
+    /// Grabs what `pending` says changed into the slot and says where it put
+    /// it. Without DAMAGE everything is pending every frame.
+    private func grabChanges(into slot: Int32, base: UnsafeMutableRawPointer) throws(XError) -> FrameDamage {
+        if damageTracker == nil { pending.markAll() }
+        if pending.isEmpty { return .unchanged }
+        let visible = layout.visible
+        // Past half the picture, one whole grab costs less than many pieces.
+        let whole = pending.all || pending.area * 2 > visible.area
+        if whole && layout.isWhole {
+            try grab(into: slot)
+            counters.videoPixelsGrabbed.add(width * height)
+            return .full
+        }
+        var damage = FrameDamage.rectangles
+        var offset = 0
+        if whole {
+            if !visible.isEmpty { try grab(visible, into: slot, base: base, offset: &offset, damage: &damage) }
+            // Two strips, no array: this runs every frame while the screen is small.
+            if !layout.right.isEmpty { damage.append(Self.black(layout.right)) }
+            if !layout.bottom.isEmpty { damage.append(Self.black(layout.bottom)) }
+        } else {
+            for index in 0..<pending.count {
+                try grab(pending[index], into: slot, base: base, offset: &offset, damage: &damage)
+            }
+        }
+        return damage
+    }
+
+    private static func black(_ strip: ScreenLayout.Rect) -> FrameDamage.Rectangle {
+        FrameDamage.Rectangle(x: strip.x, y: strip.y, width: strip.width, height: strip.height, offset: nil, bytesPerRow: 0)
+    }
+
+    /// Grabs one rectangle of the frame. MIT-SHM writes it packed (rows of
+    /// its own width) at `offset` in the slot's segment, through an image
+    /// header of its size; `XGetSubImage` writes it at its place in the
+    /// whole-frame layout.
+    private func grab(_ rect: ScreenLayout.Rect, into slot: Int32, base: UnsafeMutableRawPointer, offset: inout Int,
+                      damage: inout FrameDamage) throws(XError) {
+        let allPlanes = UInt(bitPattern: -1)
+        let ok: Bool
+        let placed: FrameDamage.Rectangle
+        switch method {
+        case .sharedMemory:
+            scratchImage.pointee = imageTable[Int(slot)].pointee
+            scratchImage.pointee.width = Int32(rect.width)
+            scratchImage.pointee.height = Int32(rect.height)
+            scratchImage.pointee.bytes_per_line = Int32(rect.width * 4)
+            scratchImage.pointee.data = (base + offset).assumingMemoryBound(to: CChar.self)
+            ok = XShmGetImage(connection.display, connection.root, scratchImage, Int32(region.x + rect.x),
+                              Int32(region.y + rect.y), allPlanes) != 0
+            placed = FrameDamage.Rectangle(x: rect.x, y: rect.y, width: rect.width, height: rect.height,
+                                           offset: offset, bytesPerRow: rect.width * 4)
+            offset += rect.area * 4
+        default:
+            ok = XGetSubImage(connection.display, connection.root, Int32(region.x + rect.x), Int32(region.y + rect.y),
+                              UInt32(rect.width), UInt32(rect.height), allPlanes, ZPixmap, imageTable[Int(slot)],
+                              Int32(rect.x), Int32(rect.y)) != nil
+            placed = FrameDamage.Rectangle(x: rect.x, y: rect.y, width: rect.width, height: rect.height,
+                                           offset: (rect.y * width + rect.x) * 4, bytesPerRow: width * 4)
+        }
+        try check(ok)
+        counters.videoPixelsGrabbed.add(rect.area)
+        damage.append(placed)
     }
 
     @inline(__always)
@@ -206,6 +377,12 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
             ok = XGetSubImage(connection.display, connection.root, Int32(region.x), Int32(region.y),
                               UInt32(width), UInt32(height), allPlanes, ZPixmap, image, 0, 0) != nil
         }
+        try check(ok)
+    }
+
+    /// Turns a failed grab into the error that says why.
+    @inline(__always)
+    private func check(_ ok: Bool) throws(XError) {
         if !ok || connection.broken.load(ordering: .relaxed) {
             if connection.broken.load(ordering: .acquiring) { throw XError(.connectionLost, display: connection.name) }
             let code = connection.lastErrorCode.exchange(0, ordering: .acquiringAndReleasing)

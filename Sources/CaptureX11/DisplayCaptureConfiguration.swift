@@ -18,18 +18,24 @@ public struct DisplayCaptureConfiguration: Sendable {
     /// frames are taken most-recently-freed first, so slots a backlog never
     /// reaches are never touched and never resident.
     public var queueCapacity: Int?
+    /// Grab only what the X DAMAGE extension reports as changed since the
+    /// previous frame (nothing at all for a still screen); false grabs every
+    /// frame whole. Where the server has no DAMAGE, frames are grabbed whole
+    /// and the capture says so once (`DisplayCaptureEvent.damageUnavailable`).
+    public var tracksDamage: Bool
 
     /// The memory the automatic queue may fill with frames (with the two
     /// frames being grabbed and encoded).
     public static let automaticQueueBytes = 50_000_000
 
     public init(display: String? = nil, region: CaptureRegion? = nil, framesPerSecond: Int = 30,
-                method: GrabMethod = .automatic, queueCapacity: Int? = nil) {
+                method: GrabMethod = .automatic, queueCapacity: Int? = nil, tracksDamage: Bool = true) {
         self.display = display
         self.region = region
         self.framesPerSecond = framesPerSecond
         self.method = method
         self.queueCapacity = queueCapacity
+        self.tracksDamage = tracksDamage
     }
 
     /// Checks the values that need no display; the region is checked against the
@@ -51,8 +57,24 @@ public struct DisplayCaptureConfiguration: Sendable {
     }
 }
 
-/// What the capture thread reports while it runs.
-public enum DisplayCaptureEvent: Sendable {
+/// What the capture thread reports while it runs. Every case but `failed`
+/// is a warning: capture goes on.
+public enum DisplayCaptureEvent: Sendable, CustomStringConvertible {
     /// Capture stopped because of this error (the server went away, a grab failed).
     case failed(XError)
+    /// The screen changed size (RandR). The frames keep their size: the part
+    /// of the region now off screen is black. `sentence` says it for a person.
+    case screenResized(width: Int, height: Int, visibleWidth: Int, visibleHeight: Int, sentence: String)
+    /// Frames are grabbed whole from now on: the server has no DAMAGE
+    /// extension, or it failed.
+    case damageUnavailable(display: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .failed(error): return "\(error)"
+        case let .screenResized(_, _, _, _, sentence): return sentence
+        case let .damageUnavailable(display, reason):
+            return "display '\(display)': \(reason); grabbing every frame whole"
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import CX11
+
 /// Why display capture could not start or had to stop. Like swift-system's
 /// `Errno`, it keeps codes and names; the sentence is made only when printed.
 public struct XError: Error, Sendable, CustomStringConvertible {
@@ -26,6 +28,13 @@ public struct XError: Error, Sendable, CustomStringConvertible {
     public init(_ kind: Kind, display: String) {
         self.kind = kind
         self.display = display
+    }
+
+    /// A grab refused with `BadMatch` (the rectangle is not on the screen):
+    /// what the server answers when the screen shrank under the grab.
+    public var isScreenMismatch: Bool {
+        if case let .protocolError(_, code) = kind { return code == UInt8(BadMatch) }
+        return false
     }
 
     public var description: String {

@@ -13,6 +13,16 @@ public import MediaPackets
 /// then scaled with libyuv's `I420Scale` (box filter): both steps stay in
 /// libyuv's SIMD paths, and chroma is subsampled once.
 ///
+/// A frame that brings no change (`FrameDamage.unchanged`, or a slot the
+/// timeline fills by repeating) is written, where the stream allows it, as an
+/// H.264 picture whose macroblocks are all skipped, without x264
+/// (`H264SkipPictureWriter`, `SkipPictureSequencer`): a few bytes and a few
+/// microseconds instead of x264 analysing a picture it already has. The
+/// stream stays constant-rate with its keyframes where they were. Where the
+/// stream does not allow it (`skipPictureObstacle`: B-frames, several
+/// reference frames), or while x264 holds a frame back (frame threads), the
+/// previous picture goes to x264 again.
+///
 /// Not thread-safe: one thread (the video encode thread) uses it at a time.
 public final class VideoEncoder: @unchecked Sendable {
     public let settings: VideoEncoderSettings
@@ -33,10 +43,17 @@ public final class VideoEncoder: @unchecked Sendable {
     /// The capture-size I420 picture, when the output is scaled.
     private let scaleSource: I420Buffer?
     private var lastFrameIndex: Int64 = -1
+    /// Set when unchanged frames are written as skipped pictures.
+    private let sequencer: SkipPictureSequencer?
+    /// Why unchanged frames go to x264 again instead of being written as
+    /// skipped pictures (nil when they are).
+    public let skipPictureObstacle: String?
+    /// Where conversions (and skipped pictures) are counted.
+    public let counters: MediaCounters
 
     /// Opens libx264 with `settings` for frames of `inputWidth`x`inputHeight`.
     public init(settings: VideoEncoderSettings, inputWidth: Int, inputHeight: Int,
-                packetPool: PacketPool = PacketPool(capacity: 128)) throws {
+                packetPool: PacketPool = PacketPool(capacity: 128), counters: MediaCounters = MediaCounters()) throws {
         guard inputWidth > 0, inputHeight > 0 else {
             throw InvalidArgument(name: "input size", value: "\(inputWidth)x\(inputHeight)", reason: "must be positive")
         }
@@ -44,6 +61,7 @@ public final class VideoEncoder: @unchecked Sendable {
         self.inputWidth = inputWidth
         self.inputHeight = inputHeight
         self.packetPool = packetPool
+        self.counters = counters
         threads = settings.threads
         context = try Self.openContext(settings: settings, threads: settings.threads, packetPool: packetPool)
         let codec = context.pointer
@@ -51,39 +69,95 @@ public final class VideoEncoder: @unchecked Sendable {
         frame = try EncoderFrame(yuv420pWidth: settings.width, height: settings.height)
         scaleSource = inputWidth == settings.width && inputHeight == settings.height
             ? nil : I420Buffer(width: inputWidth, height: inputHeight)
+        var obstacle: String? = "libx264 gave no global header"
+        var sequencer: SkipPictureSequencer?
+        if let extradata = codec.pointee.extradata, codec.pointee.extradata_size > 0,
+           let sets = try? H264ParameterSets(annexB: extradata, count: Int(codec.pointee.extradata_size)) {
+            obstacle = sets.skipPictureObstacle
+            if obstacle == nil {
+                sequencer = SkipPictureSequencer(writer: H264SkipPictureWriter(parameters: sets), gop: settings.gop,
+                                                 packetPool: packetPool, counters: counters)
+            }
+        }
+        self.sequencer = sequencer
+        skipPictureObstacle = obstacle
     }
 
     /// Converts `frame` and encodes it as output frame number `frameIndex`
     /// (its pts in the 1/fps time base; strictly increasing, gaps allowed).
     /// Packets the encoder completes go to `emit`, in decoding order.
+    ///
+    /// The encoder's input picture persists from frame to frame: a frame
+    /// with rectangles updates only them (`VideoFrame.damage`), and an
+    /// `unchanged` frame converts nothing and is encoded as a repeat of the
+    /// previous picture.
     public func encode(_ frame: borrowing VideoFrame, frameIndex: Int64,
                        emit: (consuming Packet) -> Void) throws {
+        try update(from: frame)
+        if frame.damage.kind == .unchanged {
+            try repeatLast(frameIndex: frameIndex, emit: emit)
+        } else {
+            try submit(frameIndex: frameIndex, emit: emit)
+        }
+    }
+
+    /// Brings the input picture up to date with `frame` without encoding it:
+    /// for a frame the timeline drops, whose changes later frames do not
+    /// bring again.
+    public func update(from frame: borrowing VideoFrame) throws {
         precondition(frame.width == inputWidth && frame.height == inputHeight,
                      "frame size differs from the encoder's input size")
+        let damage = frame.damage
+        guard damage.kind != .unchanged else { return }
         try self.frame.makeWritable()
         let source = UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self))
         let output = planes
-        let status: Int32
-        if let scaleSource {
-            let converted = ARGBToI420(source, Int32(frame.bytesPerRow),
-                                       scaleSource.y, Int32(scaleSource.strideY),
-                                       scaleSource.u, Int32(scaleSource.strideUV),
-                                       scaleSource.v, Int32(scaleSource.strideUV),
-                                       Int32(inputWidth), Int32(inputHeight))
-            status = converted != 0 ? converted
-                : I420Scale(scaleSource.y, Int32(scaleSource.strideY), scaleSource.u, Int32(scaleSource.strideUV),
-                            scaleSource.v, Int32(scaleSource.strideUV), Int32(inputWidth), Int32(inputHeight),
-                            output.y, Int32(output.strideY), output.u, Int32(output.strideU),
-                            output.v, Int32(output.strideV), Int32(output.width), Int32(output.height),
-                            kFilterBox)
+        // Converted at capture size: into the output, or into the buffer
+        // the output is scaled from.
+        let target = scaleSource.map {
+            I420Planes(y: $0.y, u: $0.u, v: $0.v, strideY: $0.strideY, strideU: $0.strideUV, strideV: $0.strideUV,
+                       width: inputWidth, height: inputHeight)
+        } ?? output
+        if damage.kind == .full {
+            Self.convert(source, bytesPerRow: frame.bytesPerRow, x: 0, y: 0, width: inputWidth, height: inputHeight,
+                         into: target)
         } else {
-            status = ARGBToI420(source, Int32(frame.bytesPerRow),
-                                output.y, Int32(output.strideY), output.u, Int32(output.strideU),
-                                output.v, Int32(output.strideV), Int32(inputWidth), Int32(inputHeight))
+            for index in 0..<damage.count {
+                let rect = damage[index]
+                if let offset = rect.offset {
+                    Self.convert(source + offset, bytesPerRow: rect.bytesPerRow, x: rect.x, y: rect.y,
+                                 width: rect.width, height: rect.height, into: target)
+                } else {
+                    // BT.601 limited-range black, as ARGBToI420 makes it.
+                    let status = I420Rect(target.y, Int32(target.strideY), target.u, Int32(target.strideU),
+                                          target.v, Int32(target.strideV), Int32(rect.x), Int32(rect.y),
+                                          Int32(rect.width), Int32(rect.height), 16, 128, 128)
+                    precondition(status == 0, "libyuv I420Rect failed (\(status))")
+                }
+            }
         }
-        // libyuv fails only on bad arguments, which the checks above exclude.
+        if let scaleSource {
+            let status = I420Scale(scaleSource.y, Int32(scaleSource.strideY), scaleSource.u, Int32(scaleSource.strideUV),
+                                   scaleSource.v, Int32(scaleSource.strideUV), Int32(inputWidth), Int32(inputHeight),
+                                   output.y, Int32(output.strideY), output.u, Int32(output.strideU),
+                                   output.v, Int32(output.strideV), Int32(output.width), Int32(output.height),
+                                   kFilterBox)
+            precondition(status == 0, "libyuv I420Scale failed (\(status))")
+        }
+        counters.videoFramesConverted.add()
+    }
+
+    /// BGRA -> I420 of one rectangle (even place and size) into `target`.
+    @inline(__always)
+    private static func convert(_ source: UnsafePointer<UInt8>, bytesPerRow: Int, x: Int, y: Int, width: Int, height: Int,
+                                into target: I420Planes) {
+        let status = ARGBToI420(source, Int32(bytesPerRow),
+                                target.y + y * target.strideY + x, Int32(target.strideY),
+                                target.u + (y / 2) * target.strideU + x / 2, Int32(target.strideU),
+                                target.v + (y / 2) * target.strideV + x / 2, Int32(target.strideV),
+                                Int32(width), Int32(height))
+        // libyuv fails only on bad arguments, which the capture's checks exclude.
         precondition(status == 0, "libyuv conversion failed (\(status))")
-        try submit(frameIndex: frameIndex, emit: emit)
     }
 
     /// Encodes a picture that `fill` writes straight into the encoder's input
@@ -102,6 +176,12 @@ public final class VideoEncoder: @unchecked Sendable {
     /// writable keeps its contents.
     public func repeatLast(frameIndex: Int64, emit: (consuming Packet) -> Void) throws {
         precondition(lastFrameIndex >= 0, "nothing to repeat before the first frame")
+        if let sequencer, sequencer.canSkip(at: frameIndex) {
+            precondition(frameIndex > lastFrameIndex, "frame indices must increase (\(frameIndex) after \(lastFrameIndex))")
+            lastFrameIndex = frameIndex
+            try sequencer.skip(at: frameIndex, emit: emit)
+            return
+        }
         try frame.makeWritable()
         try submit(frameIndex: frameIndex, emit: emit)
     }
@@ -109,7 +189,7 @@ public final class VideoEncoder: @unchecked Sendable {
     /// Ends the stream: passes on the packets libx264 still holds (its
     /// lookahead and B-frames). The encoder takes no frames afterwards.
     public func flush(emit: (consuming Packet) -> Void) throws {
-        try context.drain(emit: emit)
+        try drain(context, emit: emit)
     }
 
     /// Goes on with a libx264 instance running `threads` threads, from the
@@ -124,7 +204,7 @@ public final class VideoEncoder: @unchecked Sendable {
         guard threads != self.threads, !context.isDrained else { return false }
         let replacement = try Self.openContext(settings: settings, threads: threads, packetPool: packetPool)
         guard parameters.hasSameExtradata(as: replacement.pointer) else { return false }
-        try context.drain(emit: emit)
+        try drain(context, emit: emit)
         context = replacement
         self.threads = threads
         return true
@@ -159,6 +239,12 @@ public final class VideoEncoder: @unchecked Sendable {
         try context.setPrivateOption("preset", settings.preset.rawValue)
         if let tune = settings.tune { try context.setPrivateOption("tune", tune.rawValue) }
         try context.setPrivateOption("profile", settings.profile.rawValue)
+        // Constant frame rate in, as the engine's timeline is: x264 then holds
+        // no frame back to read the next one's timestamp (its variable-rate
+        // input mode adds a frame of delay), so a picture comes out as its
+        // frame goes in, and unchanged frames can be skipped pictures
+        // (`SkipPictureSequencer`). Rate control counts 1/fps per frame either way.
+        try context.setPrivateOption("x264-params", "force-cfr=1")
         if let crf = settings.crf { try context.setPrivateOption("crf", String(crf)) }
         try context.open()
         return context
@@ -177,6 +263,30 @@ public final class VideoEncoder: @unchecked Sendable {
         precondition(frameIndex > lastFrameIndex, "frame indices must increase (\(frameIndex) after \(lastFrameIndex))")
         lastFrameIndex = frameIndex
         frame.pointer.pointee.pts = frameIndex
-        try context.send(frame.pointer, emit: emit)
+        guard let sequencer else {
+            try context.send(frame.pointer, emit: emit)
+            return
+        }
+        frame.pointer.pointee.pict_type = sequencer.keyframeDue(at: frameIndex) ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
+        sequencer.willEncode(at: frameIndex)
+        var failure: (any Error)?
+        try context.send(frame.pointer) { packet in
+            do { try sequencer.encoderOutput(packet, emit: emit) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Drains `context` through the sequencer, when there is one.
+    private func drain(_ context: EncoderContext, emit: (consuming Packet) -> Void) throws {
+        guard let sequencer else {
+            try context.drain(emit: emit)
+            return
+        }
+        var failure: (any Error)?
+        try context.drain { packet in
+            do { try sequencer.encoderOutput(packet, emit: emit) } catch { failure = failure ?? error }
+        }
+        sequencer.drained()
+        if let failure { throw failure }
     }
 }

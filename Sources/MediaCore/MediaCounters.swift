@@ -12,7 +12,8 @@ public final class MediaCounters: Sendable {
         public func load() -> Int { value.load(ordering: .relaxed) }
     }
 
-    /// Frames grabbed from the display.
+    /// Frames the grabber handed on: grabbed whole, in part (the damaged
+    /// rectangles) or unchanged (`videoFramesUnchanged`, nothing grabbed).
     public let videoFramesCaptured = Counter()
     /// Grabs that started after their deadline had passed by a frame or more.
     public let videoLateGrabs = Counter()
@@ -20,6 +21,18 @@ public final class MediaCounters: Sendable {
     public let videoSkippedDeadlines = Counter()
     /// Frames dropped because the ring toward the encoder was full or the pool empty.
     public let videoFramesDroppedQueueFull = Counter()
+    /// Frames the grabber passed on without grabbing: the DAMAGE extension
+    /// reported no change in the region since the previous frame.
+    public let videoFramesUnchanged = Counter()
+    /// Pixels read from the X server (whole frames and damaged rectangles).
+    public let videoPixelsGrabbed = Counter()
+    /// Times the screen changed size while capturing (RandR).
+    public let videoScreenSizeChanges = Counter()
+    /// Frames the encoder converted to I420, in whole or in part.
+    public let videoFramesConverted = Counter()
+    /// Output frames written as an H.264 picture whose macroblocks are all
+    /// skipped (a copy of the previous one), without running x264.
+    public let videoSkipPictures = Counter()
     /// Periods read from the PCM.
     public let audioPeriodsCaptured = Counter()
     /// Frames (samples per channel) read from the PCM.
@@ -40,6 +53,11 @@ public final class MediaCounters: Sendable {
             videoLateGrabs: videoLateGrabs.load(),
             videoSkippedDeadlines: videoSkippedDeadlines.load(),
             videoFramesDroppedQueueFull: videoFramesDroppedQueueFull.load(),
+            videoFramesUnchanged: videoFramesUnchanged.load(),
+            videoPixelsGrabbed: videoPixelsGrabbed.load(),
+            videoScreenSizeChanges: videoScreenSizeChanges.load(),
+            videoFramesConverted: videoFramesConverted.load(),
+            videoSkipPictures: videoSkipPictures.load(),
             audioPeriodsCaptured: audioPeriodsCaptured.load(),
             audioFramesCaptured: audioFramesCaptured.load(),
             audioOverruns: audioOverruns.load(),
@@ -54,6 +72,11 @@ public struct MediaStatistics: Sendable, Equatable, Codable {
     public var videoLateGrabs: Int
     public var videoSkippedDeadlines: Int
     public var videoFramesDroppedQueueFull: Int
+    public var videoFramesUnchanged: Int
+    public var videoPixelsGrabbed: Int
+    public var videoScreenSizeChanges: Int
+    public var videoFramesConverted: Int
+    public var videoSkipPictures: Int
     public var audioPeriodsCaptured: Int
     public var audioFramesCaptured: Int
     public var audioOverruns: Int

@@ -11,19 +11,24 @@ public struct VideoFrame: ~Copyable, Sendable {
     public let captureTime: Int64
     /// Grab number since capture started (0, 1, ...), gaps included.
     public let sequence: Int
+    /// What the buffer holds: the whole picture (`full`, rows of
+    /// `bytesPerRow`), nothing new (`unchanged`) or some rectangles.
+    public let damage: FrameDamage
 
     public init(buffer: consuming PooledBuffer, width: Int, height: Int, bytesPerRow: Int,
-                captureTime: Int64, sequence: Int) {
+                captureTime: Int64, sequence: Int, damage: FrameDamage = .full) {
         self.buffer = buffer
         self.width = width
         self.height = height
         self.bytesPerRow = bytesPerRow
         self.captureTime = captureTime
         self.sequence = sequence
+        self.damage = damage
     }
 
-    /// The pixel at (`x`, `y`) as 0xXXRRGGBB.
+    /// The pixel at (`x`, `y`) as 0xXXRRGGBB (a `full` frame's).
     public func pixel(x: Int, y: Int) -> UInt32 {
+        precondition(damage.kind == .full, "only a full frame holds every pixel")
         precondition(x >= 0 && x < width && y >= 0 && y < height)
         return buffer.baseAddress.load(fromByteOffset: y * bytesPerRow + x * 4, as: UInt32.self)
     }

@@ -55,6 +55,13 @@ public enum RecordingWarning: Sendable, Equatable, CustomStringConvertible {
     case insecureTLS(url: String)
     /// The finalize script exited with a failure.
     case finalizeScriptFailed(path: String, outcome: FinalizeScriptOutcome)
+    /// The screen changed size (RandR) to `screenWidth`x`screenHeight`: the
+    /// recording keeps its size; `visibleWidth`x`visibleHeight` pixels of the
+    /// region are on screen, the rest is black.
+    case screenResized(display: String, screenWidth: Int, screenHeight: Int, visibleWidth: Int, visibleHeight: Int,
+                       recordingWidth: Int, recordingHeight: Int)
+    /// The display has no working X DAMAGE: every frame is grabbed whole.
+    case damageUnavailable(display: String, reason: String)
 
     public var description: String {
         switch self {
@@ -62,6 +69,16 @@ public enum RecordingWarning: Sendable, Equatable, CustomStringConvertible {
             "TLS certificate verification is off for \(url)"
         case let .finalizeScriptFailed(path, outcome):
             "finalize script \(path) \(outcome)"
+        case let .screenResized(display, screenWidth, screenHeight, visibleWidth, visibleHeight, width, height):
+            "display '\(display)' is now \(screenWidth)x\(screenHeight): "
+                + (visibleWidth == width && visibleHeight == height
+                    ? "the region is on screen whole; the recording stays \(width)x\(height)"
+                    : visibleWidth <= 0 || visibleHeight <= 0
+                        ? "the region is off screen; the recording stays \(width)x\(height) and is black until the screen grows"
+                        : "\(visibleWidth)x\(visibleHeight) of the region is on screen; the recording stays "
+                            + "\(width)x\(height), the part off screen is black")
+        case let .damageUnavailable(display, reason):
+            "display '\(display)': \(reason); grabbing every frame whole"
         }
     }
 }
@@ -105,6 +122,17 @@ public struct RecordingStatistics: Sendable {
     public var framesDuplicated = 0
     /// Grabs that ran a frame or more late.
     public var lateGrabs = 0
+    /// Frames the screen did not change in (DAMAGE): nothing grabbed or
+    /// converted. Their share of `framesCaptured` is the still share.
+    public var framesUnchanged = 0
+    /// Frames converted to I420, in whole or in part.
+    public var framesConverted = 0
+    /// Output frames written as an all-skipped H.264 picture, without x264.
+    public var skipPictures = 0
+    /// Pixels read from the X server.
+    public var pixelsGrabbed = 0
+    /// Times the screen changed size (RandR).
+    public var screenSizeChanges = 0
     /// Overruns (xruns) the sound device reported or the clock revealed.
     public var audioOverruns = 0
     /// Frames (samples per channel, device rate) of silence filled in for

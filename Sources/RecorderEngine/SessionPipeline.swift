@@ -49,7 +49,8 @@ final class SessionPipeline {
         }
         videoSettingsDescription = Self.describe(videoSettings)
         do {
-            videoEncoder = try VideoEncoder(settings: videoSettings, inputWidth: video.width, inputHeight: video.height)
+            videoEncoder = try VideoEncoder(settings: videoSettings, inputWidth: video.width, inputHeight: video.height,
+                                            counters: state.counters)
         } catch {
             throw Self.openFailure(error, codec: "libx264", settings: videoSettingsDescription)
         }
@@ -101,7 +102,8 @@ final class SessionPipeline {
     }
 
     /// Starts every thread: streams, mux, encoders, then the captures.
-    func start(configuration: RecordingConfiguration, state: SessionState, context: MediaThread.Context) {
+    func start(configuration: RecordingConfiguration, state: SessionState, context: MediaThread.Context,
+               warn: @escaping @Sendable (RecordingWarning) -> Void) {
         for stream in streams { stream.start(context: context) }
         let fanOut = PacketFanOut(parameters: streamParameters, file: file, streams: streams)
         let mux = MuxWorker(fanOut: fanOut, videoPackets: videoPackets,
@@ -123,8 +125,18 @@ final class SessionPipeline {
                 if case let .failed(error) = event { state.fail(.audioDevice(error)) }
             }
         }
+        let (display, width, height) = (video.displayName, video.width, video.height)
         video.start(context: context) { [state] event in
-            if case let .failed(error) = event { state.fail(.display(error)) }
+            switch event {
+            case let .failed(error):
+                state.fail(.display(error))
+            case let .screenResized(screenWidth, screenHeight, visibleWidth, visibleHeight, _):
+                warn(.screenResized(display: display, screenWidth: screenWidth, screenHeight: screenHeight,
+                                    visibleWidth: visibleWidth, visibleHeight: visibleHeight,
+                                    recordingWidth: width, recordingHeight: height))
+            case let .damageUnavailable(display, reason):
+                warn(.damageUnavailable(display: display, reason: reason))
+            }
         }
     }
 

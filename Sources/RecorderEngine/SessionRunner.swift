@@ -154,7 +154,10 @@ final class SessionRunner: Sendable {
         events.send(.started(started))
         // `.started` comes first; what was found while opening follows it.
         for warning in warnings { warn(warning) }
-        pipeline.start(configuration: configuration, state: state, context: context)
+        pipeline.start(configuration: configuration, state: state, context: context) { [logger, events] warning in
+            logger.warning("\(warning)")
+            events.send(.warning(warning))
+        }
 
         tick(until: startTime, pipeline: pipeline)
 
@@ -293,6 +296,11 @@ final class SessionRunner: Sendable {
         statistics.framesDropped = counters.videoFramesDroppedQueueFull + state.framesDroppedExcess.load(ordering: .relaxed)
         statistics.framesDuplicated = state.framesDuplicated.load(ordering: .relaxed)
         statistics.lateGrabs = counters.videoLateGrabs
+        statistics.framesUnchanged = counters.videoFramesUnchanged
+        statistics.framesConverted = counters.videoFramesConverted
+        statistics.skipPictures = counters.videoSkipPictures
+        statistics.pixelsGrabbed = counters.videoPixelsGrabbed
+        statistics.screenSizeChanges = counters.videoScreenSizeChanges
         statistics.audioOverruns = counters.audioOverruns
         statistics.audioSilenceFrames = counters.audioSilenceFrames
         statistics.audioFramesDropped = counters.audioFramesDropped

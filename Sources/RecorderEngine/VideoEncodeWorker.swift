@@ -79,6 +79,8 @@ final class VideoEncodeWorker: @unchecked Sendable {
             switch placement {
             case .drop:
                 state.framesDroppedExcess.add(1, ordering: .relaxed)
+                // Its changes are not grabbed again: keep them in the picture.
+                try encoder.update(from: frame)
             case let .encode(index, repeats):
                 let limit = frameLimit ?? .max
                 // Slots the grabber missed are filled, up to the requested

@@ -22,6 +22,8 @@ struct RecordDisplay: ParsableCommand {
     @Option(help: "X display to capture (default $DISPLAY).") var display: String?
     @Option(help: "Part of the screen, WxH+X+Y (default: the whole screen).") var region: String?
     @Option(help: "Frames per second, 1-120.") var fps = 30
+    @Flag(help: "Grab every frame whole instead of only what the X DAMAGE extension reports as changed.")
+    var fullGrabs = false
     @Option(help: "ALSA PCM to record sound from (hw:Loopback,1,0, plug:bsnoop, default...).") var audioDevice = "default"
     @Flag(help: "Record no sound.") var noAudio = false
     @Option(help: "AAC sample rate in Hz.") var audioRate = 44_100
@@ -57,7 +59,7 @@ struct RecordDisplay: ParsableCommand {
     /// Turns the options into a session configuration; every bad value becomes
     /// an `InvalidArgument` naming the option and the value.
     func makeConfiguration() throws -> RecordingConfiguration {
-        var capture = DisplayCaptureConfiguration(display: display, framesPerSecond: fps)
+        var capture = DisplayCaptureConfiguration(display: display, framesPerSecond: fps, tracksDamage: !fullGrabs)
         if let region { capture.region = try CaptureRegion(parsing: region) }
         try capture.validate()
 

@@ -206,6 +206,23 @@ import TestSupport
         expectCompared(try run.figure("320x240 peak RSS"))
     }
 
+    @Test func scenesOnTheBenchMeasuresDamageFullGrabsAndFFmpeg() throws {
+        #expect(access(Self.recordDisplay, X_OK) == 0, "\(Self.recordDisplay) is missing")
+        let run = try capbench("scenes", ["--size", "320x240", "--seconds", "2", "--rounds", "1", "--scenes", "static,motion"])
+        for scene in ["static", "motion"] {
+            expectCompared(try run.figure("\(scene): CPU per recorded second, recorder + X server"))
+            expectCompared(try run.figure("\(scene): CPU per recorded second, recorder alone"))
+            expectCompared(try run.figure("\(scene): full grabs, CPU per recorded second, recorder + X server"))
+            #expect(try run.figure("\(scene): DAMAGE over full grabs, recorder + X server").ours > 0)
+        }
+        // Sanity, not speed: a still scene is (almost) all unchanged frames
+        // and skipped pictures, a moving one (almost) none.
+        #expect(try run.figure("static: unchanged frames (no grab, no conversion)").ours > 0.9)
+        #expect(try run.figure("static: frames written as skipped pictures (no x264)").ours > 0.9)
+        #expect(try run.figure("motion: unchanged frames (no grab, no conversion)").ours < 0.2)
+        #expect(run.settings["size"] == "320x240")
+    }
+
     @Test func badInputIsRefusedWithANonZeroStatus() throws {
         _ = try TestBench.current()
         let result = try Subprocess.run([Self.binary, "convert", "--sizes", "33x7"])

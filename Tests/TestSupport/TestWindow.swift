@@ -6,7 +6,7 @@ import Foundation
 public final class TestWindow {
     public let display: OpaquePointer
     public let window: Window
-    let gc: GC
+    public let gc: GC
 
     /// Opens `displayName` and maps an undecorated window at (x, y).
     public init(displayName: String, x: Int, y: Int, width: Int, height: Int) throws {
@@ -27,6 +27,14 @@ public final class TestWindow {
     public func fill(_ color: UInt32, x: Int, y: Int, width: Int, height: Int) {
         XSetForeground(display, gc, UInt(color))
         XFillRectangle(display, window, gc, Int32(x), Int32(y), UInt32(width), UInt32(height))
+    }
+
+    /// Paints the whole window 0xRRGGBB and makes that its background, which
+    /// the server repaints by itself whenever the window is exposed (after a
+    /// RandR resize, for instance) without the test drawing again.
+    public func setBackground(_ color: UInt32) {
+        XSetWindowBackground(display, window, UInt(color))
+        XClearWindow(display, window)
     }
 
     /// Waits until the server has drawn everything asked so far.
