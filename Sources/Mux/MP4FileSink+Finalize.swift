@@ -17,8 +17,12 @@ extension MP4FileSink {
     /// starts at -1024 samples (the AAC priming), B-frame video at a negative
     /// DTS, and the regular MP4 gets edit lists that cut both at 0: exact A/V
     /// sync and a constant frame rate from the first frame.
+    ///
+    /// `byteLimit`: packets whose bytes do not all lie before it are left
+    /// out (a fragment a crash cut short).
     static func remuxWithMoovFirst(from source: String, to destination: String,
-                                   restoring offsets: [(kind: StreamKind, ticks: Int64, timeBase: AVRational)]) throws -> Double {
+                                   restoring offsets: [(kind: StreamKind, ticks: Int64, timeBase: AVRational)],
+                                   byteLimit: Int64 = .max) throws -> Double {
         let input = try DemuxerInput(url: source)
         var streams: [StreamParameters] = []
         var kinds: [StreamKind?] = []
@@ -55,7 +59,8 @@ extension MP4FileSink {
         var start = Double.infinity, end = -Double.infinity
         while try input.read(into: scratch) {
             let index = Int(scratch.pointee.stream_index)
-            guard index < kinds.count, let kind = kinds[index] else {
+            let torn = scratch.pointee.pos >= 0 && scratch.pointee.pos + Int64(scratch.pointee.size) > byteLimit
+            guard index < kinds.count, let kind = kinds[index], !torn else {
                 av_packet_unref(scratch)
                 continue
             }
