@@ -19,6 +19,9 @@ struct StderrLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
+        // libav's and alsa-lib's chatter (x264's settings and summary, each
+        // recording's) only when debugging; their warnings always.
+        if event.level < .warning && logLevel > .debug && event.metadata?["library"] != nil { return }
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let line: String

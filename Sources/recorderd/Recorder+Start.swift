@@ -65,9 +65,8 @@ extension Recorder {
             capture: capture, audio: audioDevice.map { PCMCaptureConfiguration(device: $0) }, audioEncoding: audioEncoding,
             video: request.video, output: file.map { FileOutput(path: $0.path) })
         engine.id = id
-        var sessionLogger = logger
-        sessionLogger[metadataKey: "recording"] = "\(id)"
-        engine.logger = sessionLogger
+        // The engine adds `session` (the recording's id) to its lines.
+        engine.logger = logger
         engine.streams = request.streams.map { StreamOutput(url: $0) }
         engine.streamAllowList = configuration.streamAllowList
         engine.duration = request.duration.map { .seconds($0) }
