@@ -179,18 +179,28 @@ final class ExtraSinks: @unchecked Sendable {
     }
 }
 
-/// A tone played into an ALSA PCM until stopped.
+/// A tone played into an ALSA PCM until stopped: aplay itself is the
+/// child, so stopping it stops the sound (a shell pipeline would leave its
+/// player running, and PulseAudio moves a player whose sink goes away to
+/// another sink).
 func playTone(_ frequency: Int, into pcm: String, alsaConfigPath: String? = nil, seconds: Int = 30) throws -> ChildProcess {
     var environment = ProcessInfo.processInfo.environment
     if let alsaConfigPath { environment["ALSA_CONFIG_PATH"] = alsaConfigPath }
-    return try ChildProcess(["bash", "-c", "sox -n -r 48000 -c 2 -b 16 -e signed -t raw - synth \(seconds) sine \(frequency) vol 0.5 | "
-                             + "aplay -q -D '\(pcm)' -t raw -f S16_LE -r 48000 -c 2"], environment: environment)
+    // In the bench's directory, removed with the bench.
+    let directory = ProcessInfo.processInfo.environment["BENCH_DIR"] ?? NSTemporaryDirectory()
+    let file = directory + "/recorderd-tone-\(frequency)-\(UUID().uuidString.prefix(8)).wav"
+    let made = try Subprocess.run(["sox", "-n", "-r", "48000", "-c", "2", "-b", "16", file, "synth", "\(seconds)",
+                                   "sine", "\(frequency)", "vol", "0.5"])
+    guard made.status == 0 else { throw DaemonError.metrics("sox: \(made.standardError)") }
+    return try ChildProcess(["aplay", "-q", "-D", pcm, file], environment: environment)
 }
 
-/// A display of its own with one colour over the recorded region.
-struct ColouredDisplay {
+/// A display of its own with one colour over the recorded region. The
+/// window's connection is closed before the server stops (Xlib ends the
+/// process when its server goes away under it).
+final class ColouredDisplay {
     let server: TestXServer
-    let window: TestWindow
+    private var window: TestWindow?
     let rgb: (Int, Int, Int)
 
     init(_ rgb: (Int, Int, Int), width: Int = 640, height: Int = 480) throws {
@@ -201,11 +211,13 @@ struct ColouredDisplay {
     }
 
     func paint(_ rgb: (Int, Int, Int)) {
-        window.fill(UInt32(rgb.0 << 16 | rgb.1 << 8 | rgb.2), x: 0, y: 0, width: 4096, height: 4096)
-        window.sync()
+        window?.fill(UInt32(rgb.0 << 16 | rgb.1 << 8 | rgb.2), x: 0, y: 0, width: 4096, height: 4096)
+        window?.sync()
     }
 
     var display: String { server.display }
+
+    deinit { window = nil }
 }
 
 /// Checks a finished recording: a regular MP4 (moov before mdat, no
