@@ -213,6 +213,7 @@ struct JibriHealth: Encodable {
 
     struct Health: Encodable {
         var healthStatus: String
+        /// Jibri's per-component map; recorderd's reasons are on /health.
         var details: [String: String]
     }
 
@@ -221,6 +222,6 @@ struct JibriHealth: Encodable {
     init(_ health: HealthView) {
         status = Status(busyStatus: health.oneMore.fits ? "IDLE" : "BUSY",
                         health: Health(healthStatus: health.healthy ? "HEALTHY" : "UNHEALTHY",
-                                       details: Dictionary(uniqueKeysWithValues: health.reasons.enumerated().map { ("\($0.offset)", $0.element) })))
+                                       details: [:]))
     }
 }

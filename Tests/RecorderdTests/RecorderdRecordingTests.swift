@@ -75,12 +75,16 @@ import TestSupport
         let bench = try TestBench.current()
         let small = try ColouredDisplay((255, 255, 0), width: 640, height: 480)
         // 0.25 of one core: a 640x480 recording fits, a 1080p one does not.
-        let daemon = try Daemon(bench, arguments: ["--cores", "1", "--cpu-share", "0.25"])
+        let daemon = try Daemon(bench, arguments: ["--cores", "1", "--cpu-share", "0.25", "--jibri-health"])
         let first = try daemon.request("POST", "/v1/recordings", body: #"{"display": "\#(small.display)", "region": "640x480+0+0", "file": "a.mp4"}"#)
         try #require(first.status == 201, "\(first.body)")
         let health = try daemon.request("GET", "/health?width=1920&height=1080&fps=30&preset=veryfast").json
         #expect((health["oneMore"] as? [String: Any])?["fits"] as? Bool == false, "\(health)")
         #expect(health["status"] as? String == "full")
+        // The default probe (1080p30 ultrafast) does not fit either: Jibri's monitoring sees BUSY.
+        let jibri = try daemon.request("GET", "/jibri/api/v1.0/health").json["status"] as? [String: Any]
+        #expect(jibri?["busyStatus"] as? String == "BUSY")
+        #expect((jibri?["health"] as? [String: Any])?["healthStatus"] as? String == "HEALTHY")
 
         let refused = try daemon.request("POST", "/v1/recordings", body: """
             {"display": "\(bench.display)", "region": "1920x1080+0+0", "file": "b.mp4", "video": {"preset": "veryfast"}}
