@@ -45,10 +45,12 @@ class Scene:
         read, write = os.pipe()
         self.xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x{height}x24",
                                       "-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM"],
-                                     pass_fds=[write], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     pass_fds=[write], stdout=subprocess.DEVNULL,
+                                     stderr=open(f"{scratch}/xvfb{index}.log", "w"))
         os.close(write)
         self.display = ":" + os.read(read, 32).decode().strip()
-        os.close(read)
+        # Kept open: Xvfb writes the number again later and dies of a closed pipe.
+        self.displayfd = read
         env = dict(os.environ, DISPLAY=self.display, SDL_AUDIODRIVER="dummy")
         self.player = subprocess.Popen(["ffplay", "-loglevel", "error", "-an", "-noborder", "-left", "0", "-top", "0",
                                         "-f", "lavfi", f"testsrc2=size={width}x{height}:rate=30"], env=env,
@@ -75,6 +77,7 @@ class Scene:
             except subprocess.TimeoutExpired:
                 process.kill()
         subprocess.run(["pactl", "unload-module", self.module], capture_output=True)
+        os.close(self.displayfd)
 
 
 def make_scenes(count, width, height, scratch):
@@ -229,6 +232,7 @@ def main():
     options = parser.parse_args()
     binary = options.binary or next((p for p in (f"{ROOT}/.build/release/recorderd", f"{ROOT}/.build/debug/recorderd")
                                      if os.path.exists(p)), None)
+    os.environ.pop("XAUTHORITY", None)
     os.environ["BASE_ALSA"] = os.environ.get("ALSA_CONFIG_PATH", "/usr/share/alsa/alsa.conf")
     scratch = tempfile.mkdtemp(dir=os.environ.get("BENCH_DIR"))
     with open("/proc/loadavg") as f:

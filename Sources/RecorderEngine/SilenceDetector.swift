@@ -6,8 +6,9 @@ import Glibc
 /// Finds silence in captured PCM on the audio encode thread: one pass over
 /// each period for its peak sample, compared with a threshold made once.
 /// A period is silent when no sample exceeds `silenceLevel` (dBFS peak, full
-/// scale being the format's largest value). Allocates nothing; costs well
-/// under a microsecond for a 1024-frame stereo period (`capbench nomedia`).
+/// scale being the format's largest value). Allocates nothing; costs about
+/// 3 µs for a 1024-frame stereo s16 period, 0.01 % of a core at 48 kHz
+/// (`capbench nomedia`).
 package struct SilenceDetector {
     private let format: AudioFormat
     /// The threshold in the format's own units.
