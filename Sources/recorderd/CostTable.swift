@@ -1,14 +1,24 @@
 /// The CPU a recording is expected to use, in cores (CPU-seconds per second),
-/// from its pixel rate, frame rate and x264 preset.
+/// from its pixel rate, frame rate and x264 preset: `base + perMegapixel ×
+/// megapixels per second`, a least-squares line per preset through points
+/// measured on this project's 2-core machine (docs/BENCHMARKS.md, "recorderd
+/// cost table"; the figures in docs/benchmarks/costs.txt and
+/// pipeline-1080p-recording.txt):
 ///
-/// Measured on this project's 2-core build machine with
-/// `scripts/testbench -- .build/release/capbench costs --json docs/benchmarks/costs.json`
-/// (one session at a time, in process, a moving `testsrc2` scene and a tone;
-/// the session's own threads, the X server not included), and fitted per
-/// preset as `base + perMegapixel × megapixels per second`. Figures and the
-/// fit are in docs/BENCHMARKS.md ("recorderd cost table"). A preset that was
-/// not measured costs as the next slower measured one times x264's own
-/// relative cost between them (`slowerFactor`), a deliberate overestimate.
+/// - 640x360 and 1280x720 at 30 fps, ultrafast and veryfast:
+///   `scripts/testbench -- .build/release/capbench costs` (one session at a
+///   time in process, a moving `testsrc2` scene and a tone; the session's own
+///   threads, x264's included, the X server not, as recorderd measures a
+///   running recording): ultrafast 0.083-0.090 and 0.167, veryfast 0.127-0.130
+///   and 0.364-0.367 CPU-s/s over two runs.
+/// - 1920x1080 at 30 fps ultrafast: 0.379 CPU-s/s, the recorder's CPU in
+///   `capbench pipeline --size 1920x1080 --preset ultrafast --crf 25` (3
+///   rounds, no frame dropped); `capbench costs` could not hold 1080p in real
+///   time on the shared machine (its scene alone takes most of a core).
+///
+/// veryfast at 1080p is the line through its two measured points (0.76). A
+/// preset that was not measured costs as veryfast times x264's relative cost
+/// (`slowerFactor`), a deliberate overestimate.
 struct CostTable: Sendable {
     struct Line: Sendable {
         /// Cores used whatever the size (audio, threads, muxing).
@@ -21,8 +31,8 @@ struct CostTable: Sendable {
 
     /// The measured table (see the type's description).
     static let measured = CostTable(lines: [
-        "ultrafast": Line(base: 0.020, perMegapixel: 0.0077),
-        "veryfast": Line(base: 0.020, perMegapixel: 0.0190),
+        "ultrafast": Line(base: 0.037, perMegapixel: 0.0054),
+        "veryfast": Line(base: 0.050, perMegapixel: 0.0114),
     ])
 
     /// x264 presets from fastest to slowest.
