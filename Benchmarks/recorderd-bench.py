@@ -185,13 +185,14 @@ def ffmpeg_run(scenes, seconds, scratch, width, height):
     x0 = [cpu_seconds(s.xvfb.pid) for s in scenes]
     t0 = time.monotonic()
     for index, scene in enumerate(scenes):
-        command = ["ffmpeg", "-y", "-v", "error", "-f", "x11grab", "-draw_mouse", "0", "-r", "30", "-s", f"{width}x{height}",
+        command = ["ffmpeg", "-y", "-v", "info", "-nostats", "-f", "x11grab", "-draw_mouse", "0", "-r", "30", "-s", f"{width}x{height}",
                    "-thread_queue_size", "4096", "-i", f"{scene.display}.0+0,0", "-f", "alsa", "-thread_queue_size", "4096",
                    "-i", scene.pcm, "-acodec", "aac", "-strict", "-2", "-ar", "44100", "-b:a", "128k",
                    "-af", "aresample=async=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "30", "-crf", "25",
                    "-preset", "ultrafast", "-profile:v", "main", "-level", "3.1", "-t", str(seconds),
                    "-f", "mp4", f"{scratch}/ffmpeg{index}.mp4"]
-        processes.append(subprocess.Popen(command, stdin=subprocess.DEVNULL))
+        processes.append(subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                          stderr=open(f"{scratch}/ffmpeg{index}.log", "w")))
     cpu, peak = 0.0, 0
     for process in processes:
         _, _, usage = os.wait4(process.pid, 0)
@@ -199,14 +200,20 @@ def ffmpeg_run(scenes, seconds, scratch, width, height):
         peak += usage.ru_maxrss * 1024
     elapsed = time.monotonic() - t0
     x1 = [cpu_seconds(s.xvfb.pid) for s in scenes]
-    frames = 0
+    frames, duplicated, dropped = 0, 0, 0
     for index in range(len(scenes)):
+        # ffmpeg's last progress line (printed at the end even with -nostats): dup= and drop=.
+        log = open(f"{scratch}/ffmpeg{index}.log").read()
+        dups, drops = re.findall(r"dup=\s*(\d+)", log), re.findall(r"drop=\s*(\d+)", log)
+        duplicated += int(dups[-1]) if dups else 0
+        dropped += int(drops[-1]) if drops else 0
         out = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v", "-show_entries",
                               "stream=nb_read_frames", "-of", "csv=p=0", f"{scratch}/ffmpeg{index}.mp4"],
                              capture_output=True, text=True).stdout.strip()
         frames += int(out or 0)
     return {"recorderCPUPerSecond": cpu / seconds, "xServersCPUPerSecond": (sum(x1) - sum(x0)) / elapsed,
-            "peakRSSBytesSum": peak, "framesEncoded": frames, "framesExpected": 30 * seconds * len(scenes)}
+            "peakRSSBytesSum": peak, "framesEncoded": frames, "framesExpected": 30 * seconds * len(scenes),
+            "framesDuplicated": duplicated, "framesDropped": dropped}
 
 
 def memory_per_recording(binary, scenes, scratch, width, height):
@@ -265,7 +272,7 @@ def main():
         f"  with the X servers: recorderd {e['recorderCPUPerSecond'] + e['xServersCPUPerSecond']:.3f}, "
         f"ffmpeg {f['recorderCPUPerSecond'] + f['xServersCPUPerSecond']:.3f}",
         f"  held: recorderd {e['framesEncoded']} frames, {e['framesDroppedOrDuplicated']} dropped or duplicated; "
-        f"ffmpeg {f['framesEncoded']} of {f['framesExpected']} frames",
+        f"ffmpeg {f['framesEncoded']} frames, {f['framesDuplicated']} duplicated, {f['framesDropped']} dropped (its own count)",
         f"  memory: recorderd {e['rssBytes'] / 1e6:.0f} MB RSS with {n}; ffmpeg peak RSS summed {f['peakRSSBytesSum'] / 1e6:.0f} MB",
         f"  daemon overhead: idle {e['idle']['cpuPerSecond']:.4f} CPU-s/s, {e['idle']['rssBytes'] / 1e6:.1f} MB; "
         f"with {n}: {e['daemonOverheadCPUPerSecond']:.4f} CPU-s/s beyond the sessions' own ({e['sessionsCPUPerSecond']:.3f})",
