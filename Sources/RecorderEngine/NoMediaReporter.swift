@@ -59,28 +59,9 @@ final class NoMediaReporter: Sendable {
         // Each condition's media-time start while it holds: `ended` reports
         // how long it lasted, which the threads' reset run no longer says.
         let changes = active.withLock { active -> [NoMediaEvent] in
-            var changes: [NoMediaEvent] = []
-            if silenceNow != (active.silence != nil) {
-                if silenceNow {
-                    active.silence = mediaTime - runs.silence
-                    changes.append(NoMediaEvent(kind: .silence, change: .began, lasted: runs.silence, mediaTime: mediaTime))
-                } else {
-                    changes.append(NoMediaEvent(kind: .silence, change: .ended,
-                                                lasted: mediaTime - runs.silence - active.silence!, mediaTime: mediaTime))
-                    active.silence = nil
-                }
-            }
-            if frozenNow != (active.frozen != nil) {
-                if frozenNow {
-                    active.frozen = mediaTime - runs.frozen
-                    changes.append(NoMediaEvent(kind: .frozenPicture, change: .began, lasted: runs.frozen, mediaTime: mediaTime))
-                } else {
-                    changes.append(NoMediaEvent(kind: .frozenPicture, change: .ended,
-                                                lasted: mediaTime - runs.frozen - active.frozen!, mediaTime: mediaTime))
-                    active.frozen = nil
-                }
-            }
-            return changes
+            [Self.transition(.silence, holds: silenceNow, run: runs.silence, since: &active.silence, at: mediaTime),
+             Self.transition(.frozenPicture, holds: frozenNow, run: runs.frozen, since: &active.frozen, at: mediaTime)]
+                .compactMap { $0 }
         }
         for event in changes {
             let began = event.change == .began
@@ -94,6 +75,19 @@ final class NoMediaReporter: Sendable {
             }
             report(event, events: events, logger: logger)
         }
+    }
+
+    /// The event when a condition starts or stops holding; `since` keeps the
+    /// media time it began while it holds.
+    private static func transition(_ kind: NoMediaEvent.Kind, holds: Bool, run: Duration, since: inout Duration?,
+                                   at mediaTime: Duration) -> NoMediaEvent? {
+        guard holds != (since != nil) else { return nil }
+        if holds {
+            since = mediaTime - run
+            return NoMediaEvent(kind: kind, change: .began, lasted: run, mediaTime: mediaTime)
+        }
+        defer { since = nil }
+        return NoMediaEvent(kind: kind, change: .ended, lasted: mediaTime - run - since!, mediaTime: mediaTime)
     }
 
     private func report(_ event: NoMediaEvent, events: EventBroadcast, logger: Logger) {
