@@ -20,12 +20,17 @@ let package = Package(
         .executable(name: "record-display", targets: ["record-display"]),
         .executable(name: "jibri-ffmpeg", targets: ["jibri-ffmpeg"]),
         .executable(name: "capbench", targets: ["capbench"]),
+        .executable(name: "recorderd", targets: ["recorderd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // recorderd only: HTTP, the Prometheus backend, the YAML configuration file.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Thin C modules: a module map and a shim header each, no logic.
@@ -96,6 +101,22 @@ let package = Package(
             dependencies: ["JibriDropIn", "RecorderEngine", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // The recorder service: many recordings per host over an HTTP API,
+        // built on the engine's public API like record-display.
+        .executableTarget(
+            name: "recorderd",
+            dependencies: [
+                "RecorderEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "capbench",
             dependencies: [
@@ -138,6 +159,8 @@ let package = Package(
         // jibri-ffmpeg: its argument mapping and lines alone, then the built binary
         // on the bench under Jibri's line rules, and the Debian package.
         .testTarget(name: "JibriFFmpegTests", dependencies: ["JibriDropIn", "RecorderEngine", "TestSupport"], swiftSettings: swiftSettings),
+        // recorderd as a process on the bench, over real HTTP.
+        .testTarget(name: "RecorderdTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         // Runs every capbench subcommand briefly through the built binary.
         .testTarget(name: "CapbenchTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

@@ -147,6 +147,16 @@ public final class VideoEncoder: @unchecked Sendable {
         counters.videoFramesConverted.add()
     }
 
+    /// Runs `body` with the luma plane of the picture the encoder was last
+    /// given (the persistent input picture, at the output size): the plane,
+    /// its stride in bytes, and its width and height in samples. For
+    /// read-only checks on the encode thread (the frozen-picture detector);
+    /// valid only during `body`.
+    @inline(__always)
+    public func withInputLuma<Result>(_ body: (UnsafePointer<UInt8>, Int, Int, Int) -> Result) -> Result {
+        body(UnsafePointer(frame.plane(0)), frame.stride(0), settings.width, settings.height)
+    }
+
     /// BGRA -> I420 of one rectangle (even place and size) into `target`.
     @inline(__always)
     private static func convert(_ source: UnsafePointer<UInt8>, bytesPerRow: Int, x: Int, y: Int, width: Int, height: Int,

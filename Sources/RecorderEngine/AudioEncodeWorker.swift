@@ -18,9 +18,11 @@ final class AudioEncodeWorker: @unchecked Sendable {
     private let frameLimit: Int64?
     private var timeline: AudioTimeline
     private let bytesPerFrame: Int
+    private var noMedia: NoMediaProbe
 
     init(capture: PCMCapture<MonotonicClock>, encoder: AudioEncoder, packets: SPSCRing<Packet>,
-         state: SessionState, outputRate: Int, duration: Duration?, settingsDescription: String) {
+         state: SessionState, outputRate: Int, duration: Duration?, settingsDescription: String,
+         noMedia detection: NoMediaDetection = NoMediaDetection()) {
         self.capture = capture
         self.encoder = encoder
         self.packets = packets
@@ -30,6 +32,7 @@ final class AudioEncodeWorker: @unchecked Sendable {
         frameLimit = duration.map { Int64(($0.seconds * Double(inputRate)).rounded()) }
         timeline = AudioTimeline(inputRate: inputRate, outputRate: outputRate)
         bytesPerFrame = capture.format.bytesPerFrame
+        noMedia = NoMediaProbe(audio: detection, format: capture.format, state: state.noMedia, wake: state.controlWake)
     }
 
     func run() {
@@ -90,6 +93,7 @@ final class AudioEncodeWorker: @unchecked Sendable {
             }
             var count = chunk.frameCount - offset
             if count == 0 { continue }
+            noMedia.observe(UnsafeRawPointer(chunk.buffer.baseAddress + offset * bytesPerFrame), frameCount: count)
             if let frameLimit {
                 let room = frameLimit - timeline.placedFrames
                 if room <= 0 { continue }

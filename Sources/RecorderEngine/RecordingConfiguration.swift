@@ -77,6 +77,9 @@ public struct RecordingConfiguration: Sendable {
     /// Time between `.statistics` events (and metrics updates), from 0.1 s
     /// to 1 hour.
     public var statisticsInterval: Duration = .seconds(1)
+    /// Silence and frozen-picture detection (off unless a duration is set);
+    /// see `NoMediaDetection` and `RecordingEvent.noMedia`.
+    public var noMedia = NoMediaDetection()
 
     public init(capture: DisplayCaptureConfiguration, audio: PCMCaptureConfiguration?,
                 audioEncoding: AudioEncoderSettings, video: VideoEncodingOptions, output: FileOutput?) {

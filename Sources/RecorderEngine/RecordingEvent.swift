@@ -14,6 +14,9 @@ public enum RecordingEvent: Sendable {
     case warning(RecordingWarning)
     /// A live stream connected, failed to, lost its connection, came back or gave up.
     case stream(StreamEvent)
+    /// Silence or a frozen picture lasted its `NoMediaDetection` duration,
+    /// or ended after that.
+    case noMedia(NoMediaEvent)
     case stopped(RecordingResult)
 }
 
@@ -158,6 +161,12 @@ public struct RecordingStatistics: Sendable {
     /// Each live stream's account (redacted URL, connections, packets sent,
     /// drops), in the order the streams were configured.
     public var streams: [RTMPSinkStatistics] = []
+    /// How long the sound has been silent (`NoMediaDetection.silenceLevel`)
+    /// up to now; zero when it is not, or when silence is not checked.
+    public var silence: Duration = .zero
+    /// How long the picture has not changed; zero when it has just changed,
+    /// or when a frozen picture is not checked.
+    public var frozenPicture: Duration = .zero
 
     public init() {}
 }

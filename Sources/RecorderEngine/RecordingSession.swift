@@ -173,6 +173,7 @@ public final class RecordingSession: Service, Sendable {
             throw InvalidArgument(name: "statistics interval", value: "\(interval.seconds)", reason: "must be from 0.1 to 3600 seconds")
         }
         try configuration.capture.validate()
+        try configuration.noMedia.validate()
         try configuration.audio?.validate()
         try validateVideoOptions(configuration)
         if let output = configuration.output {

@@ -112,14 +112,16 @@ final class SessionPipeline {
         let videoWorker = VideoEncodeWorker(capture: video, encoder: videoEncoder, packets: videoPackets,
                                             state: state, frameLimit: frameLimit,
                                             adaptiveThreads: configuration.video.threads == 0,
-                                            settingsDescription: videoSettingsDescription)
+                                            settingsDescription: videoSettingsDescription,
+                                            noMedia: configuration.noMedia)
         workers.append(MediaThread(role: "mux", context: context) { mux.run() })
         workers.append(MediaThread(role: "venc", context: context) { videoWorker.run() })
         if let audio, let audioEncoder {
             let audioWorker = AudioEncodeWorker(capture: audio, encoder: audioEncoder, packets: audioPackets,
                                                 state: state, outputRate: configuration.audioEncoding.sampleRate,
                                                 duration: configuration.duration,
-                                                settingsDescription: audioSettingsDescription)
+                                                settingsDescription: audioSettingsDescription,
+                                                noMedia: configuration.noMedia)
             workers.append(MediaThread(role: "aenc", context: context) { audioWorker.run() })
             audio.start(context: context) { [state] event in
                 if case let .failed(error) = event { state.fail(.audioDevice(error)) }

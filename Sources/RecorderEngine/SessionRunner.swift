@@ -28,6 +28,7 @@ final class SessionRunner: Sendable {
     let metrics: SessionMetrics
     let account: CPUAccount
     let logTarget: LogTarget
+    let noMedia: NoMediaReporter
     /// The checked stream URLs and the CA bundles some of them add.
     let streamURLs: [StreamURL]
     let streamAuthorities: [CertificateAuthorityBundle?]
@@ -62,6 +63,8 @@ final class SessionRunner: Sendable {
         metrics = SessionMetrics(session: id, streamCount: streamURLs.count)
         account = CPUAccount(tag: tag)
         logTarget = LogTarget(logger: logger)
+        noMedia = NoMediaReporter(session: id, detection: configuration.noMedia,
+                                  framesPerSecond: configuration.capture.framesPerSecond)
     }
 
     /// The statistics now: live counters while recording, the final ones after.
@@ -238,6 +241,9 @@ final class SessionRunner: Sendable {
                                                        lastFailure: nil)))
                 break
             }
+            let mediaTime = Duration.nanoseconds(Int64(state.framesEncoded.load(ordering: .relaxed))
+                                                 * .nanosecondsPerSecond / Int64(pipeline.video.framesPerSecond))
+            noMedia.check(state.noMedia, mediaTime: mediaTime, events: events, logger: logger)
             let now = clock.now()
             if now < nextTick {
                 state.controlWake.wait(ticket, timeout: nextTick - now)
@@ -311,6 +317,10 @@ final class SessionRunner: Sendable {
         statistics.cpuTime = account.total()
         statistics.encoderThreads = state.encoderThreads.load(ordering: .relaxed)
         statistics.streams = parts.streams.map(\.statistics)
+        let detection = configuration.noMedia
+        let runs = NoMediaReporter.runs(state.noMedia, framesPerSecond: parts.framesPerSecond)
+        if detection.silenceDuration != nil { statistics.silence = runs.silence }
+        if detection.frozenDuration != nil { statistics.frozenPicture = runs.frozen }
         return statistics
     }
 }

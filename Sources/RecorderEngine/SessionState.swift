@@ -30,6 +30,8 @@ final class SessionState: Sendable {
     /// waits for it. `Int64.min` until known.
     let anchor = Atomic<Int64>(.min)
     let counters = MediaCounters()
+    /// Silent and unchanged runs, from the encode threads.
+    let noMedia = NoMediaState()
     let framesEncoded = Atomic<Int>(0)
     let framesDuplicated = Atomic<Int>(0)
     let framesDroppedExcess = Atomic<Int>(0)

@@ -21,11 +21,13 @@ final class VideoEncodeWorker: @unchecked Sendable {
     /// Set while the encoder runs on one thread and may be given more.
     private var loadWatch: EncoderLoadWatch?
     private let clock = MonotonicClock()
+    private var noMedia: NoMediaProbe
 
     /// `adaptiveThreads`: the encoder starts on one thread and gets the
     /// session's share of the cores (at least two) if one does not keep up.
     init(capture: DisplayCapture<MonotonicClock>, encoder: VideoEncoder, packets: SPSCRing<Packet>,
-         state: SessionState, frameLimit: Int64?, adaptiveThreads: Bool, settingsDescription: String) {
+         state: SessionState, frameLimit: Int64?, adaptiveThreads: Bool, settingsDescription: String,
+         noMedia detection: NoMediaDetection = NoMediaDetection()) {
         self.capture = capture
         self.encoder = encoder
         self.packets = packets
@@ -33,6 +35,8 @@ final class VideoEncodeWorker: @unchecked Sendable {
         self.frameLimit = frameLimit
         self.settingsDescription = settingsDescription
         timeline = VideoTimeline(framesPerSecond: capture.framesPerSecond)
+        noMedia = NoMediaProbe(video: detection, framesPerSecond: capture.framesPerSecond, state: state.noMedia,
+                               wake: state.controlWake)
         if adaptiveThreads && encoder.threads == 1 { loadWatch = EncoderLoadWatch(framesPerSecond: capture.framesPerSecond) }
         state.encoderThreads.store(encoder.threads, ordering: .relaxed)
     }
@@ -80,6 +84,7 @@ final class VideoEncodeWorker: @unchecked Sendable {
             case .drop:
                 state.framesDroppedExcess.add(1, ordering: .relaxed)
                 // Its changes are not grabbed again: keep them in the picture.
+                if frame.damage.kind != .unchanged { noMedia.noteDamage() }
                 try encoder.update(from: frame)
             case let .encode(index, repeats):
                 let limit = frameLimit ?? .max
@@ -99,6 +104,8 @@ final class VideoEncodeWorker: @unchecked Sendable {
                     state.requestStop(.graceful, reason: .durationReached)
                     continue
                 }
+                let damaged = frame.damage.kind != .unchanged
+                let sequence = frame.sequence
                 let started = clock.now()
                 if loadWatch == nil {
                     try encoder.encode(frame, frameIndex: index) { packet in emit(packet) }
@@ -111,6 +118,7 @@ final class VideoEncodeWorker: @unchecked Sendable {
                 }
                 // A full ring skips the sample: the metric is a sample, not a count.
                 _ = state.encodeTimes.push(clock.now() - started)
+                noMedia.observe(picture: encoder, sequence: sequence, damaged: damaged)
                 state.framesEncoded.add(1, ordering: .relaxed)
                 if let frameLimit, index + 1 >= frameLimit {
                     state.requestStop(.graceful, reason: .durationReached)

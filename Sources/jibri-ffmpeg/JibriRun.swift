@@ -107,6 +107,8 @@ final class JibriRun: Sendable {
                 if !command.isStream || report.streamUp { printProgress(statistics) }
             case let .warning(warning):
                 say(.warning, "warning: \(warning)")
+            case let .noMedia(event):
+                say(.warning, "\(event)")
             case let .stream(change):
                 switch change.change {
                 case .connected:

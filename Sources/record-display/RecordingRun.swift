@@ -60,6 +60,8 @@ struct RecordingRun {
                 log("warning: \(warning)")
             case let .stream(event):
                 log("stream \(event.url): \(Self.describe(event.change))")
+            case let .noMedia(event):
+                log("\(event.change == .began ? "no media" : "media back"): \(event)")
             case let .stopped(result):
                 exitCode = summarize(result)
             }

@@ -223,6 +223,21 @@ import TestSupport
         #expect(run.settings["size"] == "320x240")
     }
 
+    @Test func costsOnTheBenchMeasuresASessionPerSizeAndPresetAndFitsALine() throws {
+        let run = try capbench("costs", ["--sizes", "320x240,640x360", "--presets", "ultrafast", "--seconds", "2"])
+        let small = try run.figure("ultrafast 320x240@30: CPU per second at full rate").ours
+        let larger = try run.figure("ultrafast 640x360@30: CPU per second at full rate").ours
+        #expect(small > 0 && small < 2 && larger > 0 && larger < 2, "\(small) \(larger)")
+        #expect(try run.figure("ultrafast fit: base").ours >= 0)
+        #expect(try run.figure("ultrafast fit: per megapixel per second").ours >= 0)
+    }
+
+    @Test func nomediaMeasuresTheFrozenPictureAndSilenceChecks() throws {
+        let run = try capbench("nomedia", ["--sizes", "320x240", "--frames", "200", "--periods", "2000"])
+        #expect(try run.figure("frozen-picture check, 320x240, per frame").ours > 0)
+        #expect(try run.figure("silence check, per 1024-frame period").ours > 0)
+    }
+
     @Test func badInputIsRefusedWithANonZeroStatus() throws {
         _ = try TestBench.current()
         let result = try Subprocess.run([Self.binary, "convert", "--sizes", "33x7"])

@@ -97,6 +97,7 @@ import TestSupport
             case .statistics: kinds.append("statistics")
             case .warning: kinds.append("warning")
             case .stream: kinds.append("stream")
+            case .noMedia: kinds.append("noMedia")
             case .stopped: kinds.append("stopped")
             }
         }

@@ -1,0 +1,176 @@
+import Foundation
+import RecorderEngine
+
+// What the API answers, as JSON (docs/API.md and docs/openapi.yaml describe
+// each). Durations are seconds; stream URLs are redacted before they get here.
+
+struct RecordingView: Encodable, Sendable {
+    var id: String
+    var state: String
+    var display: String
+    var audioDevice: String?
+    var workspace: String?
+    var file: String?
+    var streams: [StreamView]
+    var metadata: [String: String]
+    var createdAt: String
+    var stopReason: String?
+    var error: String?
+    var statistics: StatisticsView
+    /// `silence` / `frozenPicture`: true while the condition holds.
+    var noMedia: [String: Bool]?
+    var cost: CostView
+    var finalizeScript: String?
+}
+
+struct StreamView: Encodable, Sendable {
+    var url: String
+    var connected: Bool
+    var connections: Int
+    var gaveUp: Bool
+    var packetsSent: Int
+}
+
+struct CostView: Encodable, Sendable {
+    var estimatedCores: Double
+    var measuredCores: Double
+}
+
+struct StatisticsView: Encodable, Sendable {
+    var mediaSeconds: Double
+    var elapsedSeconds: Double
+    var framesCaptured: Int
+    var framesEncoded: Int
+    var framesDropped: Int
+    var framesDuplicated: Int
+    var lateGrabs: Int
+    var audioOverruns: Int
+    var bytesWritten: Int
+    var framesPerSecond: Double
+    var bitrate: Double
+    var audioVideoOffsetSeconds: Double
+    var cpuSeconds: Double
+    var encoderThreads: Int
+    var silenceSeconds: Double
+    var frozenPictureSeconds: Double
+
+    init(_ statistics: RecordingStatistics) {
+        mediaSeconds = statistics.mediaDuration.seconds
+        elapsedSeconds = statistics.elapsed.seconds
+        framesCaptured = statistics.framesCaptured
+        framesEncoded = statistics.framesEncoded
+        framesDropped = statistics.framesDropped
+        framesDuplicated = statistics.framesDuplicated
+        lateGrabs = statistics.lateGrabs
+        audioOverruns = statistics.audioOverruns
+        bytesWritten = statistics.bytesWritten
+        framesPerSecond = statistics.framesPerSecond.isFinite ? statistics.framesPerSecond : 0
+        bitrate = statistics.bitrate.isFinite ? statistics.bitrate : 0
+        audioVideoOffsetSeconds = statistics.audioVideoOffset.seconds
+        cpuSeconds = statistics.cpuTime.seconds
+        encoderThreads = statistics.encoderThreads
+        silenceSeconds = statistics.silence.seconds
+        frozenPictureSeconds = statistics.frozenPicture.seconds
+    }
+}
+
+struct RecordingList: Encodable, Sendable {
+    var recordings: [RecordingView]
+}
+
+/// An error answer: `{"error": "...", "field": "video.crf"}`; `reason` is a
+/// short machine-readable word for refusals (cpu, disk, draining, busy).
+struct ErrorView: Encodable, Sendable {
+    var error: String
+    var field: String?
+    var reason: String?
+}
+
+/// One event on `GET /v1/recordings/{id}/events`: the SSE `event:` is
+/// `type`, `data:` this object.
+struct EventView: Encodable, Sendable {
+    var type: String
+    var recording: String
+    var statistics: StatisticsView?
+    var warning: String?
+    var stream: StreamEventView?
+    var noMedia: NoMediaEventView?
+    var started: StartedView?
+    var stopped: StoppedView?
+
+    struct StreamEventView: Encodable, Sendable {
+        var index: Int
+        var url: String
+        var change: String
+    }
+
+    struct NoMediaEventView: Encodable, Sendable {
+        var kind: String
+        var change: String
+        var lastedSeconds: Double
+        var mediaSeconds: Double
+    }
+
+    struct StartedView: Encodable, Sendable {
+        var display: String
+        var width: Int
+        var height: Int
+        var fps: Int
+        var audioDevice: String?
+        var output: String?
+        var streams: [String]
+    }
+
+    struct StoppedView: Encodable, Sendable {
+        var stopReason: String
+        var output: String?
+        var error: String?
+        var statistics: StatisticsView
+    }
+
+    init(_ event: RecordingEvent, recording: String) {
+        self.recording = recording
+        switch event {
+        case let .started(started):
+            type = "started"
+            self.started = StartedView(display: started.display, width: started.width, height: started.height,
+                                       fps: started.framesPerSecond, audioDevice: started.audio?.device,
+                                       output: started.output, streams: started.streams)
+        case let .statistics(statistics):
+            type = "statistics"
+            self.statistics = StatisticsView(statistics)
+        case let .warning(warning):
+            type = "warning"
+            self.warning = "\(warning)"
+        case let .stream(change):
+            type = "stream"
+            stream = StreamEventView(index: change.index, url: change.url, change: Self.describe(change.change))
+        case let .noMedia(change):
+            type = "noMedia"
+            noMedia = NoMediaEventView(kind: change.kind.rawValue, change: change.change == .began ? "began" : "ended",
+                                       lastedSeconds: change.lasted.seconds, mediaSeconds: change.mediaTime.seconds)
+        case let .stopped(result):
+            type = "stopped"
+            stopped = StoppedView(stopReason: "\(result.stopReason)", output: result.output,
+                                  error: result.error.map { "\($0)" }, statistics: StatisticsView(result.statistics))
+        }
+    }
+
+    private static func describe(_ change: RTMPSinkEvent) -> String {
+        switch change {
+        case .connected: "connected"
+        case .connectionFailed: "connectionFailed"
+        case .disconnected: "disconnected"
+        case .reconnected: "reconnected"
+        case .gaveUp: "gaveUp"
+        }
+    }
+}
+
+enum JSONOutput {
+    static func encode(_ value: some Encodable) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
+    }
+}

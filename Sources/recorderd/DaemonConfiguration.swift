@@ -1,0 +1,226 @@
+import Foundation
+import Logging
+import RecorderEngine
+import Yams
+
+/// Everything recorderd can be told, with its default. Read from a YAML file
+/// (`--config`, keys as below, unknown keys refused) and overridden by the
+/// command line; docs/DEPLOY.md lists every key.
+struct DaemonConfiguration: Sendable {
+    /// `HOST:PORT` to listen on. Loopback by default; any other address
+    /// needs `tokenFile`.
+    var listen = "127.0.0.1:8270"
+    /// Where recordings are written; request file names are relative to it.
+    var recordingsDir = ""
+    /// The daemon's own state (journal of running recordings, workspaces);
+    /// default `RECORDINGS_DIR/.recorderd`.
+    var stateDir: String?
+    /// A file holding the Bearer token every /v1 request must carry.
+    var tokenFile: String?
+    /// `/health`, the Jibri health and `/metrics` answer without the token.
+    var openHealthEndpoints = true
+    /// Largest request body accepted, bytes.
+    var maxBodyBytes = 65_536
+    /// Share of the cores the recordings may be estimated to use.
+    var cpuShare = 0.8
+    /// Cores to count; default: the cgroup's CPU quota, else the online CPUs.
+    var cores: Double?
+    /// Refuse a recording when the free disk would last fewer minutes at the
+    /// expected bit rate of all recordings.
+    var minFreeMinutes = 30.0
+    /// Expected bits per pixel per frame of a recording with no `maxrate`,
+    /// for the disk check (0.1: 720p30 is 2.8 Mbit/s, 1080p30 6.2 Mbit/s).
+    var bitsPerPixel = 0.1
+    /// Retry-After (seconds) of a refusal for want of CPU or disk.
+    var retryAfterSeconds = 30
+    /// SIGTERM: recordings get this long to stop and finish (and their
+    /// finalize scripts to run) before they are cancelled.
+    var shutdownTimeoutSeconds = 60.0
+    /// How long `POST /v1/recordings` waits for the recording to start.
+    var startTimeoutSeconds = 15.0
+    /// How long a waiting `POST .../stop` waits for the file to be final.
+    var stopTimeoutSeconds = 60.0
+    /// Run after each recording's file is final (and for recovered files),
+    /// with the file's directory as its argument, as Jibri runs finalize.sh.
+    var finalizeScript: String?
+    /// Regular expressions a stream URL must match whole (Jibri's
+    /// rtmp-allow-list). Empty: streaming is refused.
+    var streamAllowList: [String] = []
+    /// Finished recordings kept for GET and their metrics.
+    var keepFinished = 100
+    /// Also answer Jibri's `GET /jibri/api/v1.0/health`.
+    var jibriHealth = false
+    var logLevel: Logger.Level = .info
+    /// `json` (one object a line), `text`, or `auto` (JSON unless stderr is a TTY).
+    var logFormat = "auto"
+    /// Statistics and metrics update interval, seconds.
+    var statisticsIntervalSeconds = 1.0
+    /// Defaults of a request's `noMedia` (Jibri: no media 180 s, all muted 600 s).
+    var noMediaSilenceSeconds: Double? = 600
+    var noMediaFrozenSeconds: Double? = 180
+    var noMediaSilenceLevel = -60.0
+    var noMediaAction = NoMediaAction.report
+    /// The recording `/health` asks "would one more fit?" about.
+    var probeWidth = 1920
+    var probeHeight = 1080
+    var probeFps = 30
+    var probePreset = "ultrafast"
+    /// Workspaces (private Xvfb and sound sink per meeting).
+    var workspacesEnabled = true
+    var maxWorkspaces = 16
+    var xvfbPath = "Xvfb"
+    var pulseaudioPath = "pulseaudio"
+
+    /// What a recording does when its media stops.
+    enum NoMediaAction: String, Sendable, CaseIterable {
+        /// Events, log lines and metrics only.
+        case report
+        /// Also stop the recording (and finalize it).
+        case stop
+    }
+
+    var resolvedStateDir: String { stateDir ?? (recordingsDir as NSString).appendingPathComponent(".recorderd") }
+
+    /// Reads the YAML file at `path` over the defaults.
+    mutating func load(file path: String) throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw FieldError(field: "--config", reason: "cannot read \(path): \(error.localizedDescription)")
+        }
+        let loaded: Any?
+        do {
+            loaded = try Yams.load(yaml: text)
+        } catch {
+            throw FieldError(field: path, reason: "not valid YAML: \(error)")
+        }
+        guard let loaded, let tree = JSONValue(yaml: loaded) else {
+            if loaded == nil { return }
+            throw FieldError(field: path, reason: "holds values other than strings, numbers, booleans, lists and maps")
+        }
+        var reader = try FieldReader(tree)
+        try apply(&reader)
+        try reader.finish()
+    }
+
+    private mutating func apply(_ reader: inout FieldReader) throws {
+        if let value = try reader.string("listen") { listen = value }
+        if let value = try reader.string("recordingsDir") { recordingsDir = value }
+        if let value = try reader.string("stateDir") { stateDir = value }
+        if let value = try reader.string("tokenFile") { tokenFile = value }
+        if let value = try reader.bool("openHealthEndpoints") { openHealthEndpoints = value }
+        if let value = try reader.int("maxBodyBytes", in: 1024...16_777_216) { maxBodyBytes = value }
+        if let value = try reader.double("cpuShare", in: 0.01...4) { cpuShare = value }
+        if let value = try reader.double("cores", in: 0.1...4096) { cores = value }
+        if let value = try reader.double("minFreeMinutes", in: 0...100_000) { minFreeMinutes = value }
+        if let value = try reader.double("bitsPerPixel", in: 0.001...24) { bitsPerPixel = value }
+        if let value = try reader.int("retryAfterSeconds", in: 1...86_400) { retryAfterSeconds = value }
+        if let value = try reader.double("shutdownTimeoutSeconds", in: 1...3600) { shutdownTimeoutSeconds = value }
+        if let value = try reader.double("startTimeoutSeconds", in: 1...600) { startTimeoutSeconds = value }
+        if let value = try reader.double("stopTimeoutSeconds", in: 1...3600) { stopTimeoutSeconds = value }
+        if let value = try reader.string("finalizeScript") { finalizeScript = value }
+        if let value = try reader.strings("streamAllowList", maxCount: 256) { streamAllowList = value }
+        if let value = try reader.int("keepFinished", in: 0...100_000) { keepFinished = value }
+        if let value = try reader.bool("jibriHealth") { jibriHealth = value }
+        if let value = try reader.string("logLevel") {
+            guard let level = Logger.Level(rawValue: value) else {
+                throw FieldError(field: reader.name("logLevel"), reason: "valid values: trace, debug, info, notice, warning, error, critical")
+            }
+            logLevel = level
+        }
+        if let value = try reader.string("logFormat") { logFormat = value }
+        if let value = try reader.double("statisticsIntervalSeconds", in: 0.1...3600) { statisticsIntervalSeconds = value }
+        if var noMedia = try reader.object("noMedia") {
+            if noMedia.has("silenceSeconds") { noMediaSilenceSeconds = try noMedia.double("silenceSeconds", in: 1...86_400) }
+            if noMedia.has("frozenSeconds") { noMediaFrozenSeconds = try noMedia.double("frozenSeconds", in: 1...86_400) }
+            if let value = try noMedia.double("silenceLevel", in: -120...0) { noMediaSilenceLevel = value }
+            if let value = try noMedia.string("action") {
+                guard let action = NoMediaAction(rawValue: value) else {
+                    throw FieldError(field: noMedia.name("action"), reason: "valid values: report, stop")
+                }
+                noMediaAction = action
+            }
+            try noMedia.finish()
+        }
+        if var probe = try reader.object("healthProbe") {
+            if let value = try probe.int("width", in: 16...16_384) { probeWidth = value }
+            if let value = try probe.int("height", in: 16...16_384) { probeHeight = value }
+            if let value = try probe.int("fps", in: 1...120) { probeFps = value }
+            if let value = try probe.string("preset") { probePreset = value }
+            try probe.finish()
+        }
+        if var workspaces = try reader.object("workspaces") {
+            if let value = try workspaces.bool("enabled") { workspacesEnabled = value }
+            if let value = try workspaces.int("max", in: 0...256) { maxWorkspaces = value }
+            if let value = try workspaces.string("xvfb") { xvfbPath = value }
+            if let value = try workspaces.string("pulseaudio") { pulseaudioPath = value }
+            try workspaces.finish()
+        }
+    }
+
+    /// Checks what the file and the command line gave together; the error
+    /// names the key (or option) and the value.
+    func validate() throws {
+        guard !recordingsDir.isEmpty else {
+            throw FieldError(field: "--recordings-dir", reason: "required (or recordingsDir in the configuration file)")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: recordingsDir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw FieldError(field: "--recordings-dir", reason: "\(recordingsDir) is not a directory")
+        }
+        guard access(recordingsDir, W_OK | X_OK) == 0 else {
+            throw FieldError(field: "--recordings-dir", reason: "\(recordingsDir) is not writable")
+        }
+        let endpoint = try ListenAddress(parsing: listen)
+        if !endpoint.isLoopback && tokenFile == nil {
+            throw FieldError(field: "--listen", reason: "\(listen) is not a loopback address: give --token-file to listen there")
+        }
+        guard ["auto", "json", "text"].contains(logFormat) else {
+            throw FieldError(field: "logFormat", reason: "'\(logFormat)': valid values: auto, json, text")
+        }
+        if let finalizeScript, access(finalizeScript, X_OK) != 0 {
+            throw FieldError(field: "--finalize-script", reason: "\(finalizeScript) is not an executable file")
+        }
+        for (index, pattern) in streamAllowList.enumerated() {
+            guard !pattern.isEmpty, (try? Regex(pattern)) != nil else {
+                throw FieldError(field: "streamAllowList[\(index)]", reason: "'\(pattern)' is not a valid regular expression")
+            }
+        }
+        guard VideoEncoderSettings.Preset(rawValue: probePreset) != nil else {
+            throw FieldError(field: "healthProbe.preset", reason: "'\(probePreset)' is not an x264 preset")
+        }
+    }
+
+    /// The engine's no-media thresholds for a recording asking for `seconds`.
+    func noMediaDetection(silenceSeconds: Double?, frozenSeconds: Double?) -> NoMediaDetection {
+        NoMediaDetection(silenceLevel: noMediaSilenceLevel, silenceDuration: silenceSeconds.map { .seconds($0) },
+                         frozenDuration: frozenSeconds.map { .seconds($0) })
+    }
+}
+
+/// `HOST:PORT` (`[v6]:PORT` for IPv6).
+struct ListenAddress: Sendable {
+    var host: String
+    var port: Int
+
+    init(parsing text: String) throws {
+        let refuse = FieldError(field: "--listen", reason: "'\(text)': expected HOST:PORT, e.g. 127.0.0.1:8270")
+        guard let colon = text.lastIndex(of: ":") else { throw refuse }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else { throw refuse }
+        self.host = host
+        self.port = port
+    }
+
+    /// Only this machine can connect: 127.0.0.0/8, ::1, localhost.
+    var isLoopback: Bool {
+        if host == "localhost" || host == "::1" { return true }
+        // A numeric IPv4 address only: a name such as 127.example.com could
+        // resolve anywhere.
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else { return false }
+        return UInt32(bigEndian: address.s_addr) >> 24 == 127
+    }
+}

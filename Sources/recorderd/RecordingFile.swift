@@ -1,0 +1,90 @@
+import Foundation
+
+/// A request's file name, confined to the recordings directory: relative,
+/// no `..` or `.` component, no hidden component (the daemon keeps its
+/// state in `.recorderd`), ending in `.mp4`, and no symbolic link on the way
+/// (a link could lead out of the directory, or be swapped for one that
+/// does). Directories that do not exist yet are made by `createDirectories()`
+/// once everything else about the request was accepted.
+struct RecordingFile: Sendable {
+    /// The absolute path the recording is written to.
+    let path: String
+    /// Directories between the recordings directory and the file that do
+    /// not exist yet, outermost first.
+    let missingDirectories: [String]
+
+    /// Resolves `relative` inside `root` (an existing directory). Throws a
+    /// `FieldError` for `file` naming what is wrong; touches nothing.
+    init(relative: String, root: String) throws {
+        func refuse(_ reason: String) -> FieldError { FieldError(field: "file", reason: "'\(relative)': \(reason)") }
+        guard !relative.isEmpty else { throw refuse("empty") }
+        guard !relative.hasPrefix("/") else { throw refuse("must be relative to the recordings directory") }
+        guard !relative.contains("\\") else { throw refuse("no backslashes") }
+        let components = relative.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard components.count <= 16 else { throw refuse("too deep (at most 16 components)") }
+        for component in components {
+            guard !component.isEmpty else { throw refuse("empty path component") }
+            guard component != ".." else { throw refuse("'..' would leave the recordings directory") }
+            guard !component.hasPrefix(".") else { throw refuse("no component may start with '.'") }
+            guard component.utf8.count <= 255 else { throw refuse("a component is longer than 255 bytes") }
+        }
+        guard relative.hasSuffix(".mp4"), components.last!.count > 4 else { throw refuse("must name an .mp4 file") }
+        guard let realRoot = Self.realPath(root) else { throw refuse("the recordings directory cannot be resolved") }
+
+        var current = realRoot
+        var missing: [String] = []
+        for component in components.dropLast() {
+            current += "/" + component
+            var info = stat()
+            if lstat(current, &info) == 0 {
+                guard missing.isEmpty else { throw refuse("cannot be created") }
+                guard info.st_mode & S_IFMT != S_IFLNK else { throw refuse("'\(component)' is a symbolic link") }
+                guard info.st_mode & S_IFMT == S_IFDIR else { throw refuse("'\(component)' is not a directory") }
+            } else {
+                missing.append(current)
+            }
+        }
+        let path = current + "/" + components.last!
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            if info.st_mode & S_IFMT == S_IFLNK { throw refuse("is a symbolic link") }
+            throw FileExists(path: relative)
+        }
+        // The deepest existing directory, resolved, must still be inside.
+        let existing = missing.first.map { ($0 as NSString).deletingLastPathComponent } ?? current
+        guard let resolved = Self.realPath(existing), resolved == realRoot || resolved.hasPrefix(realRoot + "/") else {
+            throw refuse("leads out of the recordings directory")
+        }
+        self.path = path
+        missingDirectories = missing
+    }
+
+    /// A file is already there: a conflict, not a bad request.
+    struct FileExists: Error { let path: String }
+
+    /// Makes the missing directories (mode 0750); returns those it made.
+    func createDirectories() throws -> [String] {
+        var made: [String] = []
+        for directory in missingDirectories {
+            guard mkdir(directory, 0o750) == 0 || errno == EEXIST else {
+                let reason = String(cString: strerror(errno))
+                removeDirectories(made)
+                throw FieldError(field: "file", reason: "cannot create directory \(directory): \(reason)")
+            }
+            made.append(directory)
+        }
+        return made
+    }
+
+    /// Removes directories this request made (innermost first), when they
+    /// are still empty.
+    func removeDirectories(_ made: [String]) {
+        for directory in made.reversed() { rmdir(directory) }
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import RecorderEngine
+
+/// The body of `POST /v1/recordings`, read field by field: every error names
+/// the field, unknown fields are refused. Names and limits are
+/// record-display's (docs/API.md lists them).
+struct RecordingRequest: Sendable {
+    var display: String?
+    var region: CaptureRegion?
+    var fps = 30
+    /// nil: no sound.
+    var audioDevice: String?
+    var video = VideoEncodingOptions()
+    var audioRate = 44_100
+    var audioBitrate = 128_000
+    /// Relative to the recordings directory; nil: `ID/ID.mp4`.
+    var file: String?
+    var streams: [String] = []
+    var duration: Double?
+    /// Explicit values; nil means "the daemon's default", `.off` none.
+    var silenceSeconds: Setting<Double> = .default
+    var frozenSeconds: Setting<Double> = .default
+    var noMediaAction: DaemonConfiguration.NoMediaAction?
+    var workspace: String?
+    var metadata: [String: String] = [:]
+
+    enum Setting<Value: Sendable>: Sendable {
+        case `default`, off, value(Value)
+    }
+
+    init(body: JSONValue) throws {
+        var reader = try FieldReader(body)
+        display = try reader.string("display", maxLength: 256)
+        if let text = try reader.string("region", maxLength: 64) {
+            do {
+                region = try CaptureRegion(parsing: text)
+            } catch {
+                throw FieldError(field: "region", reason: "'\(text)': expected WxH+X+Y, e.g. 1280x720+0+0")
+            }
+        }
+        fps = try reader.int("fps", in: 1...120) ?? fps
+        audioDevice = try reader.string("audioDevice", maxLength: 256)
+        if var video = try reader.object("video") {
+            try readVideo(&video)
+            try video.finish()
+        }
+        if var audio = try reader.object("audio") {
+            audioRate = try audio.int("rate", in: 8000...96_000) ?? audioRate
+            if let bitrate = try Self.bitrate(&audio, "bitrate", in: 8000...512_000) { audioBitrate = bitrate }
+            try audio.finish()
+        }
+        file = try reader.string("file", maxLength: 1024)
+        streams = try reader.strings("streams", maxCount: 8, maxLength: 2048) ?? []
+        duration = try reader.double("duration", in: 1...86_400)
+        if var noMedia = try reader.object("noMedia") {
+            silenceSeconds = try Self.setting(&noMedia, "silenceSeconds")
+            frozenSeconds = try Self.setting(&noMedia, "frozenSeconds")
+            if let action = try noMedia.string("action", maxLength: 16) {
+                guard let value = DaemonConfiguration.NoMediaAction(rawValue: action) else {
+                    throw FieldError(field: "noMedia.action", reason: "'\(action)': valid values: report, stop")
+                }
+                noMediaAction = value
+            }
+            try noMedia.finish()
+        }
+        workspace = try reader.string("workspace", maxLength: 64)
+        metadata = try reader.labels("metadata", maxCount: 32, maxLength: 512) ?? [:]
+        try reader.finish()
+        if workspace != nil && (display != nil || audioDevice != nil) {
+            throw FieldError(field: "workspace", reason: "names the display and sound device itself: give it without display and audioDevice")
+        }
+        if workspace == nil && display == nil {
+            throw FieldError(field: "display", reason: "required (or a workspace)")
+        }
+    }
+
+    private mutating func readVideo(_ video: inout FieldReader) throws {
+        if let preset = try video.string("preset", maxLength: 32) {
+            self.video.preset = try Self.choice(preset, field: "video.preset", VideoEncoderSettings.Preset.self)
+        }
+        if let tune = try video.string("tune", maxLength: 32) {
+            self.video.tune = try Self.choice(tune, field: "video.tune", VideoEncoderSettings.Tune.self)
+        }
+        if let profile = try video.string("profile", maxLength: 32) {
+            self.video.profile = try Self.choice(profile, field: "video.profile", VideoEncoderSettings.Profile.self)
+        }
+        if video.has("crf") { self.video.crf = try video.int("crf", in: 0...51) }
+        if let maxrate = try Self.bitrate(&video, "maxrate", in: 1000...500_000_000) { self.video.maxrate = maxrate }
+        if let bufsize = try Self.bitrate(&video, "bufsize", in: 1000...1_000_000_000) { self.video.bufsize = bufsize }
+        if self.video.bufsize != nil && self.video.maxrate == nil {
+            throw FieldError(field: "video.bufsize", reason: "needs video.maxrate as well")
+        }
+        self.video.gop = try video.int("gop", in: 1...1200) ?? self.video.gop
+    }
+
+    /// A bit rate as a number of bits/s or a string such as `2976k`.
+    private static func bitrate(_ reader: inout FieldReader, _ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        let field = reader.name(key)
+        switch reader.value(key) {
+        case nil, .null?:
+            return nil
+        case let .number(number)?:
+            guard let value = Int(exactly: number), range.contains(value) else {
+                throw FieldError(field: field, reason: "must be from \(range.lowerBound) to \(range.upperBound) bits/s")
+            }
+            return value
+        case let .string(text)?:
+            let value: Int
+            do {
+                value = try VideoEncoderSettings.parseBitrate(text, option: field)
+            } catch {
+                throw FieldError(field: field, reason: "'\(text)': expected bits/s such as 2976k or 2.5M")
+            }
+            guard range.contains(value) else {
+                throw FieldError(field: field, reason: "must be from \(range.lowerBound) to \(range.upperBound) bits/s")
+            }
+            return value
+        case let other?:
+            throw FieldError(field: field, reason: "must be a number or a string such as 2976k, not \(other.typeName)")
+        }
+    }
+
+    private static func setting(_ reader: inout FieldReader, _ key: String) throws -> Setting<Double> {
+        guard reader.has(key) else { return .default }
+        if case .null? = reader.value(key) { return .off }
+        return .value(try reader.double(key, in: 1...86_400)!)
+    }
+
+    private static func choice<T: RawRepresentable & CaseIterable>(_ text: String, field: String, _ type: T.Type) throws -> T
+    where T.RawValue == String {
+        guard let value = T(rawValue: text) else {
+            throw FieldError(field: field, reason: "'\(text)': valid values: " + T.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return value
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// recorderd's lifetime: a crash and a restart, and SIGTERM with recordings running.
+@Suite(.serialized) struct RecorderdLifecycleTests {
+    /// A finalize script that notes its argument (the recording's directory).
+    private func finalizeScript(_ directory: String) throws -> (script: String, marker: String) {
+        let script = "\(directory)/finalize.sh", marker = "\(directory)/finalized"
+        try "#!/bin/sh\necho \"$1\" >> \(marker)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        return (script, marker)
+    }
+
+    @Test func killNineThenRestartRecoversTheFileAndRunsTheScript() throws {
+        let bench = try TestBench.current()
+        let display = try ColouredDisplay((0, 200, 100))
+        let scripts = try bench.scratchDirectory("finalize")
+        let (script, marker) = try finalizeScript(scripts)
+        let first = try Daemon(bench, arguments: ["--finalize-script", script])
+        let started = try first.request("POST", "/v1/recordings", body: """
+            {"display": "\(display.display)", "audioDevice": "\(bench.capturePCM)", "file": "crash/meeting.mp4"}
+            """)
+        try #require(started.status == 201, "\(started.body)")
+        let id = try #require(started.json["id"] as? String)
+        let running = try first.waitFor(id) { Daemon.mediaSeconds($0) >= 5 }
+        let recordedAtKill = Daemon.mediaSeconds(running)
+        #expect(first.stop(SIGKILL, seconds: 10) == 128 + SIGKILL)
+        let path = "\(first.recordings)/crash/meeting.mp4"
+        #expect(try MediaProbe.topLevelBoxes(path).contains("moof"), "a killed recording is left fragmented")
+        #expect(!FileManager.default.fileExists(atPath: marker))
+
+        let second = try Daemon(bench, recordings: first.recordings, arguments: ["--finalize-script", script])
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: marker) && Date() < deadline { usleep(100_000) }
+        let finalized = (try? String(contentsOfFile: marker, encoding: .utf8)) ?? ""
+        #expect(finalized == "\(first.recordings)/crash\n", "the finalize script ran with the directory: '\(finalized)'")
+        let (probe, problems) = try checkRecording(path, colour: (0, 200, 100), tone: nil)
+        #expect(problems.isEmpty, "\(problems)")
+        // Nothing lost but the last fragment (at most about 2 s).
+        #expect((probe.duration ?? 0) >= recordedAtKill - 2.5, "\(probe.duration ?? 0) s kept of \(recordedAtKill) s")
+        #expect(second.log.contains("recovered a recording a crash left behind"))
+        let metrics = try second.metrics()
+        #expect(metrics["recorderd_recovered_recordings_total"] == 1)
+        #expect(second.stop() == 0)
+    }
+
+    @Test func sigtermStopsAndFinishesTwoRecordingsAndExitsZero() throws {
+        let bench = try TestBench.current()
+        let displays = try [ColouredDisplay((255, 0, 255)), ColouredDisplay((0, 255, 255))]
+        let scripts = try bench.scratchDirectory("finalize")
+        let (script, marker) = try finalizeScript(scripts)
+        let daemon = try Daemon(bench, arguments: ["--finalize-script", script, "--shutdown-timeout", "30"])
+        var ids: [String] = []
+        for (index, display) in displays.enumerated() {
+            let answer = try daemon.request("POST", "/v1/recordings", body: #"{"display": "\#(display.display)", "file": "term/\#(index).mp4"}"#)
+            try #require(answer.status == 201, "\(answer.body)")
+            ids.append(answer.json["id"] as! String)
+        }
+        for id in ids { _ = try daemon.waitFor(id) { Daemon.mediaSeconds($0) >= 3 } }
+        let sent = Date()
+        daemon.process.send(SIGTERM)
+        // New recordings are refused from the signal on (or the port is closed).
+        let late = try daemon.request("POST", "/v1/recordings", body: #"{"display": "\#(bench.display)", "file": "late.mp4"}"#)
+        #expect(late.status == 503 || late.status == 0, "\(late.status) \(late.body)")
+        let status = daemon.process.wait(timeout: 60)
+        #expect(status == 0, "exit status \(String(describing: status))\n\(daemon.log.suffix(3000))")
+        #expect(Date().timeIntervalSince(sent) < 30)
+        for (index, display) in displays.enumerated() {
+            let (_, problems) = try checkRecording("\(daemon.recordings)/term/\(index).mp4", colour: display.rgb, tone: nil)
+            #expect(problems.isEmpty, "\(index): \(problems)")
+        }
+        let lines = ((try? String(contentsOfFile: marker, encoding: .utf8)) ?? "").split(separator: "\n")
+        #expect(lines.count == 2 && Set(lines) == ["\(daemon.recordings)/term"], "\(lines)")
+        #expect(!FileManager.default.fileExists(atPath: "\(daemon.recordings)/late.mp4"))
+        let journal = (try? FileManager.default.contentsOfDirectory(atPath: "\(daemon.recordings)/.recorderd/journal")) ?? []
+        #expect(journal.isEmpty, "no journal entry is left: \(journal)")
+    }
+}
