@@ -4,6 +4,7 @@
 // entry points are needed here.
 #include <libyuv/convert_from_argb.h>
 #include <libyuv/convert.h>
+#include <libyuv/convert_argb.h>
 #include <libyuv/scale.h>
 #include <libyuv/cpu_id.h>
 #endif

@@ -22,6 +22,13 @@ import Synchronization
 /// and updates it. A frame the queue refused leaves its rectangles for the
 /// next frame, so no change is lost.
 ///
+/// Frames hold the screen's own pixel format (`pixelFormat`: 32-bit BGRX,
+/// or 16-, 15- or 30-bit TrueColor); the encoder converts each to I420.
+///
+/// With `drawsCursor` each frame also says where the pointer is and which
+/// shape it has (`VideoFrame.cursor`, shapes in `cursorShapes`), polled once
+/// per frame (`CursorTracker`); the pixels never include it.
+///
 /// The screen may change size while capturing (RandR): the root window's
 /// `ConfigureNotify`, or a grab the server refuses with `BadMatch` (a resize
 /// it reported after the grab was sent), makes the grabber read the new size
@@ -38,6 +45,10 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     public let method: GrabMethod
     /// Grabs per second.
     public let framesPerSecond: Int
+    /// How the frames' pixels are laid out (the screen's visual).
+    public let pixelFormat: PixelFormat
+    /// The pointer's shapes for the consumer, when drawing it was asked for.
+    public var cursorShapes: CursorShapes? { cursorTracker?.shapes }
     /// The display name in use.
     public var displayName: String { connection.name }
     /// Frames for the consumer, oldest first. Pop from one thread only.
@@ -56,6 +67,9 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     private let damageTracker: DamageTracker?
     /// Why DAMAGE is not used although it was asked for.
     private let damageUnavailableReason: String?
+    /// Set when the pointer is drawn.
+    private let cursorTracker: CursorTracker?
+    private let bytesPerPixel: Int
     /// An image header the sub-rectangle grabs point into a slot's segment.
     private let scratchImage: UnsafeMutablePointer<XImage>
     /// The capture thread's view of the screen and of what changed.
@@ -70,7 +84,8 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     /// frame pool (ring capacity plus the frames the grabber and encoder hold).
     ///
     /// Throws `InvalidArgument` for a bad rate or a region off the screen and
-    /// `XError` when the display cannot be opened or its visual is unsupported.
+    /// `XError` when the display cannot be opened, its visual is unsupported
+    /// (naming its depth) or the pointer is asked for without XFixes.
     public init(configuration: DisplayCaptureConfiguration, clock: Clock, counters: MediaCounters) throws {
         try configuration.validate()
         let connection = try DisplayConnection(name: configuration.display)
@@ -79,6 +94,14 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         try region.validate(screenWidth: connection.screenWidth, screenHeight: connection.screenHeight)
 
         let queueCapacity = configuration.queueCapacity(frameBytes: region.width * region.height * 4)
+        if configuration.drawsCursor {
+            guard let tracker = CursorTracker(connection: connection) else {
+                throw XError(.cursorUnavailable, display: connection.name)
+            }
+            cursorTracker = tracker
+        } else {
+            cursorTracker = nil
+        }
         let ring = SPSCRing<VideoFrame>(minimumCapacity: queueCapacity)
         // Every frame the queue may hold, plus the one being grabbed and the one
         // being encoded. Each 1080p slot is an 8 MB segment, so the pool, not the
@@ -120,6 +143,8 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         height = region.height
         method = slots.method
         framesPerSecond = configuration.framesPerSecond
+        pixelFormat = connection.pixelFormat
+        bytesPerPixel = connection.pixelFormat.bytesPerPixel
         frames = ring
         pool = BufferPool(adopting: slots.buffers, byteCount: slots.byteCount, memoryOwner: slots)
         imageTable = .allocate(capacity: slots.images.count)
@@ -143,8 +168,8 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         guard let buffer = pool.acquire() else { preconditionFailure("every frame of the pool is held by the caller") }
         let time = clock.now()
         try grab(into: buffer.index)
-        return VideoFrame(buffer: buffer, width: width, height: height, bytesPerRow: width * 4,
-                          captureTime: time, sequence: sequence)
+        return VideoFrame(buffer: buffer, width: width, height: height, bytesPerRow: width * bytesPerPixel,
+                          captureTime: time, sequence: sequence, pixelFormat: pixelFormat)
     }
 
     /// Starts the capture thread (named `grab`, with `context`'s tag, log
@@ -233,8 +258,12 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
                 running.store(false, ordering: .releasing)
                 return error
             }
-            let frame = VideoFrame(buffer: buffer, width: width, height: height, bytesPerRow: width * 4,
-                                   captureTime: now, sequence: Int(k), damage: damage)
+            // Where the pointer is as the picture is taken (a round trip;
+            // the shape only when it changed).
+            let cursor = cursorTracker?.placement(in: region)
+            let frame = VideoFrame(buffer: buffer, width: width, height: height, bytesPerRow: width * bytesPerPixel,
+                                   captureTime: now, sequence: Int(k), damage: damage, pixelFormat: pixelFormat,
+                                   cursor: cursor)
             counters.videoFramesCaptured.add()
             if damage.kind == .unchanged { counters.videoFramesUnchanged.add() }
             if let refused = frames.push(frame) {
@@ -271,6 +300,8 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
                 pending.add(x: Int(area.x) - region.x, y: Int(area.y) - region.y,
                             width: Int(area.width), height: Int(area.height), within: layout.visible)
                 damaged = true
+            } else if let cursorTracker, event.type == cursorTracker.notifyEventType {
+                cursorTracker.shapeDidChange()
             }
         }
         if damaged { damageTracker?.acknowledge() }
@@ -346,19 +377,20 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
             scratchImage.pointee = imageTable[Int(slot)].pointee
             scratchImage.pointee.width = Int32(rect.width)
             scratchImage.pointee.height = Int32(rect.height)
-            scratchImage.pointee.bytes_per_line = Int32(rect.width * 4)
+            scratchImage.pointee.bytes_per_line = Int32(rect.width * bytesPerPixel)
             scratchImage.pointee.data = (base + offset).assumingMemoryBound(to: CChar.self)
             ok = XShmGetImage(connection.display, connection.root, scratchImage, Int32(region.x + rect.x),
                               Int32(region.y + rect.y), allPlanes) != 0
             placed = FrameDamage.Rectangle(x: rect.x, y: rect.y, width: rect.width, height: rect.height,
-                                           offset: offset, bytesPerRow: rect.width * 4)
-            offset += rect.area * 4
+                                           offset: offset, bytesPerRow: rect.width * bytesPerPixel)
+            offset += rect.area * bytesPerPixel
         default:
             ok = XGetSubImage(connection.display, connection.root, Int32(region.x + rect.x), Int32(region.y + rect.y),
                               UInt32(rect.width), UInt32(rect.height), allPlanes, ZPixmap, imageTable[Int(slot)],
                               Int32(rect.x), Int32(rect.y)) != nil
             placed = FrameDamage.Rectangle(x: rect.x, y: rect.y, width: rect.width, height: rect.height,
-                                           offset: (rect.y * width + rect.x) * 4, bytesPerRow: width * 4)
+                                           offset: (rect.y * width + rect.x) * bytesPerPixel,
+                                           bytesPerRow: width * bytesPerPixel)
         }
         try check(ok)
         counters.videoPixelsGrabbed.add(rect.area)

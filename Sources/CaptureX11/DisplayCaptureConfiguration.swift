@@ -23,19 +23,27 @@ public struct DisplayCaptureConfiguration: Sendable {
     /// frame whole. Where the server has no DAMAGE, frames are grabbed whole
     /// and the capture says so once (`DisplayCaptureEvent.damageUnavailable`).
     public var tracksDamage: Bool
+    /// Draw the pointer into the recording (as ffmpeg's x11grab
+    /// `-draw_mouse 1`): its XFixes image, with its alpha, at its position.
+    /// Off by default, as Jibri records (`-draw_mouse 0`). Frames carry where
+    /// it is (`VideoFrame.cursor`) and the encoder composites it onto each
+    /// picture it encodes; it never enters the captured pixels.
+    public var drawsCursor: Bool
 
     /// The memory the automatic queue may fill with frames (with the two
-    /// frames being grabbed and encoded).
+    /// frames being grabbed and encoded), reckoned at 4 bytes a pixel.
     public static let automaticQueueBytes = 50_000_000
 
     public init(display: String? = nil, region: CaptureRegion? = nil, framesPerSecond: Int = 30,
-                method: GrabMethod = .automatic, queueCapacity: Int? = nil, tracksDamage: Bool = true) {
+                method: GrabMethod = .automatic, queueCapacity: Int? = nil, tracksDamage: Bool = true,
+                drawsCursor: Bool = false) {
         self.display = display
         self.region = region
         self.framesPerSecond = framesPerSecond
         self.method = method
         self.queueCapacity = queueCapacity
         self.tracksDamage = tracksDamage
+        self.drawsCursor = drawsCursor
     }
 
     /// Checks the values that need no display; the region is checked against the

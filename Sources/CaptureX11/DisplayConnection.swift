@@ -23,6 +23,8 @@ final class DisplayConnection: @unchecked Sendable {
     let depth: Int32
     let screenWidth: Int
     let screenHeight: Int
+    /// How the screen's pixels are laid out in a grabbed image.
+    private(set) var pixelFormat = PixelFormat.xrgb8888
     /// Set by the I/O-error exit handler, read by the capture thread.
     let broken = Atomic<Bool>(false)
     /// The last X protocol error code seen on this connection (0 for none).
@@ -46,7 +48,7 @@ final class DisplayConnection: @unchecked Sendable {
         XSetIOErrorExitHandler(display, { display, _ in
             DisplayConnection.lookup(display)?.broken.store(true, ordering: .releasing)
         }, nil)
-        try checkVisual()
+        pixelFormat = try checkVisual()
     }
 
     deinit {
@@ -56,9 +58,25 @@ final class DisplayConnection: @unchecked Sendable {
         if !broken.load(ordering: .acquiring) { XCloseDisplay(display) }
     }
 
-    /// 24-bit and 32-bit TrueColor with the usual masks store pixels as 32-bit
-    /// BGRX words: the layout the converter reads.
-    private func checkVisual() throws(XError) {
+    /// The screen's TrueColor formats the encoder converts from, by their
+    /// masks and pixel size (`PixelFormat`): 24 and 32 bits (BGRX words),
+    /// 16 (RGB565), 15 (XRGB1555 in 16-bit words) and 30 (10 bits a channel
+    /// in 32-bit words), little-endian. Colour-mapped visuals (PseudoColor,
+    /// 8 bits and less) are refused: their pixels mean nothing without the
+    /// colormap, which any client may change while recording.
+    private static func pixelFormat(visualClass: Int32, depth: Int32, bitsPerPixel: Int32, red: UInt, green: UInt,
+                                    blue: UInt) -> PixelFormat? {
+        guard visualClass == TrueColor else { return nil }
+        switch (depth, bitsPerPixel, red, green, blue) {
+        case (24, 32, 0xFF0000, 0xFF00, 0xFF), (32, 32, 0xFF0000, 0xFF00, 0xFF): return .xrgb8888
+        case (16, 16, 0xF800, 0x07E0, 0x001F): return .rgb565
+        case (15, 16, 0x7C00, 0x03E0, 0x001F): return .xrgb1555
+        case (30, 32, 0x3FF0_0000, 0x000F_FC00, 0x0000_03FF): return .xrgb2101010
+        default: return nil
+        }
+    }
+
+    private func checkVisual() throws(XError) -> PixelFormat {
         var bitsPerPixel: Int32 = 0
         var count: Int32 = 0
         if let formats = XListPixmapFormats(display, &count) {
@@ -66,11 +84,16 @@ final class DisplayConnection: @unchecked Sendable {
             XFree(formats)
         }
         let visualClass = visual.pointee.`class`
-        let masksAreBGR = visual.pointee.red_mask == 0xFF0000 && visual.pointee.green_mask == 0xFF00
-            && visual.pointee.blue_mask == 0xFF
-        guard visualClass == TrueColor, depth == 24 || depth == 32, bitsPerPixel == 32, masksAreBGR else {
+        // Pixels are read as little-endian words: an MSBFirst server (a
+        // remote big-endian one) would need every word swapped.
+        guard XImageByteOrder(display) == LSBFirst,
+              let format = Self.pixelFormat(visualClass: visualClass, depth: depth, bitsPerPixel: bitsPerPixel,
+                                            red: visual.pointee.red_mask, green: visual.pointee.green_mask,
+                                            blue: visual.pointee.blue_mask)
+        else {
             throw XError(.unsupportedVisual(depth: depth, bitsPerPixel: bitsPerPixel, visualClass: visualClass), display: name)
         }
+        return format
     }
 
     /// Sends every queued request and waits for the server; returns the X error

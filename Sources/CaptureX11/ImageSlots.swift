@@ -35,7 +35,9 @@ final class ImageSlots: @unchecked Sendable {
         self.method = method
         self.width = width
         self.height = height
-        bytesPerRow = width * 4
+        // Rows of even widths need no padding at 16 bits a pixel either
+        // (scanline pad 32): regions are even.
+        bytesPerRow = width * connection.pixelFormat.bytesPerPixel
         byteCount = bytesPerRow * height
         switch method {
         case .sharedMemory: try makeSharedMemoryImages(count: count)
@@ -74,7 +76,7 @@ final class ImageSlots: @unchecked Sendable {
                                               info, UInt32(width), UInt32(height)) else {
                 throw XError(.sharedMemoryUnavailable, display: connection.name)
             }
-            precondition(Int(image.pointee.bytes_per_line) == bytesPerRow, "32-bpp ZPixmap rows are 4 bytes per pixel")
+            precondition(Int(image.pointee.bytes_per_line) == bytesPerRow, "ZPixmap rows of even widths are unpadded")
             images.append(image)
             info.pointee.shmid = shmget(CX11_IPC_PRIVATE, byteCount, IPC_CREAT | 0o600)
             if info.pointee.shmid < 0 {
@@ -108,6 +110,7 @@ final class ImageSlots: @unchecked Sendable {
             let image = XCreateImage(connection.display, connection.visual, UInt32(connection.depth), ZPixmap, 0,
                                      buffer.assumingMemoryBound(to: CChar.self), UInt32(width), UInt32(height),
                                      32, Int32(bytesPerRow))!
+            precondition(Int(image.pointee.bits_per_pixel) == connection.pixelFormat.bytesPerPixel * 8)
             images.append(image)
         }
     }

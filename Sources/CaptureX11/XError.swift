@@ -7,8 +7,11 @@ public struct XError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable {
         /// `XOpenDisplay` failed: no server answers at that name.
         case cannotOpenDisplay
-        /// The screen's visual is not 24- or 32-bit TrueColor with 8-bit BGR masks.
+        /// The screen's visual is not one the encoder converts from (TrueColor
+        /// at depth 15, 16, 24, 30 or 32 with the usual masks, little-endian).
         case unsupportedVisual(depth: Int32, bitsPerPixel: Int32, visualClass: Int32)
+        /// The pointer was asked for and the server has no XFixes extension.
+        case cursorUnavailable
         /// MIT-SHM was required but is missing or unusable (a remote display).
         case sharedMemoryUnavailable
         /// A shared-memory system call failed; `code` is its errno.
@@ -37,13 +40,28 @@ public struct XError: Error, Sendable, CustomStringConvertible {
         return false
     }
 
+    /// The X visual class's name (X11/X.h).
+    static func visualClassName(_ visualClass: Int32) -> String {
+        switch visualClass {
+        case StaticGray: "StaticGray"
+        case GrayScale: "GrayScale"
+        case StaticColor: "StaticColor"
+        case PseudoColor: "PseudoColor"
+        case TrueColor: "TrueColor"
+        case DirectColor: "DirectColor"
+        default: "visual class \(visualClass)"
+        }
+    }
+
     public var description: String {
         switch kind {
         case .cannotOpenDisplay:
             return "display '\(display)': cannot open (no X server answers there)"
         case let .unsupportedVisual(depth, bitsPerPixel, visualClass):
-            return "display '\(display)': unsupported visual (depth \(depth), \(bitsPerPixel) bits per pixel, class \(visualClass));"
-                + " only 24- and 32-bit TrueColor is supported"
+            return "display '\(display)': depth \(depth) (\(Self.visualClassName(visualClass)), \(bitsPerPixel) bits per pixel)"
+                + " cannot be recorded; TrueColor at depth 15, 16, 24, 30 or 32 can"
+        case .cursorUnavailable:
+            return "display '\(display)': the server has no XFixes extension, so the pointer cannot be drawn"
         case .sharedMemoryUnavailable:
             return "display '\(display)': MIT-SHM is not available"
         case let .sharedMemorySystemCall(operation, code):

@@ -6,8 +6,9 @@ public import MediaPackets
 /// Encodes captured BGRA frames to H.264 with libx264 (through libavcodec) at
 /// a constant frame rate.
 ///
-/// Each frame is converted BGRA -> I420 by libyuv straight into the encoder's
-/// one reused input frame (libswscale costs about 9 ms per 1080p frame where
+/// Each frame is converted to I420 by libyuv (from BGRA, or from the 16-,
+/// 15- or 30-bit pixels of such screens: `PictureConverter`) straight into
+/// the encoder's one reused input frame (libswscale costs about 9 ms per 1080p frame where
 /// libyuv takes about 1 ms). When the output size differs from the capture
 /// size the frame is converted at capture size into a buffer made at start and
 /// then scaled with libyuv's `I420Scale` (box filter): both steps stay in
@@ -22,6 +23,12 @@ public import MediaPackets
 /// stream does not allow it (`skipPictureObstacle`: B-frames, several
 /// reference frames), or while x264 holds a frame back (frame threads), the
 /// previous picture goes to x264 again.
+///
+/// The pointer, when a frame carries one (`CursorOverlay`), is drawn onto the
+/// picture only for x264 to take it and taken off again at once
+/// (`CursorCompositor`): the persistent picture stays the screen's. A frame
+/// whose screen did not change but whose pointer moved or changed shape is a
+/// changed frame and goes to x264; one where neither changed is a skip.
 ///
 /// Not thread-safe: one thread (the video encode thread) uses it at a time.
 public final class VideoEncoder: @unchecked Sendable {
@@ -50,6 +57,11 @@ public final class VideoEncoder: @unchecked Sendable {
     public let skipPictureObstacle: String?
     /// Where conversions (and skipped pictures) are counted.
     public let counters: MediaCounters
+    private let converter = PictureConverter()
+    /// Made at the first pointer drawn.
+    private var compositor: CursorCompositor?
+    /// The pointer on the last picture encoded (what a repeat draws again).
+    private var lastCursor: CursorOverlay?
 
     /// Opens libx264 with `settings` for frames of `inputWidth`x`inputHeight`.
     public init(settings: VideoEncoderSettings, inputWidth: Int, inputHeight: Int,
@@ -90,13 +102,17 @@ public final class VideoEncoder: @unchecked Sendable {
     /// The encoder's input picture persists from frame to frame: a frame
     /// with rectangles updates only them (`VideoFrame.damage`), and an
     /// `unchanged` frame converts nothing and is encoded as a repeat of the
-    /// previous picture.
-    public func encode(_ frame: borrowing VideoFrame, frameIndex: Int64,
+    /// previous picture, unless `cursor` differs from the last one drawn.
+    /// `cursor` (from the capture's `CursorShapes`) must stay valid until
+    /// the next call of `encode`: repeats draw it again.
+    public func encode(_ frame: borrowing VideoFrame, frameIndex: Int64, cursor: CursorOverlay? = nil,
                        emit: (consuming Packet) -> Void) throws {
         try update(from: frame)
-        if frame.damage.kind == .unchanged {
+        let cursorMoved = cursor == nil ? lastCursor != nil : !cursor!.drawsSame(as: lastCursor)
+        if frame.damage.kind == .unchanged && !cursorMoved {
             try repeatLast(frameIndex: frameIndex, emit: emit)
         } else {
+            lastCursor = cursor
             try submit(frameIndex: frameIndex, emit: emit)
         }
     }
@@ -118,15 +134,16 @@ public final class VideoEncoder: @unchecked Sendable {
             I420Planes(y: $0.y, u: $0.u, v: $0.v, strideY: $0.strideY, strideU: $0.strideUV, strideV: $0.strideUV,
                        width: inputWidth, height: inputHeight)
         } ?? output
+        let format = frame.pixelFormat
         if damage.kind == .full {
-            Self.convert(source, bytesPerRow: frame.bytesPerRow, x: 0, y: 0, width: inputWidth, height: inputHeight,
-                         into: target)
+            converter.convert(source, format: format, bytesPerRow: frame.bytesPerRow, x: 0, y: 0, width: inputWidth,
+                              height: inputHeight, into: target)
         } else {
             for index in 0..<damage.count {
                 let rect = damage[index]
                 if let offset = rect.offset {
-                    Self.convert(source + offset, bytesPerRow: rect.bytesPerRow, x: rect.x, y: rect.y,
-                                 width: rect.width, height: rect.height, into: target)
+                    converter.convert(source + offset, format: format, bytesPerRow: rect.bytesPerRow, x: rect.x,
+                                      y: rect.y, width: rect.width, height: rect.height, into: target)
                 } else {
                     // BT.601 limited-range black, as ARGBToI420 makes it.
                     let status = I420Rect(target.y, Int32(target.strideY), target.u, Int32(target.strideU),
@@ -157,19 +174,6 @@ public final class VideoEncoder: @unchecked Sendable {
         body(UnsafePointer(frame.plane(0)), frame.stride(0), settings.width, settings.height)
     }
 
-    /// BGRA -> I420 of one rectangle (even place and size) into `target`.
-    @inline(__always)
-    private static func convert(_ source: UnsafePointer<UInt8>, bytesPerRow: Int, x: Int, y: Int, width: Int, height: Int,
-                                into target: I420Planes) {
-        let status = ARGBToI420(source, Int32(bytesPerRow),
-                                target.y + y * target.strideY + x, Int32(target.strideY),
-                                target.u + (y / 2) * target.strideU + x / 2, Int32(target.strideU),
-                                target.v + (y / 2) * target.strideV + x / 2, Int32(target.strideV),
-                                Int32(width), Int32(height))
-        // libyuv fails only on bad arguments, which the capture's checks exclude.
-        precondition(status == 0, "libyuv conversion failed (\(status))")
-    }
-
     /// Encodes a picture that `fill` writes straight into the encoder's input
     /// frame, already I420 at the output size: for the benchmark's encoder-only
     /// floor (pre-converted frames) or a source that converts by itself.
@@ -177,6 +181,7 @@ public final class VideoEncoder: @unchecked Sendable {
                            emit: (consuming Packet) -> Void) throws {
         try frame.makeWritable()
         try fill(planes)
+        lastCursor = nil
         try submit(frameIndex: frameIndex, emit: emit)
     }
 
@@ -266,8 +271,27 @@ public final class VideoEncoder: @unchecked Sendable {
                    width: settings.width, height: settings.height)
     }
 
+    /// Encodes the input picture, with `lastCursor` drawn on it for x264
+    /// only (x264 copies its input picture before `send` returns).
     @inline(__always)
     private func submit(frameIndex: Int64, emit: (consuming Packet) -> Void) throws {
+        guard let cursor = lastCursor else {
+            try submitPicture(frameIndex: frameIndex, emit: emit)
+            return
+        }
+        if compositor == nil { compositor = CursorCompositor() }
+        compositor!.draw(cursor, onto: planes, inputWidth: inputWidth, inputHeight: inputHeight)
+        defer {
+            // A codec still holding the buffer would get a copy here; the
+            // picture is put back either way.
+            try? frame.makeWritable()
+            compositor!.restore(planes)
+        }
+        try submitPicture(frameIndex: frameIndex, emit: emit)
+    }
+
+    @inline(__always)
+    private func submitPicture(frameIndex: Int64, emit: (consuming Packet) -> Void) throws {
         // libx264 refuses non-increasing pts; the engine derives indices from
         // capture times and never repeats one, so this is a programming error.
         precondition(frameIndex > lastFrameIndex, "frame indices must increase (\(frameIndex) after \(lastFrameIndex))")

@@ -1,5 +1,6 @@
-/// One captured picture: BGRA pixels (bytes B, G, R, X in memory) in a pooled
-/// buffer, stamped with the `MediaClock` time of its grab.
+/// One captured picture: pixels in the screen's format (`pixelFormat`;
+/// usually BGRA, bytes B, G, R, X in memory) in a pooled buffer, stamped with
+/// the `MediaClock` time of its grab.
 public struct VideoFrame: ~Copyable, Sendable {
     /// The pixels; returns to its pool when the frame is destroyed.
     public var buffer: PooledBuffer
@@ -14,9 +15,16 @@ public struct VideoFrame: ~Copyable, Sendable {
     /// What the buffer holds: the whole picture (`full`, rows of
     /// `bytesPerRow`), nothing new (`unchanged`) or some rectangles.
     public let damage: FrameDamage
+    /// How the buffer's pixels are laid out (rectangles included).
+    public let pixelFormat: PixelFormat
+    /// Where the pointer is and which shape it has, when the capture draws
+    /// it (`DisplayCaptureConfiguration.drawsCursor`) and it is over the
+    /// region; not part of the pixels (see `CursorPlacement`).
+    public let cursor: CursorPlacement?
 
     public init(buffer: consuming PooledBuffer, width: Int, height: Int, bytesPerRow: Int,
-                captureTime: Int64, sequence: Int, damage: FrameDamage = .full) {
+                captureTime: Int64, sequence: Int, damage: FrameDamage = .full,
+                pixelFormat: PixelFormat = .xrgb8888, cursor: CursorPlacement? = nil) {
         self.buffer = buffer
         self.width = width
         self.height = height
@@ -24,11 +32,14 @@ public struct VideoFrame: ~Copyable, Sendable {
         self.captureTime = captureTime
         self.sequence = sequence
         self.damage = damage
+        self.pixelFormat = pixelFormat
+        self.cursor = cursor
     }
 
-    /// The pixel at (`x`, `y`) as 0xXXRRGGBB (a `full` frame's).
+    /// The pixel at (`x`, `y`) as 0xXXRRGGBB (a `full` 32-bit frame's).
     public func pixel(x: Int, y: Int) -> UInt32 {
         precondition(damage.kind == .full, "only a full frame holds every pixel")
+        precondition(pixelFormat == .xrgb8888, "only 32-bit BGRX pixels read as 0xXXRRGGBB")
         precondition(x >= 0 && x < width && y >= 0 && y < height)
         return buffer.baseAddress.load(fromByteOffset: y * bytesPerRow + x * 4, as: UInt32.self)
     }

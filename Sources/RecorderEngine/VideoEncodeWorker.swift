@@ -22,6 +22,8 @@ final class VideoEncodeWorker: @unchecked Sendable {
     private var loadWatch: EncoderLoadWatch?
     private let clock = MonotonicClock()
     private var noMedia: NoMediaProbe
+    /// The pointer's shapes, when the capture draws it.
+    private let cursorShapes: CursorShapes?
 
     /// `adaptiveThreads`: the encoder starts on one thread and gets the
     /// session's share of the cores (at least two) if one does not keep up.
@@ -34,6 +36,7 @@ final class VideoEncodeWorker: @unchecked Sendable {
         self.state = state
         self.frameLimit = frameLimit
         self.settingsDescription = settingsDescription
+        cursorShapes = capture.cursorShapes
         timeline = VideoTimeline(framesPerSecond: capture.framesPerSecond)
         noMedia = NoMediaProbe(video: detection, framesPerSecond: capture.framesPerSecond, state: state.noMedia,
                                wake: state.controlWake)
@@ -107,11 +110,14 @@ final class VideoEncodeWorker: @unchecked Sendable {
                 let damaged = frame.damage.kind != .unchanged
                 let sequence = frame.sequence
                 let started = clock.now()
+                // Taken after the repeats above: they may still draw the
+                // previous shape, which a newer one releases.
+                let cursor = cursorShapes?.overlay(for: frame.cursor)
                 if loadWatch == nil {
-                    try encoder.encode(frame, frameIndex: index) { packet in emit(packet) }
+                    try encoder.encode(frame, frameIndex: index, cursor: cursor) { packet in emit(packet) }
                 } else {
                     let cpu = MediaThread.currentThreadCPUNanoseconds()
-                    try encoder.encode(frame, frameIndex: index) { packet in emit(packet) }
+                    try encoder.encode(frame, frameIndex: index, cursor: cursor) { packet in emit(packet) }
                     if loadWatch!.record(cpuNanoseconds: MediaThread.currentThreadCPUNanoseconds() - cpu) {
                         try addThreads()
                     }

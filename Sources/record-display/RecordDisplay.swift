@@ -24,6 +24,8 @@ struct RecordDisplay: ParsableCommand {
     @Option(help: "Frames per second, 1-120.") var fps = 30
     @Flag(help: "Grab every frame whole instead of only what the X DAMAGE extension reports as changed.")
     var fullGrabs = false
+    @Flag(help: "Draw the pointer into the recording (off by default, as Jibri records).")
+    var drawCursor = false
     @Option(help: "ALSA PCM to record sound from (hw:Loopback,1,0, plug:bsnoop, default...).") var audioDevice = "default"
     @Flag(help: "Record no sound.") var noAudio = false
     @Option(help: "AAC sample rate in Hz.") var audioRate = 44_100
@@ -59,7 +61,8 @@ struct RecordDisplay: ParsableCommand {
     /// Turns the options into a session configuration; every bad value becomes
     /// an `InvalidArgument` naming the option and the value.
     func makeConfiguration() throws -> RecordingConfiguration {
-        var capture = DisplayCaptureConfiguration(display: display, framesPerSecond: fps, tracksDamage: !fullGrabs)
+        var capture = DisplayCaptureConfiguration(display: display, framesPerSecond: fps, tracksDamage: !fullGrabs,
+                                                  drawsCursor: drawCursor)
         if let region { capture.region = try CaptureRegion(parsing: region) }
         try capture.validate()
 

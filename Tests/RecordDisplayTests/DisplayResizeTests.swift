@@ -19,8 +19,11 @@ import TestSupport
         let offScreen: [(Int, Int)]
         /// Grab every frame whole instead of following DAMAGE.
         var fullGrabs = false
+        /// The server's depth: 16 records from RGB565 pixels.
+        var depth = 24
         var testDescription: String {
             (region.map { "region \($0)" } ?? "whole screen") + (fullGrabs ? ", full grabs" : ", DAMAGE")
+                + (depth == 24 ? "" : ", depth \(depth)")
         }
     }
 
@@ -32,12 +35,16 @@ import TestSupport
              offScreen: [(230, 10), (390, 290)]),
         Case(region: nil, width: 1280, height: 720, onScreen: [(100, 100), (1000, 700)], offScreen: [(1030, 100), (1270, 710)],
              fullGrabs: true),
+        // A 16-bit screen: damage, the resize and the black strips work on
+        // 2-byte pixels too; the colour is checked against its 5/6-bit form.
+        Case(region: "400x300+800+400", width: 400, height: 300, onScreen: [(10, 10), (220, 290)],
+             offScreen: [(230, 10), (390, 290)], depth: 16),
     ]
 
     @Test(arguments: cases)
     func aResizedDisplayKeepsTheRecordingGoingWithItsSize(_ testCase: Case) async throws {
         let bench = try TestBench.current()
-        let server = try await RandRServer(width: 1280, height: 720, bench: bench)
+        let server = try await RandRServer(width: 1280, height: 720, depth: testCase.depth, bench: bench)
         defer { server.stop() }
         // One colour over any screen size the test sets; the server repaints
         // it when a resize exposes the window.

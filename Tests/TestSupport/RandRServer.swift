@@ -8,13 +8,14 @@ public final class RandRServer: @unchecked Sendable {
     private let process: ChildProcess
     private var stopped = false
 
-    /// Starts Xtigervnc at `width`x`height` on a free display number (the
-    /// server picks it: `-displayfd`). Throws when it does not come up.
-    public init(width: Int, height: Int, bench: TestBench) async throws {
+    /// Starts Xtigervnc at `width`x`height` and `depth` (16 or 24) on a free
+    /// display number (the server picks it: `-displayfd`). Throws when it
+    /// does not come up.
+    public init(width: Int, height: Int, depth: Int = 24, bench: TestBench) async throws {
         guard access("/usr/bin/Xtigervnc", X_OK) == 0 else { throw RandRServerMissing() }
         let displayFile = "\(try bench.scratchDirectory("xtigervnc"))/display"
         process = try ChildProcess(["bash", "-c",
-            "exec Xtigervnc -displayfd 3 -geometry \(width)x\(height) -depth 24 -SecurityTypes None -localhost"
+            "exec Xtigervnc -displayfd 3 -geometry \(width)x\(height) -depth \(depth) -SecurityTypes None -localhost"
             + " -rfbport -1 -nolisten tcp -AlwaysShared 3>\(displayFile)"])
         var number = ""
         let deadline = Date().addingTimeInterval(10)
