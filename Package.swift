@@ -47,6 +47,9 @@ let package = Package(
         ),
         // libyuv ships no pkg-config file; its module map links it by name.
         .systemLibrary(name: "CYUV", providers: [.apt(["libyuv-dev"])]),
+        // Haivision's SRT, for `srt://` streams: the library libavformat links
+        // (its log lines routed, a listener's rejection reason read).
+        .systemLibrary(name: "CSRT", pkgConfig: "srt", providers: [.apt(["libsrt-gnutls-dev"])]),
         // Linux system calls behind glibc's variadic syscall() (futex, gettid).
         .systemLibrary(name: "CLinux"),
 
@@ -72,7 +75,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Encoder", dependencies: ["MediaCore", "MediaPackets", "CFFmpeg", "CYUV"], swiftSettings: swiftSettings),
-        .target(name: "Mux", dependencies: ["MediaCore", "MediaPackets", "CFFmpeg"], swiftSettings: swiftSettings),
+        .target(name: "Mux", dependencies: ["MediaCore", "MediaPackets", "CFFmpeg", "CSRT"], swiftSettings: swiftSettings),
         .target(
             name: "RecorderEngine",
             dependencies: [

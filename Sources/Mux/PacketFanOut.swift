@@ -7,17 +7,17 @@ public import MediaPackets
 /// The packets of both encoders are first put in decoding order across
 /// streams (the same interleaver the MP4 muxer uses), so each sink sees one
 /// ordered sequence and a network sink's queue can be measured in media time.
-/// Then each packet is offered to every `RTMPSink` (a reference to the
+/// Then each packet is offered to every `NetworkSink` (a reference to the
 /// payload, never a copy; never blocking) and moved into the `MP4FileSink`.
 ///
 /// Used by one thread, the mux thread.
 public final class PacketFanOut {
     public let file: MP4FileSink?
-    public let streams: [RTMPSink]
+    public let streams: [NetworkSink]
     private let interleaver: PacketInterleaver
 
     /// Video and audio time bases come from `parameters` (one of each kind at most).
-    public init(parameters: [StreamParameters], file: MP4FileSink?, streams: [RTMPSink]) {
+    public init(parameters: [StreamParameters], file: MP4FileSink?, streams: [NetworkSink]) {
         precondition(file != nil || !streams.isEmpty, "a fan-out needs somewhere to send packets")
         self.file = file
         self.streams = streams

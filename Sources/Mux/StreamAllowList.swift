@@ -3,8 +3,9 @@ public import MediaCore
 /// Which ingest URLs a recorder may stream to, with the semantics of Jibri's
 /// `rtmp-allow-list`: a URL is accepted when one of the patterns matches the
 /// whole URL, case-sensitively; an empty list accepts every URL. Checked
-/// before any socket opens. Whatever the list says, only URLs that are valid
-/// `StreamURL`s (`rtmp://`, `rtmps://`) reach it.
+/// before any socket opens, for every scheme. Whatever the list says, only
+/// URLs that are valid `StreamURL`s of a scheme the caller allows reach it
+/// (`rtmp://`, `rtmps://`, and `srt://` when asked for).
 ///
 /// Patterns are Swift regular expressions (`Regex`), matched with
 /// `wholeMatch`: their syntax is the Perl/Java family Jibri's Java patterns

@@ -13,12 +13,17 @@ public enum StreamFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// This much media was queued: not even audio got through, so the
     /// connection was closed to start afresh.
     case stalled(queued: Duration)
+    /// The SRT connection could not be made, for SRT's reason: above all a
+    /// listener that refused the passphrase (`.wrongPassphrase`) or wanted
+    /// one (`.passphraseMismatch`).
+    case rejected(SRTRejectReason)
 
     public var description: String {
         switch self {
         case let .library(error): return "\(error)"
         case let .timedOut(limit): return "no connection within \(Self.format(limit)) s"
         case let .stalled(queued): return "stalled with \(Self.format(queued)) s of media queued"
+        case let .rejected(reason): return "\(reason)"
         }
     }
 

@@ -1,19 +1,26 @@
 public import MediaCore
 
 /// An ingest URL checked before any socket opens: `rtmp://` or `rtmps://`
-/// (lower case, as libavformat looks protocols up), printable ASCII only, a
-/// host, an optional port, an application and a stream name.
+/// (lower case, as libavformat looks protocols up) with a host, an optional
+/// port, an application and a stream name; or, where the caller allows the
+/// scheme, `srt://HOST:PORT` with an optional `?streamid=...`. Printable
+/// ASCII only.
 ///
-/// The stream name is usually the stream key, a secret. The full URL is kept
-/// inside the module and handed only to libavformat; everything a person can
-/// see (`description`, `debugDescription`, `dump`, errors) shows `redacted`,
-/// where everything after the application is `***`:
-/// `rtmp://a.rtmp.youtube.com/live2/***`.
+/// The stream name is usually the stream key, a secret, and so is an SRT
+/// stream id (`#!::r=live/KEY,m=publish`). The full URL is kept inside the
+/// module and handed only to the connection; everything a person can see
+/// (`description`, `debugDescription`, `dump`, errors) shows `redacted`,
+/// where everything after the application (after the `?` for SRT) is `***`:
+/// `rtmp://a.rtmp.youtube.com/live2/***`, `srt://ingest.example:9000?***`.
 public struct StreamURL: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable
 {
-    public enum Scheme: String, Sendable {
-        case rtmp, rtmps
+    public enum Scheme: String, Sendable, Hashable, CaseIterable {
+        case rtmp, rtmps, srt
+
+        /// What every recorder accepts without being asked: RTMP and RTMPS.
+        /// SRT must be allowed explicitly (`--allow-scheme srt`).
+        public static let defaultAllowed: Set<Scheme> = [.rtmp, .rtmps]
     }
 
     public let scheme: Scheme
@@ -26,12 +33,23 @@ public struct StreamURL: Sendable, Equatable, CustomStringConvertible, CustomDeb
     /// The URL as given, stream key included: for libavformat only.
     let full: String
     /// What must never be shown: the full URL, the stream name (everything
-    /// after the application) and any user information.
+    /// after the application), an SRT stream id and any user information.
     package let secretParts: [String]
+    /// `srt://` only: the stream id the caller sends (percent-decoded), if any.
+    let streamID: String?
 
-    /// Checks `text`; throws `InvalidArgument` naming `option` and the
-    /// redacted URL with the first problem found.
-    public init(_ text: String, option: String = "--stream") throws(InvalidArgument) {
+    /// The query parameter names an `srt://` URL may carry. Everything else
+    /// is refused by name: a passphrase belongs in a file (a URL shows in
+    /// process lists and logs), the latency in its own option (libavformat
+    /// reads it in microseconds and srt-live-transmit in milliseconds), and
+    /// only caller mode is made.
+    static let srtParameters: Set<String> = ["streamid", "mode"]
+
+    /// Checks `text`, accepting the schemes in `schemes`; throws
+    /// `InvalidArgument` naming `option` and the redacted URL with the first
+    /// problem found.
+    public init(_ text: String, option: String = "--stream",
+                schemes: Set<Scheme> = Scheme.defaultAllowed) throws(InvalidArgument) {
         let shown = Self.redact(text)
         func refuse(_ reason: String) -> InvalidArgument {
             InvalidArgument(name: option, value: shown, reason: reason)
@@ -48,8 +66,14 @@ public struct StreamURL: Sendable, Equatable, CustomStringConvertible, CustomDeb
             scheme = .rtmp
         } else if text.hasPrefix("rtmps://") {
             scheme = .rtmps
+        } else if text.hasPrefix("srt://") {
+            scheme = .srt
         } else {
-            throw refuse("only rtmp:// and rtmps:// URLs are accepted")
+            throw refuse("only " + Self.names(schemes) + " URLs are accepted")
+        }
+        guard schemes.contains(scheme) else {
+            throw refuse("\(scheme.rawValue):// URLs are accepted only when allowed (--allow-scheme \(scheme.rawValue));"
+                         + " allowed: " + Self.names(schemes))
         }
         let rest = text.dropFirst(scheme.rawValue.count + 3)
         let authorityEnd = rest.firstIndex(where: Self.endsAuthority) ?? rest.endIndex
@@ -70,6 +94,45 @@ public struct StreamURL: Sendable, Equatable, CustomStringConvertible, CustomDeb
             port = try Self.port(authority[authority.index(after: colon)...], refuse)
         }
         guard !host.isEmpty, host != "[]" else { throw refuse("no host") }
+        if scheme == .srt {
+            guard let port else { throw refuse("no port (srt://HOST:PORT)") }
+            let query = rest[authorityEnd...]
+            guard query.isEmpty || query.hasPrefix("?") else {
+                throw refuse("nothing may follow the port but a query (srt://HOST:PORT?streamid=...)")
+            }
+            var streamID: String?
+            for parameter in query.dropFirst().split(separator: "&", omittingEmptySubsequences: true) {
+                let pair = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = String(pair[0]), value = pair.count > 1 ? String(pair[1]) : ""
+                switch name {
+                case "streamid":
+                    guard let decoded = Self.percentDecoded(value) else { throw refuse("the stream id is badly percent-encoded") }
+                    guard decoded.utf8.count <= 512 else { throw refuse("the stream id is longer than SRT's 512 bytes") }
+                    streamID = decoded
+                case "mode":
+                    guard value == "caller" else { throw refuse("only caller mode is supported (mode=caller)") }
+                case "passphrase":
+                    throw refuse("a passphrase in the URL would show in process lists and logs: give it in a file"
+                                 + " (--srt-passphrase-file)")
+                case "latency":
+                    throw refuse("give the latency with --srt-latency MILLISECONDS")
+                default:
+                    throw refuse("the query parameter '\(Self.escapeUnprintable(name))' is not supported"
+                                 + " (only streamid and mode=caller)")
+                }
+            }
+            self.scheme = scheme
+            self.host = String(host)
+            self.port = port
+            self.full = text
+            self.redacted = shown
+            self.streamID = streamID
+            var secrets = [text]
+            if !query.isEmpty { secrets.append(String(query.dropFirst())) }
+            if let streamID { secrets.append(streamID) }
+            secretParts = secrets
+            return
+        }
         let path = rest[authorityEnd...]
         guard path.hasPrefix("/") else { throw refuse("no application and stream name (rtmp://HOST/APP/STREAM)") }
         let app = path.dropFirst().prefix { !Self.endsAuthority($0) }
@@ -81,9 +144,33 @@ public struct StreamURL: Sendable, Equatable, CustomStringConvertible, CustomDeb
         self.port = port
         self.full = text
         self.redacted = shown
+        self.streamID = nil
         var secrets = [text, String(stream)]
         if let at = rest[..<authorityEnd].lastIndex(of: "@") { secrets.append(String(rest[..<at])) }
         secretParts = secrets
+    }
+
+    /// `rtmp://, rtmps:// and srt://`, as allowed.
+    private static func names(_ schemes: Set<Scheme>) -> String {
+        let names = Scheme.allCases.filter(schemes.contains).map { "\($0.rawValue)://" }
+        return names.count <= 1 ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names.last!
+    }
+
+    /// `%XX` escapes decoded (UTF-8); nil for a broken escape.
+    private static func percentDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next(), let low = iterator.next(),
+                  let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+            else { return nil }
+            bytes.append(value)
+        }
+        return String(validating: bytes, as: UTF8.self)
     }
 
     private static func port(_ digits: Substring, _ refuse: (String) -> InvalidArgument) throws(InvalidArgument) -> Int {

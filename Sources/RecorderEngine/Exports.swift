@@ -17,9 +17,10 @@
 @_exported public import class MediaCore.LogTarget
 @_exported public import enum MediaCore.SampleFormat
 @_exported public import struct MediaPackets.AVError
-@_exported public import struct Mux.RTMPSinkStatistics
-@_exported public import enum Mux.RTMPSinkEvent
+@_exported public import struct Mux.NetworkSinkStatistics
+@_exported public import enum Mux.NetworkSinkEvent
 @_exported public import enum Mux.StreamFailure
+@_exported public import struct Mux.SRTRejectReason
 @_exported public import struct Mux.StreamURL
 @_exported public import enum Mux.TLSVerification
 @_exported public import enum Mux.MP4FinishOutcome

@@ -2,6 +2,7 @@ public import CaptureALSA
 public import CaptureX11
 public import Encoder
 public import Logging
+public import Mux
 
 /// x264 options of a recording; the picture size comes from the capture region.
 public struct VideoEncodingOptions: Sendable, Equatable {
@@ -68,8 +69,11 @@ public struct RecordingConfiguration: Sendable {
     public var streams: [StreamOutput] = []
     /// Regular expressions, each matched against a whole stream URL,
     /// case-sensitively (Jibri's `rtmp-allow-list`); a stream URL must match
-    /// one of them. Empty: every `rtmp://` and `rtmps://` URL is accepted.
+    /// one of them. Empty: every URL of an allowed scheme is accepted.
     public var streamAllowList: [String] = []
+    /// The stream URL schemes accepted at all, whatever the allow-list says:
+    /// `rtmp` and `rtmps` unless the embedding program adds `srt`.
+    public var allowedStreamSchemes: Set<StreamURL.Scheme> = StreamURL.Scheme.defaultAllowed
     /// Stop after this much media; nil records until `stop()`.
     public var duration: Duration?
     /// Run after the file is final, with the file's directory as its argument.

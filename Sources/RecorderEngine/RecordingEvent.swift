@@ -160,7 +160,7 @@ public struct RecordingStatistics: Sendable {
     public var encoderThreads = 0
     /// Each live stream's account (redacted URL, connections, packets sent,
     /// drops), in the order the streams were configured.
-    public var streams: [RTMPSinkStatistics] = []
+    public var streams: [NetworkSinkStatistics] = []
     /// How long the sound has been silent (`NoMediaDetection.silenceLevel`)
     /// up to now; zero when it is not, or when silence is not checked.
     public var silence: Duration = .zero
@@ -212,9 +212,9 @@ public struct StreamEvent: Sendable, Equatable {
     public var index: Int
     /// The stream's URL, redacted (`rtmp://host/app/***`).
     public var url: String
-    public var change: RTMPSinkEvent
+    public var change: NetworkSinkEvent
 
-    public init(index: Int, url: String, change: RTMPSinkEvent) {
+    public init(index: Int, url: String, change: NetworkSinkEvent) {
         self.index = index
         self.url = url
         self.change = change

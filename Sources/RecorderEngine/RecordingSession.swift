@@ -69,9 +69,9 @@ public final class RecordingSession: Service, Sendable {
         } catch {
             preconditionFailure("validation throws InvalidArgument only: \(error)")
         }
-        let (urls, authorities): ([StreamURL], [CertificateAuthorityBundle?])
+        let destinations: [StreamDestination]
         do {
-            (urls, authorities) = try Self.checkStreams(configuration)
+            destinations = try Self.checkStreams(configuration)
         } catch let error as InvalidArgument {
             throw .configuration(error)
         } catch {
@@ -84,7 +84,7 @@ public final class RecordingSession: Service, Sendable {
         var logger = configuration.logger
         logger[metadataKey: "session"] = "\(id)"
         runner = SessionRunner(id: id, configuration: configuration, logger: logger, events: broadcast,
-                               streamURLs: urls, streamAuthorities: authorities, tag: tag)
+                               streamDestinations: destinations, tag: tag)
     }
 
     /// The session's events: each access returns a new stream that begins
@@ -203,31 +203,46 @@ public final class RecordingSession: Service, Sendable {
             threads: options.threads)
     }
 
-    /// Checks every stream URL against the scheme rules and the allow-list,
-    /// before any socket opens, and builds the CA bundles `--tls-ca` asks for.
-    private static func checkStreams(_ configuration: RecordingConfiguration) throws
-        -> ([StreamURL], [CertificateAuthorityBundle?])
-    {
+    /// Checks every stream URL against the allowed schemes and the
+    /// allow-list, before any socket opens, builds the CA bundles `--tls-ca`
+    /// asks for, reads SRT passphrases from their files and checks SRT
+    /// latencies.
+    private static func checkStreams(_ configuration: RecordingConfiguration) throws -> [StreamDestination] {
         let allowList = try StreamAllowList(patterns: configuration.streamAllowList)
-        var urls: [StreamURL] = []
         var bundles: [String: CertificateAuthorityBundle] = [:]
-        var authorities: [CertificateAuthorityBundle?] = []
+        var destinations: [StreamDestination] = []
         for output in configuration.streams {
-            let url = try StreamURL(output.url)
+            let url = try StreamURL(output.url, schemes: configuration.allowedStreamSchemes)
             try allowList.check(url)
             if let maxReconnects = output.maxReconnects, maxReconnects < 0 {
                 throw InvalidArgument(name: "--max-reconnects", value: "\(maxReconnects)", reason: "cannot be negative")
             }
-            urls.append(url)
+            if url.scheme == .srt {
+                var options = SRTOptions()
+                if let latency = output.srtLatency {
+                    guard SRTOptions.latencyRange.contains(latency) else {
+                        throw InvalidArgument(name: "--srt-latency", value: "\(Int((latency.seconds * 1000).rounded()))",
+                                              reason: "must be 10 to 10000 milliseconds")
+                    }
+                    options.latency = latency
+                }
+                options.passphrase = try output.srtPassphraseFile.map { try SRTPassphrase(contentsOfFile: $0) }
+                destinations.append(.srt(url, options))
+                continue
+            }
+            if output.srtLatency != nil || output.srtPassphraseFile != nil {
+                throw InvalidArgument(name: output.srtLatency != nil ? "--srt-latency" : "--srt-passphrase-file",
+                                      value: url.redacted, reason: "applies to srt:// streams only")
+            }
+            var authorities: CertificateAuthorityBundle?
             if case let .addingAuthority(path) = output.tls {
                 let bundle = try bundles[path] ?? CertificateAuthorityBundle(adding: path)
                 bundles[path] = bundle
-                authorities.append(bundle)
-            } else {
-                authorities.append(nil)
+                authorities = bundle
             }
+            destinations.append(.rtmp(url, tls: output.tls, authorities: authorities))
         }
-        return (urls, authorities)
+        return destinations
     }
 
     private static func randomHex(_ digits: Int) -> String {

@@ -109,7 +109,7 @@ final class SessionMetrics: Sendable {
         videoQueue.record(videoQueued)
         audioQueue.record(audioQueued.seconds)
         for (index, stream) in now.streams.enumerated() where index < streams.count {
-            let previous = index < before.streams.count ? before.streams[index] : RTMPSinkStatistics(url: stream.url)
+            let previous = index < before.streams.count ? before.streams[index] : NetworkSinkStatistics(url: stream.url)
             let metrics = streams[index]
             increment(metrics.connections, stream.connections - previous.connections)
             // Every connection after the first is a reconnection.
@@ -124,7 +124,7 @@ final class SessionMetrics: Sendable {
         encodeTime.recordNanoseconds(nanoseconds)
     }
 
-    private static func dropped(_ stream: RTMPSinkStatistics) -> Int {
+    private static func dropped(_ stream: NetworkSinkStatistics) -> Int {
         stream.videoPacketsDropped + stream.packetsDroppedQueueFull + stream.packetsDiscardedOffline
     }
 

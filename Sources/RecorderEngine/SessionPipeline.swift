@@ -22,7 +22,7 @@ final class SessionPipeline {
     let videoPackets = SPSCRing<Packet>(minimumCapacity: 512)
     let audioPackets = SPSCRing<Packet>(minimumCapacity: 512)
     private(set) var file: MP4FileSink?
-    private(set) var streams: [RTMPSink] = []
+    private(set) var streams: [NetworkSink] = []
     private var workers: [MediaThread] = []
 
     /// Opens the display, the PCM and the encoders (nothing is written yet).
@@ -97,7 +97,7 @@ final class SessionPipeline {
     }
 
     /// Adds a live stream (not started yet).
-    func addStream(_ sink: RTMPSink) {
+    func addStream(_ sink: NetworkSink) {
         streams.append(sink)
     }
 

@@ -29,9 +29,9 @@ final class SessionRunner: Sendable {
     let account: CPUAccount
     let logTarget: LogTarget
     let noMedia: NoMediaReporter
-    /// The checked stream URLs and the CA bundles some of them add.
+    /// The checked streams (URL, protocol and its options, CA bundles), and their URLs.
+    let streamDestinations: [StreamDestination]
     let streamURLs: [StreamURL]
-    let streamAuthorities: [CertificateAuthorityBundle?]
     private let clock = MonotonicClock()
     /// What statistics are read from while recording; the final ones after.
     private let source = LockedValue<StatisticsSource>(.notStarted)
@@ -46,20 +46,20 @@ final class SessionRunner: Sendable {
     private struct LiveParts: @unchecked Sendable {
         let startTime: Int64
         let framesPerSecond: Int
-        let streams: [RTMPSink]
+        let streams: [NetworkSink]
         /// Rates over the last statistics interval.
         var framesPerSecondNow: Double = 0
         var bitrateNow: Double = 0
     }
 
     init(id: String, configuration: RecordingConfiguration, logger: Logger, events: EventBroadcast,
-         streamURLs: [StreamURL], streamAuthorities: [CertificateAuthorityBundle?], tag: String) {
+         streamDestinations: [StreamDestination], tag: String) {
         self.id = id
         self.configuration = configuration
         self.logger = logger
         self.events = events
-        self.streamURLs = streamURLs
-        self.streamAuthorities = streamAuthorities
+        self.streamDestinations = streamDestinations
+        streamURLs = streamDestinations.map(\.url)
         metrics = SessionMetrics(session: id, streamCount: streamURLs.count)
         account = CPUAccount(tag: tag)
         logTarget = LogTarget(logger: logger)
@@ -85,7 +85,10 @@ final class SessionRunner: Sendable {
     func run() -> Result<RecordingResult, RecordingError> {
         let membership = OpenSessionCount.Member()
         defer { withExtendedLifetime(membership) {} }
-        let secrets = SecretRedaction.register(streamURLs.flatMap(\.secretParts))
+        let secrets = SecretRedaction.register(streamDestinations.flatMap { destination -> [String] in
+            if case let .srt(url, options) = destination { return url.secretParts + (options.passphrase?.secretParts ?? []) }
+            return destination.url.secretParts
+        })
         defer { SecretRedaction.unregister(secrets) }
         LibavLog.install()
         let outcome = record()
@@ -128,8 +131,8 @@ final class SessionRunner: Sendable {
             if output.tls == .disabled && url.scheme == .rtmps {
                 warnings.append(.insecureTLS(url: url.redacted))
             }
-            pipeline.addStream(RTMPSink(
-                url: url, streams: pipeline.streamParameters, tls: output.tls, authorities: streamAuthorities[index],
+            pipeline.addStream(NetworkSink(
+                destination: streamDestinations[index], streams: pipeline.streamParameters,
                 maxReconnects: output.maxReconnects
             ) { [events, state, logger] change in
                 logger.notice("stream \(index) \(url.redacted): \(change)")

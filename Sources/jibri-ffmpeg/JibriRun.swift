@@ -156,7 +156,7 @@ final class JibriRun: Sendable {
             + " and \(sound) to \(destination): \(encoding), AAC \(audio.bitrate / 1000)k \(audio.sampleRate) Hz"
     }
 
-    private func describe(_ change: RTMPSinkEvent) -> String {
+    private func describe(_ change: NetworkSinkEvent) -> String {
         switch change {
         case .connected:
             return "connected"
@@ -208,7 +208,7 @@ final class JibriRun: Sendable {
     }
 }
 
-extension RTMPSinkEvent {
+extension NetworkSinkEvent {
     /// A lost or failing connection (said at warning level).
     fileprivate var isTrouble: Bool {
         switch self {

@@ -15,7 +15,8 @@ struct RecordDisplay: ParsableCommand {
             no connection made); 1 on a failure after start (the file keeps every whole fragment and is finished \
             in place when it can be), including a stream that \
             gave up after --max-reconnects. SIGINT and SIGTERM stop and finalize.
-            Stream keys are never printed: URLs are shown as rtmp://host/app/***.
+            Stream keys are never printed: URLs are shown as rtmp://host/app/*** and srt://host:port?***; \
+            SRT passphrases are read from a file and never printed.
             `record-display repair FILE` makes an interrupted recording a regular MP4 in place (see its --help).
             """)
 
@@ -41,11 +42,19 @@ struct RecordDisplay: ParsableCommand {
     @Option(help: "Stop after this many seconds.") var duration: Double?
     @Option(help: "MP4 file to write (default without --stream: recording-DATE.mp4 here).") var output: String?
     @Option(name: .customLong("stream"),
-            help: "Also stream to this rtmp:// or rtmps:// URL (repeatable; one encode feeds all).")
+            help: "Also stream to this rtmp://, rtmps:// or (with --allow-scheme srt) srt://HOST:PORT URL (repeatable; one encode feeds all).")
     var streams: [String] = []
     @Option(name: .customLong("allow"),
             help: "Accept only stream URLs this regular expression matches whole, case-sensitively (repeatable).")
     var allowList: [String] = []
+    @Option(name: .customLong("allow-scheme"),
+            help: "Also accept stream URLs of this scheme: srt (rtmp and rtmps always are; repeatable).")
+    var allowedSchemes: [String] = []
+    @Option(name: .customLong("srt-passphrase-file"),
+            help: "Encrypt srt:// streams with the passphrase on this file's first line (10 to 79 characters).")
+    var srtPassphraseFile: String?
+    @Option(name: .customLong("srt-latency"), help: "SRT latency of srt:// streams in milliseconds, 10-10000 (default 120).")
+    var srtLatency: Int?
     @Option(help: "Give a stream up after this many failed reconnection attempts in a row (default: never).")
     var maxReconnects: Int?
     @Option(name: .customLong("tls-ca"), help: "Also trust this PEM CA certificate for rtmps:// servers.")
@@ -94,6 +103,12 @@ struct RecordDisplay: ParsableCommand {
                                                    video: video, output: path.map { FileOutput(path: $0, overwrite: overwrite) })
         configuration.streams = try makeStreams()
         configuration.streamAllowList = allowList
+        for scheme in allowedSchemes {
+            guard let allowed = StreamURL.Scheme(rawValue: scheme) else {
+                throw InvalidArgument(name: "--allow-scheme", value: scheme, reason: "valid values: rtmp, rtmps, srt")
+            }
+            configuration.allowedStreamSchemes.insert(allowed)
+        }
         if let duration {
             guard duration > 0, duration.isFinite else {
                 throw InvalidArgument(name: "--duration", value: "\(duration)", reason: "must be a positive number of seconds")
@@ -115,7 +130,23 @@ struct RecordDisplay: ParsableCommand {
             throw InvalidArgument(name: "--max-reconnects", value: "\(maxReconnects)", reason: "cannot be negative")
         }
         let tls: TLSVerification = insecureTLS ? .disabled : tlsCA.map { .addingAuthority(path: $0) } ?? .systemAuthorities
-        return streams.map { StreamOutput(url: $0, tls: tls, maxReconnects: maxReconnects) }
+        // The SRT options go to the srt:// streams (the session checks them).
+        let isSRT = { (url: String) in url.hasPrefix("srt://") }
+        if !streams.contains(where: isSRT) {
+            if let srtLatency {
+                throw InvalidArgument(name: "--srt-latency", value: "\(srtLatency)", reason: "applies to srt:// streams only")
+            }
+            if let srtPassphraseFile {
+                throw InvalidArgument(name: "--srt-passphrase-file", value: srtPassphraseFile,
+                                      reason: "applies to srt:// streams only")
+            }
+        }
+        return streams.map { url in
+            isSRT(url)
+                ? StreamOutput(url: url, maxReconnects: maxReconnects, srtPassphraseFile: srtPassphraseFile,
+                               srtLatency: srtLatency.map { .milliseconds($0) })
+                : StreamOutput(url: url, tls: tls, maxReconnects: maxReconnects)
+        }
     }
 
     private static func choice<T: RawRepresentable & CaseIterable>(_ text: String, option: String, _ type: T.Type) throws -> T

@@ -115,7 +115,7 @@ struct RecordingRun {
         return 0
     }
 
-    private static func describe(_ change: RTMPSinkEvent) -> String {
+    private static func describe(_ change: NetworkSinkEvent) -> String {
         switch change {
         case .connected:
             return "connected"
@@ -179,7 +179,7 @@ struct RecordingRun {
         }
     }
 
-    private static func json(_ stream: RTMPSinkStatistics) -> [String: Any] {
+    private static func json(_ stream: NetworkSinkStatistics) -> [String: Any] {
         [
             "url": stream.url, "connected": stream.connected, "connections": stream.connections,
             "disconnects": stream.disconnects, "failedAttempts": stream.failedAttempts, "gaveUp": stream.gaveUp,

@@ -156,7 +156,7 @@ struct EventView: Encodable, Sendable {
         }
     }
 
-    private static func describe(_ change: RTMPSinkEvent) -> String {
+    private static func describe(_ change: NetworkSinkEvent) -> String {
         switch change {
         case .connected: "connected"
         case .connectionFailed: "connectionFailed"

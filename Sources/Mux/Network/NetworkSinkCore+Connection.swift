@@ -5,7 +5,7 @@ import CFFmpeg
 import MediaCore
 import MediaPackets
 
-extension RTMPSinkCore {
+extension NetworkSinkCore {
     /// The sink's thread: connect, send until the connection fails, wait,
     /// reconnect; until the input is finished and sent, the sink is
     /// stopped, or `maxReconnects` is used up.
@@ -35,11 +35,10 @@ extension RTMPSinkCore {
             interrupt.reset()
             interrupt.arm(seconds: connectTimeout)
             if inputFinished.load(ordering: .acquiring) { interrupt.arm(seconds: drainTimeout) }
-            let connection: RTMPConnection
+            let connection: any StreamConnection
             attempts += 1
             do {
-                connection = try RTMPConnection(url: url.full, scheme: url.scheme, streams: streams, tls: tls,
-                                                authorities: authorities, interrupt: interrupt)
+                connection = try destination.connect(streams: streams, interrupt: interrupt, connectTimeout: connectTimeout)
             } catch {
                 if stopping.load(ordering: .acquiring) || inputFinished.load(ordering: .acquiring) { break }
                 counters.failedAttempts.add()
@@ -71,7 +70,7 @@ extension RTMPSinkCore {
                 failure = send(over: connection, startAtKeyframe: startAtKeyframe)
                 counters.connected.store(false, ordering: .releasing)
                 // Closing a lost connection must not block on it: the RTMP
-                // goodbye is skipped when the interrupt has fired.
+                // goodbye (SRT's drain) is skipped when the interrupt has fired.
                 if failure != nil { interrupt.abort() }
             }
             guard let failure else { break }
@@ -105,7 +104,7 @@ extension RTMPSinkCore {
     /// A new connection first skips what waited longer than the first drop
     /// threshold (media from before a slow connect or an outage; sending it
     /// would start the stream behind real time), and then starts at a keyframe.
-    private func send(over connection: RTMPConnection, startAtKeyframe: Bool) -> StreamFailure? {
+    private func send(over connection: any StreamConnection, startAtKeyframe: Bool) -> StreamFailure? {
         var waitingForKeyframe = startAtKeyframe
         var skippingStale = true
         let staleAge = Int64(policy.disposableDropThreshold * 1e9)
@@ -154,7 +153,7 @@ extension RTMPSinkCore {
                 waitingForKeyframe = false
                 startTime = time
             }
-            // FLV needs non-decreasing timestamps from the first tag on.
+            // FLV and MPEG-TS need non-decreasing timestamps from the first packet on.
             if time < startTime {
                 counters.discardedOffline.add()
                 continue
@@ -198,8 +197,13 @@ extension RTMPSinkCore {
     }
 
     /// Names why I/O failed; an interrupt is a stall or a timeout, told
-    /// apart by who fired it.
+    /// apart by who fired it. A connection that knows why it failed (an SRT
+    /// listener's rejection) says so itself.
     private func classify(_ error: any Error, connecting: Bool) -> StreamFailure {
+        if let failure = error as? StreamFailure {
+            stalled.store(false, ordering: .releasing)
+            return failure
+        }
         let code = (error as? AVError)?.code
         if code == AVError.interruptedCode {
             if stalled.exchange(false, ordering: .acquiringAndReleasing) {
@@ -209,8 +213,8 @@ extension RTMPSinkCore {
         }
         stalled.store(false, ordering: .releasing)
         if let error = error as? AVError { return .library(error) }
-        // Only a muxer option the FLV muxer refused is left; it cannot happen
-        // with the options the connection sets.
+        // Only a muxer option the muxer refused is left; it cannot happen
+        // with the options the connections set.
         return .library(AVError(code: cffmpeg_averror(EINVAL), operation: "avformat_write_header"))
     }
 }

@@ -1,8 +1,8 @@
 /// What a network sink reports from its own thread as its connection comes
 /// and goes. None of them holds the URL's stream key; the receiver knows
 /// which sink (and its redacted URL) it subscribed to.
-public enum RTMPSinkEvent: Sendable, Equatable {
-    /// The first connection is up (the FLV header and sequence headers sent).
+public enum NetworkSinkEvent: Sendable, Equatable {
+    /// The first connection is up (the container's header and sequence headers sent).
     case connected
     /// A connection attempt failed; the next follows after `retryIn`,
     /// or never (nil: `maxReconnects` is used up). `attempt` counts the

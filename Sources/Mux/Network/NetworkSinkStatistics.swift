@@ -1,5 +1,5 @@
 /// A network sink's account at one moment. `url` is the redacted URL.
-public struct RTMPSinkStatistics: Sendable, Equatable {
+public struct NetworkSinkStatistics: Sendable, Equatable {
     public var url: String
     /// True while a connection is up.
     public var connected = false
@@ -27,7 +27,7 @@ public struct RTMPSinkStatistics: Sendable, Equatable {
     /// Media queued toward the server now, and the most ever.
     public var queued: Duration = .zero
     public var maximumQueued: Duration = .zero
-    /// CPU seconds the sink's own thread used (muxing FLV, RTMP, TLS, the
+    /// CPU seconds the sink's own thread used (muxing FLV or MPEG-TS, RTMP, TLS, SRT, the
     /// socket): what a stream costs beyond the shared encode.
     public var threadCPUTime: Duration = .zero
 

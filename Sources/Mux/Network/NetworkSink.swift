@@ -3,8 +3,11 @@ public import MediaCore
 public import MediaPackets
 import Synchronization
 
-/// Streams a recording's packets as FLV to an `rtmp://` or `rtmps://` ingest
-/// server, on its own thread, and keeps streaming through network trouble.
+/// Streams a recording's packets to a live ingest server, on its own thread,
+/// and keeps streaming through network trouble: FLV over `rtmp://` or
+/// `rtmps://`, or MPEG-TS over `srt://` (`StreamDestination`; each protocol's
+/// connection is its own type, `RTMPConnection` and `SRTConnection`, and
+/// everything else here is the same for all).
 ///
 /// The feeding thread (the mux thread) calls `offer(_:)` for every packet,
 /// in decoding order. `offer` never blocks: it takes a reference to the
@@ -31,23 +34,26 @@ import Synchronization
 /// server goes away, retries with `ReconnectBackoff` (about 2 s, then
 /// doubling, capped at 30 s, with jitter) until `maxReconnects` failed
 /// attempts in a row (nil: until stopped). Media arriving while disconnected
-/// is discarded and counted. A new connection starts with fresh FLV sequence
-/// headers and the next keyframe; its timestamps continue the session's
+/// is discarded and counted. A new connection starts with fresh sequence
+/// headers (FLV's, or MPEG-TS's SPS/PPS before each keyframe) and the next
+/// keyframe; its timestamps continue the session's
 /// media timeline (a connection made 12 s in starts at 12 s, never back at
 /// 0), so what the server receives is on one timeline across reconnections.
 ///
 /// `finishInput()` ends the stream: queued packets are sent (for at most
-/// `drainTimeout` seconds), then the FLV trailer and the RTMP close.
-public final class RTMPSink: @unchecked Sendable {
-    /// The destination; prints redacted.
-    public var url: StreamURL { core.url }
-    public var tls: TLSVerification { core.tls }
+/// `drainTimeout` seconds), then the container's trailer and the protocol's
+/// close.
+public final class NetworkSink: @unchecked Sendable {
+    /// Where the stream goes and by which protocol.
+    public var destination: StreamDestination { core.destination }
+    /// The destination's URL; prints redacted.
+    public var url: StreamURL { core.destination.url }
     /// Failed attempts in a row after which the sink gives up; nil: never.
     public var maxReconnects: Int? { core.maxReconnects }
     public var policy: CongestionPolicy { core.policy }
 
     /// What the sink's thread works on; the thread holds it, not this owner.
-    let core: RTMPSinkCore
+    let core: NetworkSinkCore
     private let pool: PacketPool
     private var thread: MediaThread?
 
@@ -58,38 +64,49 @@ public final class RTMPSink: @unchecked Sendable {
     private var newestTime: Int64 = .min
     private var firstTime: Int64 = .min
 
-    /// A sink for `url` carrying `streams` (one video, at most one audio).
-    /// Nothing connects until `start()`. `authorities` is the bundle for
-    /// `.addingAuthority` (built once by the caller, shared by its sinks).
-    /// `events` is called on the sink's thread.
-    public init(url: StreamURL, streams: [StreamParameters], tls: TLSVerification = .systemAuthorities,
-                authorities: CertificateAuthorityBundle? = nil, maxReconnects: Int? = nil,
+    /// A sink for `destination` carrying `streams` (one video, at most one
+    /// audio). Nothing connects until `start()`. `events` is called on the
+    /// sink's thread.
+    public init(destination: StreamDestination, streams: [StreamParameters], maxReconnects: Int? = nil,
                 policy: CongestionPolicy = CongestionPolicy(), backoff: ReconnectBackoff = ReconnectBackoff(),
                 connectTimeout: Double = 10, drainTimeout: Double = 3, queueCapacity: Int = 1024,
-                events: @escaping @Sendable (RTMPSinkEvent) -> Void) {
+                events: @escaping @Sendable (NetworkSinkEvent) -> Void) {
         precondition(maxReconnects.map { $0 >= 0 } ?? true, "maxReconnects cannot be negative")
         let video = streams.first { $0.kind == .video }
-        core = RTMPSinkCore(url: url, streams: streams, tls: tls, authorities: authorities,
-                            maxReconnects: maxReconnects, policy: policy, backoff: backoff,
-                            connectTimeout: connectTimeout, drainTimeout: drainTimeout,
-                            queueCapacity: queueCapacity, events: events)
+        core = NetworkSinkCore(destination: destination, streams: streams, maxReconnects: maxReconnects,
+                               policy: policy, backoff: backoff, connectTimeout: connectTimeout,
+                               drainTimeout: drainTimeout, queueCapacity: queueCapacity, events: events)
         pool = PacketPool(capacity: core.ring.capacity)
         gate = CongestionGate(policy: policy)
         stallLimit = Int64(policy.stallLimit * 1e6)
         videoIsH264 = video.map { $0.codecParameters.pointee.codec_id == AV_CODEC_ID_H264 } ?? false
     }
 
-    deinit {
-        // Queued packets hold references into `pool`; the core goes with them.
-        assert(thread == nil || thread!.hasExited, "an RTMPSink was released while its thread ran")
+    /// An RTMP(S) sink for `url` (see `init(destination:...)`); `authorities`
+    /// is the bundle for `.addingAuthority` (built once by the caller, shared
+    /// by its sinks).
+    public convenience init(url: StreamURL, streams: [StreamParameters], tls: TLSVerification = .systemAuthorities,
+                            authorities: CertificateAuthorityBundle? = nil, maxReconnects: Int? = nil,
+                            policy: CongestionPolicy = CongestionPolicy(), backoff: ReconnectBackoff = ReconnectBackoff(),
+                            connectTimeout: Double = 10, drainTimeout: Double = 3, queueCapacity: Int = 1024,
+                            events: @escaping @Sendable (NetworkSinkEvent) -> Void) {
+        self.init(destination: .rtmp(url, tls: tls, authorities: authorities), streams: streams,
+                  maxReconnects: maxReconnects, policy: policy, backoff: backoff, connectTimeout: connectTimeout,
+                  drainTimeout: drainTimeout, queueCapacity: queueCapacity, events: events)
     }
 
-    /// Starts the sink's thread (named `rtmp`, with `context`'s tag, log
-    /// target and CPU account), which connects at once.
+    deinit {
+        // Queued packets hold references into `pool`; the core goes with them.
+        assert(thread == nil || thread!.hasExited, "an NetworkSink was released while its thread ran")
+    }
+
+    /// Starts the sink's thread (named after the protocol, `rtmp` or `srt`,
+    /// with `context`'s tag, log target and CPU account), which connects at once.
     public func start(context: MediaThread.Context = MediaThread.Context()) {
         precondition(thread == nil, "a sink starts once")
         let core = self.core
-        thread = MediaThread(role: "rtmp", context: context) { core.run() }
+        let role = if case .srt = core.destination { "srt" } else { "rtmp" }
+        thread = MediaThread(role: role, context: context) { core.run() }
     }
 
     /// Feeding thread: queues a reference to `packet` unless congestion says
@@ -99,7 +116,7 @@ public final class RTMPSink: @unchecked Sendable {
         let core = self.core
         let counters = core.counters
         if core.closed.load(ordering: .relaxed) { return }
-        let time = RTMPSinkCore.mediaTime(packet, video: core.videoTimeBase, audio: core.audioTimeBase)
+        let time = NetworkSinkCore.mediaTime(packet, video: core.videoTimeBase, audio: core.audioTimeBase)
         if time > newestTime { newestTime = time }
         if firstTime == .min { firstTime = time }
         let now = core.clock.now()
@@ -134,7 +151,7 @@ public final class RTMPSink: @unchecked Sendable {
         }
         var refusedCopy = core.ring.push(QueuedPacket(packet: copy, offeredAt: now))
         if let dropped = refusedCopy.take() {
-            RTMPSinkCore.release(dropped.packet)
+            NetworkSinkCore.release(dropped.packet)
             refused(isVideo: isVideo)
         } else {
             core.packetsReady.notify()
@@ -172,8 +189,8 @@ public final class RTMPSink: @unchecked Sendable {
     public var isClosed: Bool { core.closed.load(ordering: .acquiring) }
 
     /// The counters now, with the sink's thread's CPU time.
-    public var statistics: RTMPSinkStatistics {
-        var statistics = core.counters.snapshot(url: core.url.redacted)
+    public var statistics: NetworkSinkStatistics {
+        var statistics = core.counters.snapshot(url: core.destination.url.redacted)
         if let thread { statistics.threadCPUTime = thread.cpuTime }
         return statistics
     }

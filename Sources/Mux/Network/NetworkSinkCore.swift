@@ -3,28 +3,27 @@ import MediaCore
 import MediaPackets
 import Synchronization
 
-/// What an `RTMPSink`'s thread works on, and what the feeding thread shares
+/// What an `NetworkSink`'s thread works on, and what the feeding thread shares
 /// with it: the queue, its wake-up, the flags and counters. The thread's body
 /// holds this object, never the sink that owns the thread.
-final class RTMPSinkCore: @unchecked Sendable {
-    let url: StreamURL
-    let tls: TLSVerification
+final class NetworkSinkCore: @unchecked Sendable {
+    let destination: StreamDestination
     let maxReconnects: Int?
     let policy: CongestionPolicy
     let backoff: ReconnectBackoff
-    /// Longest a connection may take to come up (TCP, TLS, RTMP publish).
+    /// Longest a connection may take to come up (TCP, TLS, RTMP publish; the
+    /// SRT handshake).
     let connectTimeout: Double
     /// Longest the queue may take to drain at the end.
     let drainTimeout: Double
     let streams: [StreamParameters]
-    let authorities: CertificateAuthorityBundle?
-    let events: @Sendable (RTMPSinkEvent) -> Void
+    let events: @Sendable (NetworkSinkEvent) -> Void
     let ring: SPSCRing<QueuedPacket>
     /// Notified after a packet is queued and when input ends or the sink
     /// aborts: the sink's thread sleeps on it while the queue is empty.
     let packetsReady = WakeSignal()
     let interrupt = IOInterrupt()
-    let counters = RTMPSinkCounters()
+    let counters = NetworkSinkCounters()
     let clock = MonotonicClock()
     /// Media time (µs) of the packet the sink's thread took last; `.min` before the first.
     let consumerTime = Atomic<Int64>(.min)
@@ -44,13 +43,11 @@ final class RTMPSinkCore: @unchecked Sendable {
 
     static let microseconds = AVRational(num: 1, den: 1_000_000)
 
-    init(url: StreamURL, streams: [StreamParameters], tls: TLSVerification, authorities: CertificateAuthorityBundle?,
-         maxReconnects: Int?, policy: CongestionPolicy, backoff: ReconnectBackoff, connectTimeout: Double,
-         drainTimeout: Double, queueCapacity: Int, events: @escaping @Sendable (RTMPSinkEvent) -> Void) {
-        self.url = url
+    init(destination: StreamDestination, streams: [StreamParameters], maxReconnects: Int?, policy: CongestionPolicy,
+         backoff: ReconnectBackoff, connectTimeout: Double, drainTimeout: Double, queueCapacity: Int,
+         events: @escaping @Sendable (NetworkSinkEvent) -> Void) {
+        self.destination = destination
         self.streams = streams
-        self.tls = tls
-        self.authorities = authorities
         self.maxReconnects = maxReconnects
         self.policy = policy
         self.backoff = backoff

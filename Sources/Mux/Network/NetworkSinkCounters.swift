@@ -1,9 +1,9 @@
 import MediaCore
 import Synchronization
 
-/// The live counters behind `RTMPSinkStatistics`: relaxed atomics, bumped by
+/// The live counters behind `NetworkSinkStatistics`: relaxed atomics, bumped by
 /// the feeding thread or the sink's thread, read by anyone.
-final class RTMPSinkCounters: Sendable {
+final class NetworkSinkCounters: Sendable {
     typealias Counter = MediaCounters.Counter
 
     let connected = Atomic<Bool>(false)
@@ -21,8 +21,8 @@ final class RTMPSinkCounters: Sendable {
     let queued = Counter()
     let maximumQueued = Counter()
 
-    func snapshot(url: String) -> RTMPSinkStatistics {
-        var statistics = RTMPSinkStatistics(url: url)
+    func snapshot(url: String) -> NetworkSinkStatistics {
+        var statistics = NetworkSinkStatistics(url: url)
         statistics.connected = connected.load(ordering: .relaxed)
         statistics.gaveUp = gaveUp.load(ordering: .relaxed)
         statistics.connections = connections.load()

@@ -13,7 +13,7 @@ import MediaPackets
 /// can make it open a file, a pipe or an HTTP resource.
 ///
 /// Used by the sink's thread only.
-final class RTMPConnection {
+final class RTMPConnection: StreamConnection {
     private let muxer: Muxer
 
     /// Connects to `url` (the full URL, key included) with `scheme`'s
@@ -35,6 +35,8 @@ final class RTMPConnection {
     static func protocolOptions(scheme: StreamURL.Scheme, tls: TLSVerification,
                                 authorities: CertificateAuthorityBundle?) -> [(key: String, value: String)] {
         switch scheme {
+        case .srt:
+            preconditionFailure("srt:// streams go through SRTConnection")
         case .rtmp:
             return [("protocol_whitelist", "rtmp,tcp")]
         case .rtmps:
