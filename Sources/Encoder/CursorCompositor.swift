@@ -1,4 +1,4 @@
-import MediaCore
+package import MediaCore
 
 /// Draws the pointer onto the encoder's I420 picture just before x264 takes
 /// it, and puts back what it covered right after: the persistent picture,
@@ -14,8 +14,8 @@ import MediaCore
 /// and alpha, which is what 4:2:0 keeps of any picture. An opaque pixel comes
 /// out as `ARGBToI420` would make it.
 ///
-/// Used by the encode thread only.
-final class CursorCompositor {
+/// Used by the encode thread only (`package`: `capbench cursor` times it).
+package final class CursorCompositor {
     /// The covered rectangle (even place and size, in luma samples) and its
     /// saved planes: luma, then U, then V.
     private var covered: (x: Int, y: Int, width: Int, height: Int)?
@@ -25,7 +25,7 @@ final class CursorCompositor {
         return side * side + 2 * (side / 2) * (side / 2)
     }()
 
-    init() {
+    package init() {
         saved = .allocate(capacity: Self.savedCapacity)
     }
 
@@ -34,7 +34,7 @@ final class CursorCompositor {
     /// Draws `overlay` onto `picture`, whose content comes from a capture of
     /// `inputWidth`x`inputHeight` (the hot spot is scaled to the picture's
     /// size; the shape is drawn at its own size). Saves what it covers.
-    func draw(_ overlay: CursorOverlay, onto picture: I420Planes, inputWidth: Int, inputHeight: Int) {
+    package func draw(_ overlay: CursorOverlay, onto picture: I420Planes, inputWidth: Int, inputHeight: Int) {
         precondition(covered == nil, "restore the picture before drawing again")
         let hotX = picture.width == inputWidth ? overlay.x : overlay.x * picture.width / inputWidth
         let hotY = picture.height == inputHeight ? overlay.y : overlay.y * picture.height / inputHeight
@@ -93,7 +93,7 @@ final class CursorCompositor {
 
     /// Puts back what the last `draw` covered (into `picture`'s planes,
     /// which may be new buffers holding a copy of the drawn picture).
-    func restore(_ picture: I420Planes) {
+    package func restore(_ picture: I420Planes) {
         guard let (x0, y0, width, height) = covered else { return }
         covered = nil
         var source = UnsafePointer(saved)

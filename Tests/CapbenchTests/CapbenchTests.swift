@@ -223,6 +223,19 @@ import TestSupport
         #expect(run.settings["size"] == "320x240")
     }
 
+    @Test func cursorMeasuresThePointersCostAgainstFFmpegsDrawMouse() throws {
+        #expect(access(Self.recordDisplay, X_OK) == 0, "\(Self.recordDisplay) is missing")
+        let run = try capbench("cursor", ["--size", "320x240", "--seconds", "2", "--rounds", "1", "--scenes", "static,motion"])
+        #expect(try run.figure("pointer query (XQueryPointer), round trip").ours > 0)
+        #expect(try run.figure("draw and restore a 32x32 pointer on a 320x240 picture, encode thread CPU").ours > 0)
+        for scene in ["static", "motion"] {
+            expectCompared(try run.figure("\(scene): CPU per frame with the pointer drawn, recorder + X server"))
+            expectCompared(try run.figure("\(scene): CPU per frame without it"))
+            // A difference of two runs: may come out below zero on a busy machine.
+            #expect(try run.figure("\(scene): cost of drawing the pointer per frame").peer != nil)
+        }
+    }
+
     @Test func costsOnTheBenchMeasuresASessionPerSizeAndPresetAndFitsALine() throws {
         let run = try capbench("costs", ["--sizes", "320x240,640x360", "--presets", "ultrafast", "--seconds", "2"])
         let small = try run.figure("ultrafast 320x240@30: CPU per second at full rate").ours
