@@ -125,7 +125,9 @@ public struct JibriCommand: Sendable {
     /// The x11grab input: display, rectangle and rate.
     static func capture(_ input: FFmpegCommandLine.File) throws(InvalidArgument) -> DisplayCaptureConfiguration {
         let (display, x, y) = try FFmpegValue.x11Input(input.url)
-        var capture = DisplayCaptureConfiguration(display: display)
+        // x11grab draws the pointer unless told not to (`-draw_mouse`
+        // defaults to 1); Jibri always says 0.
+        var capture = DisplayCaptureConfiguration(display: display, drawsCursor: true)
         for option in input.options {
             switch option.key {
             case .format, .duration: break
@@ -135,9 +137,9 @@ public struct JibriCommand: Sendable {
                 capture.region = CaptureRegion(width: width, height: height, x: x, y: y)
             case .drawMouse:
                 switch option.value {
-                case "0": break
-                case "1": throw option.refuse("the engine never draws the pointer (X grabs carry none): use -draw_mouse 0")
-                default: throw option.refuse("expected 0")
+                case "0": capture.drawsCursor = false
+                case "1": capture.drawsCursor = true
+                default: throw option.refuse("expected 0 or 1")
                 }
             case .threadQueueSize:
                 // The engine's frame queue is sized by memory (50 MB), not by entries.

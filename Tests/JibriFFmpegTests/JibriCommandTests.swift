@@ -12,6 +12,7 @@ import Testing
         #expect(configuration.capture.display == ":0.0")
         #expect(configuration.capture.region == CaptureRegion(width: 1920, height: 1080, x: 0, y: 0))
         #expect(configuration.capture.framesPerSecond == 30)
+        #expect(!configuration.capture.drawsCursor, "Jibri's -draw_mouse 0")
         #expect(configuration.audio?.device == "plug:bsnoop")
         #expect(configuration.audioEncoding == (try AudioEncoderSettings(sampleRate: 44_100, channels: 2, bitrate: 128_000)))
         let video = configuration.video
@@ -77,6 +78,8 @@ import Testing
         #expect(try JibriCommand(arguments: ["-v", "32"] + tail).logLevel == .info)
         let whole = try JibriCommand(arguments: tail)
         #expect(whole.configuration.capture.region == nil, "no -s: the whole screen, as x11grab")
+        #expect(whole.configuration.capture.drawsCursor, "no -draw_mouse: the pointer is drawn, as x11grab's default")
+        #expect(try JibriCommand(arguments: ["-f", "x11grab", "-draw_mouse", "1"] + tail.dropFirst(2)).configuration.capture.drawsCursor)
         #expect(whole.configuration.audio == nil)
         #expect(whole.configuration.video.preset == .medium && whole.configuration.video.crf == nil)
         #expect(try JibriCommand(arguments: ["-f", "x11grab", "-i", ":0", "-f", "alsa", "-i", "x", "-an", "o.mp4"]).configuration.audio
@@ -125,7 +128,7 @@ import Testing
         (["-f", "x11grab", "-i", ":0.0", "a.mp4", "b.mp4"], "invalid output 'a.mp4 b.mp4': jibri-ffmpeg writes one output"),
         (["-f", "alsa", "-i", "default", "a.mp4"], "invalid -i '': no x11grab input"),
         (["-f", "avfoundation", "-i", "0:0", "a.mp4"], "invalid -f 'avfoundation'"),
-        (["-f", "x11grab", "-draw_mouse", "1", "-i", ":0", "a.mp4"], "invalid -draw_mouse '1'"),
+        (["-f", "x11grab", "-draw_mouse", "2", "-i", ":0", "a.mp4"], "invalid -draw_mouse '2': expected 0 or 1"),
         (["-f", "x11grab", "-s", "1921x1080", "-i", ":0", "a.mp4"], "invalid -s '1921x1080'"),
         (["-f", "x11grab", "-i", ":0+10,10", "a.mp4"], "invalid -i ':0+10,10': an offset needs the size"),
         (["-f", "x11grab", "-i", "screen", "a.mp4"], "invalid -i 'screen'"),
