@@ -53,7 +53,8 @@ extension Recorder {
         }
 
         // The engine's configuration, checked by the session before anything opens.
-        var capture = DisplayCaptureConfiguration(display: display, framesPerSecond: request.fps)
+        var capture = DisplayCaptureConfiguration(display: display, framesPerSecond: request.fps,
+                                                  drawsCursor: request.drawCursor)
         capture.region = request.region
         let audioEncoding: AudioEncoderSettings
         do {

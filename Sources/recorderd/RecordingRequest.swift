@@ -8,6 +8,8 @@ struct RecordingRequest: Sendable {
     var display: String?
     var region: CaptureRegion?
     var fps = 30
+    /// Draw the pointer (record-display's `--draw-cursor`).
+    var drawCursor = false
     /// nil: no sound.
     var audioDevice: String?
     var video = VideoEncodingOptions()
@@ -39,6 +41,7 @@ struct RecordingRequest: Sendable {
             }
         }
         fps = try reader.int("fps", in: 1...120) ?? fps
+        drawCursor = try reader.bool("drawCursor") ?? drawCursor
         audioDevice = try reader.string("audioDevice", maxLength: 256)
         if var video = try reader.object("video") {
             try readVideo(&video)

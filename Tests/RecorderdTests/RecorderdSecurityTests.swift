@@ -45,6 +45,7 @@ import TestSupport
             (#"{"display": "\#(display)", "file": "x.mp4", "streams": ["rtmp://evil.example.com/live/SECRETKEY"]}"#, 400, "streams[0]"),
             (#"{"display": "\#(display)", "file": "x.mp4", "streams": ["file:///etc/passwd"]}"#, 400, "streams[0]"),
             (#"{"display": "\#(display)", "fps": "30"}"#, 400, "fps"),
+            (#"{"display": "\#(display)", "drawCursor": "yes"}"#, 400, "drawCursor"),
             (#"{"display": "\#(display)", "video": {"crf": 99}}"#, 400, "video.crf"),
             (#"{"display": "\#(display)", "video": {"preset": "warp"}}"#, 400, "video.preset"),
             (#"{"display": "\#(display)", "audio": {"bitrate": true}}"#, 400, "audio.bitrate"),
