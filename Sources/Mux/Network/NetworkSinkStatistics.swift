@@ -27,8 +27,11 @@ public struct NetworkSinkStatistics: Sendable, Equatable {
     /// Media queued toward the server now, and the most ever.
     public var queued: Duration = .zero
     public var maximumQueued: Duration = .zero
-    /// CPU seconds the sink's own thread used (muxing FLV or MPEG-TS, RTMP, TLS, SRT, the
-    /// socket): what a stream costs beyond the shared encode.
+    /// CPU seconds the sink's own thread used (muxing FLV or MPEG-TS, RTMP, TLS, the
+    /// socket): what a stream costs beyond the shared encode. libsrt sends
+    /// and resends from threads of its own, shared by every SRT socket of
+    /// the process (`SRT:SndQ`, `SRT:RcvQ`): their time is in neither this
+    /// figure nor the session's.
     public var threadCPUTime: Duration = .zero
 
     public init(url: String) {
