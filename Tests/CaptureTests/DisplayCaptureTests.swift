@@ -114,6 +114,39 @@ private func drawScene(on display: String) throws -> TestWindow {
         #expect(capture.pool.count == 6, "the pool never grows")
     }
 
+    /// Issue 10: no thread body keeps its owner alive. A capture released
+    /// while its thread runs is deinitialized (which stops and joins the
+    /// thread), and so is one released after `stop()`.
+    @Test(arguments: [true, false])
+    func aReleasedCaptureIsDeinitializedAndItsThreadEnds(stopsFirst: Bool) async throws {
+        let bench = try TestBench.current()
+        let counters = MediaCounters()
+        let tag = stopsFirst ? "relstop" : "relrun"
+        func grabThreads() -> [String] {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            return tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+                .filter { $0.hasPrefix("grab:\(tag)") }
+        }
+        weak var weakCapture: DisplayCapture<MonotonicClock>?
+        do {
+            let capture = try DisplayCapture(
+                configuration: DisplayCaptureConfiguration(display: bench.display, region: CaptureRegion(width: 320, height: 240)),
+                clock: MonotonicClock(), counters: counters)
+            weakCapture = capture
+            capture.start(context: MediaThread.Context(tag: tag)) { event in Issue.record("capture failed: \(event)") }
+            let deadline = Date().addingTimeInterval(10)
+            while counters.videoFramesCaptured.load() < 3 && Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+            #expect(counters.videoFramesCaptured.load() >= 3)
+            #expect(grabThreads().count == 1, "the grab thread runs")
+            if stopsFirst { capture.stop() }
+        }
+        #expect(weakCapture == nil, "the capture outlived its last reference")
+        #expect(grabThreads().isEmpty, "the grab thread still runs: \(grabThreads())")
+        let captured = counters.videoFramesCaptured.load()
+        try await Task.sleep(nanoseconds: 150_000_000)
+        #expect(counters.videoFramesCaptured.load() == captured, "frames still grabbed after the release")
+    }
+
     @Test func badDisplayAndRegionsAreRefusedByName() throws {
         let bench = try TestBench.current()
         #expect {
