@@ -33,7 +33,7 @@ public struct ProcessResources: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Roles `MediaThread`s of a session take (the names before the colon).
-    public static let sessionRoles: Set<String> = ["ctl", "grab", "pcm", "venc", "aenc", "mux", "rtmp"]
+    public static let sessionRoles: Set<String> = ["ctl", "grab", "pcm", "venc", "aenc", "mux", "rtmp", "srt"]
 
     private static func residentBytes() -> Int {
         guard let status = ProcFile.read("/proc/self/status") else { return 0 }
