@@ -94,6 +94,9 @@ import TestSupport
         #expect(shown == [0, 1, 2], "places in order of appearance: \(shown)")
         // The screen never changed: every new picture came from the pointer.
         #expect((statistics["framesUnchanged"] as? Int ?? 0) >= 45, "\(statistics)")
+        // A pointer at rest changes nothing: those frames are skipped pictures
+        // again (all but the keyframes and the two frames it moved in).
+        #expect((statistics["skipPictures"] as? Int ?? 0) >= 40, "\(statistics)")
     }
 
     @Test func withoutTheFlagThePointerIsNotDrawn() async throws {
