@@ -154,7 +154,7 @@ final class SessionRunner: Sendable {
         events.send(.started(started))
         // `.started` comes first; what was found while opening follows it.
         for warning in warnings { warn(warning) }
-        pipeline.start(configuration: configuration, state: state, context: context)
+        pipeline.start(configuration: configuration, state: state, context: context) { [self] warning in warn(warning) }
 
         tick(until: startTime, pipeline: pipeline)
 
