@@ -7,7 +7,7 @@ struct CapBench: AsyncParsableCommand {
         abstract: "Measures each stage of the capture engine against a peer doing the same work in the same run.",
         subcommands: [RingBenchmark.self, CaptureBenchmark.self, ConvertBenchmark.self, EncodeBenchmark.self,
                       PipelineBenchmark.self, AVSyncBenchmark.self, ConcurrencyBenchmark.self,
-                      ResolutionSweepBenchmark.self, LifecycleBenchmark.self, SceneCommand.self])
+                      ResolutionSweepBenchmark.self, LifecycleBenchmark.self, SoakBenchmark.self, SceneCommand.self])
 }
 
 /// Options every subcommand takes.
