@@ -47,7 +47,10 @@ import MediaCore
 ///   full, a first measurement later than the count by more than five periods
 ///   means frames were lost on the way (a plugin that drops silently); and
 ///   any later than the count by more than `stallNanoseconds` means the same
-///   whatever the buffer did. That gap is filled like an overrun.
+///   whatever the buffer did. That gap is filled like an overrun. Only a
+///   period the capture thread had to wait for counts (see `place`'s
+///   `caughtUp`): one read at once after another may come out of a backlog
+///   the device hides, and its measurement says nothing about a loss.
 /// - Stamps strictly increase.
 ///
 /// Why `stallNanoseconds` is the device buffer's length (about 200 ms,
