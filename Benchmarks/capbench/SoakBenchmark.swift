@@ -13,8 +13,11 @@ import RecorderEngine
 /// Reported: the offset in the file (beep - flash) and net of the probe (the
 /// beep less its pure-capture stamp, the ramp as drawn), each as its range,
 /// mean, standard deviation and drift over the run, and the mean of the
-/// first and the last minute; the process's RSS a minute in, at the end, its
-/// largest growth between, and its peak; frames dropped, duplicated and
+/// first and the last minute; the process's RSS a minute in, at the end of
+/// the recording, its largest growth between and its rate over the second
+/// half, its peak while recording, and once the session was released (the
+/// statistics come every 10 s, so with 20 s of recording the growth figures
+/// are absent); frames dropped, duplicated and
 /// grabbed late; audio overruns, silence and dropped frames; CPU per media
 /// second. No peer: ffmpeg's drift is `avsync`'s figure, measured over a
 /// minute.
@@ -79,7 +82,9 @@ struct SoakBenchmark: AsyncParsableCommand {
         }
         let start = AVSyncBenchmark.clockSeconds()
         let result = try await session.record()
-        let endRSS = ProcessResources.current().residentBytes
+        // Before the analysis, which reads the whole audio track into memory.
+        let peakRSS = Self.peakResidentBytes()
+        let releasedRSS = ProcessResources.current().residentBytes
         await watcher.value
         let probeRun = probe.stop()
         let heard = try audio.stop()
@@ -128,14 +133,22 @@ struct SoakBenchmark: AsyncParsableCommand {
         report.add(Figure("span of the paired events", unit: "s", ours: raw.span))
         let samples = memory.all
         let minuteIn = samples.first { $0.seconds >= 60 } ?? samples.first
-        if let minuteIn {
+        if let minuteIn, let last = samples.last {
             report.add(Figure("RSS a minute in", unit: "MB", ours: Double(minuteIn.bytes) / 1e6))
+            report.add(Figure("RSS at the end (last sample while recording)", unit: "MB", ours: Double(last.bytes) / 1e6))
             let later = samples.filter { $0.seconds >= minuteIn.seconds }.map(\.bytes)
             report.add(Figure("RSS, largest growth after a minute", unit: "MB",
                               ours: Double((later.max() ?? minuteIn.bytes) - minuteIn.bytes) / 1e6))
+            // The growth over the last half of the run, per minute: whether it levels off.
+            let half = samples.filter { $0.seconds >= last.seconds / 2 }
+            if let first = half.first, last.seconds - first.seconds >= 60 {
+                report.add(Figure("RSS growth over the second half, per minute", unit: "MB/min",
+                                  ours: Double(last.bytes - first.bytes) / 1e6 / ((last.seconds - first.seconds) / 60),
+                                  comparable: false))
+            }
         }
-        report.add(Figure("RSS at the end", unit: "MB", ours: Double(endRSS) / 1e6))
-        report.add(Figure("RSS peak (VmHWM)", unit: "MB", ours: Double(Self.peakResidentBytes()) / 1e6))
+        report.add(Figure("RSS peak while recording (VmHWM)", unit: "MB", ours: Double(peakRSS) / 1e6))
+        report.add(Figure("RSS once the session was released", unit: "MB", ours: Double(releasedRSS) / 1e6))
         report.add(Figure("media recorded", unit: "s", ours: media))
         report.add(Figure("frames encoded", unit: "count", ours: Double(statistics.framesEncoded)))
         report.add(Figure("frames dropped", unit: "count", ours: Double(statistics.framesDropped)))

@@ -193,7 +193,8 @@ import TestSupport
         }
         #expect(try run.figure("A/V offset, min").ours <= run.figure("A/V offset, max").ours)
         _ = try run.figure("A/V drift, net of the probe, first to last event")
-        for name in ["RSS at the end", "RSS peak (VmHWM)"] {
+        for name in ["RSS at the end (last sample while recording)", "RSS peak while recording (VmHWM)",
+                     "RSS once the session was released"] {
             let figure = try run.figure(name)
             #expect(figure.ours > 10 && figure.ours < 4000, "\(name): \(figure.ours) MB")
         }
