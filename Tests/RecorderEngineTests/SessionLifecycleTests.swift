@@ -227,6 +227,10 @@ import TestSupport
         #expect(try refused { $0.statisticsInterval = .milliseconds(1) }?.name == "statistics interval")
         #expect(try refused { $0.streams = [StreamOutput(url: "http://example.com/x")] }?.name == "--stream")
         #expect(try refused { $0.output = FileOutput(path: "/nonexistent-dir/x.mp4") }?.value == "/nonexistent-dir/x.mp4")
+        for interval in [0.1, 301, .nan] {
+            let error = try refused { $0.audio?.reopenMaximumIntervalSeconds = interval }
+            #expect(error?.name == "audio reopen interval" && error?.value == "\(interval) s", "\(String(describing: error))")
+        }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
     }
 }
