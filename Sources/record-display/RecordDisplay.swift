@@ -29,6 +29,8 @@ struct RecordDisplay: ParsableCommand {
     var drawCursor = false
     @Option(help: "ALSA PCM to record sound from (hw:Loopback,1,0, plug:bsnoop, default...).") var audioDevice = "default"
     @Flag(help: "Record no sound.") var noAudio = false
+    @Option(help: "Longest wait in seconds between attempts to reopen a lost sound device (0.25-300); meanwhile the sound is silence.")
+    var audioReopenMax = 2.0
     @Option(help: "AAC sample rate in Hz.") var audioRate = 44_100
     @Option(help: "AAC bit rate, e.g. 128k.") var audioBitrate = "128k"
     @Option(help: "x264 preset.") var preset = "ultrafast"
@@ -96,7 +98,12 @@ struct RecordDisplay: ParsableCommand {
         } catch let error as InvalidArgument {
             throw InvalidArgument(name: Self.optionName(forSetting: error.name), value: error.value, reason: error.reason)
         }
-        let audio = noAudio ? nil : PCMCaptureConfiguration(device: audioDevice)
+        var audio = noAudio ? nil : PCMCaptureConfiguration(device: audioDevice)
+        audio?.reopenMaximumIntervalSeconds = audioReopenMax
+        if !(0.25...300).contains(audioReopenMax) {
+            throw InvalidArgument(name: "--audio-reopen-max", value: "\(audioReopenMax)",
+                                  reason: "must be from 0.25 to 300 seconds")
+        }
 
         let path = output ?? (streams.isEmpty ? "recording-\(Self.timestamp()).mp4" : nil)
         var configuration = RecordingConfiguration(capture: capture, audio: audio, audioEncoding: audioEncoding,
