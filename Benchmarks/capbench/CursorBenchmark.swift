@@ -27,6 +27,8 @@ struct CursorBenchmark: ParsableCommand {
     @Option(help: "Seconds recorded per run.") var seconds = 10
     @Option(help: "Rounds (ours without and with the pointer, ffmpeg without and with, in each).") var rounds = 2
     @Option(help: "Scenes, comma-separated: static, motion.") var scenes = "static,motion"
+    @Option(help: "Seconds the X server's rate for the scene alone is measured before each recording.")
+    var quietSeconds = 2.0
     @Option(help: "X server PID, to count its CPU (default $BENCH_XVFB_PID).") var serverPid: Int32?
     @OptionGroup var common: CommonOptions
 
@@ -40,6 +42,9 @@ struct CursorBenchmark: ParsableCommand {
         let chosen = scenes.split(separator: ",").map(String.init)
         for scene in chosen where !["static", "motion"].contains(scene) {
             throw ValidationError("unknown scene '\(scene)' (static, motion)")
+        }
+        guard (0.1...60).contains(quietSeconds) else {
+            throw ValidationError("invalid --quiet-seconds '\(quietSeconds)': 0.1 to 60")
         }
         guard let display = display ?? ProcessInfo.processInfo.environment["DISPLAY"] else {
             throw ValidationError("no display: pass --display")
@@ -159,12 +164,12 @@ struct CursorBenchmark: ParsableCommand {
     }
 
     /// Runs one recording and charges it the X server's CPU above the
-    /// scene's own rate (the pointer's motion included), measured over two
-    /// quiet seconds just before.
+    /// scene's own rate (the pointer's motion included), measured over
+    /// `quietSeconds` just before.
     private func measure(_ server: Int32?, _ record: () throws -> (BenchChild.Outcome, Trial)) throws -> Trial {
         let quietStart = CPUUsage.processSeconds(server) ?? 0
         let quietTime = Date()
-        usleep(2_000_000)
+        usleep(UInt32(quietSeconds * 1e6))
         let sceneRate = ((CPUUsage.processSeconds(server) ?? 0) - quietStart) / Date().timeIntervalSince(quietTime)
         let server0 = CPUUsage.processSeconds(server) ?? 0
         var (outcome, trial) = try record()
