@@ -19,10 +19,14 @@ final class AudioEncodeWorker: @unchecked Sendable {
     private var timeline: AudioTimeline
     private let bytesPerFrame: Int
     private var noMedia: NoMediaProbe
+    /// No video gives the timeline its start: the first captured period
+    /// does, and the requested duration ends the recording here.
+    private let anchorsTimeline: Bool
 
     init(capture: PCMCapture<MonotonicClock>, encoder: AudioEncoder, packets: SPSCRing<Packet>,
          state: SessionState, outputRate: Int, duration: Duration?, settingsDescription: String,
-         noMedia detection: NoMediaDetection = NoMediaDetection()) {
+         noMedia detection: NoMediaDetection = NoMediaDetection(), anchorsTimeline: Bool = false) {
+        self.anchorsTimeline = anchorsTimeline
         self.capture = capture
         self.encoder = encoder
         self.packets = packets
@@ -72,12 +76,23 @@ final class AudioEncodeWorker: @unchecked Sendable {
     }
 
     private func loop() throws {
-        guard let anchor = waitForAnchor() else { return }
+        var anchor: Int64 = .min
+        if !anchorsTimeline {
+            guard let videoAnchor = waitForAnchor() else { return }
+            anchor = videoAnchor
+        }
         var aligned = false
         var trimRemaining = 0
         while let chunk = capture.chunks.popWaiting(ready: capture.chunksReady, state: state) {
             if !aligned {
                 aligned = true
+                if anchorsTimeline {
+                    // Sound alone: output time 0 is the first captured
+                    // frame's capture time, on the clock the drift
+                    // correction follows from then on.
+                    anchor = chunk.captureTime
+                    state.anchor.store(anchor, ordering: .releasing)
+                }
                 switch timeline.align(anchor: anchor, firstCaptureTime: chunk.captureTime) {
                 case let .padSilence(frames):
                     try encodeSilence(frames: frames)
@@ -96,7 +111,10 @@ final class AudioEncodeWorker: @unchecked Sendable {
             noMedia.observe(UnsafeRawPointer(chunk.buffer.baseAddress + offset * bytesPerFrame), frameCount: count)
             if let frameLimit {
                 let room = frameLimit - timeline.placedFrames
-                if room <= 0 { continue }
+                if room <= 0 {
+                    if anchorsTimeline { state.requestStop(.graceful, reason: .durationReached) }
+                    continue
+                }
                 count = min(count, Int(room))
             }
             if let correction = timeline.measure(captureTime: chunk.captureTime) {
@@ -106,6 +124,10 @@ final class AudioEncodeWorker: @unchecked Sendable {
             try encoder.encode(interleaved: UnsafeRawPointer(chunk.buffer.baseAddress + offset * bytesPerFrame),
                                frameCount: count) { packet in emit(packet) }
             timeline.advance(by: count)
+            state.audioFramesPlaced.store(Int(timeline.placedFrames), ordering: .relaxed)
+            if anchorsTimeline, let frameLimit, timeline.placedFrames >= frameLimit {
+                state.requestStop(.graceful, reason: .durationReached)
+            }
         }
     }
 

@@ -10,10 +10,14 @@ public struct StreamOutput: Sendable, Equatable {
     /// Failed connection attempts in a row after which the stream is given
     /// up; nil retries until the session stops.
     public var maxReconnects: Int?
+    /// The rendition sent (`VideoRendition.name`); nil: the main one.
+    public var rendition: String?
 
-    public init(url: String, tls: TLSVerification = .systemAuthorities, maxReconnects: Int? = nil) {
+    public init(url: String, tls: TLSVerification = .systemAuthorities, maxReconnects: Int? = nil,
+                rendition: String? = nil) {
         self.url = url
         self.tls = tls
         self.maxReconnects = maxReconnects
+        self.rendition = rendition
     }
 }
