@@ -27,6 +27,9 @@ final class AudioEncodeWorker: @unchecked Sendable {
          state: SessionState, outputRate: Int, duration: Duration?, settingsDescription: String,
          noMedia detection: NoMediaDetection = NoMediaDetection(), anchorsTimeline: Bool = false) {
         self.anchorsTimeline = anchorsTimeline
+        // With video the interleaver holds audio until a later video packet
+        // anyway; sound alone has nothing to wait for.
+        wakesMuxEvery = anchorsTimeline ? 1 : 8
         self.capture = capture
         self.encoder = encoder
         self.packets = packets
@@ -52,9 +55,19 @@ final class AudioEncodeWorker: @unchecked Sendable {
         state.packetsReady.notify()
     }
 
+    /// The mux orders packets by decoding time: an audio packet waits there
+    /// until a video packet as late arrives, so waking the mux for audio
+    /// achieves nothing while there is video. It is woken for every eighth
+    /// (about 190 ms of AAC), in case the video stalls, and at the end.
+    private let wakesMuxEvery: Int
+    private var packetsSinceWake = 0
+
     @inline(__always)
     private func emit(_ packet: consuming Packet) {
-        packets.pushWaiting(packet, ready: state.packetsReady, space: state.packetSpace)
+        packetsSinceWake += 1
+        let wake = packetsSinceWake >= wakesMuxEvery
+        if wake { packetsSinceWake = 0 }
+        packets.pushWaiting(packet, ready: state.packetsReady, space: state.packetSpace, notify: wake)
     }
 
     /// Sleeps until the video's first frame fixes the anchor; nil when

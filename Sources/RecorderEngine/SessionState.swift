@@ -89,8 +89,11 @@ extension SPSCRing where Element: ~Copyable {
     /// Packets are never dropped between encoder and mux (a hole would break
     /// decoding); the mux thread hands them to sinks that never block, so a
     /// full ring clears within milliseconds, and it signals `space` as it does.
+    ///
+    /// `notify`: whether to wake the consumer for this element (a producer
+    /// whose elements the consumer cannot use alone may leave it asleep).
     @inline(__always)
-    func pushWaiting(_ element: consuming Element, ready: WakeSignal, space: WakeSignal) {
+    func pushWaiting(_ element: consuming Element, ready: WakeSignal, space: WakeSignal, notify: Bool = true) {
         var pending = push(element)
         while let refused = pending.take() {
             let ticket = space.prepareToWait()
@@ -102,7 +105,7 @@ extension SPSCRing where Element: ~Copyable {
                 space.cancelWait()
             }
         }
-        ready.notify()
+        if notify { ready.notify() }
     }
 
     /// Pops from a capture ring on an encoder thread, sleeping on `ready`

@@ -4,11 +4,14 @@ import Synchronization
 import Testing
 import TestSupport
 
-/// Items to pass through the ring in the two-thread test. Tens of millions by
-/// default; the ThreadSanitizer run (about 20x slower) sets fewer.
+/// Items to pass through the ring in the two-thread test: four million by
+/// default (a debug build moves them in about 15 s on this machine, with
+/// hundreds of thousands of wrap-arounds of the indices and full/empty
+/// transitions); the ThreadSanitizer run (about 20x slower) sets fewer, a
+/// stress run may set more.
 private let crossThreadItemCount: Int = {
     if let text = ProcessInfo.processInfo.environment["RING_TEST_ITEMS"], let count = Int(text) { return count }
-    return 20_000_000
+    return 4_000_000
 }()
 
 /// A noncopyable element that counts how many of it are alive, so a test can see

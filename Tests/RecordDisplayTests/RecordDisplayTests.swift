@@ -59,6 +59,11 @@ import TestSupport
         let moov = try #require(boxes.firstIndex(of: "moov")), mdat = try #require(boxes.firstIndex(of: "mdat"))
         #expect(moov < mdat, "moov must precede mdat: \(boxes)")
         #expect(!boxes.contains("moof"), "a finalized file is a regular MP4: \(boxes)")
+        // Stamped with the recording's start, as ffmpeg's `-timestamp now` (Jibri's) does.
+        let tags = try Subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format_tags=creation_time",
+                                       "-of", "default=nw=1:nk=1", output])
+        let created = ISO8601DateFormatter.withFractions.date(from: tags.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(created.map { abs($0.timeIntervalSinceNow) < 120 } == true, "creation_time \(tags.standardOutput)")
 
         let samples = try MediaProbe.decodeAudio(output, start: 1, seconds: 8)
         let frequency = try #require(ToneAnalysis.medianFrequency(of: samples, sampleRate: 44_100))
@@ -210,4 +215,13 @@ enum RecordDisplayBinary {
         }
         return "\(Repository.root)/.build/debug/record-display"
     }()
+}
+
+extension ISO8601DateFormatter {
+    /// `2026-11-30T06:30:30.000000Z`, as libavformat writes creation_time.
+    static var withFractions: ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }
 }

@@ -117,6 +117,10 @@ public final class MP4FileSink: PacketFileSink, @unchecked Sendable {
         do {
             muxer = try Muxer(formatName: "mp4", url: path, streams: streams, flushEachPacket: true,
                               zeroBasesStreams: true, interleaves: !arrivesInterleaved)
+            // The recording's start as its creation time (mvhd, tkhd, mdhd),
+            // as ffmpeg's `-timestamp now` writes it (Jibri passes it); the
+            // finished index copies these boxes.
+            try muxer.setMetadata("creation_time", Self.creationTime())
             try muxer.open(options: [
                 // frag_keyframe: a fragment starts at each keyframe; empty_moov:
                 // the moov holds no samples, so the file is valid from the first
@@ -291,5 +295,18 @@ public final class MP4FileSink: PacketFileSink, @unchecked Sendable {
         if changed {
             try output.file.write(marker.encodedOffsets(), at: markerOffset + MP4RecordingMarker.offsetsPosition)
         }
+    }
+
+    /// Now, as libavformat reads `creation_time` (ISO 8601, UTC, microseconds).
+    static func creationTime() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let micro = String(now.tv_nsec / 1000)
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):"
+            + "\(two(parts.tm_min)):\(two(parts.tm_sec)).\(String(repeating: "0", count: 6 - micro.count) + micro)Z"
     }
 }

@@ -174,6 +174,12 @@ final class Muxer {
         }
     }
 
+    /// Sets a container-level metadata entry (`creation_time`...), before `open`.
+    func setMetadata(_ key: String, _ value: String) throws {
+        let status = av_dict_set(&context.pointee.metadata, key, value, 0)
+        guard status >= 0 else { throw AVError(code: status, operation: "av_dict_set") }
+    }
+
     /// Writes the packets still queued and the trailer, and closes the output.
     func finish() throws {
         precondition(!isFinished, "the output is finished")
