@@ -227,12 +227,12 @@ import TestSupport
         let directory = try bench.scratchDirectory("segments-kill")
         let recorder = try record(bench, [
             "--display", bench.display, "--audio-device", bench.capturePCM, "--region", "1280x720+0+0",
-            "--segment-time", "2", "--output", "\(directory)/cut.mp4",
+            "--segment-time", "4", "--output", "\(directory)/cut.mp4",
         ], log: "segments-kill")
-        // Into the second segment (it starts at 2 s, a keyframe) until two
-        // of its fragments (1 s each) are on disk.
+        // Into the second segment (it starts at 4 s, a keyframe) until two
+        // of its fragments (1 s each) are on disk; it would end at 8 s.
         let second = "\(directory)/cut-001.mp4"
-        let fragments = SessionWait.until(seconds: 30) {
+        let fragments = SessionWait.until(seconds: 20) {
             ((try? MediaProbe.topLevelBoxes(second)) ?? []).filter { $0 == "moof" }.count >= 2
         }
         #expect(fragments, "\(log(bench, "segments-kill"))")
@@ -244,7 +244,7 @@ import TestSupport
         let boxes = try MediaProbe.topLevelBoxes(first)
         #expect(boxes.contains("moov") && !boxes.contains("moof"), "the first segment was finished: \(boxes)")
         #expect(try Self.decodesCleanly(first).isEmpty)
-        #expect(try MediaProbe(path: first).video?.frames == 60, "the first segment holds 0-2 s")
+        #expect(try MediaProbe(path: first).video?.frames == 120, "the first segment holds 0-4 s")
         // The current one plays as it was left, and repairs to a regular MP4.
         #expect(try MediaProbe.decodeErrors(second).isEmpty)
         let played = try MediaProbe.decodableSeconds(second, stream: "v:0")
