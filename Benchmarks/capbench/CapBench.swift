@@ -8,7 +8,8 @@ struct CapBench: AsyncParsableCommand {
         subcommands: [RingBenchmark.self, CaptureBenchmark.self, ConvertBenchmark.self, EncodeBenchmark.self,
                       PipelineBenchmark.self, AVSyncBenchmark.self, ConcurrencyBenchmark.self,
                       ResolutionSweepBenchmark.self, LifecycleBenchmark.self, FinalizeBenchmark.self,
-                      ScenesBenchmark.self, SceneCommand.self, CostTableBenchmark.self, NoMediaBenchmark.self])
+                      ScenesBenchmark.self, SceneCommand.self, CostTableBenchmark.self, NoMediaBenchmark.self,
+                      RenditionsBenchmark.self])
 }
 
 /// Options every subcommand takes.
