@@ -298,6 +298,11 @@ import TestSupport
         #expect(probe.video?.frames == 180, "\(String(describing: probe.video?.frames)) frames")
         #expect(probe.audio?.codec == "aac")
         #expect(abs((probe.duration ?? 0) - 6) < 0.05, "duration \(probe.duration ?? 0)")
+        // The init segment carries the recording's start, as every MP4 does.
+        let tags = try Subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format_tags=creation_time",
+                                       "-of", "default=nw=1:nk=1", "\(directory)/meeting-init.mp4"])
+        let created = ISO8601DateFormatter.withFractions.date(from: tags.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(created.map { abs($0.timeIntervalSinceNow) < 120 } == true, "creation_time \(tags.standardOutput)")
     }
 
     @Test func soundAloneIsOneAACStreamWithTheToneTheDurationAndNoDisplay() throws {

@@ -74,6 +74,9 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
         do {
             try output.start(directory + playlist.initName)
             created.append(directory + playlist.initName)
+            // The recording's start, as every MP4 of ours carries it (the
+            // init segment's mvhd, tkhd, mdhd).
+            try muxer.setMetadata("creation_time", MP4FileSink.creationTime())
             try muxer.open(options: [
                 // cmaf: CMAF's brands and boxes; empty_moov: the init segment
                 // holds no samples; frag_keyframe: a fragment at each
