@@ -132,7 +132,7 @@ let package = Package(
         ),
 
         // Finds the test bench and runs the bench's tools; shared by the test targets.
-        .target(name: "TestSupport", dependencies: ["CX11", "MediaCore"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["CX11", "CALSA", "MediaCore"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BenchTests",

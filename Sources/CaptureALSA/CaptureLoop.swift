@@ -2,7 +2,9 @@ import CALSA
 import MediaCore
 import Synchronization
 
-/// The capture thread's work: read a period, stamp it, queue it, repeat.
+/// The capture thread's work: read a period, stamp it, queue it, repeat; and
+/// when the device stops delivering, keep the timeline on the clock with
+/// silence, and when it fails, reopen it.
 ///
 /// Kept apart from `PCMCapture` so that the thread's closure holds this object,
 /// not the public one: a `PCMCapture` nobody references any more can still run
@@ -11,12 +13,33 @@ import Synchronization
 /// Everything the loop touches per period was made at start: the pool, the
 /// ring, the scratch period. Per period it allocates nothing, takes no lock and
 /// creates no closure, array or string; only the error path builds an
-/// `ALSAError`.
+/// `ALSAError`, and only a reopen allocates (the new handle and its
+/// parameters).
+///
+/// The device's life on this thread:
+/// - **Delivering**: each period is measured and placed (`SampleTimeline`).
+/// - **Stalled** (`snd_pcm_wait` times out, every 100 ms): silence follows
+///   the clock once the lag passes the stall threshold; after
+///   `deviceTimeoutSeconds` with nothing, `.deviceLost(.noData)` is reported
+///   once. The PCM stays open and is waited on: a hung sound server cannot
+///   be closed or reopened without blocking (measured on the bench:
+///   `snd_pcm_open` and `snd_pcm_close` on the `pulse` plugin wait for ever
+///   on a SIGSTOPped server), and a frozen one comes back by itself.
+/// - **Lost** (an error other than a recoverable overrun: `-ENODEV`,
+///   `-EBADFD`, `-EIO`, a broken sound-server connection): `.deviceLost` is
+///   reported, the PCM closed, silence follows the clock, and the device is
+///   opened again after 0.25 s, then at doubling intervals up to
+///   `reopenMaximumIntervalSeconds`, with the same name and values.
+/// - **Restored**: the first period after a loss is reported with
+///   `.deviceRestored` and placed by its measurement, so the sound comes
+///   back at its time, not earlier.
 final class CaptureLoop<Clock: MediaClock>: @unchecked Sendable {
-    let handle: PCMHandle
     let clock: Clock
     let counters: MediaCounters
+    /// What every chunk carries, fixed for the capture's life.
     let format: AudioFormat
+    /// Frames in a full chunk; a reopened device's period may differ, reads
+    /// never take more than this.
     let periodFrames: Int
     /// Buffers for chunks, sized to the queue; never grows.
     let pool: BufferPool
@@ -25,41 +48,62 @@ final class CaptureLoop<Clock: MediaClock>: @unchecked Sendable {
     let ring: SPSCRing<AudioChunk>
     /// Notified after each chunk is queued.
     let chunksReady = WakeSignal()
-    /// Where a period is read when the pool is empty: the device must still be
-    /// drained or it would overrun, and the frames are counted as dropped.
+    /// What the device was opened with, to open it again after a loss.
+    private let configuration: PCMCaptureConfiguration
+    /// Where a period is read when the pool is empty (the device must still
+    /// be drained or it would overrun, and the frames are counted as
+    /// dropped), or when the device's sample format differs from `format`
+    /// and the samples are converted from here. Room for a period of the
+    /// widest format.
     private let scratch: UnsafeMutableRawPointer
     private let stopRequested = Atomic<Bool>(false)
-    /// Frames waiting in the device buffer from which a measurement is not
-    /// trusted (the buffer is full but for less than a period).
-    private let fullBufferFrames: Int
+    /// Wakes the thread from a wait between reopen attempts when a stop is asked.
+    private let stopWake = WakeSignal()
     /// Nanoseconds the thread should sleep once before its next read, and
     /// whether it should then take the overrun path (tests only; see `stallOnce`).
     private let pendingStall = Atomic<Int64>(0)
     private let pendingOverrun = Atomic<Bool>(false)
-    /// Nanoseconds the device may deliver nothing before capture ends.
+    /// Nanoseconds the device may deliver nothing before it is reported lost.
     private let deviceTimeout: Int64
+    /// The longest wait between two reopen attempts, nanoseconds.
+    private let reopenMaximumInterval: Int64
 
     /// How long one `snd_pcm_wait` may block: the bound on how late the thread
-    /// notices `stop()` when a device stalls without reporting an error.
+    /// notices `stop()` when a device stalls without reporting an error, and
+    /// how often silence is filled while it does.
     private static var waitMilliseconds: Int32 { 100 }
+    /// How long `snd_pcm_wait` must have blocked for the period after it to
+    /// count as delivered in real time: a tenth of a 10 ms period. A wait
+    /// that returns at once found a period already there.
+    private static var caughtUpNanoseconds: Int64 { 1_000_000 }
+    /// The first reopen attempt comes this long after a loss; each failed one
+    /// doubles the wait, up to `reopenMaximumInterval`. A sound server that
+    /// restarts (a crash, a `systemctl restart`) takes a second or so.
+    static var firstReopenDelay: Int64 { 250_000_000 }
 
     init(handle: PCMHandle, clock: Clock, counters: MediaCounters, parameters: NegotiatedParameters,
-         queueSeconds: Double, deviceTimeoutSeconds: Double) {
+         configuration: PCMCaptureConfiguration) {
         self.handle = handle
-        deviceTimeout = Int64(deviceTimeoutSeconds * 1e9)
+        self.configuration = configuration
+        deviceTimeout = Int64(configuration.deviceTimeoutSeconds * 1e9)
+        reopenMaximumInterval = Int64(configuration.reopenMaximumIntervalSeconds * 1e9)
         self.clock = clock
         self.counters = counters
         format = parameters.format
+        deviceFormat = parameters.format.sampleFormat
         periodFrames = parameters.periodFrames
         fullBufferFrames = parameters.bufferFrames - parameters.periodFrames
-        timeline = SampleTimeline(sampleRate: parameters.format.sampleRate, periodFrames: parameters.periodFrames)
+        // The stall threshold is the device buffer's length (see `SampleTimeline`).
+        let rate = Int64(parameters.format.sampleRate)
+        timeline = SampleTimeline(sampleRate: parameters.format.sampleRate, periodFrames: parameters.periodFrames,
+                                  stallNanoseconds: Int64(parameters.bufferFrames) * .nanosecondsPerSecond / rate)
         let periodBytes = periodFrames * format.bytesPerFrame
         // The queue in periods, plus one being filled by this thread and one in
         // the consumer's hands, so `queueSeconds` really are queued.
-        let queuedPeriods = Int((queueSeconds * Double(format.sampleRate) / Double(periodFrames)).rounded(.up))
+        let queuedPeriods = Int((configuration.queueSeconds * Double(format.sampleRate) / Double(periodFrames)).rounded(.up))
         pool = BufferPool(count: queuedPeriods + 2, byteCount: periodBytes)
         ring = SPSCRing(minimumCapacity: queuedPeriods + 2)
-        scratch = .allocate(byteCount: periodBytes, alignment: 64)
+        scratch = .allocate(byteCount: periodFrames * format.channels * 4, alignment: 64)
     }
 
     deinit {
@@ -69,6 +113,7 @@ final class CaptureLoop<Clock: MediaClock>: @unchecked Sendable {
     /// Asks the loop to return after the period it is reading.
     func requestStop() {
         stopRequested.store(true, ordering: .relaxed)
+        stopWake.notify()
     }
 
     /// Makes the capture thread sleep `nanoseconds` once before its next
@@ -83,66 +128,197 @@ final class CaptureLoop<Clock: MediaClock>: @unchecked Sendable {
 
     // MARK: The capture thread
 
-    /// Frame indices and stamps; touched only by the capture thread.
+    /// The open PCM; nil while the device is lost. Touched only by the capture
+    /// thread (and released with this object, after the thread was joined).
+    private var handle: PCMHandle?
+    /// The sample format the open device delivers (differs from `format`'s
+    /// only after a reopen negotiated another one).
+    private var deviceFormat: SampleFormat
+    /// Frames waiting in the device buffer from which a measurement is not
+    /// trusted (the buffer is full but for less than a period).
+    private var fullBufferFrames: Int
+    /// Frame indices and stamps.
     private var timeline: SampleTimeline
     /// When the device last delivered (or capture started, or recovered).
     private var lastDelivery: Int64 = 0
+    /// Set once a loss was reported, until the device delivers again; the
+    /// clock time of the last frames delivered before it.
+    private var lostSince: Int64?
+    /// When the next reopen is tried, and the wait after that one fails.
+    private var nextReopen: Int64 = 0
+    private var reopenDelay: Int64 = 0
 
-    /// Runs until `requestStop()` or until the device fails; a failure is
-    /// reported once through `onEvent` and ends the loop.
+    /// Runs until `requestStop()`. Device trouble is reported through
+    /// `onEvent` (`.deviceLost`, `.deviceRestored`) and never ends the loop.
     func run(onEvent: @Sendable (PCMCaptureEvent) -> Void) {
-        let pcm = handle.pcm
         lastDelivery = clock.now()
-        var status = Int32(snd_pcm_start(pcm))
-        if status < 0, !recover(status, "snd_pcm_start", onEvent: onEvent) { return }
-
+        if let pcm = handle?.pcm {
+            let status = Int32(snd_pcm_start(pcm))
+            if status < 0 { _ = recover(status, "snd_pcm_start", onEvent: onEvent) }
+        }
         while !stopRequested.load(ordering: .relaxed) {
+            guard let pcm = handle?.pcm else {
+                waitForDevice(onEvent: onEvent)
+                continue
+            }
             if pendingStall.load(ordering: .relaxed) != 0 {
                 let stall = pendingStall.exchange(0, ordering: .acquiring)
                 clock.sleep(until: clock.now() + stall)
                 if pendingOverrun.exchange(false, ordering: .relaxed) {
-                    if recover(-EPIPE, "snd_pcm_readi", onEvent: onEvent) { continue } else { return }
+                    _ = recover(-EPIPE, "snd_pcm_readi", onEvent: onEvent)
+                    continue
                 }
             }
             // Wait with a timeout rather than block in the read for ever, so a
-            // device that stalls without an error still lets `stop()` return.
-            status = snd_pcm_wait(pcm, Self.waitMilliseconds)
+            // device that stalls without an error still lets `stop()` return,
+            // and the timeline still follows the clock.
+            let waitStart = clock.now()
+            let status = snd_pcm_wait(pcm, Self.waitMilliseconds)
+            // Whether the device still had to produce the period: the wait
+            // blocked (see `SampleTimeline.place`'s `caughtUp`).
+            let caughtUp = clock.now() - waitStart >= Self.caughtUpNanoseconds
             if status == 0 {
-                // Nothing yet. A device that delivers nothing for too long
-                // without an error (a hung sound server, a stream moved away)
-                // ends capture, rather than leave a recording silently mute.
-                let quiet = clock.now() - lastDelivery
-                if quiet > deviceTimeout {
-                    onEvent(.failed(handle.error(-ETIMEDOUT, "snd_pcm_wait", .noData(milliseconds: Int(quiet / 1_000_000)))))
-                    return
+                let now = clock.now()
+                fillByClock(now: now)
+                // Reported once: the device stays open (see the type's description).
+                if lostSince == nil && now - lastDelivery > deviceTimeout {
+                    lostSince = lastDelivery
+                    // Never delivered at all: silence from now on.
+                    timeline.startWithoutDevice(at: now)
+                    let quiet = now - lastDelivery
+                    onEvent(.deviceLost(error(-ETIMEDOUT, "snd_pcm_wait", .noData(milliseconds: Int(quiet / 1_000_000)))))
                 }
                 continue
             }
             if status < 0 {
-                if recover(status, "snd_pcm_wait", onEvent: onEvent) { continue } else { return }
+                _ = recover(status, "snd_pcm_wait", onEvent: onEvent)
+                continue
             }
 
             let buffer = pool.acquire()
-            let target = Self.address(of: buffer) ?? scratch
+            let converting = deviceFormat != format.sampleFormat
+            let target = converting ? scratch : (Self.address(of: buffer) ?? scratch)
             let read = snd_pcm_readi(pcm, target, snd_pcm_uframes_t(periodFrames))
             if read < 0 {
                 _ = consume buffer
-                if recover(Int32(read), "snd_pcm_readi", onEvent: onEvent) { continue } else { return }
+                _ = recover(Int32(read), "snd_pcm_readi", onEvent: onEvent)
+                continue
             }
             if read == 0 { continue }
-            let frames = Int(read)
+            var frames = Int(read)
             lastDelivery = clock.now()
-            let measurement = measure(framesJustRead: frames)
+            if let lost = lostSince {
+                lostSince = nil
+                reopenDelay = 0
+                onEvent(.deviceRestored(afterNanoseconds: lastDelivery - lost))
+            }
+            let measurement = measure(pcm, framesJustRead: frames)
             let placement = timeline.place(frames: frames, measured: measurement.captureTime,
-                                           bufferFull: measurement.bufferFull, precise: measurement.precise)
+                                           bufferFull: measurement.bufferFull, precise: measurement.precise,
+                                           caughtUp: caughtUp)
             if placement.gapFrames > 0 {
                 if placement.isSilentLoss { counters.audioOverruns.add() }
                 fillGap(frames: placement.gapFrames, from: placement.gapStart)
             }
             counters.audioPeriodsCaptured.add()
             counters.audioFramesCaptured.add(frames)
-            emit(buffer, frames: frames, captureTime: placement.captureTime, isGapFill: false)
+            let dropped = placement.dropFrames
+            if dropped > 0 {
+                counters.audioFramesDropped.add(dropped)
+                frames -= dropped
+            }
+            if let address = Self.address(of: buffer) {
+                let bytes = format.bytesPerFrame
+                if converting {
+                    SampleConversion.convert(frames * format.channels, from: deviceFormat,
+                                             UnsafeRawPointer(scratch + dropped * format.channels * deviceFormat.bytesPerSample),
+                                             to: format.sampleFormat, address)
+                } else if dropped > 0 && frames > 0 {
+                    address.copyMemory(from: UnsafeRawPointer(address + dropped * bytes), byteCount: frames * bytes)
+                }
+            }
+            if frames > 0 {
+                emit(buffer, frames: frames, captureTime: placement.captureTime, isGapFill: false)
+            } else {
+                _ = consume buffer
+            }
         }
+    }
+
+    /// Queues the silence the clock asks for while the device delivers
+    /// nothing (see `SampleTimeline.idle(at:)`).
+    private func fillByClock(now: Int64) {
+        guard let fill = timeline.idle(at: now) else { return }
+        if fill.startsStall { counters.audioOverruns.add() }
+        fillGap(frames: fill.frames, from: fill.start)
+    }
+
+    /// While the device is lost: fills silence by the clock and tries to open
+    /// it again when the backoff says; returns when it is open, when a stop
+    /// was asked, or after at most `waitMilliseconds`.
+    private func waitForDevice(onEvent: @Sendable (PCMCaptureEvent) -> Void) {
+        var now = clock.now()
+        fillByClock(now: now)
+        if now >= nextReopen {
+            if reopen() {
+                timeline.deviceReopened()
+                lastDelivery = clock.now()
+                if let pcm = handle?.pcm {
+                    let status = Int32(snd_pcm_start(pcm))
+                    if status < 0 { _ = recover(status, "snd_pcm_start", onEvent: onEvent) }
+                }
+                return
+            }
+            reopenDelay = min(max(Self.firstReopenDelay, reopenDelay * 2), reopenMaximumInterval)
+            now = clock.now()
+            nextReopen = now + reopenDelay
+        }
+        let ticket = stopWake.prepareToWait()
+        if stopRequested.load(ordering: .relaxed) {
+            stopWake.cancelWait()
+            return
+        }
+        let wait = min(nextReopen, now + Int64(Self.waitMilliseconds) * 1_000_000) - now
+        _ = stopWake.wait(ticket, timeout: max(1, wait))
+    }
+
+    /// Opens the device again with the values it was first opened with, the
+    /// sample format it had then preferred (so chunks need no conversion
+    /// when it agrees). True when it is open and configured.
+    private func reopen() -> Bool {
+        var configuration = configuration
+        configuration.formats = [format.sampleFormat] + configuration.formats.filter { $0 != format.sampleFormat }
+        guard let reopened = try? PCMHandle(captureDevice: configuration.device),
+              let parameters = try? PCMCapture<Clock>.negotiate(reopened, configuration),
+              parameters.format.sampleRate == format.sampleRate, parameters.format.channels == format.channels
+        else { return false }
+        handle = reopened
+        deviceFormat = parameters.format.sampleFormat
+        fullBufferFrames = parameters.bufferFrames - min(parameters.periodFrames, periodFrames)
+        return true
+    }
+
+    /// The device failed: reports it (once per loss) and closes it; the loop
+    /// goes on without it.
+    private func lose(_ failure: ALSAError, onEvent: @Sendable (PCMCaptureEvent) -> Void) {
+        // Closing a PCM whose server has gone returns at once; the handle is
+        // the only owner, so this closes it.
+        handle = nil
+        let now = clock.now()
+        // Lost before its first period: silence follows the clock from here.
+        timeline.startWithoutDevice(at: now)
+        nextReopen = now + Self.firstReopenDelay
+        reopenDelay = Self.firstReopenDelay
+        if lostSince == nil {
+            lostSince = lastDelivery
+            onEvent(.deviceLost(failure))
+        }
+    }
+
+    /// An error for a failed call on the device.
+    @inline(never)
+    private func error(_ code: Int32, _ operation: StaticString, _ context: ALSAError.Context) -> ALSAError {
+        ALSAError(code: code, operation: operation, device: configuration.device, context: context)
     }
 
     /// Measures the clock time of the first of the `frames` just read: the
@@ -169,9 +345,9 @@ final class CaptureLoop<Clock: MediaClock>: @unchecked Sendable {
     /// that estimate would make stamps run up to 10 % fast against the sample
     /// count for a second or two; ignoring it costs nothing measurable.
     @inline(__always)
-    private func measure(framesJustRead frames: Int) -> (captureTime: Int64, bufferFull: Bool, precise: Bool) {
+    private func measure(_ pcm: OpaquePointer, framesJustRead frames: Int) -> (captureTime: Int64, bufferFull: Bool, precise: Bool) {
         let before = clock.now()
-        let available = snd_pcm_avail(handle.pcm)
+        let available = snd_pcm_avail(pcm)
         let after = clock.now()
         let waiting = max(0, Int(available))  // an error here shows at the next read
         let now = before + (after - before) / 2
@@ -218,23 +394,25 @@ final class CaptureLoop<Clock: MediaClock>: @unchecked Sendable {
 
     /// Handles a negative code from alsa-lib. Overruns and suspends are
     /// recovered (`snd_pcm_recover`, then the stream restarts) and the gap is
-    /// filled at the next read; interrupted calls are retried. Anything else (a
-    /// device that disappeared: `-ENODEV`, `-EBADFD`, `-EIO`, ...) is reported
-    /// through `onEvent` and ends capture. Returns whether to go on.
+    /// measured at the next read; interrupted calls are retried. Anything else
+    /// (a device that disappeared: `-ENODEV`, `-EBADFD`, `-EIO`, a recovery
+    /// that failed...) loses the device: it is reported through `onEvent`,
+    /// closed, and opened again later. Returns whether the device is still open.
     private func recover(_ code: Int32, _ operation: StaticString, onEvent: @Sendable (PCMCaptureEvent) -> Void) -> Bool {
+        guard let pcm = handle?.pcm else { return false }
         switch code {
         case -EINTR, -EAGAIN:
             return true
         case -EPIPE, -ESTRPIPE:
             if code == -EPIPE { counters.audioOverruns.add() }
-            var status = snd_pcm_recover(handle.pcm, code, 1)
+            var status = snd_pcm_recover(pcm, code, 1)
             // Recovery prepares the stream (or resumes it, after a suspend);
             // a prepared capture stream must be started again.
-            if status >= 0 && snd_pcm_state(handle.pcm) == SND_PCM_STATE_PREPARED {
-                status = snd_pcm_start(handle.pcm)
+            if status >= 0 && snd_pcm_state(pcm) == SND_PCM_STATE_PREPARED {
+                status = snd_pcm_start(pcm)
             }
             if status < 0 {
-                onEvent(.failed(handle.error(status, "snd_pcm_recover", .capture)))
+                lose(error(status, "snd_pcm_recover", .capture), onEvent: onEvent)
                 return false
             }
             timeline.overrunRecovered()
@@ -242,7 +420,7 @@ final class CaptureLoop<Clock: MediaClock>: @unchecked Sendable {
             lastDelivery = clock.now()
             return true
         default:
-            onEvent(.failed(handle.error(code, operation, .capture)))
+            lose(error(code, operation, .capture), onEvent: onEvent)
             return false
         }
     }

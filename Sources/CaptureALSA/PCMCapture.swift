@@ -12,8 +12,13 @@ import Synchronization
 ///   in `init`. The capture thread never waits for the consumer: when the
 ///   queue is full, the period is counted in `audioFramesDropped`.
 /// - Each chunk's `firstFrameIndex` counts every frame since start, including
-///   silence inserted for overruns (`audioOverruns`, `audioSilenceFrames`), so
-///   the sample count and the clock stay in step.
+///   silence inserted for overruns and stalls (`audioOverruns`,
+///   `audioSilenceFrames`), so the sample count and the clock stay in step.
+/// - The device's faults never end capture: while it delivers nothing the
+///   chunks go on as silence that follows the clock; a device that fails is
+///   closed and opened again with backoff, and its sound comes back at its
+///   time (`PCMCaptureEvent`, `CaptureLoop`). A reopened device that agrees
+///   to another sample format has its samples converted to `format`.
 ///
 /// Exactly one thread may pop `chunks`. Every chunk must be destroyed before
 /// the `PCMCapture` is released (their buffers belong to its pool); chunks
@@ -60,8 +65,7 @@ public final class PCMCapture<Clock: MediaClock>: @unchecked Sendable {
         framesPerPeriod = parameters.periodFrames
         deviceBufferFrames = parameters.bufferFrames
         loop = CaptureLoop(handle: handle, clock: clock, counters: counters, parameters: parameters,
-                           queueSeconds: configuration.queueSeconds,
-                           deviceTimeoutSeconds: configuration.deviceTimeoutSeconds)
+                           configuration: configuration)
     }
 
     deinit {
@@ -71,9 +75,9 @@ public final class PCMCapture<Clock: MediaClock>: @unchecked Sendable {
         while let chunk = loop.ring.pop() { _ = consume chunk }
     }
 
-    /// Starts the capture thread. `onEvent` is called on that thread, at most
-    /// once, when capture ends because the device failed; it must not block
-    /// nor call `stop()` (which joins that thread). Call once.
+    /// Starts the capture thread. `onEvent` is called on that thread when the
+    /// device is lost and when it is back; it must not block nor call
+    /// `stop()` (which joins that thread). Call once.
     public func start(context: MediaThread.Context = MediaThread.Context(),
                       onEvent: @escaping @Sendable (PCMCaptureEvent) -> Void = { _ in }) {
         lifecycle.withLock { state in
@@ -87,7 +91,7 @@ public final class PCMCapture<Clock: MediaClock>: @unchecked Sendable {
     }
 
     /// Stops capture: the thread returns after the period it is reading (or
-    /// within 100 ms if the device stalls) and is joined. Chunks already
+    /// within 100 ms if the device stalls or is lost) and is joined. Chunks already
     /// queued stay poppable. Safe to call more than once and from any thread
     /// but the capture thread; the PCM itself is closed once, when this object
     /// is released.

@@ -27,19 +27,28 @@ public struct PCMCaptureConfiguration: Sendable, Equatable {
     /// default (2.5 s) lets an encoder stall for two seconds without losing any
     /// audio; the memory is allocated once, at `PCMCapture.init`.
     public var queueSeconds: Double
-    /// How long the device may deliver nothing before capture ends with an
-    /// error. A device that stops without reporting one (a hung sound server,
-    /// a stream the server moved away) would otherwise leave the recording
-    /// mute with no sign. Longer than a device takes to start: PulseAudio
-    /// takes up to about 2 s to deliver a new stream's first period.
+    /// How long the device may deliver nothing before it is reported lost
+    /// (`PCMCaptureEvent.deviceLost`, context `.noData`). A device that stops
+    /// without an error (a hung sound server, a stream the server moved away)
+    /// would otherwise leave the recording mute with no sign. Capture goes on
+    /// meanwhile, with silence that follows the clock. Longer than a device
+    /// takes to start: PulseAudio takes up to about 2 s to deliver a new
+    /// stream's first period.
     public var deviceTimeoutSeconds: Double
+    /// The longest wait between two attempts to open a lost device again:
+    /// the first comes 0.25 s after the loss, each failed one doubles the
+    /// wait up to this. 2 s by default: a restarted sound server is heard
+    /// again within about 2 s of its return, and a missing one costs an
+    /// open attempt (about 10 ms of the capture thread) every 2 s.
+    public var reopenMaximumIntervalSeconds: Double
 
     /// A configuration for `device` with the engine's defaults: 48 kHz stereo,
-    /// S16 preferred, 20 ms periods, 2.5 s of queue, 5 s of device timeout.
+    /// S16 preferred, 20 ms periods, 2.5 s of queue, 5 s of device timeout,
+    /// reopen attempts at most 2 s apart.
     public init(device: String, sampleRate: Int = 48000, channels: Int = 2,
                 formats: [SampleFormat] = [.s16, .s32, .float32],
                 periodNanoseconds: Int64 = 20_000_000, queueSeconds: Double = 2.5,
-                deviceTimeoutSeconds: Double = 5) {
+                deviceTimeoutSeconds: Double = 5, reopenMaximumIntervalSeconds: Double = 2) {
         self.device = device
         self.sampleRate = sampleRate
         self.channels = channels
@@ -47,6 +56,7 @@ public struct PCMCaptureConfiguration: Sendable, Equatable {
         self.periodNanoseconds = periodNanoseconds
         self.queueSeconds = queueSeconds
         self.deviceTimeoutSeconds = deviceTimeoutSeconds
+        self.reopenMaximumIntervalSeconds = reopenMaximumIntervalSeconds
     }
 
     /// Refuses values no device could take, before anything is opened, naming
@@ -72,6 +82,12 @@ public struct PCMCaptureConfiguration: Sendable, Equatable {
         }
         if !deviceTimeoutSeconds.isFinite || deviceTimeoutSeconds < 0.5 || deviceTimeoutSeconds > 3600 {
             throw InvalidArgument(name: "audio device timeout", value: "\(deviceTimeoutSeconds) s", reason: "expected between 0.5 s and 3600 s (5 s is usual)")
+        }
+        // At least the first attempt's delay; at most 5 minutes, so a sound
+        // server that comes back is heard again within that.
+        if !reopenMaximumIntervalSeconds.isFinite || reopenMaximumIntervalSeconds < 0.25 || reopenMaximumIntervalSeconds > 300 {
+            throw InvalidArgument(name: "audio reopen interval", value: "\(reopenMaximumIntervalSeconds) s",
+                                  reason: "expected between 0.25 s and 300 s (2 s is usual)")
         }
     }
 }

@@ -10,10 +10,15 @@ final class PCMHandle: @unchecked Sendable {
     /// The name it was opened by, for error messages.
     let name: String
 
-    /// Opens `name` for capture. The open itself does not block: a `hw:`
-    /// device another process holds would otherwise make it wait until that
-    /// process lets go; here it fails at once with `-EBUSY`. Reads then block
-    /// (the capture thread waits in `snd_pcm_readi`; nothing else does).
+    /// Opens `name` for capture, non-blocking: a `hw:` device another process
+    /// holds would otherwise make the open wait until that process lets go
+    /// (here it fails at once with `-EBUSY`), and a read must never wait
+    /// either: the capture thread waits in `snd_pcm_wait` with a timeout and
+    /// reads what is there. Measured on the bench: with a blocking read, a
+    /// SIGSTOPped sound server holds `snd_pcm_readi` on the `pulse` plugin
+    /// for as long as it is stopped (3 s of nothing, no timeout), where a
+    /// non-blocking read returns `-EAGAIN` and `snd_pcm_wait` times out every
+    /// 100 ms as it should.
     init(captureDevice name: String) throws(ALSAError) {
         // alsa-lib would also print each error to stderr; errors here are values,
         // reported once by whoever catches them, and its own lines go to the
@@ -23,11 +28,6 @@ final class PCMHandle: @unchecked Sendable {
         let status = snd_pcm_open(&handleOrNil, name, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK)
         guard status >= 0, let handle = handleOrNil else {
             throw ALSAError(code: status < 0 ? status : -ENODEV, operation: "snd_pcm_open", device: name, context: .open)
-        }
-        let blocking = snd_pcm_nonblock(handle, 0)
-        if blocking < 0 {
-            snd_pcm_close(handle)
-            throw ALSAError(code: blocking, operation: "snd_pcm_nonblock", device: name, context: .open)
         }
         pcm = handle
         self.name = name

@@ -6,38 +6,82 @@ import MediaCore
 /// be checked with numbers.
 ///
 /// The stamps follow the sample count from an `origin` (the clock time of
-/// frame 0), which the measurements move:
-/// - A measurement can only be late, never early: a frame is seen some time
-///   after it was captured (the sound server delivered a fragment late, the
-///   device's pointer lagged). So the origin follows the lower envelope of
-///   the measured origins: an earlier one is taken at once, a later one moves
-///   it up by at most 200 ppm of the time passed. A period delivered 10 ms
-///   late (seen on the bench about once every 3 s) does not move its stamp,
-///   and a device clock up to 200 ppm slower than the system's is followed
-///   (crystals are within 100 ppm; the loopback runs on the system clock).
-/// - After an overrun the device reported (`-EPIPE`), the frames lost are the
-///   time from where the sample count has got to, to the first frame read
-///   after recovery; they become silence, and the sample count keeps pace
-///   with the clock.
+/// frame 0), which the measurements move. A measurement (the clock after a
+/// read, less the frames still waiting) can only be late, never early: a
+/// frame is seen some time after it was captured, so the measurement is an
+/// upper bound of its capture time, even when the device hides frames behind
+/// a full buffer.
+///
+/// While the device delivers in real time:
+/// - The origin follows the lower envelope of the measured origins: an
+///   earlier one is taken at once, a later one moves it up by at most 1 % of
+///   the time passed. A period delivered 10 ms late (seen on the bench about
+///   once every 3 s) does not move its stamp; a device clock up to 1 % off
+///   the system's is followed (crystals are within 100 ppm; the simulation of
+///   hours runs at 0.5 %, whose sample count the encoder's resampler then
+///   corrects).
 /// - While the device's buffer is full, a measurement cannot see how much more
 ///   waits behind it (the pulse plugin keeps up to seconds in the sound server
-///   and shows a full ALSA buffer meanwhile), so it is not used.
-/// - When the buffer drains again, a first measurement later than the sample
-///   count by more than five periods means frames were lost without an error
-///   (a plugin that drops silently); that gap is filled like an overrun.
+///   and shows a full ALSA buffer meanwhile), so it does not move the origin.
+///
+/// Whenever the device delivers fewer frames than the clock says have passed,
+/// the timeline follows the clock, never the device:
+/// - **Stall** (`idle(at:)`): the device delivered nothing while the clock
+///   moved more than `stallNanoseconds` past the sample count (a frozen or
+///   hung sound server, a suspended or lost device). Silence is filled up to
+///   a period before now, and again at every later look, so the consumer
+///   keeps getting audio in real time.
+/// - **Overrun** the device reported (`-EPIPE`, `-ESTRPIPE`), **a reopened
+///   device**, or **after a stall**, the timeline is *recovering*: the next
+///   measurements place it again. What the device delivers late and in a
+///   burst, what it held back during a stall (PulseAudio's null sink renders
+///   a frozen interval at once when the server resumes), cannot be placed:
+///   its time was silence already. Those frames are dropped: every period
+///   read in the burst, and of a period the sample count has run ahead of,
+///   as many frames as the count is ahead by. So later audio is never pulled
+///   forward. The first period delivered in real time again is placed where
+///   it was measured, the lag before it silence. After an overrun or a
+///   reopen, the first period places the timeline at once (the device
+///   buffer was just emptied: no burst can follow).
+/// - **A loss the device did not report**: once the buffer drains after being
+///   full, a first measurement later than the count by more than five periods
+///   means frames were lost on the way (a plugin that drops silently); and
+///   any later than the count by more than `stallNanoseconds` means the same
+///   whatever the buffer did. That gap is filled like an overrun. Only a
+///   period the capture thread had to wait for counts (see `place`'s
+///   `caughtUp`): one read at once after another may come out of a backlog
+///   the device hides, and its measurement says nothing about a loss.
 /// - Stamps strictly increase.
+///
+/// Why `stallNanoseconds` is the device buffer's length (about 200 ms,
+/// `PCMCapture.minimumBufferNanoseconds`): a device that holds less than its
+/// buffer either delivers it in time or overruns; one that delivers nothing
+/// for longer, and reports nothing, has lost the frames or is holding them
+/// back. Shorter lags are the sound server's normal delivery jitter (periods
+/// come in pairs every 120 ms on the bench, now and then a period 10 ms
+/// late), which must not become silence.
 struct SampleTimeline {
     /// Frames per second.
     let sampleRate: Int64
     /// Frames in a period.
     let periodFrames: Int
+    /// How far the clock may run past the sample count, with no delivery,
+    /// before the device is taken as stalled (see the type's description).
+    let stallNanoseconds: Int64
 
     /// The index the next frame gets.
     private(set) var nextFrameIndex: Int64 = 0
     /// Clock time of frame 0 on the current estimate; nil before the first period.
     private(set) var origin: Int64?
     private var lastCaptureTime = Int64.min
-    private var overrunPending = false
+    /// The count was moved by something other than delivered frames; the
+    /// next measurements place the timeline again.
+    private(set) var recovering = false
+    /// The next period re-bases the timeline on its measurement even if the
+    /// buffer looked full (after a reported overrun or a reopen, the device
+    /// buffer was just emptied).
+    private var rebaseOnNextPeriod = false
+    /// The buffer was seen full since the last period delivered in real time.
     private var bufferWasFull = false
 
     /// How late, in periods, the first measurement after a full buffer must be
@@ -46,15 +90,21 @@ struct SampleTimeline {
     /// origin's creep and the encoder's drift correction instead.
     static var silentLossPeriods: Int64 { 5 }
 
-    init(sampleRate: Int, periodFrames: Int) {
+    /// The most a later measurement moves the origin up, as a fraction of the
+    /// time passed: 1 %, twice the largest device clock error the engine is
+    /// tested with (0.5 %).
+    static var creepDivisor: Int64 { 100 }
+
+    init(sampleRate: Int, periodFrames: Int, stallNanoseconds: Int64 = 200_000_000) {
         self.sampleRate = Int64(sampleRate)
         self.periodFrames = periodFrames
+        self.stallNanoseconds = stallNanoseconds
     }
 
     /// What to do with a period just read.
     struct Placement: Equatable {
-        /// The clock time to stamp the period with (before the monotonic clamp
-        /// that `advance` applies).
+        /// The clock time to stamp the period's first placed frame with
+        /// (before the monotonic clamp that `advance` applies).
         var captureTime: Int64
         /// Frames of silence to queue before the period, from `gapStart` on.
         var gapFrames: Int64
@@ -62,39 +112,122 @@ struct SampleTimeline {
         var gapStart: Int64
         /// True when the gap was found by the clock, with no error from the device.
         var isSilentLoss: Bool
+        /// Frames at the start of the period that cannot be placed (the
+        /// sample count is already past them) and are dropped; the rest
+        /// (`frames - dropFrames`, maybe none) is placed.
+        var dropFrames: Int = 0
+    }
+
+    /// Silence to queue because the device delivered nothing (`idle(at:)`).
+    struct Fill: Equatable {
+        var frames: Int64
+        /// Clock time of the first silent frame.
+        var start: Int64
+        /// True for the first fill of a stall (the moment it was found).
+        var startsStall: Bool
     }
 
     /// Notes an overrun the device reported; the next period measures the gap.
     mutating func overrunRecovered() {
-        overrunPending = true
+        recovering = true
+        rebaseOnNextPeriod = true
+    }
+
+    /// Notes that the device was closed and opened again: the new stream's
+    /// first period places the timeline (its frames continue the index).
+    mutating func deviceReopened() {
+        recovering = true
+        rebaseOnNextPeriod = true
+        bufferWasFull = false
+    }
+
+    /// The clock says `now` and the device has nothing: when the sample count
+    /// lags the clock by more than `stallNanoseconds` (or a stall is already
+    /// being filled), the silence to queue to bring it to a period before
+    /// `now`. Nil before the first period (the consumer aligns the start) and
+    /// while the lag is the device's normal delivery delay.
+    mutating func idle(at now: Int64) -> Fill? {
+        guard let origin else { return nil }
+        let countTime = origin + nanoseconds(frames: nextFrameIndex)
+        let lag = now - countTime
+        guard recovering || lag > stallNanoseconds else { return nil }
+        let frames = self.frames(nanoseconds: lag) - Int64(periodFrames)
+        guard frames > 0 else { return nil }
+        let startsStall = !recovering
+        recovering = true
+        return Fill(frames: frames, start: countTime, startsStall: startsStall)
     }
 
     /// Where a period of `frames` goes whose first frame the clock measured at
     /// `measured`. `bufferFull` says the device buffer was (within a period
-    /// of) full, so the measurement could not see everything waiting;
-    /// `precise` is false when the measurement itself was disturbed (the
-    /// thread was preempted while taking it). Either way it is not used.
-    mutating func place(frames: Int, measured: Int64, bufferFull: Bool, precise: Bool = true) -> Placement {
-        defer {
-            overrunPending = false
-            bufferWasFull = bufferFull
-        }
+    /// of) full, so the measurement could not see everything waiting and is
+    /// only an upper bound; `precise` is false when the measurement itself was
+    /// disturbed (the thread was preempted while taking it): then it is not
+    /// used at all. `caughtUp` says the thread had to wait for this period
+    /// (the device had nothing more when it looked): a period read at once
+    /// after another may come from a backlog the device hides behind a
+    /// buffer that merely looks short (the pulse plugin refills what ALSA
+    /// shows from the sound server's queue as it is read: measured on the
+    /// bench, the 3 s a resumed server sends come out as `avail` falling
+    /// from 9,586 to 0 and jumping back to 9,599, twenty times over, all
+    /// within 5 ms). Only a caught-up period ends a recovery or reveals a
+    /// loss.
+    mutating func place(frames: Int, measured: Int64, bufferFull: Bool, precise: Bool = true,
+                        caughtUp: Bool = true) -> Placement {
         let trusted = precise && !bufferFull
+        // Only a period the device was still producing when the thread
+        // started waiting for it shows the device delivering in real time.
+        let settled = trusted && caughtUp
+        // Whether the buffer was full since the last settled period.
+        defer { bufferWasFull = bufferFull || (bufferWasFull && !settled) }
         guard let origin else {
             self.origin = measured - nanoseconds(frames: nextFrameIndex)
+            recovering = false
+            rebaseOnNextPeriod = false
             return Placement(captureTime: measured, gapFrames: 0, gapStart: measured, isSilentLoss: false)
         }
         let expected = origin + nanoseconds(frames: nextFrameIndex)
         let late = self.frames(nanoseconds: measured - expected)
-        if overrunPending || (trusted && bufferWasFull && late > Self.silentLossPeriods * Int64(periodFrames)) {
+
+        if recovering {
+            guard settled || rebaseOnNextPeriod else {
+                // Read in a burst after a stall, or behind a full buffer:
+                // what the device held back while the clock's silence stood
+                // in for it. Its time is taken; it cannot be placed.
+                return Placement(captureTime: expected, gapFrames: 0, gapStart: expected, isSilentLoss: false,
+                                 dropFrames: frames)
+            }
+            if precise && late < 0 {
+                // The count is past this period's first frame, even by the
+                // upper bound: what it is ahead by cannot be placed; the
+                // rest is placed, and the timeline with it.
+                let drop = Int(min(Int64(frames), -late))
+                if drop < frames {
+                    recovering = false
+                    rebaseOnNextPeriod = false
+                }
+                return Placement(captureTime: expected, gapFrames: 0, gapStart: expected, isSilentLoss: false,
+                                 dropFrames: drop)
+            }
+            // Placed where it was measured: the lag is silence. Filling
+            // exactly `late` frames leaves the origin where it was.
+            recovering = false
+            rebaseOnNextPeriod = false
             let gap = max(0, late)
-            // The gap was measured from this period's stamp: start afresh from it.
-            self.origin = measured - nanoseconds(frames: nextFrameIndex + gap)
-            return Placement(captureTime: measured, gapFrames: gap, gapStart: expected, isSilentLoss: !overrunPending)
+            return Placement(captureTime: expected + nanoseconds(frames: gap), gapFrames: gap, gapStart: expected,
+                             isSilentLoss: false)
+        }
+
+        let lossThreshold = bufferWasFull ? Self.silentLossPeriods * Int64(periodFrames)
+                                          : self.frames(nanoseconds: stallNanoseconds)
+        if settled && late > lossThreshold {
+            // Frames lost without an error: the time they stood for is silence.
+            return Placement(captureTime: expected + nanoseconds(frames: late), gapFrames: late, gapStart: expected,
+                             isSilentLoss: true)
         }
         var newOrigin = origin
         if trusted {
-            let creep = nanoseconds(frames: Int64(frames)) / 5000  // 200 ppm
+            let creep = nanoseconds(frames: Int64(frames)) / Self.creepDivisor
             newOrigin = min(measured - nanoseconds(frames: nextFrameIndex), origin + creep)
         }
         self.origin = newOrigin
@@ -111,6 +244,16 @@ struct SampleTimeline {
         nextFrameIndex += Int64(frames)
         lastCaptureTime = captureTime
         return (captureTime, index)
+    }
+
+    /// Sets the origin when the device never delivered a period (it was lost
+    /// before its first): frame 0 stands for `time`, so silence can follow
+    /// the clock from there.
+    mutating func startWithoutDevice(at time: Int64) {
+        guard origin == nil else { return }
+        origin = time
+        recovering = true
+        rebaseOnNextPeriod = true
     }
 
     /// Duration of `frames`, exact and without overflow for any recording length.

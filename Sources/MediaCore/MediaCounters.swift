@@ -40,11 +40,18 @@ public final class MediaCounters: Sendable {
     public let audioPeriodsCaptured = Counter()
     /// Frames (samples per channel) read from the PCM.
     public let audioFramesCaptured = Counter()
-    /// Overruns (xruns) the PCM reported and capture recovered from.
+    /// Overruns (xruns) the PCM reported and capture recovered from, and
+    /// losses the clock revealed (frames the device lost without an error,
+    /// stalls in which it delivered nothing).
     public let audioOverruns = Counter()
-    /// Frames of silence inserted to keep the timeline continuous after overruns.
+    /// Frames of silence inserted to keep the timeline on the clock: for
+    /// overruns, stalls, and while the device was lost.
     public let audioSilenceFrames = Counter()
-    /// Frames lost because the ring toward the encoder was full or the pool empty.
+    /// Frames lost because the ring toward the encoder was full or the pool
+    /// empty (the timeline skips them, so later audio keeps its place), or
+    /// because the device delivered them too late to be placed (what it held
+    /// back during a stall and sent in a burst after it, whose time had
+    /// already been filled with silence).
     public let audioFramesDropped = Counter()
 
     public init() {}

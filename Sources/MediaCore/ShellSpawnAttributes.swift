@@ -12,7 +12,10 @@ public import Glibc
 public struct ShellSpawnAttributes: ~Copyable {
     private let attributes: UnsafeMutablePointer<posix_spawnattr_t>
 
-    public init() {
+    /// `newProcessGroup`: the child leads a process group of its own, so a
+    /// signal sent to the group reaches everything it started (a shell's
+    /// pipeline, say).
+    public init(newProcessGroup: Bool = false) {
         attributes = .allocate(capacity: 1)
         posix_spawnattr_init(attributes)
         var empty = sigset_t(), all = sigset_t()
@@ -20,7 +23,12 @@ public struct ShellSpawnAttributes: ~Copyable {
         sigfillset(&all)
         posix_spawnattr_setsigmask(attributes, &empty)
         posix_spawnattr_setsigdefault(attributes, &all)
-        posix_spawnattr_setflags(attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if newProcessGroup {
+            posix_spawnattr_setpgroup(attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(attributes, Int16(flags))
     }
 
     /// The attributes, for `posix_spawn`/`posix_spawnp` during this value's life.

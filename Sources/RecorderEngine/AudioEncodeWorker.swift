@@ -4,9 +4,11 @@ import MediaCore
 import MediaPackets
 
 /// The audio encode thread's loop: aligns the first captured period with the
-/// video's frame 0, then encodes every period in order, asking the resampler to
-/// absorb drift between the device's sample rate and the clock. It sleeps on
-/// the capture's wake signal while the ring is empty.
+/// video's frame 0 (for sound alone, the first period is output time 0), then encodes every period where its frame index puts it
+/// (silence for frames the capture could not queue), asking the resampler to
+/// absorb drift between the device's sample rate and the clock
+/// (`AudioTimeline`). It sleeps on the capture's wake signal while the ring
+/// is empty.
 final class AudioEncodeWorker: @unchecked Sendable {
     private let capture: PCMCapture<MonotonicClock>
     private let encoder: AudioEncoder
@@ -14,10 +16,11 @@ final class AudioEncodeWorker: @unchecked Sendable {
     private let state: SessionState
     /// What the encoder was opened with, for an error report.
     private let settingsDescription: String
-    /// Input frames to place in all (`duration * input rate`), or nil.
-    private let frameLimit: Int64?
     private var timeline: AudioTimeline
     private let bytesPerFrame: Int
+    /// Zeroes (silence in every sample format the engine carries), made once.
+    private let silence: UnsafeMutableRawPointer
+    private static var silenceFrames: Int { 1024 }
     private var noMedia: NoMediaProbe
     /// No video gives the timeline its start: the first captured period
     /// does, and the requested duration ends the recording here.
@@ -36,10 +39,17 @@ final class AudioEncodeWorker: @unchecked Sendable {
         self.state = state
         self.settingsDescription = settingsDescription
         let inputRate = capture.format.sampleRate
-        frameLimit = duration.map { Int64(($0.seconds * Double(inputRate)).rounded()) }
-        timeline = AudioTimeline(inputRate: inputRate, outputRate: outputRate)
+        // Input frames to place in all (`duration * input rate`), or none.
+        let frameLimit = duration.map { Int64(($0.seconds * Double(inputRate)).rounded()) }
+        timeline = AudioTimeline(inputRate: inputRate, outputRate: outputRate, frameLimit: frameLimit)
         bytesPerFrame = capture.format.bytesPerFrame
+        silence = .allocate(byteCount: Self.silenceFrames * bytesPerFrame, alignment: 16)
+        silence.initializeMemory(as: UInt8.self, repeating: 0, count: Self.silenceFrames * bytesPerFrame)
         noMedia = NoMediaProbe(audio: detection, format: capture.format, state: state.noMedia, wake: state.controlWake)
+    }
+
+    deinit {
+        silence.deallocate()
     }
 
     func run() {
@@ -94,66 +104,43 @@ final class AudioEncodeWorker: @unchecked Sendable {
             guard let videoAnchor = waitForAnchor() else { return }
             anchor = videoAnchor
         }
-        var aligned = false
-        var trimRemaining = 0
         while let chunk = capture.chunks.popWaiting(ready: capture.chunksReady, state: state) {
-            if !aligned {
-                aligned = true
-                if anchorsTimeline {
-                    // Sound alone: output time 0 is the first captured
-                    // frame's capture time, on the clock the drift
-                    // correction follows from then on.
-                    anchor = chunk.captureTime
-                    state.anchor.store(anchor, ordering: .releasing)
-                }
-                switch timeline.align(anchor: anchor, firstCaptureTime: chunk.captureTime) {
-                case let .padSilence(frames):
-                    try encodeSilence(frames: frames)
-                    timeline.advance(by: frames)
-                case let .trim(frames):
-                    trimRemaining = frames
-                }
+            if anchor == .min {
+                // Sound alone: output time 0 is the first captured frame's
+                // capture time, on the clock the drift correction follows
+                // from then on.
+                anchor = chunk.captureTime
+                state.anchor.store(anchor, ordering: .releasing)
             }
-            var offset = 0
-            if trimRemaining > 0 {
-                offset = min(trimRemaining, chunk.frameCount)
-                trimRemaining -= offset
+            if timeline.isComplete {
+                if anchorsTimeline { state.requestStop(.graceful, reason: .durationReached) }
+                continue
             }
-            var count = chunk.frameCount - offset
-            if count == 0 { continue }
-            noMedia.observe(UnsafeRawPointer(chunk.buffer.baseAddress + offset * bytesPerFrame), frameCount: count)
-            if let frameLimit {
-                let room = frameLimit - timeline.placedFrames
-                if room <= 0 {
-                    if anchorsTimeline { state.requestStop(.graceful, reason: .durationReached) }
-                    continue
-                }
-                count = min(count, Int(room))
-            }
-            if let correction = timeline.measure(captureTime: chunk.captureTime) {
+            let placement = timeline.place(captureTime: chunk.captureTime, firstFrameIndex: chunk.firstFrameIndex,
+                                           frameCount: chunk.frameCount, anchor: anchor)
+            try encodeSilence(frames: placement.silence)
+            if let correction = placement.correction {
                 try encoder.setCompensation(sampleDelta: correction.sampleDelta, distance: correction.distance)
                 state.audioOffsetMicroseconds.store(Int(timeline.lastMeasuredOffset * 1e6), ordering: .relaxed)
             }
-            try encoder.encode(interleaved: UnsafeRawPointer(chunk.buffer.baseAddress + offset * bytesPerFrame),
-                               frameCount: count) { packet in emit(packet) }
-            timeline.advance(by: count)
-            state.audioFramesPlaced.store(Int(timeline.placedFrames), ordering: .relaxed)
-            if anchorsTimeline, let frameLimit, timeline.placedFrames >= frameLimit {
-                state.requestStop(.graceful, reason: .durationReached)
+            if placement.count > 0 {
+                let samples = UnsafeRawPointer(chunk.buffer.baseAddress + placement.skip * bytesPerFrame)
+                noMedia.observe(samples, frameCount: placement.count)
+                try encoder.encode(interleaved: samples, frameCount: placement.count) { packet in emit(packet) }
             }
+            // Sound alone is timed by the frames placed (statistics, no-media).
+            state.audioFramesPlaced.store(Int(timeline.placedFrames), ordering: .relaxed)
+            if anchorsTimeline, timeline.isComplete { state.requestStop(.graceful, reason: .durationReached) }
         }
     }
 
-    /// Zeroes are silence in every sample format the engine carries.
+    /// Silence placed for frames the device did not deliver (a stall, a lost
+    /// device) is silence to the no-media check too.
     private func encodeSilence(frames: Int) throws {
-        guard frames > 0 else { return }
-        let chunkFrames = 1024
-        let silence = UnsafeMutableRawPointer.allocate(byteCount: chunkFrames * bytesPerFrame, alignment: 16)
-        defer { silence.deallocate() }
-        silence.initializeMemory(as: UInt8.self, repeating: 0, count: chunkFrames * bytesPerFrame)
         var remaining = frames
         while remaining > 0 {
-            let count = min(remaining, chunkFrames)
+            let count = min(remaining, Self.silenceFrames)
+            noMedia.observe(UnsafeRawPointer(silence), frameCount: count)
             try encoder.encode(interleaved: UnsafeRawPointer(silence), frameCount: count) { packet in emit(packet) }
             remaining -= count
         }

@@ -1,3 +1,4 @@
+public import CaptureALSA
 public import CaptureX11
 public import Encoder
 public import MediaCore
@@ -75,9 +76,23 @@ public enum RecordingWarning: Sendable, Equatable, CustomStringConvertible {
                        recordingWidth: Int, recordingHeight: Int)
     /// The display has no working X DAMAGE: every frame is grabbed whole.
     case damageUnavailable(display: String, reason: String)
+    /// The sound device failed, disappeared or delivered nothing for
+    /// `PCMCaptureConfiguration.deviceTimeoutSeconds` (the error says which
+    /// and names the PCM). The recording goes on: its audio is silence that
+    /// keeps time with the video, and the device is opened again with
+    /// backoff (after an error) or waited for (when it went quiet).
+    case audioDeviceLost(ALSAError)
+    /// The sound device delivers again, `after` the last sound it gave
+    /// before its loss (that span is silence in the recording); its sound
+    /// continues in sync.
+    case audioDeviceRestored(device: String, after: Duration)
 
     public var description: String {
         switch self {
+        case let .audioDeviceLost(error):
+            "\(error); recording silence until it is back"
+        case let .audioDeviceRestored(device, after):
+            "audio device '\(device)' is back after \((after.seconds * 10).rounded() / 10) s of silence"
         case let .insecureTLS(url):
             "TLS certificate verification is off for \(url)"
         case let .finalizeScriptFailed(path, outcome):
@@ -150,12 +165,15 @@ public struct RecordingStatistics: Sendable {
     public var pixelsGrabbed = 0
     /// Times the screen changed size (RandR).
     public var screenSizeChanges = 0
-    /// Overruns (xruns) the sound device reported or the clock revealed.
+    /// Overruns (xruns) the sound device reported or the clock revealed
+    /// (frames it lost without an error, stalls in which it delivered nothing).
     public var audioOverruns = 0
     /// Frames (samples per channel, device rate) of silence filled in for
-    /// audio the device did not deliver.
+    /// audio the device did not deliver in time: overruns, stalls, a lost device.
     public var audioSilenceFrames = 0
-    /// Frames (device rate) lost because the audio queue was full.
+    /// Frames (device rate) lost because the audio queue was full, or
+    /// delivered by the device too late to be placed (a burst after a stall
+    /// whose time was already silence).
     public var audioFramesDropped = 0
     /// Bytes of encoded media produced (written to the file, offered to the streams).
     public var bytesWritten = 0

@@ -199,6 +199,8 @@ final class SessionPipeline {
     }
 
     /// Starts every thread: streams, mux, encoders, then the captures.
+    /// `warn` hears what the sound device's faults become (called on the
+    /// capture thread; it must not block).
     func start(configuration: RecordingConfiguration, state: SessionState, context: MediaThread.Context,
                warn: @escaping @Sendable (RecordingWarning) -> Void) {
         for stream in streams { stream.start(context: context) }
@@ -221,8 +223,14 @@ final class SessionPipeline {
                                                 settingsDescription: audioSettingsDescription,
                                                 noMedia: configuration.noMedia, anchorsTimeline: video == nil)
             workers.append(MediaThread(role: "aenc", context: context) { audioWorker.run() })
-            audio.start(context: context) { [state] event in
-                if case let .failed(error) = event { state.fail(.audioDevice(error)) }
+            // A lost sound device does not end the recording: the capture
+            // goes on with silence and reopens it; the user hears of both.
+            let device = configuration.audio?.device ?? ""
+            audio.start(context: context) { event in
+                switch event {
+                case let .deviceLost(error): warn(.audioDeviceLost(error))
+                case let .deviceRestored(nanoseconds): warn(.audioDeviceRestored(device: device, after: .nanoseconds(nanoseconds)))
+                }
             }
         }
         guard let video else { return }

@@ -28,6 +28,8 @@ struct RecordDisplay: ParsableCommand {
     @Flag(help: "Record no sound.") var noAudio = false
     @Flag(help: "Record sound alone (AAC in an MP4/.m4a): no display is opened; --region, --size and --rendition do not apply.")
     var noVideo = false
+    @Option(help: "Longest wait in seconds between attempts to reopen a lost sound device (0.25-300); meanwhile the sound is silence.")
+    var audioReopenMax = 2.0
     @Option(help: "AAC sample rate in Hz.") var audioRate = 44_100
     @Option(help: "AAC bit rate, e.g. 128k.") var audioBitrate = "128k"
     @Option(help: "x264 preset.") var preset = "ultrafast"
@@ -116,7 +118,12 @@ struct RecordDisplay: ParsableCommand {
         } catch let error as InvalidArgument {
             throw InvalidArgument(name: Self.optionName(forSetting: error.name), value: error.value, reason: error.reason)
         }
-        let audio = noAudio ? nil : PCMCaptureConfiguration(device: audioDevice)
+        var audio = noAudio ? nil : PCMCaptureConfiguration(device: audioDevice)
+        audio?.reopenMaximumIntervalSeconds = audioReopenMax
+        if !(0.25...300).contains(audioReopenMax) {
+            throw InvalidArgument(name: "--audio-reopen-max", value: "\(audioReopenMax)",
+                                  reason: "must be from 0.25 to 300 seconds")
+        }
 
         let file = output.map(RenditionSpec.split)
         let path = file?.output ?? (streams.isEmpty && hls == nil ? "recording-\(Self.timestamp()).mp4" : nil)

@@ -254,6 +254,30 @@ import TestSupport
         #expect(try run.figure("silence check, per 1024-frame period").ours > 0)
     }
 
+    @Test func soakOnTheBenchRecordsTheProbeAndReportsOffsetMemoryAndFrames() throws {
+        let run = try capbench("soak", ["--minutes", "0.15", "--size", "320x240"])
+        let paired = try run.figure("events paired")
+        #expect(paired.ours >= 5, "pairs: \(paired.ours)")
+        let named = try run.figure("events named by the pure capture")
+        #expect(named.ours >= 5, "named: \(named.ours)")
+        for name in ["A/V offset, min", "A/V offset, max", "A/V offset, net of the probe, min", "A/V offset, net of the probe, max"] {
+            let figure = try run.figure(name)
+            #expect(abs(figure.ours) < 500 && figure.ratio == nil, "\(name): \(figure.ours)")
+        }
+        #expect(try run.figure("A/V offset, min").ours <= run.figure("A/V offset, max").ours)
+        _ = try run.figure("A/V drift, net of the probe, first to last event")
+        for name in ["RSS at the end (last sample while recording)", "RSS peak while recording (VmHWM)",
+                     "RSS once the session was released"] {
+            let figure = try run.figure(name)
+            #expect(figure.ours > 10 && figure.ours < 4000, "\(name): \(figure.ours) MB")
+        }
+        let media = try run.figure("media recorded")
+        #expect(abs(media.ours - 9) < 0.1, "\(media.ours) s recorded")
+        #expect(try run.figure("frames encoded").ours == 270)
+        _ = try run.figure("frames dropped")
+        _ = try run.figure("audio silence filled")
+    }
+
     @Test func badInputIsRefusedWithANonZeroStatus() throws {
         _ = try TestBench.current()
         let result = try Subprocess.run([Self.binary, "convert", "--sizes", "33x7"])

@@ -18,8 +18,7 @@ import TestSupport
             clock: clock, counters: counters)
         let audio = try PCMCapture(configuration: PCMCaptureConfiguration(device: bench.capturePCM, sampleRate: 48_000),
                                    clock: clock, counters: counters)
-        let tone = try ChildProcess(["bash", "-c", "sox -n -r 48000 -c 2 -b 16 -e signed -t raw - synth 12 sine 440 vol 0.5 | "
-                                     + "aplay -q -D \(bench.playbackPCM) -t raw -f S16_LE -r 48000 -c 2"])
+        let tone = try ChildProcess.tone(pcm: bench.playbackPCM, seconds: 12)
         defer { tone.send(SIGTERM); tone.wait() }
         video.start { event in Issue.record("video capture failed: \(event)") }
         audio.start { event in Issue.record("audio capture failed: \(event)") }

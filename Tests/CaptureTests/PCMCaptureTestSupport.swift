@@ -33,11 +33,14 @@ final class ChunkCollector: @unchecked Sendable {
     /// period), or until `startTimeout` passes with no chunk. Between
     /// `stallAfter` and `stallAfter + stallSeconds` (also counted from the
     /// first chunk) it pops nothing. Blocks the calling thread.
+    /// `actions` run on this thread at their times (seconds after the first
+    /// chunk), in order.
     func consume<C: MediaClock>(_ capture: PCMCapture<C>, clock: MonotonicClock, seconds: Double,
                                 stallAfter: Double = .infinity, stallSeconds: Double = 0,
                                 startTimeout: Double = 5, actionAfter: Double = .infinity,
-                                action: () -> Void = {}) {
+                                action: () -> Void = {}, actions: [(after: Double, action: @Sendable () -> Void)] = []) {
         var actionDone = false
+        var pendingActions = actions[...]
         startTime = clock.now()
         let format = capture.format
         let startDeadline = startTime + Int64(startTimeout * 1e9)
@@ -48,6 +51,10 @@ final class ChunkCollector: @unchecked Sendable {
                 if elapsed >= actionAfter && !actionDone {
                     actionDone = true
                     action()
+                }
+                while let next = pendingActions.first, elapsed >= next.after {
+                    pendingActions.removeFirst()
+                    next.action()
                 }
                 if elapsed >= stallAfter && elapsed < stallAfter + stallSeconds {
                     maximumQueued = max(maximumQueued, capture.chunks.approximateCount)
@@ -92,44 +99,48 @@ final class ChunkCollector: @unchecked Sendable {
     /// Runs `consume` on a thread of its own (the consumer side of the ring).
     func run<C: MediaClock>(_ capture: PCMCapture<C>, seconds: Double, stallAfter: Double = .infinity,
                             stallSeconds: Double = 0, actionAfter: Double = .infinity,
-                            action: @escaping @Sendable () -> Void = {}) async {
+                            action: @escaping @Sendable () -> Void = {},
+                            actions: [(after: Double, action: @Sendable () -> Void)] = []) async {
         let consumer = TestThread { [self] in
             consume(capture, clock: MonotonicClock(), seconds: seconds, stallAfter: stallAfter, stallSeconds: stallSeconds,
-                    actionAfter: actionAfter, action: action)
+                    actionAfter: actionAfter, action: action, actions: actions)
         }
         await TestThread.runAll([consumer])
     }
 }
 
-/// The first failure a capture reported, if any.
+/// What a capture reported, in order, with the clock time of each report.
 final class EventLog: Sendable {
-    private let failure = Mutex<ALSAError?>(nil)
-    private let count = Atomic<Int>(0)
+    private let events = Mutex<[(time: Int64, event: PCMCaptureEvent)]>([])
 
     var handler: @Sendable (PCMCaptureEvent) -> Void {
         { event in
-            switch event {
-            case .failed(let error):
-                self.count.add(1, ordering: .relaxed)
-                self.failure.withLock { if $0 == nil { $0 = error } }
-            }
+            let now = MonotonicClock().now()
+            self.events.withLock { $0.append((now, event)) }
         }
     }
 
-    var firstFailure: ALSAError? { failure.withLock { $0 } }
-    var failureCount: Int { count.load(ordering: .relaxed) }
+    var all: [(time: Int64, event: PCMCaptureEvent)] { events.withLock { $0 } }
+    /// The errors of every `.deviceLost`.
+    var losses: [ALSAError] {
+        all.compactMap { if case let .deviceLost(error) = $0.event { error } else { nil } }
+    }
+    /// The spans of every `.deviceRestored`, nanoseconds.
+    var restorations: [Int64] {
+        all.compactMap { if case let .deviceRestored(nanoseconds) = $0.event { nanoseconds } else { nil } }
+    }
+    var firstLoss: ALSAError? { losses.first }
+    var count: Int { all.count }
 }
 
 /// A sine tone played into the bench's loopback for `seconds`, by `sox | aplay`.
-final class TonePlayer {
+final class TonePlayer: @unchecked Sendable {
     private let child: ChildProcess
 
-    init(bench: TestBench, frequency: Int = 440, sampleRate: Int, seconds: Double) throws {
-        let command = "sox -n -r \(sampleRate) -c 2 -b 16 -e signed -t raw - synth \(seconds) sine \(frequency) vol 0.5"
-            + " | aplay -q -D \"$BENCH_PLAYBACK_PCM\" -t raw -f S16_LE -r \(sampleRate) -c 2"
-        var environment = ProcessInfo.processInfo.environment
-        environment["BENCH_PLAYBACK_PCM"] = bench.playbackPCM
-        child = try ChildProcess(["bash", "-c", command], environment: environment)
+    /// Plays into the bench's loopback, or into `server`'s sink.
+    init(bench: TestBench, server: TestSoundServer? = nil, frequency: Int = 440, sampleRate: Int, seconds: Double) throws {
+        child = try ChildProcess.tone(pcm: server?.playbackPCM ?? bench.playbackPCM, seconds: seconds,
+                                      frequency: frequency, sampleRate: sampleRate, environment: server?.environment)
     }
 
     /// Ends the tone early (or reaps the finished player).
@@ -221,68 +232,6 @@ func waitUntil(seconds: Double, _ condition: () -> Bool) async throws -> Bool {
         try await Task.sleep(for: .milliseconds(10))
     }
     return condition()
-}
-
-/// A PulseAudio server of a test's own, with a null sink named `private`, so
-/// a test can make the sound server hang or die under a running capture
-/// without touching the bench's server.
-final class PrivatePulseServer {
-    /// The ALSA PCM that captures the private sink's monitor.
-    let capturePCM = "pulse:DEVICE=private.monitor"
-    private let socket: String
-    private let child: ChildProcess
-
-    init(bench: TestBench) throws {
-        let directory = try bench.scratchDirectory("pulse")
-        socket = "\(directory)/pulse.socket"
-        let runtime = "\(directory)/run"
-        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        var environment = ProcessInfo.processInfo.environment
-        environment["XDG_RUNTIME_DIR"] = runtime
-        environment["HOME"] = directory
-        environment["PULSE_SERVER"] = nil
-        child = try ChildProcess(
-            ["pulseaudio", "--system=no", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit",
-             "--use-pid-file=no", "-L", "module-native-protocol-unix socket=\(socket) auth-anonymous=1",
-             "-L", "module-null-sink sink_name=private rate=48000 channels=2"],
-            environment: environment)
-        let deadline = Date().addingTimeInterval(5)
-        while !FileManager.default.fileExists(atPath: socket) && Date() < deadline { usleep(20_000) }
-        guard FileManager.default.fileExists(atPath: socket) else {
-            kill()
-            throw PrivateServerFailed(socket: socket)
-        }
-    }
-
-    /// Runs `body` (which opens the PCM) with `PULSE_SERVER` naming this
-    /// server: the pulse plugin connects when the PCM is opened. The suite
-    /// runs serially, so nothing else reads the environment meanwhile.
-    func connecting<T>(_ body: () throws -> T) rethrows -> T {
-        let previous = getenv("PULSE_SERVER").map { String(cString: $0) }
-        setenv("PULSE_SERVER", "unix:\(socket)", 1)
-        defer {
-            if let previous { setenv("PULSE_SERVER", previous, 1) } else { unsetenv("PULSE_SERVER") }
-        }
-        return try body()
-    }
-
-    /// Freezes the server (SIGSTOP): it stops delivering and answers nothing.
-    func hang() { child.send(SIGSTOP) }
-
-    /// Ends the server at once (SIGKILL), as a crash would.
-    func kill() {
-        child.send(SIGKILL)
-        child.wait()
-    }
-
-    deinit { kill() }
-}
-
-/// A private PulseAudio server did not start.
-struct PrivateServerFailed: Error, CustomStringConvertible {
-    let socket: String
-    var description: String { "a private PulseAudio server did not open \(socket) within 5 s" }
 }
 
 extension Array where Element == ChunkRecord {

@@ -7,7 +7,8 @@ import TestSupport
 /// no Swift library, and removing it removes every file it installed.
 ///
 /// Needs root (dpkg) and builds the release programs (`.build-package`,
-/// minutes on two cores the first time, seconds after). It installs the
+/// minutes on two cores the first time, seconds after), unless `PACKAGE_DEB`
+/// names a package `scripts/package` made already (as `scripts/test` does). It installs the
 /// package on this machine for the length of the test.
 @Suite(.serialized) struct DebianPackageTests {
     static let name = "swift-display-capture"
@@ -41,9 +42,16 @@ import TestSupport
         try #require(lock >= 0 && flock(lock, LOCK_EX) == 0, "cannot take the package test's lock: errno \(errno)")
         defer { close(lock) }
         let directory = try bench.scratchDirectory("package")
-        let build = try Subprocess.run([Repository.script("package"), "--output", directory])
-        try #require(build.status == 0, "scripts/package failed: \(build.standardError.suffix(2000))")
-        let deb = try #require(build.standardOutput.split(separator: "\n").last.map(String.init))
+        let deb: String
+        if let built = ProcessInfo.processInfo.environment["PACKAGE_DEB"] {
+            // scripts/test built it beside the other tests, at low priority.
+            deb = built
+            try #require(FileManager.default.fileExists(atPath: deb), "PACKAGE_DEB names no file: \(deb)")
+        } else {
+            let build = try Subprocess.run([Repository.script("package"), "--output", directory])
+            try #require(build.status == 0, "scripts/package failed: \(build.standardError.suffix(2000))")
+            deb = try #require(build.standardOutput.split(separator: "\n").last.map(String.init))
+        }
 
         // Depends: Debian's libraries, each at least at the version built against.
         let depends = try Subprocess.run(["dpkg-deb", "-f", deb, "Depends"]).standardOutput

@@ -13,8 +13,7 @@ import TestSupport
     static let stopLimit = 10.0
 
     private func playTone(_ bench: TestBench, seconds: Int) throws -> ChildProcess {
-        try ChildProcess(["bash", "-c", "sox -n -r 48000 -c 2 -b 16 -e signed -t raw - synth \(seconds) sine 440 vol 0.5 | "
-                          + "aplay -q -D \(bench.playbackPCM) -t raw -f S16_LE -r 48000 -c 2"])
+        try ChildProcess.tone(pcm: bench.playbackPCM, seconds: Double(seconds))
     }
 
     /// Runs `arguments` until Jibri would call it running and `seconds` of

@@ -46,8 +46,7 @@ import TestSupport
         let (r, g, b) = Self.colour
         window.setBackground(UInt32(r << 16 | g << 8 | b))
         window.sync()
-        let tone = try ChildProcess(["bash", "-c", "sox -n -r 48000 -c 2 -b 16 -e signed -t raw - synth 16 sine 440 vol 0.5 | "
-                                     + "aplay -q -D \(bench.playbackPCM) -t raw -f S16_LE -r 48000 -c 2"])
+        let tone = try ChildProcess.tone(pcm: bench.playbackPCM, seconds: 16)
         defer { tone.send(SIGTERM); tone.wait() }
 
         let directory = try bench.scratchDirectory("resize")

@@ -20,8 +20,7 @@ import TestSupport
     }
 
     private func playTone(_ bench: TestBench, seconds: Int) throws -> ChildProcess {
-        try ChildProcess(["bash", "-c", "sox -n -r 48000 -c 2 -b 16 -e signed -t raw - synth \(seconds) sine 440 vol 0.5 | "
-                          + "aplay -q -D \(bench.playbackPCM) -t raw -f S16_LE -r 48000 -c 2"])
+        try ChildProcess.tone(pcm: bench.playbackPCM, seconds: Double(seconds))
     }
 
     private func record(_ bench: TestBench, _ arguments: [String]) throws -> ChildProcess {
@@ -178,6 +177,8 @@ import TestSupport
         (["--region", "1280x720+1000+0"], "--region '1280x720+1000+0'"),
         (["--display", ":987"], "':987'"),
         (["--audio-device", "nosuchpcm"], "nosuchpcm"),
+        (["--audio-reopen-max", "0.1"], "--audio-reopen-max '0.1'"),
+        (["--audio-reopen-max", "301"], "--audio-reopen-max '301.0'"),
         (["--output", "/nonexistent-dir/x.mp4"], "/nonexistent-dir"),
     ])
     func badInputExitsWithCodeTwoAndOneLineNamingTheValue(arguments: [String], expected: String) throws {
@@ -191,6 +192,62 @@ import TestSupport
         #expect(lines.count == 1, "one line: \(result.standardError)")
         #expect(result.standardError.contains(expected), "\(result.standardError)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty, "nothing may be written")
+    }
+
+    /// Issue 11, part 2, as a user meets it: the sound server dies 3 s into
+    /// a 12 s recording and is back at 6 s. Before, record-display exited
+    /// with status 1 at 3.1 s and the rest of the meeting was lost. Now it
+    /// records the 12 s (silence while the server is gone), says so on
+    /// stderr, and exits with 0.
+    @Test func aSoundServerThatDiesMidRecordingLeavesTheWholeRecording() async throws {
+        let bench = try TestBench.current()
+        let window = try drawScene(bench)
+        defer { withExtendedLifetime(window) {} }
+        let server = try TestSoundServer(bench: bench)
+        func tone(_ seconds: Int) throws -> ChildProcess {
+            try ChildProcess.tone(pcm: server.playbackPCM, seconds: Double(seconds), environment: server.environment)
+        }
+        let first = try tone(20)
+        defer { first.send(SIGTERM); first.wait() }
+        let directory = try bench.scratchDirectory("serverdies")
+        let output = "\(directory)/meeting.mp4"
+        let log = "\(directory)/record.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: log))
+        let recorder = try ChildProcess([RecordDisplayBinary.path, "--display", bench.display, "--region", "640x480+0+0",
+                                         "--audio-device", server.capturePCM, "--audio-reopen-max", "1",
+                                         "--duration", "12", "--output", output],
+                                        environment: server.environment, standardError: handle.fileDescriptor)
+        // Wait until the file has media in it: the recording has started.
+        let started = Date()
+        while (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int ?? 0) ?? 0 < 1_000,
+              Date().timeIntervalSince(started) < 10 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .seconds(3))
+        server.kill()
+        try await Task.sleep(for: .seconds(3))
+        try server.restart()
+        let second = try tone(20)
+        defer { second.send(SIGTERM); second.wait() }
+        #expect(recorder.wait(timeout: 30) == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        let stderr = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(stderr.contains("warning: audio device '\(server.capturePCM)': capture failed"), "\(stderr)")
+        #expect(stderr.contains("warning: audio device '\(server.capturePCM)' is back after"), "\(stderr)")
+
+        let probe = try MediaProbe(path: output)
+        let video = try #require(probe.video), audio = try #require(probe.audio)
+        #expect(video.frames == 360, "\(video.frames ?? 0) frames")
+        #expect(abs((audio.duration ?? 0) - 12) < 0.1, "audio \(audio.duration ?? 0) s")
+        // The tone before the loss and after the return; silence between.
+        let before = try MediaProbe.decodeAudio(output, start: 1, seconds: 1.5)
+        #expect(ToneAnalysis.rms(before) > 0.1, "no tone before the loss")
+        let between = try MediaProbe.decodeAudio(output, start: 4.5, seconds: 1.5)
+        #expect(ToneAnalysis.rms(between) < 0.001, "sound while the server was gone")
+        let after = try MediaProbe.decodeAudio(output, start: 10, seconds: 1.5)
+        #expect(ToneAnalysis.rms(after) > 0.1, "no tone after the return")
+        let frequency = try #require(ToneAnalysis.medianFrequency(of: after, sampleRate: 44_100))
+        #expect(abs(frequency - 440) < 1, "tone at \(frequency) Hz")
     }
 
     @Test func anExistingOutputIsRefusedWithoutOverwrite() throws {

@@ -22,6 +22,13 @@ import TestSupport
         async let result = session.record()
         var seen: [NoMediaEvent] = []
         var changed = false
+        // Silence is judged on the audio thread, which may report a little after the
+        // video thread's freeze: stop once both are seen, or at a deadline.
+        let deadline = Task { [session] in
+            try? await Task.sleep(for: .seconds(30))
+            session.stop()
+        }
+        defer { deadline.cancel() }
         for await event in events {
             guard case let .noMedia(change) = event else { continue }
             seen.append(change)
@@ -31,7 +38,8 @@ import TestSupport
                 window!.fill(0xFF8800, x: 100, y: 100, width: 20, height: 20)
                 window!.sync()
             }
-            if change.kind == .frozenPicture && change.change == .ended { session.stop() }
+            let kinds = Set(seen.map { "\($0.kind) \($0.change)" })
+            if kinds.contains("frozenPicture ended") && kinds.contains("silence began") { session.stop() }
         }
         let final = try await result
         #expect(final.error == nil)

@@ -46,6 +46,29 @@ import Testing
         #expect(early.align(anchor: 1_000_000_000, firstCaptureTime: 990_000_000) == .trim(frames: 480))
     }
 
+    /// Chunks go where their index says: frames the capture dropped (its
+    /// queue was full) leave a hole that becomes silence, so the audio after
+    /// it keeps its time; audio from before the anchor is trimmed; a
+    /// duration's worth is placed and no more.
+    @Test func aHoleInTheIndexIsSilenceNotAudioPulledForward() {
+        var timeline = AudioTimeline(inputRate: 48000, outputRate: 44100, frameLimit: 48000)
+        // Captured 5 ms before the anchor: 240 frames trimmed.
+        let first = timeline.place(captureTime: 995_000_000, firstFrameIndex: 0, frameCount: 480, anchor: 1_000_000_000)
+        #expect(first == AudioTimeline.ChunkPlacement(silence: 0, skip: 240, count: 240, correction: nil))
+        let next = timeline.place(captureTime: 1_005_000_000, firstFrameIndex: 480, frameCount: 480, anchor: 1_000_000_000)
+        #expect(next.silence == 0 && next.skip == 0 && next.count == 480)
+        // 0.5 s of periods dropped: 24,000 frames of silence, then the chunk.
+        let afterHole = timeline.place(captureTime: 1_515_000_000, firstFrameIndex: 960 + 24_000, frameCount: 480,
+                                       anchor: 1_000_000_000)
+        #expect(afterHole.silence == 24_000 && afterHole.count == 480)
+        #expect(timeline.placedFrames == 240 + 480 + 24_000 + 480)
+        // The limit: silence and audio stop at 48,000 frames placed.
+        let big = timeline.place(captureTime: 2_000_000_000, firstFrameIndex: 960 + 24_000 + 480 + 23_000, frameCount: 480,
+                                 anchor: 1_000_000_000)
+        #expect(big.silence == 22_800 && big.count == 0)
+        #expect(timeline.isComplete)
+    }
+
     /// A device 0.1 % fast, stamped with millisecond jitter, for one simulated
     /// hour: the corrected output stays within one video frame (33 ms) of the
     /// clock throughout, where uncorrected it would be 3.6 s ahead at the end.

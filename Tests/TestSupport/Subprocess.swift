@@ -18,14 +18,19 @@ public struct CommandResult: Sendable {
 public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     private var exitStatus: Int32?
+    /// Whether the child leads its own process group (`send` signals the group).
+    private let processGroup: Bool
 
     /// Starts `arguments[0]` (searched on PATH). Output goes to the given file
     /// descriptors, or to /dev/null when nil.
     /// `inherit`: further descriptors the child gets, each `source` under
     /// number `target` (for a pipe protocol on fds 3 and 4, say).
+    /// `processGroup`: the child leads a process group of its own and `send`
+    /// signals the whole group, so stopping a shell pipeline stops every
+    /// process in it (a killed `bash -c "a | b"` leaves `a` and `b` running).
     public init(_ arguments: [String], environment: [String: String]? = nil,
                 standardOutput: Int32? = nil, standardError: Int32? = nil, standardInput: Int32? = nil,
-                inherit: [(source: Int32, target: Int32)] = []) throws {
+                inherit: [(source: Int32, target: Int32)] = [], processGroup: Bool = false) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -38,7 +43,7 @@ public final class ChildProcess: @unchecked Sendable {
         for descriptor in inherit { posix_spawn_file_actions_adddup2(&actions, descriptor.source, descriptor.target) }
 
         // Default signal handling, whatever this thread blocks.
-        let attributes = ShellSpawnAttributes()
+        let attributes = ShellSpawnAttributes(newProcessGroup: processGroup)
 
         let environment = environment ?? ProcessInfo.processInfo.environment
         let argv = arguments.map { strdup($0) } + [nil]
@@ -51,10 +56,21 @@ public final class ChildProcess: @unchecked Sendable {
                           userInfo: [NSLocalizedDescriptionKey: "cannot start \(arguments[0]): \(String(cString: strerror(status)))"])
         }
         self.pid = pid
+        self.processGroup = processGroup
     }
 
-    /// Sends `signal` to the child.
-    public func send(_ signal: Int32) { kill(pid, signal) }
+    /// Sends `signal` to the child (to its whole group when it leads one).
+    public func send(_ signal: Int32) { kill(processGroup ? -pid : pid, signal) }
+
+    /// A sine tone played into an ALSA PCM for `seconds` (`sox | aplay`, S16
+    /// stereo, half of full scale) in a process group of its own: `send`
+    /// stops the player too, so no sound outlives its test into the next.
+    public static func tone(pcm: String, seconds: Double, frequency: Int = 440, sampleRate: Int = 48000,
+                            environment: [String: String]? = nil) throws -> ChildProcess {
+        try ChildProcess(["bash", "-c", "sox -n -r \(sampleRate) -c 2 -b 16 -e signed -t raw - synth \(seconds) "
+                          + "sine \(frequency) vol 0.5 | aplay -q -D '\(pcm)' -t raw -f S16_LE -r \(sampleRate) -c 2"],
+                         environment: environment, processGroup: true)
+    }
 
     /// Waits for the child to end; its exit code, or 128 + the signal that ended it.
     @discardableResult
