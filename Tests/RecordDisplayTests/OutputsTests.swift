@@ -170,8 +170,14 @@ import TestSupport
         let renditions = figures["renditions"] as? [[String: Any]] ?? []
         #expect(renditions.count == 2, "\(renditions)")
         #expect(renditions.map { $0["width"] as? Int ?? 0 } == [1920, 1280])
-        #expect(converted > 100 && converted <= captured, "\(converted) conversions for \(captured) grabs")
-        #expect(scaled > 100 && scaled <= converted, "\(scaled) scaled pictures for \(converted) conversions")
+        let unchanged = figures["framesUnchanged"] as? Int ?? -1
+        // At most one conversion per changed grab, for both encodes (two
+        // would be one per encode), and at most one scale per conversion.
+        // How many grabs changed is the scene's (ffplay's noise band keeps
+        // 30 fps only on a quiet machine): enough that the counters count.
+        #expect(converted > 20 && unchanged >= 0 && converted <= captured - unchanged,
+                "\(converted) conversions for \(captured) grabs, \(unchanged) of them unchanged")
+        #expect(scaled > 20 && scaled <= converted, "\(scaled) scaled pictures for \(converted) conversions")
     }
 
     @Test func segmentsOfThreeSecondsOverSevenAreCutAtKeyframesAddUpAndTheScriptRunsOnceAfterTheLast() throws {
