@@ -197,9 +197,11 @@ struct RenditionsBenchmark: ParsableCommand {
         scaling.libyuv(0)
         scaling.swscaleI420(0)
         scaling.swscaleBGRA(0)
-        var ours: [Double] = [], sameInput: [Double] = [], branch: [Double] = []
+        scaling.libyuv(0, filter: RenditionPicturesFilter.other)
+        var ours: [Double] = [], other: [Double] = [], sameInput: [Double] = [], branch: [Double] = []
         for _ in 0..<scaleRounds {
             ours.append(ConvertBenchmark.timePerFrame(scaleFrames) { scaling.libyuv($0) })
+            other.append(ConvertBenchmark.timePerFrame(scaleFrames) { scaling.libyuv($0, filter: RenditionPicturesFilter.other) })
             sameInput.append(ConvertBenchmark.timePerFrame(scaleFrames) { scaling.swscaleI420($0) })
             branch.append(ConvertBenchmark.timePerFrame(scaleFrames) { scaling.swscaleBGRA($0) })
         }
@@ -211,7 +213,11 @@ struct RenditionsBenchmark: ParsableCommand {
         report.add(Figure("\(label) ffmpeg's scaled branch (BGRA -> yuv420p), best batch", unit: "ms/frame",
                           ours: ours.min()! * 1000, peer: branch.min()! * 1000,
                           peerName: "libswscale bicubic, BGRA -> yuv420p"))
-        report.settings["\(label) mean |Y libyuv box - Y swscale bicubic|"] = String(format: "%.2f levels", scaling.lumaDifference())
+        report.add(Figure("\(label) I420 scale, libyuv \(RenditionPicturesFilter.otherName) (not the engine's), best batch",
+                          unit: "ms/frame", ours: other.min()! * 1000, peer: sameInput.min()! * 1000,
+                          peerName: "libswscale bicubic, I420 -> I420"))
+        report.settings["scaler (ours)"] = "libyuv I420Scale, \(RenditionPicturesFilter.engineName)"
+        report.settings["\(label) mean |Y libyuv - Y swscale bicubic|"] = String(format: "%.2f levels", scaling.lumaDifference())
     }
 }
 
@@ -293,13 +299,14 @@ private final class ScalingPictures {
         planes(sources + (frame % count) * (sourceY * full.height + sourceUV * full.height), full, sourceY, sourceUV)
     }
 
-    /// libyuv, as `RenditionPictures.refreshScaled()` scales.
+    /// libyuv, as `RenditionPictures.refreshScaled()` scales (`filter`:
+    /// the engine's, or another to compare).
     @inline(never)
-    func libyuv(_ frame: Int) {
+    func libyuv(_ frame: Int, filter: FilterMode = RenditionPicturesFilter.engine) {
         let from = source(frame), to = planes(ours, small, targetY, targetUV)
         let status = I420Scale(from.y, Int32(sourceY), from.u, Int32(sourceUV), from.v, Int32(sourceUV),
                                Int32(full.width), Int32(full.height), to.y, Int32(targetY), to.u, Int32(targetUV),
-                               to.v, Int32(targetUV), Int32(small.width), Int32(small.height), kFilterBox)
+                               to.v, Int32(targetUV), Int32(small.width), Int32(small.height), filter)
         precondition(status == 0, "I420Scale failed")
     }
 
@@ -343,4 +350,13 @@ private final class ScalingPictures {
         }
         return Double(total) / Double(small.width * small.height)
     }
+}
+
+/// The libyuv filter the engine scales with (`RenditionPictures`) and the
+/// other one measured beside it.
+enum RenditionPicturesFilter {
+    static let engine = kFilterBox
+    static let engineName = "box filter"
+    static let other = kFilterBilinear
+    static let otherName = "bilinear"
 }
