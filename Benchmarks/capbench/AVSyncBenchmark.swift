@@ -35,21 +35,13 @@ struct AVSyncBenchmark: AsyncParsableCommand {
     @Option(help: "Frames per second.") var fps = 30
     @Option(help: "Rounds; each records with ours, then with ffmpeg.") var rounds = 1
     @Option(help: "Seconds of pure video capture of the probe before the recordings.") var calibrationSeconds = 10.0
-    @Option(help: "X display (default $DISPLAY).") var display: String?
-    @Option(help: "ALSA PCM the recorders capture (default $BENCH_CAPTURE_PCM).") var capturePcm: String?
-    @Option(help: "ALSA PCM the probe plays into (default $BENCH_PLAYBACK_PCM).") var playbackPcm: String?
+    @OptionGroup var bench: ProbeBench
     @Option(help: "Also write every event as CSV: the probe's own error for it, and what each recording found in it.")
     var eventsCsv: String?
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let display = display ?? environment["DISPLAY"],
-              let capturePCM = capturePcm ?? environment["BENCH_CAPTURE_PCM"],
-              let playbackPCM = playbackPcm ?? environment["BENCH_PLAYBACK_PCM"] else {
-            throw ValidationError("needs a display and both loopback PCMs: run inside scripts/testbench, or pass "
-                                  + "--display, --capture-pcm and --playback-pcm")
-        }
+        let (display, capturePCM, playbackPCM) = try bench.resolved()
         let frame = try FrameSize(parsing: size)
         guard seconds >= 3, calibrationSeconds >= 3, rounds > 0 else {
             throw ValidationError("--seconds and --calibration-seconds must be at least 3, --rounds positive")

@@ -28,19 +28,11 @@ struct SoakBenchmark: AsyncParsableCommand {
     @Option(help: "Minutes to record.") var minutes = 20.0
     @Option(help: "Recorded size WxH from the top-left corner.") var size = "1920x1080"
     @Option(help: "Frames per second.") var fps = 30
-    @Option(help: "X display (default $DISPLAY).") var display: String?
-    @Option(help: "ALSA PCM the recorder captures (default $BENCH_CAPTURE_PCM).") var capturePcm: String?
-    @Option(help: "ALSA PCM the probe plays into (default $BENCH_PLAYBACK_PCM).") var playbackPcm: String?
+    @OptionGroup var bench: ProbeBench
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let display = display ?? environment["DISPLAY"],
-              let capturePCM = capturePcm ?? environment["BENCH_CAPTURE_PCM"],
-              let playbackPCM = playbackPcm ?? environment["BENCH_PLAYBACK_PCM"] else {
-            throw ValidationError("needs a display and both loopback PCMs: run inside scripts/testbench, or pass "
-                                  + "--display, --capture-pcm and --playback-pcm")
-        }
+        let (display, capturePCM, playbackPCM) = try bench.resolved()
         guard minutes.isFinite, minutes >= 0.1, minutes <= 24 * 60 else {
             throw ValidationError("--minutes must be from 0.1 to 1440")
         }

@@ -31,7 +31,10 @@ struct H264BitWriter: ~Copyable {
         while remaining > 0 {
             remaining -= 1
             if (value >> UInt64(remaining)) & 1 == 1 {
-                bytes[bitCount >> 3] |= UInt8(0x80) >> UInt8(bitCount & 7)
+                // Not `bytes[i] |= ...`: Swift 6.3.1 with -sanitize=thread
+                // crashes compiling that ("Invalid bitcast").
+                let index = bitCount >> 3
+                bytes[index] = bytes[index] | (UInt8(0x80) >> UInt8(bitCount & 7))
             }
             bitCount += 1
         }

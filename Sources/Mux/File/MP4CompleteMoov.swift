@@ -75,25 +75,11 @@ enum MP4CompleteMoov {
         }
     }
 
-    /// A track's id (`tkhd`) and handler type (`hdlr`: "vide", "soun").
+    /// A track's id (`tkhd`) and handler type (`hdlr`: "vide", "soun"); 0
+    /// and "" when missing.
     private static func trackIdentity(_ bytes: [UInt8], _ range: Range<Int>) throws -> (UInt32, String) {
-        var id: UInt32 = 0, handler = ""
-        for child in try MP4ByteReader(bytes, from: range.lowerBound, to: range.upperBound).children() {
-            if child.type == .tkhd {
-                var fields = MP4ByteReader(bytes, from: child.payload.lowerBound, to: child.payload.upperBound)
-                let (version, _) = try fields.versionAndFlags()
-                try fields.skip(version == 1 ? 16 : 8)
-                id = try fields.u32()
-            } else if child.type == .mdia {
-                for part in try MP4ByteReader(bytes, from: child.payload.lowerBound, to: child.payload.upperBound).children()
-                    where part.type == .hdlr {
-                    var fields = MP4ByteReader(bytes, from: part.payload.lowerBound, to: part.payload.upperBound)
-                    try fields.skip(8)
-                    handler = FourCC(try fields.u32()).description
-                }
-            }
-        }
-        return (id, handler)
+        let header = try MP4TrackHeader(bytes, trak: range)
+        return (header.id ?? 0, header.handler ?? "")
     }
 
     private static func writeTrack(_ bytes: [UInt8], _ range: Range<Int>, track: MP4TrackSamples, plan: EditPlan,

@@ -66,24 +66,10 @@ struct MP4FragmentIndex {
 
     /// A track's id (`tkhd`) and media time scale (`mdhd`).
     private static func describeTrack(_ bytes: [UInt8], _ range: Range<Int>) throws -> (id: UInt32, timescale: UInt32) {
-        var id: UInt32?, timescale: UInt32?
-        for child in try MP4ByteReader(bytes, from: range.lowerBound, to: range.upperBound).children() {
-            if child.type == .tkhd {
-                var fields = MP4ByteReader(bytes, from: child.payload.lowerBound, to: child.payload.upperBound)
-                let (version, _) = try fields.versionAndFlags()
-                try fields.skip(version == 1 ? 16 : 8)
-                id = try fields.u32()
-            } else if child.type == .mdia {
-                for part in try MP4ByteReader(bytes, from: child.payload.lowerBound, to: child.payload.upperBound).children()
-                    where part.type == .mdhd {
-                    var fields = MP4ByteReader(bytes, from: part.payload.lowerBound, to: part.payload.upperBound)
-                    let (version, _) = try fields.versionAndFlags()
-                    try fields.skip(version == 1 ? 16 : 8)
-                    timescale = try fields.u32()
-                }
-            }
+        let header = try MP4TrackHeader(bytes, trak: range)
+        guard let id = header.id, let timescale = header.timescale, timescale > 0 else {
+            throw MP4FormatError("a track has no id or time scale")
         }
-        guard let id, let timescale, timescale > 0 else { throw MP4FormatError("a track has no id or time scale") }
         return (id, timescale)
     }
 
