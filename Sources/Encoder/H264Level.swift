@@ -11,6 +11,9 @@ public struct H264Level: Sendable, Equatable, Comparable, CustomStringConvertibl
 
     public static func < (lhs: H264Level, rhs: H264Level) -> Bool { lhs.idc < rhs.idc }
 
+    /// No level: what a recording without video reports (`idc` 0).
+    public static let none = H264Level(idc: 0)
+
     /// One row of table A-1.
     struct Limits {
         let idc: Int

@@ -1,18 +1,19 @@
 import CFFmpeg
-import CYUV
 public import MediaCore
 public import MediaPackets
 
-/// Encodes captured BGRA frames to H.264 with libx264 (through libavcodec) at
-/// a constant frame rate.
+/// Encodes pictures to H.264 with libx264 (through libavcodec) at a constant
+/// frame rate.
 ///
-/// Each frame is converted to I420 by libyuv (from BGRA, or from the 16-,
-/// 15- or 30-bit pixels of such screens: `PictureConverter`) straight into
-/// the encoder's one reused input frame (libswscale costs about 9 ms per 1080p frame where
-/// libyuv takes about 1 ms). When the output size differs from the capture
-/// size the frame is converted at capture size into a buffer made at start and
-/// then scaled with libyuv's `I420Scale` (box filter): both steps stay in
-/// libyuv's SIMD paths, and chroma is subsampled once.
+/// The encoder sends one persistent I420 picture (`I420Picture`) to x264,
+/// which copies it in: either a picture of its own, fed captured frames
+/// through `encode(_:frameIndex:cursor:emit:)` (converted by libyuv into it,
+/// from BGRA or the 16-, 15- or 30-bit pixels of such screens, and scaled
+/// when the output size differs from the capture's), or a picture
+/// shared with the other renditions of a recording (`RenditionPictures`:
+/// one conversion per frame for all of them), encoded with
+/// `encodePicture(frameIndex:changed:cursor:emit:)`. libswscale costs about 9 ms
+/// per 1080p conversion where libyuv takes about 1 ms.
 ///
 /// A frame that brings no change (`FrameDamage.unchanged`, or a slot the
 /// timeline fills by repeating) is written, where the stream allows it, as an
@@ -26,9 +27,10 @@ public import MediaPackets
 ///
 /// The pointer, when a frame carries one (`CursorOverlay`), is drawn onto the
 /// picture only for x264 to take it and taken off again at once
-/// (`CursorCompositor`): the persistent picture stays the screen's. A frame
-/// whose screen did not change but whose pointer moved or changed shape is a
-/// changed frame and goes to x264; one where neither changed is a skip.
+/// (`CursorCompositor`): the persistent picture, which other renditions may
+/// share, stays the screen's. A frame whose screen did not change but whose
+/// pointer moved or changed shape is a changed frame and goes to x264; one
+/// where neither changed is a skip.
 ///
 /// Not thread-safe: one thread (the video encode thread) uses it at a time.
 public final class VideoEncoder: @unchecked Sendable {
@@ -46,9 +48,12 @@ public final class VideoEncoder: @unchecked Sendable {
     /// The x264 threads encoding now: `settings.threads` until
     /// `changeThreads(to:emit:)` (0 is x264's own choice).
     public private(set) var threads: Int
-    private let frame: EncoderFrame
-    /// The capture-size I420 picture, when the output is scaled.
-    private let scaleSource: I420Buffer?
+    /// The picture sent to x264, at the output size.
+    public let picture: I420Picture
+    /// The pictures frames are converted into, when this encoder converts
+    /// them itself (nil: a shared picture that its owner updates).
+    private let ownPictures: RenditionPictures?
+    private var frame: EncoderFrame { picture.frame }
     private var lastFrameIndex: Int64 = -1
     /// Set when unchanged frames are written as skipped pictures.
     private let sequencer: SkipPictureSequencer?
@@ -57,30 +62,60 @@ public final class VideoEncoder: @unchecked Sendable {
     public let skipPictureObstacle: String?
     /// Where conversions (and skipped pictures) are counted.
     public let counters: MediaCounters
-    private let converter = PictureConverter()
-    /// Made at the first pointer drawn.
+    /// Where the capture lies in the picture, in the picture's samples (all
+    /// of it, or inside letterbox bars): the pointer's place is mapped there.
+    private let captureArea: PicturePlacement
+    /// Draws the pointer for x264 and takes it off again (made on first use).
     private var compositor: CursorCompositor?
-    /// The pointer on the last picture encoded (what a repeat draws again).
+    /// The pointer drawn on the last picture submitted, drawn again on its repeats.
     private var lastCursor: CursorOverlay?
 
-    /// Opens libx264 with `settings` for frames of `inputWidth`x`inputHeight`.
-    public init(settings: VideoEncoderSettings, inputWidth: Int, inputHeight: Int,
-                packetPool: PacketPool = PacketPool(capacity: 128), counters: MediaCounters = MediaCounters()) throws {
+    /// Opens libx264 with `settings` for frames of `inputWidth`x`inputHeight`,
+    /// converted into a picture of its own (stretched to the output size
+    /// when that differs).
+    public convenience init(settings: VideoEncoderSettings, inputWidth: Int, inputHeight: Int,
+                            packetPool: PacketPool = PacketPool(capacity: 128),
+                            counters: MediaCounters = MediaCounters()) throws {
         guard inputWidth > 0, inputHeight > 0 else {
             throw InvalidArgument(name: "input size", value: "\(inputWidth)x\(inputHeight)", reason: "must be positive")
         }
+        let pictures = try RenditionPictures(captureWidth: inputWidth, captureHeight: inputHeight, counters: counters)
+        let picture = try pictures.picture(width: settings.width, height: settings.height, scaling: .stretch)
+        try self.init(settings: settings, picture: picture, ownPictures: pictures, captureArea: pictures.placement(of: picture),
+                      packetPool: packetPool, counters: counters)
+    }
+
+    /// Opens libx264 with `settings` to encode `picture` (of the settings'
+    /// size), which its owner updates: one rendition of a recording whose
+    /// frames `RenditionPictures` converts once for every rendition.
+    /// `pictures`, the owner, says where the capture lies in `picture` (for
+    /// the pointer); without it, the capture fills the picture.
+    public convenience init(settings: VideoEncoderSettings, picture: I420Picture, pictures: RenditionPictures? = nil,
+                            packetPool: PacketPool = PacketPool(capacity: 128),
+                            counters: MediaCounters = MediaCounters()) throws {
+        let area = pictures?.placement(of: picture)
+            ?? PicturePlacement(x: 0, y: 0, width: picture.width, height: picture.height,
+                                captureWidth: picture.width, captureHeight: picture.height)
+        try self.init(settings: settings, picture: picture, ownPictures: nil, captureArea: area, packetPool: packetPool,
+                      counters: counters)
+    }
+
+    private init(settings: VideoEncoderSettings, picture: I420Picture, ownPictures: RenditionPictures?,
+                 captureArea: PicturePlacement, packetPool: PacketPool, counters: MediaCounters) throws {
+        precondition(picture.width == settings.width && picture.height == settings.height,
+                     "the picture's size differs from the encoder's")
         self.settings = settings
-        self.inputWidth = inputWidth
-        self.inputHeight = inputHeight
+        self.picture = picture
+        self.ownPictures = ownPictures
+        self.captureArea = captureArea
+        inputWidth = ownPictures?.captureWidth ?? settings.width
+        inputHeight = ownPictures?.captureHeight ?? settings.height
         self.packetPool = packetPool
         self.counters = counters
         threads = settings.threads
         context = try Self.openContext(settings: settings, threads: settings.threads, packetPool: packetPool)
         let codec = context.pointer
         parameters = try StreamParameters(encoder: codec, kind: .video)
-        frame = try EncoderFrame(yuv420pWidth: settings.width, height: settings.height)
-        scaleSource = inputWidth == settings.width && inputHeight == settings.height
-            ? nil : I420Buffer(width: inputWidth, height: inputHeight)
         var obstacle: String? = "libx264 gave no global header"
         var sequencer: SkipPictureSequencer?
         if let extradata = codec.pointee.extradata, codec.pointee.extradata_size > 0,
@@ -98,70 +133,48 @@ public final class VideoEncoder: @unchecked Sendable {
     /// Converts `frame` and encodes it as output frame number `frameIndex`
     /// (its pts in the 1/fps time base; strictly increasing, gaps allowed).
     /// Packets the encoder completes go to `emit`, in decoding order.
+    /// Only for an encoder that converts its own frames (made with the
+    /// input size).
     ///
     /// The encoder's input picture persists from frame to frame: a frame
     /// with rectangles updates only them (`VideoFrame.damage`), and an
     /// `unchanged` frame converts nothing and is encoded as a repeat of the
-    /// previous picture, unless `cursor` differs from the last one drawn.
-    /// `cursor` (from the capture's `CursorShapes`) must stay valid until
-    /// the next call of `encode`: repeats draw it again.
+    /// previous picture (unless a frame given to `update(from:)` changed it,
+    /// or `cursor` differs from the last one drawn). `cursor` (from the
+    /// capture's `CursorShapes`, in capture pixels) must stay valid until the
+    /// next call of `encode`: repeats draw it again.
     public func encode(_ frame: borrowing VideoFrame, frameIndex: Int64, cursor: CursorOverlay? = nil,
                        emit: (consuming Packet) -> Void) throws {
-        try update(from: frame)
+        guard let ownPictures else { preconditionFailure("a shared picture is updated by its owner: use encodePicture") }
+        try ownPictures.update(from: frame)
+        let changed = ownPictures.takeChange()
+        if changed { try ownPictures.refreshScaled() }
+        try encodePicture(frameIndex: frameIndex, changed: changed, cursor: cursor, emit: emit)
+    }
+
+    /// Encodes the picture as output frame `frameIndex`: submitted to x264
+    /// when it `changed` since the last frame encoded or `cursor` differs
+    /// from the last one drawn, else written as a repeat of it (an all-skip
+    /// picture where the stream allows). `cursor` as for `encode`.
+    @inline(__always)
+    public func encodePicture(frameIndex: Int64, changed: Bool, cursor: CursorOverlay? = nil,
+                              emit: (consuming Packet) -> Void) throws {
         let cursorMoved = cursor == nil ? lastCursor != nil : !cursor!.drawsSame(as: lastCursor)
-        if frame.damage.kind == .unchanged && !cursorMoved {
-            try repeatLast(frameIndex: frameIndex, emit: emit)
-        } else {
+        if changed || cursorMoved {
             lastCursor = cursor
             try submit(frameIndex: frameIndex, emit: emit)
+        } else {
+            try repeatLast(frameIndex: frameIndex, emit: emit)
         }
     }
 
     /// Brings the input picture up to date with `frame` without encoding it:
     /// for a frame the timeline drops, whose changes later frames do not
-    /// bring again.
+    /// bring again (the next frame encoded then submits the picture, even an
+    /// unchanged one). Only for an encoder that converts its own frames.
     public func update(from frame: borrowing VideoFrame) throws {
-        precondition(frame.width == inputWidth && frame.height == inputHeight,
-                     "frame size differs from the encoder's input size")
-        let damage = frame.damage
-        guard damage.kind != .unchanged else { return }
-        try self.frame.makeWritable()
-        let source = UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self))
-        let output = planes
-        // Converted at capture size: into the output, or into the buffer
-        // the output is scaled from.
-        let target = scaleSource.map {
-            I420Planes(y: $0.y, u: $0.u, v: $0.v, strideY: $0.strideY, strideU: $0.strideUV, strideV: $0.strideUV,
-                       width: inputWidth, height: inputHeight)
-        } ?? output
-        let format = frame.pixelFormat
-        if damage.kind == .full {
-            converter.convert(source, format: format, bytesPerRow: frame.bytesPerRow, x: 0, y: 0, width: inputWidth,
-                              height: inputHeight, into: target)
-        } else {
-            for index in 0..<damage.count {
-                let rect = damage[index]
-                if let offset = rect.offset {
-                    converter.convert(source + offset, format: format, bytesPerRow: rect.bytesPerRow, x: rect.x,
-                                      y: rect.y, width: rect.width, height: rect.height, into: target)
-                } else {
-                    // BT.601 limited-range black, as ARGBToI420 makes it.
-                    let status = I420Rect(target.y, Int32(target.strideY), target.u, Int32(target.strideU),
-                                          target.v, Int32(target.strideV), Int32(rect.x), Int32(rect.y),
-                                          Int32(rect.width), Int32(rect.height), 16, 128, 128)
-                    precondition(status == 0, "libyuv I420Rect failed (\(status))")
-                }
-            }
-        }
-        if let scaleSource {
-            let status = I420Scale(scaleSource.y, Int32(scaleSource.strideY), scaleSource.u, Int32(scaleSource.strideUV),
-                                   scaleSource.v, Int32(scaleSource.strideUV), Int32(inputWidth), Int32(inputHeight),
-                                   output.y, Int32(output.strideY), output.u, Int32(output.strideU),
-                                   output.v, Int32(output.strideV), Int32(output.width), Int32(output.height),
-                                   kFilterBox)
-            precondition(status == 0, "libyuv I420Scale failed (\(status))")
-        }
-        counters.videoFramesConverted.add()
+        guard let ownPictures else { preconditionFailure("a shared picture is updated by its owner") }
+        try ownPictures.update(from: frame)
     }
 
     /// Runs `body` with the luma plane of the picture the encoder was last
@@ -171,7 +184,7 @@ public final class VideoEncoder: @unchecked Sendable {
     /// valid only during `body`.
     @inline(__always)
     public func withInputLuma<Result>(_ body: (UnsafePointer<UInt8>, Int, Int, Int) -> Result) -> Result {
-        body(UnsafePointer(frame.plane(0)), frame.stride(0), settings.width, settings.height)
+        picture.withLuma(body)
     }
 
     /// Encodes a picture that `fill` writes straight into the encoder's input
@@ -265,11 +278,7 @@ public final class VideoEncoder: @unchecked Sendable {
         return context
     }
 
-    private var planes: I420Planes {
-        I420Planes(y: frame.plane(0), u: frame.plane(1), v: frame.plane(2),
-                   strideY: frame.stride(0), strideU: frame.stride(1), strideV: frame.stride(2),
-                   width: settings.width, height: settings.height)
-    }
+    private var planes: I420Planes { picture.planes }
 
     /// Encodes the input picture, with `lastCursor` drawn on it for x264
     /// only (x264 copies its input picture before `send` returns).
@@ -280,7 +289,14 @@ public final class VideoEncoder: @unchecked Sendable {
             return
         }
         if compositor == nil { compositor = CursorCompositor() }
-        compositor!.draw(cursor, onto: planes, inputWidth: inputWidth, inputHeight: inputHeight)
+        let area = captureArea
+        // The hot spot mapped into the picture (scaled, and past any
+        // letterbox bar); the shape is drawn at its own size.
+        let mapped = CursorOverlay(pixels: cursor.pixels, width: cursor.width, height: cursor.height,
+                                   hotspotX: cursor.hotspotX, hotspotY: cursor.hotspotY,
+                                   x: area.x + cursor.x * area.width / area.captureWidth,
+                                   y: area.y + cursor.y * area.height / area.captureHeight, serial: cursor.serial)
+        compositor!.draw(mapped, onto: planes, inputWidth: picture.width, inputHeight: picture.height)
         defer {
             // A codec still holding the buffer would get a copy here; the
             // picture is put back either way.
@@ -298,6 +314,9 @@ public final class VideoEncoder: @unchecked Sendable {
         lastFrameIndex = frameIndex
         frame.pointer.pointee.pts = frameIndex
         guard let sequencer else {
+            // The picture may be shared: another encoder's keyframe request
+            // must not stay on it.
+            frame.pointer.pointee.pict_type = AV_PICTURE_TYPE_NONE
             try context.send(frame.pointer, emit: emit)
             return
         }

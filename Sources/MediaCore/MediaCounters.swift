@@ -30,6 +30,9 @@ public final class MediaCounters: Sendable {
     public let videoScreenSizeChanges = Counter()
     /// Frames the encoder converted to I420, in whole or in part.
     public let videoFramesConverted = Counter()
+    /// Scaled pictures made from the converted one, one per rendition size
+    /// other than the capture's, for each changed frame that is encoded.
+    public let videoFramesScaled = Counter()
     /// Output frames written as an H.264 picture whose macroblocks are all
     /// skipped (a copy of the previous one), without running x264.
     public let videoSkipPictures = Counter()
@@ -64,6 +67,7 @@ public final class MediaCounters: Sendable {
             videoPixelsGrabbed: videoPixelsGrabbed.load(),
             videoScreenSizeChanges: videoScreenSizeChanges.load(),
             videoFramesConverted: videoFramesConverted.load(),
+            videoFramesScaled: videoFramesScaled.load(),
             videoSkipPictures: videoSkipPictures.load(),
             audioPeriodsCaptured: audioPeriodsCaptured.load(),
             audioFramesCaptured: audioFramesCaptured.load(),
@@ -83,6 +87,7 @@ public struct MediaStatistics: Sendable, Equatable, Codable {
     public var videoPixelsGrabbed: Int
     public var videoScreenSizeChanges: Int
     public var videoFramesConverted: Int
+    public var videoFramesScaled: Int
     public var videoSkipPictures: Int
     public var audioPeriodsCaptured: Int
     public var audioFramesCaptured: Int

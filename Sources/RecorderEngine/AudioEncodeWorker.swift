@@ -4,7 +4,7 @@ import MediaCore
 import MediaPackets
 
 /// The audio encode thread's loop: aligns the first captured period with the
-/// video's frame 0, then encodes every period where its frame index puts it
+/// video's frame 0 (for sound alone, the first period is output time 0), then encodes every period where its frame index puts it
 /// (silence for frames the capture could not queue), asking the resampler to
 /// absorb drift between the device's sample rate and the clock
 /// (`AudioTimeline`). It sleeps on the capture's wake signal while the ring
@@ -22,11 +22,17 @@ final class AudioEncodeWorker: @unchecked Sendable {
     private let silence: UnsafeMutableRawPointer
     private static var silenceFrames: Int { 1024 }
     private var noMedia: NoMediaProbe
+    /// No video gives the timeline its start: the first captured period
+    /// does, and the requested duration ends the recording here.
+    private let anchorsTimeline: Bool
 
     init(capture: PCMCapture<MonotonicClock>, encoder: AudioEncoder, packets: SPSCRing<Packet>,
          state: SessionState, outputRate: Int, duration: Duration?, settingsDescription: String,
-         noMedia detection: NoMediaDetection = NoMediaDetection(), withVideo: Bool = true) {
-        wakesMuxEvery = withVideo ? 8 : 1
+         noMedia detection: NoMediaDetection = NoMediaDetection(), anchorsTimeline: Bool = false) {
+        self.anchorsTimeline = anchorsTimeline
+        // With video the interleaver holds audio until a later video packet
+        // anyway; sound alone has nothing to wait for.
+        wakesMuxEvery = anchorsTimeline ? 1 : 8
         self.capture = capture
         self.encoder = encoder
         self.packets = packets
@@ -93,9 +99,23 @@ final class AudioEncodeWorker: @unchecked Sendable {
     }
 
     private func loop() throws {
-        guard let anchor = waitForAnchor() else { return }
+        var anchor: Int64 = .min
+        if !anchorsTimeline {
+            guard let videoAnchor = waitForAnchor() else { return }
+            anchor = videoAnchor
+        }
         while let chunk = capture.chunks.popWaiting(ready: capture.chunksReady, state: state) {
-            if timeline.isComplete { continue }
+            if anchor == .min {
+                // Sound alone: output time 0 is the first captured frame's
+                // capture time, on the clock the drift correction follows
+                // from then on.
+                anchor = chunk.captureTime
+                state.anchor.store(anchor, ordering: .releasing)
+            }
+            if timeline.isComplete {
+                if anchorsTimeline { state.requestStop(.graceful, reason: .durationReached) }
+                continue
+            }
             let placement = timeline.place(captureTime: chunk.captureTime, firstFrameIndex: chunk.firstFrameIndex,
                                            frameCount: chunk.frameCount, anchor: anchor)
             try encodeSilence(frames: placement.silence)
@@ -103,10 +123,14 @@ final class AudioEncodeWorker: @unchecked Sendable {
                 try encoder.setCompensation(sampleDelta: correction.sampleDelta, distance: correction.distance)
                 state.audioOffsetMicroseconds.store(Int(timeline.lastMeasuredOffset * 1e6), ordering: .relaxed)
             }
-            guard placement.count > 0 else { continue }
-            let samples = UnsafeRawPointer(chunk.buffer.baseAddress + placement.skip * bytesPerFrame)
-            noMedia.observe(samples, frameCount: placement.count)
-            try encoder.encode(interleaved: samples, frameCount: placement.count) { packet in emit(packet) }
+            if placement.count > 0 {
+                let samples = UnsafeRawPointer(chunk.buffer.baseAddress + placement.skip * bytesPerFrame)
+                noMedia.observe(samples, frameCount: placement.count)
+                try encoder.encode(interleaved: samples, frameCount: placement.count) { packet in emit(packet) }
+            }
+            // Sound alone is timed by the frames placed (statistics, no-media).
+            state.audioFramesPlaced.store(Int(timeline.placedFrames), ordering: .relaxed)
+            if anchorsTimeline, timeline.isComplete { state.requestStop(.graceful, reason: .durationReached) }
         }
     }
 

@@ -21,6 +21,9 @@ struct EncoderLoadWatch {
         self.busyLimit = busyLimit
     }
 
+    /// True when no frame of a new window was recorded yet.
+    var isAtWindowStart: Bool { frames == 0 }
+
     /// Adds one frame's CPU time; true when a whole window has averaged over
     /// the limit. Each window is judged on its own.
     mutating func record(cpuNanoseconds: Int64) -> Bool {

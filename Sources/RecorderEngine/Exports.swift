@@ -11,6 +11,7 @@
 @_exported public import struct CaptureX11.XError
 @_exported public import struct Encoder.AudioEncoderSettings
 @_exported public import struct Encoder.H264Level
+@_exported public import enum Encoder.PictureScaling
 @_exported public import struct Encoder.VideoEncoderSettings
 @_exported public import struct MediaCore.AudioFormat
 @_exported public import struct MediaCore.InvalidArgument
@@ -24,6 +25,7 @@
 @_exported public import struct Mux.StreamURL
 @_exported public import enum Mux.TLSVerification
 @_exported public import enum Mux.MP4FinishOutcome
+@_exported public import struct Mux.FileSegment
 @_exported public import enum Mux.MP4Repair
 @_exported public import struct Mux.MP4RepairReport
 @_exported public import struct Mux.MP4RepairRefusal

@@ -2,22 +2,29 @@ import MediaCore
 import MediaPackets
 import Mux
 
-/// The mux thread's loop: moves packets from both encoders to the fan-out,
-/// which orders them by decoding time and hands each to every live stream
-/// (never waiting on one) and to the file sink. It sleeps while both packet
-/// rings are empty and ends when both encoders are done and their rings
-/// drained.
+/// The mux thread's loop: moves packets from the encoders to the fan-outs,
+/// which order them by decoding time and hand each to every live stream
+/// (never waiting on one) and to the file outputs. Each video encode has a
+/// fan-out of its own (index for index); the AAC packets go to every
+/// fan-out, each but the last getting a reference to the same payload. It
+/// sleeps while every packet ring is empty and ends when the encoders are
+/// done and their rings drained.
 final class MuxWorker: @unchecked Sendable {
-    private let fanOut: PacketFanOut
-    private let videoPackets: SPSCRing<Packet>
+    private let fanOuts: [PacketFanOut]
+    private let encodes: [VideoEncode]
     private let audioPackets: SPSCRing<Packet>?
     private let state: SessionState
+    /// Where the audio references for all fan-outs but the last come from.
+    private let references: PacketPool?
 
-    init(fanOut: PacketFanOut, videoPackets: SPSCRing<Packet>, audioPackets: SPSCRing<Packet>?, state: SessionState) {
-        self.fanOut = fanOut
-        self.videoPackets = videoPackets
+    init(fanOuts: [PacketFanOut], encodes: [VideoEncode], audioPackets: SPSCRing<Packet>?, state: SessionState) {
+        precondition(encodes.isEmpty ? fanOuts.count <= 1 : fanOuts.count == encodes.count,
+                     "one fan-out per video encode")
+        self.fanOuts = fanOuts
+        self.encodes = encodes
         self.audioPackets = audioPackets
         self.state = state
+        references = fanOuts.count > 1 ? PacketPool(capacity: 64) : nil
     }
 
     func run() {
@@ -44,11 +51,13 @@ final class MuxWorker: @unchecked Sendable {
             }
             state.packetsReady.wait(ticket)
         }
-        if !failed {
+        guard !failed else { return }
+        for fanOut in fanOuts {
             do {
                 try fanOut.flush()
             } catch {
                 fileFailed(error)
+                return
             }
         }
     }
@@ -57,14 +66,33 @@ final class MuxWorker: @unchecked Sendable {
     @inline(__always)
     private func drain(failed: inout Bool) -> Bool {
         var moved = false
-        while let packet = videoPackets.pop() {
-            moved = true
-            write(packet, failed: &failed)
+        for index in encodes.indices {
+            let encode = encodes[index]
+            while let packet = encode.packets.pop() {
+                moved = true
+                encode.bytes.add(Int(packet.pointer.pointee.size), ordering: .relaxed)
+                write(packet, to: index, failed: &failed)
+            }
         }
         if let audioPackets {
             while let packet = audioPackets.pop() {
                 moved = true
-                write(packet, failed: &failed)
+                guard let last = fanOuts.indices.last else { continue }
+                if let references {
+                    for index in 0..<last {
+                        // A reference each (the payload is shared); out of
+                        // memory fails like a write would.
+                        guard let copy = packet.reference(from: references) else {
+                            if !failed {
+                                failed = true
+                                fileFailed(AVError(code: AVError.outOfMemoryCode, operation: "av_packet_ref"))
+                            }
+                            continue
+                        }
+                        write(copy, to: index, failed: &failed, counted: false)
+                    }
+                }
+                write(packet, to: last, failed: &failed)
             }
         }
         return moved
@@ -73,12 +101,12 @@ final class MuxWorker: @unchecked Sendable {
     /// After a file write error the session is stopping; later packets are
     /// discarded so the encoders can drain and the file can still be finalized.
     @inline(__always)
-    private func write(_ packet: consuming Packet, failed: inout Bool) {
+    private func write(_ packet: consuming Packet, to index: Int, failed: inout Bool, counted: Bool = true) {
         guard !failed else { return }
         let size = Int(packet.pointer.pointee.size)
         do {
-            try fanOut.write(packet)
-            state.bytesWritten.add(size, ordering: .relaxed)
+            try fanOuts[index].write(packet)
+            if counted { state.bytesWritten.add(size, ordering: .relaxed) }
         } catch {
             failed = true
             fileFailed(error)
@@ -86,7 +114,9 @@ final class MuxWorker: @unchecked Sendable {
     }
 
     private func fileFailed(_ error: any Error) {
-        let underlying = error as? AVError ?? AVError(code: AVError.ioErrorCode, operation: "av_write_frame")
-        state.fail(.outputFile(OutputFileFailure(path: fanOut.file?.path ?? "", operation: .write, underlying: underlying)))
+        let failure = error as? PacketSinkFailure
+        let cause = failure?.error ?? error
+        let underlying = cause as? AVError ?? AVError(code: AVError.ioErrorCode, operation: "av_write_frame")
+        state.fail(.outputFile(OutputFileFailure(path: failure?.path ?? "", operation: .write, underlying: underlying)))
     }
 }

@@ -47,12 +47,13 @@ struct NoMediaProbe {
         }
     }
 
-    /// Looks at the encoder's picture after frame `sequence` was applied to
-    /// it (`damaged`: the capture did not report the frame unchanged).
+    /// Looks at the converted capture picture (`RenditionPictures.capture`,
+    /// which every rendition encodes from) after frame `sequence` was applied
+    /// to it (`damaged`: the capture did not report the frame unchanged).
     @inline(__always)
-    mutating func observe(picture encoder: VideoEncoder, sequence: Int, damaged: Bool) {
+    mutating func observe(picture: I420Picture, sequence: Int, damaged: Bool) {
         guard frozen != nil else { return }
-        let run = encoder.withInputLuma { luma, stride, width, height in
+        let run = picture.withLuma { luma, stride, width, height in
             frozen!.observe(luma: luma, stride: stride, width: width, height: height, sequence: sequence, damaged: damaged)
         }
         publish(run, to: state.unchangedFrames, threshold: frozenThreshold)

@@ -28,6 +28,11 @@ public struct VideoEncodingOptions: Sendable, Equatable {
     /// per core, and less memory, for a real-time source that cannot run
     /// ahead.
     public var threads = 0
+    /// Output picture size; nil encodes at the capture size. Scaled from
+    /// the one converted picture per frame (see `RenditionPictures`).
+    public var size: PictureSize?
+    /// How a `size` of another shape than the capture's is filled.
+    public var scaling: PictureScaling = .letterbox
 
     public init() {}
 }
@@ -38,10 +43,18 @@ public struct FileOutput: Sendable, Equatable {
     public var path: String
     /// Replace a file already at `path`; otherwise its presence is an error.
     public var overwrite: Bool
+    /// The rendition written (`VideoRendition.name`); nil: the main one
+    /// (`RecordingConfiguration.video`).
+    public var rendition: String?
+    /// Split the recording into numbered files (`path` gives the names, see
+    /// `SegmentNames`); nil writes one file.
+    public var segments: FileSegmentation?
 
-    public init(path: String, overwrite: Bool = false) {
+    public init(path: String, overwrite: Bool = false, rendition: String? = nil, segments: FileSegmentation? = nil) {
         self.path = path
         self.overwrite = overwrite
+        self.rendition = rendition
+        self.segments = segments
     }
 }
 
@@ -58,15 +71,28 @@ public struct RecordingConfiguration: Sendable {
     public var logger = Logger(label: "RecorderEngine")
     /// The display, region and frame rate to capture.
     public var capture: DisplayCaptureConfiguration
+    /// False records sound alone: no display is opened and `capture` is
+    /// not used (it must name no region); `audio` must be set.
+    public var recordsVideo = true
     /// The PCM to record sound from; nil records video only.
     public var audio: PCMCaptureConfiguration?
     /// Output sample rate, channels and bit rate of the AAC stream.
     public var audioEncoding: AudioEncoderSettings
+    /// The main rendition's encoding: what every output takes unless it
+    /// names another rendition.
     public var video: VideoEncodingOptions
-    /// The MP4 file; nil streams only (then `streams` must not be empty).
+    /// Further renditions outputs may name (`FileOutput.rendition`,
+    /// `StreamOutput.rendition`, `HLSOutput.rendition`), each encoded once
+    /// from the same capture and conversion; renditions with the same
+    /// options share one encode. Each must be taken by some output.
+    public var renditions: [VideoRendition] = []
+    /// The MP4 file (or numbered files); nil streams only (then `streams`
+    /// or `hls` must be given).
     public var output: FileOutput?
-    /// Live streams fed from the same encode as the file.
+    /// Live streams, each fed from the encode of its rendition.
     public var streams: [StreamOutput] = []
+    /// An HLS playlist and its segments, written while recording.
+    public var hls: HLSOutput?
     /// Regular expressions, each matched against a whole stream URL,
     /// case-sensitively (Jibri's `rtmp-allow-list`); a stream URL must match
     /// one of them. Empty: every URL of an allowed scheme is accepted.
@@ -76,7 +102,8 @@ public struct RecordingConfiguration: Sendable {
     public var allowedStreamSchemes: Set<StreamURL.Scheme> = StreamURL.Scheme.defaultAllowed
     /// Stop after this much media; nil records until `stop()`.
     public var duration: Duration?
-    /// Run after the file is final, with the file's directory as its argument.
+    /// Run after the file is final (the last segment, when the file is
+    /// segmented), with the file's directory as its argument.
     public var finalizeScript: String?
     /// Time between `.statistics` events (and metrics updates), from 0.1 s
     /// to 1 hour.

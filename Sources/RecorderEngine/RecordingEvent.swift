@@ -21,7 +21,9 @@ public enum RecordingEvent: Sendable {
     case stopped(RecordingResult)
 }
 
-/// What the session opened.
+/// What the session opened. A recording of sound alone (`recordsVideo`
+/// false) has no display: `display` is empty, the sizes and rate 0, the
+/// level `H264Level.none` and `renditions` empty.
 public struct RecordingStarted: Sendable {
     /// The session's id (also the `session` dimension of its metrics and the
     /// `session` metadata of its log lines).
@@ -41,8 +43,16 @@ public struct RecordingStarted: Sendable {
     public var streams: [String]
     /// The H.264 level chosen for the size and rate.
     public var level: H264Level
-    /// x264 threads at the start.
+    /// x264 threads at the start (the main rendition's).
     public var encoderThreads: Int
+    /// Each video encode: the renditions it serves, its size (the main
+    /// rendition's first), its x264 threads.
+    public var renditions: [RenditionStatistics]
+    /// The HLS playlist, when writing one.
+    public var hls: String?
+
+    /// Whether the recording has a picture.
+    public var hasVideo: Bool { !renditions.isEmpty }
 
     /// A sound device as opened.
     public struct AudioInput: Sendable, Equatable {
@@ -143,8 +153,12 @@ public struct RecordingStatistics: Sendable {
     /// Frames the screen did not change in (DAMAGE): nothing grabbed or
     /// converted. Their share of `framesCaptured` is the still share.
     public var framesUnchanged = 0
-    /// Frames converted to I420, in whole or in part.
+    /// Frames converted to I420, in whole or in part: once per frame that
+    /// changed, whatever the number of renditions.
     public var framesConverted = 0
+    /// Scaled pictures made from the converted ones (one per rendition size
+    /// other than the capture's, per changed frame encoded).
+    public var framesScaled = 0
     /// Output frames written as an all-skipped H.264 picture, without x264.
     public var skipPictures = 0
     /// Pixels read from the X server.
@@ -179,6 +193,14 @@ public struct RecordingStatistics: Sendable {
     /// Each live stream's account (redacted URL, connections, packets sent,
     /// drops), in the order the streams were configured.
     public var streams: [NetworkSinkStatistics] = []
+    /// Each video encode's account (renditions, size, threads, bytes).
+    public var renditions: [RenditionStatistics] = []
+    /// The file output's numbered files when it is segmented, in order: the
+    /// finished ones (with their outcome) and the one being written (outcome
+    /// nil). In the final statistics every one is finished.
+    public var segments: [FileSegment] = []
+    /// Segments the HLS playlist lists.
+    public var hlsSegments = 0
     /// How long the sound has been silent (`NoMediaDetection.silenceLevel`)
     /// up to now; zero when it is not, or when silence is not checked.
     public var silence: Duration = .zero
@@ -207,7 +229,8 @@ public struct RecordingResult: Sendable {
     public var statistics: RecordingStatistics
     public var stopReason: StopReason
     /// The file, when one was written (finished, or kept as written when
-    /// finishing failed), or nil.
+    /// finishing failed): for a segmented file the last segment
+    /// (`statistics.segments` lists every one); for HLS alone its playlist.
     public var output: String?
     /// Time spent turning the crash-safe file into a regular MP4.
     public var finalizeDuration: Duration?

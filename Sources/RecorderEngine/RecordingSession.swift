@@ -172,35 +172,19 @@ public final class RecordingSession: Service, Sendable {
         guard interval >= .milliseconds(100), interval <= .seconds(3600) else {
             throw InvalidArgument(name: "statistics interval", value: "\(interval.seconds)", reason: "must be from 0.1 to 3600 seconds")
         }
-        try configuration.capture.validate()
+        if configuration.recordsVideo { try configuration.capture.validate() }
         try configuration.noMedia.validate()
         try configuration.audio?.validate()
-        try validateVideoOptions(configuration)
-        if let output = configuration.output {
-            try MP4FileSink.validateOutputPath(output.path, overwrite: output.overwrite)
-        } else if configuration.streams.isEmpty {
-            throw InvalidArgument(name: "--output", value: "", reason: "nothing to record to: give a file, a stream or both")
-        }
+        // Renditions, the outputs and what they take (RecordingConfiguration+Outputs).
+        try configuration.validateOutputs()
         if let script = configuration.finalizeScript {
-            guard configuration.output != nil else {
+            guard configuration.output != nil || configuration.hls != nil else {
                 throw InvalidArgument(name: "--finalize-script", value: script, reason: "needs a file to finalize (--output)")
             }
             guard access(script, X_OK) == 0 else {
                 throw InvalidArgument(name: "--finalize-script", value: script, reason: "is not an executable file")
             }
         }
-    }
-
-    /// The encoder options on their own (the picture size is known only once
-    /// the display is open: a given region's size stands in, or 640x480).
-    private static func validateVideoOptions(_ configuration: RecordingConfiguration) throws {
-        let options = configuration.video
-        let region = configuration.capture.region
-        _ = try VideoEncoderSettings(
-            width: region?.width ?? 640, height: region?.height ?? 480, fps: configuration.capture.framesPerSecond,
-            preset: options.preset, tune: options.tune, profile: options.profile, crf: options.crf,
-            bitrate: options.bitrate, maxrate: options.maxrate, bufsize: options.bufsize, gop: options.gop,
-            threads: options.threads)
     }
 
     /// Checks every stream URL against the allowed schemes and the

@@ -11,48 +11,94 @@ import Mux
 /// every C resource here has its owner inside (the capture objects, the
 /// encoders, the sinks) and is freed when this object is released, after
 /// every thread was joined.
+///
+/// Video: one capture, one conversion per frame (`RenditionPictures`), and
+/// one encode per distinct rendition the outputs take (`RenditionPlan`),
+/// all on the video encode thread; each encode's packets go to the outputs
+/// that take it through a fan-out of its own, with the one AAC encode's
+/// packets going to every fan-out. A recording of sound alone has no
+/// display, pictures or video encodes.
 final class SessionPipeline {
-    let video: DisplayCapture<MonotonicClock>
+    let plan: RenditionPlan
+    let video: DisplayCapture<MonotonicClock>?
     let audio: PCMCapture<MonotonicClock>?
-    let videoEncoder: VideoEncoder
+    /// The converted picture and its scaled copies (nil without video).
+    let pictures: RenditionPictures?
+    /// One per distinct rendition, in the plan's order.
+    let encodes: [VideoEncode]
     let audioEncoder: AudioEncoder?
-    let videoSettings: VideoEncoderSettings
-    let videoSettingsDescription: String
     let audioSettingsDescription: String
-    let videoPackets = SPSCRing<Packet>(minimumCapacity: 512)
     let audioPackets = SPSCRing<Packet>(minimumCapacity: 512)
+    /// One file (`file`), numbered files (`segmentedFile`), or neither.
     private(set) var file: MP4FileSink?
+    private(set) var segmentedFile: SegmentedMP4Sink?
+    private(set) var hls: HLSSink?
     private(set) var streams: [NetworkSink] = []
+    /// The file's segments and the HLS segments as they are written.
+    let fileSegments = SegmentLog()
+    let hlsSegments = SegmentLog()
     private var workers: [MediaThread] = []
+
+    /// The main (first) encode's encoder and settings, when there is video.
+    var videoEncoder: VideoEncoder? { encodes.first?.encoder }
+    var videoSettings: VideoEncoderSettings? { encodes.first?.settings }
 
     /// Opens the display, the PCM and the encoders (nothing is written yet).
     /// Runs on the control thread, so the threads libraries start here (the
     /// sound plugin's, x264's) carry the session's tag.
     init(configuration: RecordingConfiguration, clock: MonotonicClock, state: SessionState) throws(RecordingError) {
         do {
-            video = try DisplayCapture(configuration: configuration.capture, clock: clock, counters: state.counters)
+            plan = try RenditionPlan(configuration)
         } catch {
-            throw Self.openFailure(error)
+            throw .configuration(error)
         }
-        let options = configuration.video
-        do {
-            videoSettings = try VideoEncoderSettings(
-                width: video.width, height: video.height, fps: video.framesPerSecond, preset: options.preset,
-                tune: options.tune, profile: options.profile, crf: options.crf, bitrate: options.bitrate,
-                maxrate: options.maxrate,
-                bufsize: options.bufsize, gop: options.gop,
-                threads: options.threads != 0 ? options.threads
-                    : OpenSessionCount.startingEncoderThreads(width: video.width, height: video.height,
-                                                              framesPerSecond: video.framesPerSecond))
-        } catch {
-            throw Self.openFailure(error)
-        }
-        videoSettingsDescription = Self.describe(videoSettings)
-        do {
-            videoEncoder = try VideoEncoder(settings: videoSettings, inputWidth: video.width, inputHeight: video.height,
-                                            counters: state.counters)
-        } catch {
-            throw Self.openFailure(error, codec: "libx264", settings: videoSettingsDescription)
+        if configuration.recordsVideo {
+            let capture: DisplayCapture<MonotonicClock>
+            do {
+                capture = try DisplayCapture(configuration: configuration.capture, clock: clock, counters: state.counters)
+            } catch {
+                throw Self.openFailure(error)
+            }
+            video = capture
+            let pictures: RenditionPictures
+            do {
+                pictures = try RenditionPictures(captureWidth: capture.width, captureHeight: capture.height,
+                                                 counters: state.counters)
+            } catch {
+                throw Self.openFailure(error)
+            }
+            self.pictures = pictures
+            var encodes: [VideoEncode] = []
+            for planned in plan.encodes {
+                let options = planned.options
+                let (width, height) = (options.size?.width ?? capture.width, options.size?.height ?? capture.height)
+                let settings: VideoEncoderSettings
+                do {
+                    settings = try VideoEncoderSettings(
+                        width: width, height: height, fps: capture.framesPerSecond, preset: options.preset,
+                        tune: options.tune, profile: options.profile, crf: options.crf, bitrate: options.bitrate,
+                        maxrate: options.maxrate, bufsize: options.bufsize, gop: options.gop,
+                        threads: options.threads != 0 ? options.threads
+                            : OpenSessionCount.startingEncoderThreads(width: width, height: height,
+                                                                      framesPerSecond: capture.framesPerSecond))
+                } catch {
+                    throw Self.openFailure(error)
+                }
+                do {
+                    let picture = try pictures.picture(width: width, height: height, scaling: options.scaling)
+                    let encoder = try VideoEncoder(settings: settings, picture: picture, pictures: pictures,
+                                                   counters: state.counters)
+                    encodes.append(VideoEncode(names: planned.names, encoder: encoder,
+                                               adaptiveThreads: options.threads == 0))
+                } catch {
+                    throw Self.openFailure(error, codec: "libx264", settings: VideoEncode.describe(settings))
+                }
+            }
+            self.encodes = encodes
+        } else {
+            video = nil
+            pictures = nil
+            encodes = []
         }
         let encoding = configuration.audioEncoding
         audioSettingsDescription = "\(encoding.sampleRate) Hz, \(encoding.channels) ch, \(encoding.bitrate) bit/s"
@@ -75,24 +121,56 @@ final class SessionPipeline {
         }
     }
 
-    /// The encoders' streams, video first.
-    var streamParameters: [StreamParameters] {
-        [videoEncoder.parameters] + (audioEncoder.map { [$0.parameters] } ?? [])
+    /// The streams an output of encode `index` declares: its video, then
+    /// the audio. Without video (`index` nil), the audio alone.
+    func streamParameters(encode index: Int?) -> [StreamParameters] {
+        (index.map { [encodes[$0].encoder.parameters] } ?? []) + (audioEncoder.map { [$0.parameters] } ?? [])
     }
 
-    /// Creates the output file (its header only). A recording of known
+    /// The encodes' streams as the first output declares them, video first.
+    var streamParameters: [StreamParameters] { streamParameters(encode: encodes.isEmpty ? nil : 0) }
+
+    /// Creates the output file (its header only), or the first of its
+    /// segments, and the HLS output's first files. A recording of known
     /// `duration` reserves room near the front for its own index (with a
     /// tenth to spare), not the default 3 hours' (about 4 MB).
-    func createFile(_ output: FileOutput, duration: Duration?) throws(RecordingError) {
-        do {
-            // The fan-out orders packets across streams for every sink, the file's too.
-            file = try MP4FileSink(path: output.path, streams: streamParameters, overwrite: output.overwrite,
-                                   arrivesInterleaved: true,
-                                   reserveSeconds: duration.map { $0.seconds * 1.1 + 10 } ?? MP4FileSink.defaultReserveSeconds)
-        } catch let error as AVError {
-            throw .outputFile(OutputFileFailure(path: output.path, operation: .create, underlying: error))
-        } catch {
-            throw Self.openFailure(error)
+    func createFiles(_ configuration: RecordingConfiguration) throws(RecordingError) {
+        if let output = configuration.output {
+            let streams = streamParameters(encode: plan.fileEncode)
+            do {
+                if let segments = output.segments {
+                    let log = fileSegments
+                    segmentedFile = try SegmentedMP4Sink(
+                        names: SegmentNames(path: output.path), streams: streams,
+                        policy: .init(duration: segments.duration?.seconds, maxBytes: segments.maxBytes),
+                        overwrite: output.overwrite) { log.record($0) }
+                } else {
+                    // The fan-out orders packets across streams for every sink, the file's too.
+                    file = try MP4FileSink(path: output.path, streams: streams, overwrite: output.overwrite,
+                                           arrivesInterleaved: true,
+                                           reserveSeconds: configuration.duration.map { $0.seconds * 1.1 + 10 }
+                                               ?? MP4FileSink.defaultReserveSeconds)
+                }
+            } catch let error as AVError {
+                throw .outputFile(OutputFileFailure(path: output.path, operation: .create, underlying: error))
+            } catch {
+                throw Self.openFailure(error)
+            }
+        }
+        if let output = configuration.hls {
+            // A segment per GOP; a keyframe may come a GOP after a scene
+            // cut's, so no segment is longer than two. Sound alone: 2 s.
+            let gop = plan.hlsEncode.map { Double(encodes[$0].settings.gop) / Double(encodes[$0].settings.fps) } ?? 2
+            let log = hlsSegments
+            do {
+                hls = try HLSSink(playlist: output.playlist, streams: streamParameters(encode: plan.hlsEncode),
+                                  segmentDuration: gop, maximumSegmentDuration: plan.hlsEncode == nil ? gop + 1 : 2 * gop,
+                                  overwrite: output.overwrite) { log.record($0) }
+            } catch let error as AVError {
+                throw .outputFile(OutputFileFailure(path: output.playlist, operation: .create, underlying: error))
+            } catch {
+                throw Self.openFailure(error)
+            }
         }
     }
 
@@ -101,29 +179,50 @@ final class SessionPipeline {
         streams.append(sink)
     }
 
+    /// The fan-outs: one per encode with the outputs that take it; without
+    /// video, one with every output.
+    private func fanOuts() -> [PacketFanOut] {
+        var fileSinks: [any PacketFileSink] = []
+        if let file { fileSinks.append(file) }
+        if let segmentedFile { fileSinks.append(segmentedFile) }
+        guard !encodes.isEmpty else {
+            if let hls { fileSinks.append(hls) }
+            guard !fileSinks.isEmpty || !streams.isEmpty else { return [] }
+            return [PacketFanOut(parameters: streamParameters(encode: nil), files: fileSinks, streams: streams)]
+        }
+        return encodes.indices.map { index in
+            let outputs = plan.outputs(of: index)
+            var files: [any PacketFileSink] = outputs.file ? fileSinks : []
+            if outputs.hls, let hls { files.append(hls) }
+            return PacketFanOut(parameters: streamParameters(encode: index), files: files,
+                                streams: outputs.streams.map { streams[$0] })
+        }
+    }
+
     /// Starts every thread: streams, mux, encoders, then the captures.
     /// `warn` hears what the sound device's faults become (called on the
     /// capture thread; it must not block).
     func start(configuration: RecordingConfiguration, state: SessionState, context: MediaThread.Context,
                warn: @escaping @Sendable (RecordingWarning) -> Void) {
         for stream in streams { stream.start(context: context) }
-        let fanOut = PacketFanOut(parameters: streamParameters, file: file, streams: streams)
-        let mux = MuxWorker(fanOut: fanOut, videoPackets: videoPackets,
+        let mux = MuxWorker(fanOuts: fanOuts(), encodes: encodes,
                             audioPackets: audioEncoder == nil ? nil : audioPackets, state: state)
-        let frameLimit = configuration.duration.map { Int64(($0.seconds * Double(video.framesPerSecond)).rounded()) }
-        let videoWorker = VideoEncodeWorker(capture: video, encoder: videoEncoder, packets: videoPackets,
-                                            state: state, frameLimit: frameLimit,
-                                            adaptiveThreads: configuration.video.threads == 0,
-                                            settingsDescription: videoSettingsDescription,
-                                            noMedia: configuration.noMedia)
         workers.append(MediaThread(role: "mux", context: context) { mux.run() })
-        workers.append(MediaThread(role: "venc", context: context) { videoWorker.run() })
+        if let video, let pictures {
+            let frameLimit = configuration.duration.map { Int64(($0.seconds * Double(video.framesPerSecond)).rounded()) }
+            let videoWorker = VideoEncodeWorker(capture: video, pictures: pictures, encodes: encodes,
+                                                state: state, frameLimit: frameLimit, noMedia: configuration.noMedia)
+            workers.append(MediaThread(role: "venc", context: context) { videoWorker.run() })
+        } else {
+            // No video to wait for: the mux thread needs no sign from it.
+            state.videoEncodingDone.store(true, ordering: .releasing)
+        }
         if let audio, let audioEncoder {
             let audioWorker = AudioEncodeWorker(capture: audio, encoder: audioEncoder, packets: audioPackets,
                                                 state: state, outputRate: configuration.audioEncoding.sampleRate,
                                                 duration: configuration.duration,
                                                 settingsDescription: audioSettingsDescription,
-                                                noMedia: configuration.noMedia)
+                                                noMedia: configuration.noMedia, anchorsTimeline: video == nil)
             workers.append(MediaThread(role: "aenc", context: context) { audioWorker.run() })
             // A lost sound device does not end the recording: the capture
             // goes on with silence and reopens it; the user hears of both.
@@ -135,6 +234,7 @@ final class SessionPipeline {
                 }
             }
         }
+        guard let video else { return }
         let (display, width, height) = (video.displayName, video.width, video.height)
         video.start(context: context) { [state] event in
             switch event {
@@ -153,10 +253,10 @@ final class SessionPipeline {
     /// Stops both captures, then lets the encoders and the mux finish what is
     /// queued (or drop it, when the session is cancelled) and joins them.
     func stopAndDrain(state: SessionState) {
-        video.stop()
+        video?.stop()
         audio?.stop()
         state.captureEnded.store(true, ordering: .releasing)
-        video.framesReady.notify()
+        video?.framesReady.notify()
         audio?.chunksReady.notify()
         state.anchorReady.notify()
         for worker in workers { worker.join() }
@@ -166,19 +266,6 @@ final class SessionPipeline {
     /// Waits for the streams' threads (after `finishInput` or `abort`).
     func joinStreams() {
         for stream in streams { stream.join() }
-    }
-
-    /// `1920x1080 30 fps, preset ultrafast, crf 25, profile main`: the
-    /// settings as a user would write them, for an encoder error.
-    private static func describe(_ settings: VideoEncoderSettings) -> String {
-        var parts = ["\(settings.width)x\(settings.height) \(settings.fps) fps", "preset \(settings.preset.rawValue)"]
-        if let tune = settings.tune { parts.append("tune \(tune.rawValue)") }
-        parts.append("profile \(settings.profile.rawValue)")
-        if let crf = settings.crf { parts.append("crf \(crf)") } else if let bitrate = settings.bitrate { parts.append("bitrate \(bitrate)") }
-        if let maxrate = settings.maxrate { parts.append("maxrate \(maxrate)") }
-        if let bufsize = settings.bufsize { parts.append("bufsize \(bufsize)") }
-        parts.append("gop \(settings.gop)")
-        return parts.joined(separator: ", ")
     }
 
     /// A failure to open something, typed by what failed.

@@ -45,8 +45,13 @@ final class SessionRunner: Sendable {
     /// The pieces of a running pipeline that statistics read (all thread-safe).
     private struct LiveParts: @unchecked Sendable {
         let startTime: Int64
-        let framesPerSecond: Int
+        /// The video's rate; nil for sound alone, timed by `audioRate`.
+        let framesPerSecond: Int?
+        let audioRate: Int
         let streams: [NetworkSink]
+        let encodes: [VideoEncode]
+        let fileSegments: SegmentLog
+        let hlsSegments: SegmentLog
         /// Rates over the last statistics interval.
         var framesPerSecondNow: Double = 0
         var bitrateNow: Double = 0
@@ -121,7 +126,7 @@ final class SessionRunner: Sendable {
             pipeline = try SessionPipeline(configuration: configuration, clock: clock, state: state)
             // Asked to stop while opening: nothing is written.
             if state.stopRequested { return .success(notRecorded()) }
-            if let output = configuration.output { try pipeline.createFile(output, duration: configuration.duration) }
+            try pipeline.createFiles(configuration)
         } catch {
             return .failure(error)
         }
@@ -132,7 +137,8 @@ final class SessionRunner: Sendable {
                 warnings.append(.insecureTLS(url: url.redacted))
             }
             pipeline.addStream(NetworkSink(
-                destination: streamDestinations[index], streams: pipeline.streamParameters,
+                destination: streamDestinations[index],
+                streams: pipeline.streamParameters(encode: pipeline.plan.streamEncodes[index]),
                 maxReconnects: output.maxReconnects
             ) { [events, state, logger] change in
                 logger.notice("stream \(index) \(url.redacted): \(change)")
@@ -142,20 +148,25 @@ final class SessionRunner: Sendable {
         }
         let startTime = clock.now()
         source.withLock {
-            $0 = .running(LiveParts(startTime: startTime, framesPerSecond: pipeline.video.framesPerSecond,
-                                    streams: pipeline.streams))
+            $0 = .running(LiveParts(startTime: startTime, framesPerSecond: pipeline.video?.framesPerSecond,
+                                    audioRate: pipeline.audio?.format.sampleRate ?? 1, streams: pipeline.streams,
+                                    encodes: pipeline.encodes, fileSegments: pipeline.fileSegments,
+                                    hlsSegments: pipeline.hlsSegments))
         }
         let started = RecordingStarted(
-            session: id, display: pipeline.video.displayName, width: pipeline.video.width, height: pipeline.video.height,
-            framesPerSecond: pipeline.video.framesPerSecond, grabMethod: pipeline.video.method,
+            session: id, display: pipeline.video?.displayName ?? "", width: pipeline.video?.width ?? 0,
+            height: pipeline.video?.height ?? 0, framesPerSecond: pipeline.video?.framesPerSecond ?? 0,
+            grabMethod: pipeline.video?.method ?? .automatic,
             audio: pipeline.audio.map { RecordingStarted.AudioInput(device: configuration.audio?.device ?? "", format: $0.format) },
-            output: configuration.output?.path, streams: streamURLs.map(\.redacted), level: pipeline.videoSettings.level,
-            encoderThreads: pipeline.videoEncoder.threads)
+            output: pipeline.segmentedFile?.currentPath ?? configuration.output?.path, streams: streamURLs.map(\.redacted),
+            level: pipeline.videoSettings?.level ?? .none, encoderThreads: pipeline.videoEncoder?.threads ?? 0,
+            renditions: pipeline.encodes.map(\.statistics), hls: configuration.hls?.playlist)
         logger.info("recording started", metadata: [
             "display": "\(started.display)", "size": "\(started.width)x\(started.height)",
             "fps": "\(started.framesPerSecond)", "grab": "\(started.grabMethod)",
             "audio": "\(started.audio.map { "\($0.device) \($0.format)" } ?? "none")",
             "output": "\(started.output ?? "none")", "level": "\(started.level)",
+            "renditions": "\(started.renditions.map { "\($0.names.joined(separator: "=")) \($0.width)x\($0.height)" })",
         ])
         events.send(.started(started))
         // `.started` comes first; what was found while opening follows it.
@@ -178,17 +189,29 @@ final class SessionRunner: Sendable {
         var output: String?
         var finalizeDuration: Duration?
         var finish: MP4FinishReport?
-        if let file = pipeline.file {
+        // The file, or the last of its segments (the earlier ones were
+        // finished as they were cut).
+        if let report = pipeline.file?.finish() ?? pipeline.segmentedFile?.finish() {
             // A failed write was reported by the mux thread; a failed
             // finishing leaves the file as written (every whole fragment).
-            let report = file.finish()
             finish = report
             finalizeDuration = .seconds(report.finalizingSeconds)
-            if report.outcome == .keptAsWritten, state.failure.withLock({ $0 }) == nil {
+            let keptSegment = pipeline.fileSegments.segments.first { $0.outcome == .keptAsWritten }
+            if report.outcome == .keptAsWritten || keptSegment != nil, state.failure.withLock({ $0 }) == nil {
                 let underlying = report.failure ?? AVError(code: AVError.ioErrorCode, operation: "finish")
-                state.fail(.outputFile(OutputFileFailure(path: file.path, operation: .finish, underlying: underlying)))
+                state.fail(.outputFile(OutputFileFailure(path: keptSegment?.path ?? report.path, operation: .finish,
+                                                         underlying: underlying)))
             }
-            output = access(file.path, F_OK) == 0 ? file.path : nil
+            output = access(report.path, F_OK) == 0 ? report.path : nil
+        }
+        if let hls = pipeline.hls {
+            do {
+                try hls.finish()
+            } catch {
+                let underlying = error as? AVError ?? AVError(code: AVError.ioErrorCode, operation: "finish")
+                state.fail(.outputFile(OutputFileFailure(path: hls.playlistPath, operation: .finish, underlying: underlying)))
+            }
+            if output == nil, access(hls.playlistPath, F_OK) == 0 { output = hls.playlistPath }
         }
         pipeline.joinStreams()
         // A stream that gave up did not stop the recording (the file went
@@ -237,15 +260,19 @@ final class SessionRunner: Sendable {
                 break
             }
             // Streaming only, and every stream has given up: nothing is left to do.
-            if pipeline.file == nil && pipeline.streams.allSatisfy(\.isClosed) {
+            if pipeline.file == nil && pipeline.segmentedFile == nil && pipeline.hls == nil
+                && pipeline.streams.allSatisfy(\.isClosed) {
                 state.controlWake.cancelWait()
                 let gaveUp = pipeline.streams.first.map { $0.statistics }
                 state.fail(.stream(StreamFailureReport(url: gaveUp?.url ?? "", attempts: gaveUp?.failedAttempts ?? 0,
                                                        lastFailure: nil)))
                 break
             }
-            let mediaTime = Duration.nanoseconds(Int64(state.framesEncoded.load(ordering: .relaxed))
-                                                 * .nanosecondsPerSecond / Int64(pipeline.video.framesPerSecond))
+            let mediaTime = pipeline.video.map { video in
+                Duration.nanoseconds(Int64(state.framesEncoded.load(ordering: .relaxed)) * .nanosecondsPerSecond
+                                     / Int64(video.framesPerSecond))
+            } ?? .nanoseconds(Int64(state.audioFramesPlaced.load(ordering: .relaxed)) * .nanosecondsPerSecond
+                              / Int64(pipeline.audio?.format.sampleRate ?? 1))
             noMedia.check(state.noMedia, mediaTime: mediaTime, events: events, logger: logger)
             let now = clock.now()
             if now < nextTick {
@@ -272,7 +299,7 @@ final class SessionRunner: Sendable {
                                      * .nanosecondsPerSecond / Int64(capture.format.sampleRate))
             } ?? .zero
             metrics.update(with: statistics, audioRate: pipeline.audio?.format.sampleRate,
-                           videoQueued: pipeline.video.frames.approximateCount, audioQueued: audioQueued)
+                           videoQueued: pipeline.video?.frames.approximateCount ?? 0, audioQueued: audioQueued)
             drainEncodeTimes()
             events.send(.statistics(statistics))
         }
@@ -298,8 +325,13 @@ final class SessionRunner: Sendable {
         let counters = state.counters.snapshot()
         var statistics = RecordingStatistics()
         statistics.framesEncoded = state.framesEncoded.load(ordering: .relaxed)
-        statistics.mediaDuration = .nanoseconds(Int64(statistics.framesEncoded) * .nanosecondsPerSecond
-                                                / Int64(parts.framesPerSecond))
+        if let framesPerSecond = parts.framesPerSecond {
+            statistics.mediaDuration = .nanoseconds(Int64(statistics.framesEncoded) * .nanosecondsPerSecond
+                                                    / Int64(framesPerSecond))
+        } else {
+            statistics.mediaDuration = .nanoseconds(Int64(state.audioFramesPlaced.load(ordering: .relaxed))
+                                                    * .nanosecondsPerSecond / Int64(parts.audioRate))
+        }
         statistics.elapsed = .nanoseconds(clock.now() - parts.startTime)
         statistics.framesCaptured = counters.videoFramesCaptured
         statistics.framesDropped = counters.videoFramesDroppedQueueFull + state.framesDroppedExcess.load(ordering: .relaxed)
@@ -307,6 +339,10 @@ final class SessionRunner: Sendable {
         statistics.lateGrabs = counters.videoLateGrabs
         statistics.framesUnchanged = counters.videoFramesUnchanged
         statistics.framesConverted = counters.videoFramesConverted
+        statistics.framesScaled = counters.videoFramesScaled
+        statistics.renditions = parts.encodes.map(\.statistics)
+        statistics.segments = parts.fileSegments.segments
+        statistics.hlsSegments = parts.hlsSegments.segments.filter { $0.duration > 0 }.count
         statistics.skipPictures = counters.videoSkipPictures
         statistics.pixelsGrabbed = counters.videoPixelsGrabbed
         statistics.screenSizeChanges = counters.videoScreenSizeChanges
@@ -321,7 +357,7 @@ final class SessionRunner: Sendable {
         statistics.encoderThreads = state.encoderThreads.load(ordering: .relaxed)
         statistics.streams = parts.streams.map(\.statistics)
         let detection = configuration.noMedia
-        let runs = NoMediaReporter.runs(state.noMedia, framesPerSecond: parts.framesPerSecond)
+        let runs = NoMediaReporter.runs(state.noMedia, framesPerSecond: parts.framesPerSecond ?? 1)
         if detection.silenceDuration != nil { statistics.silence = runs.silence }
         if detection.frozenDuration != nil { statistics.frozenPicture = runs.frozen }
         return statistics

@@ -33,6 +33,9 @@ final class SessionState: Sendable {
     /// Silent and unchanged runs, from the encode threads.
     let noMedia = NoMediaState()
     let framesEncoded = Atomic<Int>(0)
+    /// Input frames (device rate) the audio encoder placed on the timeline:
+    /// the media time of a recording of sound alone.
+    let audioFramesPlaced = Atomic<Int>(0)
     let framesDuplicated = Atomic<Int>(0)
     let framesDroppedExcess = Atomic<Int>(0)
     let bytesWritten = Atomic<Int>(0)

@@ -18,13 +18,16 @@ public struct StreamOutput: Sendable, Equatable {
     /// `srt://` only: SRT's latency (`SRTOptions.latencyRange`, 10 ms to
     /// 10 s); nil keeps SRT's 120 ms.
     public var srtLatency: Duration?
+    /// The rendition sent (`VideoRendition.name`); nil: the main one.
+    public var rendition: String?
 
     public init(url: String, tls: TLSVerification = .systemAuthorities, maxReconnects: Int? = nil,
-                srtPassphraseFile: String? = nil, srtLatency: Duration? = nil) {
+                srtPassphraseFile: String? = nil, srtLatency: Duration? = nil, rendition: String? = nil) {
         self.url = url
         self.tls = tls
         self.maxReconnects = maxReconnects
         self.srtPassphraseFile = srtPassphraseFile
         self.srtLatency = srtLatency
+        self.rendition = rendition
     }
 }

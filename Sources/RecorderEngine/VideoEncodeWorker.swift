@@ -5,51 +5,63 @@ import MediaPackets
 
 /// The video encode thread's loop: takes grabbed frames off the capture ring,
 /// places them on the constant-frame-rate timeline (repeating or dropping as
-/// the timeline says), converts and encodes them, and queues the packets for
-/// the mux thread. It sleeps on the capture's wake signal while the ring is
-/// empty.
+/// the timeline says), converts each once (`RenditionPictures`), scales it
+/// for the renditions of other sizes, encodes it with every rendition's
+/// encoder, and queues each encoder's packets for the mux thread. It sleeps
+/// on the capture's wake signal while the ring is empty.
+///
+/// The encoders run one after the other on this thread, as ffmpeg runs its
+/// encoders on its main thread: x264's own threads are what spread an
+/// encode over the cores, and one thread per x264 instance costs the least
+/// CPU while it keeps up. When this thread is busy more than half of each
+/// frame interval (over two seconds), the encoder that spent the most gets
+/// the session's share of the cores (`EncoderLoadWatch`), then the next.
 final class VideoEncodeWorker: @unchecked Sendable {
     private let capture: DisplayCapture<MonotonicClock>
-    private let encoder: VideoEncoder
-    private let packets: SPSCRing<Packet>
+    private let pictures: RenditionPictures
+    private let encodes: [VideoEncode]
     private let state: SessionState
-    /// What the encoder was opened with, for an error report.
-    private let settingsDescription: String
     /// Output frames to write in all (`duration * fps`), or nil for no limit.
     private let frameLimit: Int64?
     private var timeline: VideoTimeline
-    /// Set while the encoder runs on one thread and may be given more.
+    /// Set while some encoder runs on one thread and may be given more.
     private var loadWatch: EncoderLoadWatch?
+    /// Each encoder's CPU over the load watch's current window.
+    private var encodeCPU: [Int64]
     private let clock = MonotonicClock()
     private var noMedia: NoMediaProbe
     /// The pointer's shapes, when the capture draws it.
     private let cursorShapes: CursorShapes?
 
-    /// `adaptiveThreads`: the encoder starts on one thread and gets the
-    /// session's share of the cores (at least two) if one does not keep up.
-    init(capture: DisplayCapture<MonotonicClock>, encoder: VideoEncoder, packets: SPSCRing<Packet>,
-         state: SessionState, frameLimit: Int64?, adaptiveThreads: Bool, settingsDescription: String,
-         noMedia detection: NoMediaDetection = NoMediaDetection()) {
+    init(capture: DisplayCapture<MonotonicClock>, pictures: RenditionPictures, encodes: [VideoEncode],
+         state: SessionState, frameLimit: Int64?, noMedia detection: NoMediaDetection = NoMediaDetection()) {
+        precondition(!encodes.isEmpty, "a video encode thread needs an encoder")
         self.capture = capture
-        self.encoder = encoder
-        self.packets = packets
+        self.pictures = pictures
+        self.encodes = encodes
         self.state = state
         self.frameLimit = frameLimit
-        self.settingsDescription = settingsDescription
         cursorShapes = capture.cursorShapes
         timeline = VideoTimeline(framesPerSecond: capture.framesPerSecond)
         noMedia = NoMediaProbe(video: detection, framesPerSecond: capture.framesPerSecond, state: state.noMedia,
                                wake: state.controlWake)
-        if adaptiveThreads && encoder.threads == 1 { loadWatch = EncoderLoadWatch(framesPerSecond: capture.framesPerSecond) }
-        state.encoderThreads.store(encoder.threads, ordering: .relaxed)
+        encodeCPU = Array(repeating: 0, count: encodes.count)
+        if encodes.contains(where: Self.canGrow) { loadWatch = EncoderLoadWatch(framesPerSecond: capture.framesPerSecond) }
+        state.encoderThreads.store(encodes[0].encoder.threads, ordering: .relaxed)
     }
 
+    private static func canGrow(_ encode: VideoEncode) -> Bool { encode.adaptiveThreads && encode.encoder.threads == 1 }
+
     func run() {
+        var current = 0
         do {
-            try loop()
-            try encoder.flush { packet in emit(packet) }
+            try loop(current: &current)
+            for index in encodes.indices {
+                current = index
+                try encodes[index].encoder.flush { packet in emit(packet, index) }
+            }
         } catch let error as AVError {
-            state.fail(.encoder(EncoderFailure(codec: "libx264", settings: settingsDescription, underlying: error)))
+            state.fail(.encoder(EncoderFailure(codec: "libx264", settings: encodes[current].description, underlying: error)))
         } catch {
             preconditionFailure("the video encoder throws only AVError: \(error)")
         }
@@ -58,21 +70,62 @@ final class VideoEncodeWorker: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func emit(_ packet: consuming Packet) {
-        packets.pushWaiting(packet, ready: state.packetsReady, space: state.packetSpace)
+    private func emit(_ packet: consuming Packet, _ index: Int) {
+        encodes[index].packets.pushWaiting(packet, ready: state.packetsReady, space: state.packetSpace)
     }
 
-    /// One x264 thread has not kept up: the next frame goes to an instance
-    /// with more (once; the stream continues with an IDR picture).
+    /// The encoders have kept this thread busy over the limit: the one that
+    /// spent the most of it (among those still on one thread) goes on with
+    /// the session's share of the cores, at least two (once; the stream
+    /// continues with an IDR picture). The watch goes on while another
+    /// encoder could still grow.
     private func addThreads() throws {
-        loadWatch = nil
+        let candidates = encodes.indices.filter { Self.canGrow(encodes[$0]) }
+        guard let index = candidates.max(by: { encodeCPU[$0] < encodeCPU[$1] }) else {
+            loadWatch = nil
+            return
+        }
         let threads = max(2, OpenSessionCount.encoderThreadsPerSession())
-        if try encoder.changeThreads(to: threads, emit: { packet in emit(packet) }) {
-            state.encoderThreads.store(threads, ordering: .relaxed)
+        let encode = encodes[index]
+        if try encode.encoder.changeThreads(to: threads, emit: { packet in emit(packet, index) }) {
+            encode.threads.store(threads, ordering: .relaxed)
+            if index == 0 { state.encoderThreads.store(threads, ordering: .relaxed) }
+        }
+        if !encodes.contains(where: Self.canGrow) { loadWatch = nil }
+    }
+
+    /// Encodes the pictures as output frame `index` with every encoder.
+    @inline(__always)
+    private func encodeAll(frameIndex index: Int64, changed: Bool, cursor: CursorOverlay?, current: inout Int) throws {
+        if loadWatch == nil {
+            for encode in encodes.indices {
+                current = encode
+                try encodes[encode].encoder.encodePicture(frameIndex: index, changed: changed, cursor: cursor) { packet in
+                    emit(packet, encode)
+                }
+            }
+            return
+        }
+        var total: Int64 = 0
+        for encode in encodes.indices {
+            current = encode
+            let cpu = MediaThread.currentThreadCPUNanoseconds()
+            try encodes[encode].encoder.encodePicture(frameIndex: index, changed: changed, cursor: cursor) { packet in
+                    emit(packet, encode)
+                }
+            let spent = MediaThread.currentThreadCPUNanoseconds() - cpu
+            encodeCPU[encode] += spent
+            total += spent
+        }
+        if loadWatch!.record(cpuNanoseconds: total) {
+            try addThreads()
+        }
+        if loadWatch?.isAtWindowStart ?? false {
+            for encode in encodeCPU.indices { encodeCPU[encode] = 0 }
         }
     }
 
-    private func loop() throws {
+    private func loop(current: inout Int) throws {
         while let frame = capture.frames.popWaiting(ready: capture.framesReady, state: state) {
             // Frame n stands for its grab's deadline: the anchor is grab 0's
             // deadline, so a late first grab does not shift every pts.
@@ -86,9 +139,10 @@ final class VideoEncodeWorker: @unchecked Sendable {
             switch placement {
             case .drop:
                 state.framesDroppedExcess.add(1, ordering: .relaxed)
-                // Its changes are not grabbed again: keep them in the picture.
+                // Its changes are not grabbed again: keep them in the picture
+                // (the next frame encoded submits it).
                 if frame.damage.kind != .unchanged { noMedia.noteDamage() }
-                try encoder.update(from: frame)
+                try pictures.update(from: frame)
             case let .encode(index, repeats):
                 let limit = frameLimit ?? .max
                 // Slots the grabber missed are filled, up to the requested
@@ -96,7 +150,10 @@ final class VideoEncodeWorker: @unchecked Sendable {
                 let repeatEnd = min(index, limit)
                 if index - repeats < repeatEnd {
                     for repeated in (index - repeats)..<repeatEnd {
-                        try encoder.repeatLast(frameIndex: repeated) { packet in emit(packet) }
+                        for encode in encodes.indices {
+                            current = encode
+                            try encodes[encode].encoder.repeatLast(frameIndex: repeated) { packet in emit(packet, encode) }
+                        }
                     }
                     let count = Int(repeatEnd - (index - repeats))
                     state.framesDuplicated.add(count, ordering: .relaxed)
@@ -113,18 +170,15 @@ final class VideoEncodeWorker: @unchecked Sendable {
                 // Taken after the repeats above: they may still draw the
                 // previous shape, which a newer one releases.
                 let cursor = cursorShapes?.overlay(for: frame.cursor)
-                if loadWatch == nil {
-                    try encoder.encode(frame, frameIndex: index, cursor: cursor) { packet in emit(packet) }
-                } else {
-                    let cpu = MediaThread.currentThreadCPUNanoseconds()
-                    try encoder.encode(frame, frameIndex: index, cursor: cursor) { packet in emit(packet) }
-                    if loadWatch!.record(cpuNanoseconds: MediaThread.currentThreadCPUNanoseconds() - cpu) {
-                        try addThreads()
-                    }
-                }
+                // One conversion for every rendition, and one scale per
+                // other size, only when something changed.
+                try pictures.update(from: frame)
+                let changed = pictures.takeChange()
+                if changed { try pictures.refreshScaled() }
+                try encodeAll(frameIndex: index, changed: changed, cursor: cursor, current: &current)
                 // A full ring skips the sample: the metric is a sample, not a count.
                 _ = state.encodeTimes.push(clock.now() - started)
-                noMedia.observe(picture: encoder, sequence: sequence, damaged: damaged)
+                noMedia.observe(picture: pictures.capture, sequence: sequence, damaged: damaged)
                 state.framesEncoded.add(1, ordering: .relaxed)
                 if let frameLimit, index + 1 >= frameLimit {
                     state.requestStop(.graceful, reason: .durationReached)

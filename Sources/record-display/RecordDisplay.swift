@@ -29,6 +29,8 @@ struct RecordDisplay: ParsableCommand {
     var drawCursor = false
     @Option(help: "ALSA PCM to record sound from (hw:Loopback,1,0, plug:bsnoop, default...).") var audioDevice = "default"
     @Flag(help: "Record no sound.") var noAudio = false
+    @Flag(help: "Record sound alone (AAC in an MP4/.m4a): no display is opened; --region, --size and --rendition do not apply.")
+    var noVideo = false
     @Option(help: "Longest wait in seconds between attempts to reopen a lost sound device (0.25-300); meanwhile the sound is silence.")
     var audioReopenMax = 2.0
     @Option(help: "AAC sample rate in Hz.") var audioRate = 44_100
@@ -41,10 +43,34 @@ struct RecordDisplay: ParsableCommand {
     @Option(help: "x264 tune (e.g. zerolatency).") var tune: String?
     @Option(help: "x264 threads (default 0: one while one keeps up, then one per core).") var encoderThreads = 0
     @Option(help: "H.264 profile: baseline, main or high.") var profile = "main"
+    @Option(help: "Scale the main rendition to WxH (letterboxed to keep the aspect ratio, unless --stretch).")
+    var size: String?
+    @Flag(help: "Scaled renditions fill their size, changing the aspect ratio, instead of being letterboxed.")
+    var stretch = false
+    @Option(name: .customLong("rendition"), help: ArgumentHelp(
+        "A named encode of the same capture that outputs take with @NAME (repeatable): NAME:SPEC, SPEC being a size "
+            + "WxH and preset=, tune=, profile=, crf=, maxrate=, bufsize=, bitrate=, gop=, threads=, letterbox or stretch, "
+            + "comma-separated, from the engine's defaults (maxrate without crf: x264's own rate control capped by it). "
+            + "E.g. --rendition live:1280x720,preset=veryfast,tune=zerolatency,maxrate=2976k --stream URL@live. "
+            + "Outputs without @NAME take the main rendition (the options above).", valueName: "NAME:SPEC"))
+    var renditions: [String] = []
     @Option(help: "Stop after this many seconds.") var duration: Double?
-    @Option(help: "MP4 file to write (default without --stream: recording-DATE.mp4 here).") var output: String?
+    @Option(help: ArgumentHelp("MP4 file to write, FILE or FILE@RENDITION (default without --stream or --hls: "
+                               + "recording-DATE.mp4 here).", valueName: "file"))
+    var output: String?
+    @Option(help: ArgumentHelp("Split the file into numbered files of this many seconds, each cut at the first keyframe "
+                               + "at or after the time and finished on its own (meeting.mp4: meeting-000.mp4, "
+                               + "meeting-001.mp4...; a %d or %03d in the name places the number).", valueName: "seconds"))
+    var segmentTime: Double?
+    @Option(help: ArgumentHelp("Start the next numbered file at the first keyframe after a file reached this size "
+                               + "(e.g. 500M, 2G; at least 1M).", valueName: "bytes"))
+    var segmentSize: String?
+    @Option(help: ArgumentHelp("Also write HLS: this .m3u8 playlist (EVENT while recording, ENDLIST at the end) and "
+                               + "fMP4 segments of a GOP each beside it; PLAYLIST or PLAYLIST@RENDITION.",
+                               valueName: "playlist"))
+    var hls: String?
     @Option(name: .customLong("stream"),
-            help: "Also stream to this rtmp://, rtmps:// or (with --allow-scheme srt) srt://HOST:PORT URL (repeatable; one encode feeds all).")
+            help: "Also stream to this rtmp://, rtmps:// or (with --allow-scheme srt) srt://HOST:PORT URL, or URL@RENDITION (repeatable; one encode feeds all that take the same rendition).")
     var streams: [String] = []
     @Option(name: .customLong("allow"),
             help: "Accept only stream URLs this regular expression matches whole, case-sensitively (repeatable).")
@@ -90,6 +116,12 @@ struct RecordDisplay: ParsableCommand {
             throw InvalidArgument(name: "--encoder-threads", value: "\(encoderThreads)", reason: "must be 0 to 64")
         }
         video.threads = encoderThreads
+        if let size {
+            let parsed = try PictureSize(parsing: size, option: "--size")
+            try parsed.validate(option: "--size")
+            video.size = parsed
+        }
+        video.scaling = stretch ? .stretch : .letterbox
 
         let bitrate = try VideoEncoderSettings.parseBitrate(audioBitrate, option: "--audio-bitrate")
         let audioEncoding: AudioEncoderSettings
@@ -105,9 +137,34 @@ struct RecordDisplay: ParsableCommand {
                                   reason: "must be from 0.25 to 300 seconds")
         }
 
-        let path = output ?? (streams.isEmpty ? "recording-\(Self.timestamp()).mp4" : nil)
+        let file = output.map(RenditionSpec.split)
+        let path = file?.output ?? (streams.isEmpty && hls == nil ? "recording-\(Self.timestamp()).mp4" : nil)
+        let segments = try makeSegmentation()
         var configuration = RecordingConfiguration(capture: capture, audio: audio, audioEncoding: audioEncoding,
-                                                   video: video, output: path.map { FileOutput(path: $0, overwrite: overwrite) })
+                                                   video: video, output: path.map {
+                                                       FileOutput(path: $0, overwrite: overwrite, rendition: file?.rendition,
+                                                                  segments: segments)
+                                                   })
+        if segmentTime != nil || segmentSize != nil, path == nil {
+            throw InvalidArgument(name: segmentTime != nil ? "--segment-time" : "--segment-size",
+                                  value: segmentTime.map { "\($0)" } ?? segmentSize ?? "",
+                                  reason: "splits the file output: give --output")
+        }
+        configuration.recordsVideo = !noVideo
+        if noVideo && noAudio {
+            throw InvalidArgument(name: "--no-video", value: "", reason: "with --no-audio there is nothing to record")
+        }
+        var seen: Set<String> = []
+        for text in renditions {
+            let rendition = try RenditionSpec(parsing: text, stretch: stretch).rendition
+            guard seen.insert(rendition.name).inserted else {
+                throw InvalidArgument(name: "--rendition", value: text, reason: "the name \(rendition.name) is given twice")
+            }
+            configuration.renditions.append(rendition)
+        }
+        configuration.hls = hls.map(RenditionSpec.split).map {
+            HLSOutput(playlist: $0.output, rendition: $0.rendition, overwrite: overwrite)
+        }
         configuration.streams = try makeStreams()
         configuration.streamAllowList = allowList
         for scheme in allowedSchemes {
@@ -148,12 +205,40 @@ struct RecordDisplay: ParsableCommand {
                                       reason: "applies to srt:// streams only")
             }
         }
-        return streams.map { url in
-            isSRT(url)
-                ? StreamOutput(url: url, maxReconnects: maxReconnects, srtPassphraseFile: srtPassphraseFile,
-                               srtLatency: srtLatency.map { .milliseconds($0) })
-                : StreamOutput(url: url, tls: tls, maxReconnects: maxReconnects)
+        return streams.map(RenditionSpec.split).map { stream in
+            isSRT(stream.output)
+                ? StreamOutput(url: stream.output, maxReconnects: maxReconnects, srtPassphraseFile: srtPassphraseFile,
+                               srtLatency: srtLatency.map { .milliseconds($0) }, rendition: stream.rendition)
+                : StreamOutput(url: stream.output, tls: tls, maxReconnects: maxReconnects, rendition: stream.rendition)
         }
+    }
+
+    /// `--segment-time` and `--segment-size`, when given.
+    private func makeSegmentation() throws -> FileSegmentation? {
+        guard segmentTime != nil || segmentSize != nil else { return nil }
+        var segments = FileSegmentation()
+        if let segmentTime {
+            guard segmentTime.isFinite, segmentTime > 0 else {
+                throw InvalidArgument(name: "--segment-time", value: "\(segmentTime)",
+                                      reason: "must be a positive number of seconds")
+            }
+            segments.duration = .milliseconds(Int64((segmentTime * 1000).rounded()))
+        }
+        if let segmentSize {
+            // Sizes as ffmpeg's bit rates are written: k = 1000, M = 10^6, G = 10^9.
+            var text = Substring(segmentSize)
+            var unit: Double = 1
+            if let last = text.last, let scale = ["k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9][last] {
+                unit = scale
+                text = text.dropLast()
+            }
+            guard let number = Double(text), number.isFinite, number > 0 else {
+                throw InvalidArgument(name: "--segment-size", value: segmentSize,
+                                      reason: "expected a positive size in bytes such as 500M or 2G")
+            }
+            segments.maxBytes = Int64(number * unit)
+        }
+        return segments
     }
 
     private static func choice<T: RawRepresentable & CaseIterable>(_ text: String, option: String, _ type: T.Type) throws -> T
@@ -183,7 +268,10 @@ extension RecordDisplay {
             "threads": "--encoder-threads", "preset": "--preset", "tune": "--tune", "profile": "--profile",
             "audio rate": "--audio-rate", "audio bitrate": "--audio-bitrate", "audio device": "--audio-device",
             "output": "--output", "size and rate": "--region/--fps", "width": "--region", "height": "--region",
+            "output rendition": "--output", "stream rendition": "--stream", "HLS rendition": "--hls",
+            "rendition": "--rendition", "rendition name": "--rendition",
         ]
+        if name.hasPrefix("rendition '") { return "--rendition" }
         return options[name] ?? name
     }
 }

@@ -51,9 +51,17 @@ struct RecordingRun {
             switch event {
             case let .started(info):
                 let audio = info.audio.map { " + \($0.device) (\($0.format))" } ?? ", no audio"
-                let destinations = (info.output.map { [$0] } ?? []) + info.streams
+                let destinations = (info.output.map { [$0] } ?? []) + info.streams + (info.hls.map { [$0] } ?? [])
+                guard info.hasVideo else {
+                    log("recording sound alone from \(info.audio.map { "\($0.device) (\($0.format))" } ?? "")"
+                        + " to \(destinations.joined(separator: ", "))")
+                    break
+                }
+                let renditions = info.renditions.count < 2 ? ""
+                    : ", renditions " + info.renditions.map { "\($0.names.joined(separator: "="))=\($0.width)x\($0.height)" }
+                        .joined(separator: ", ")
                 log("recording \(info.display) \(info.width)x\(info.height)@\(info.framesPerSecond) via \(info.grabMethod)"
-                    + "\(audio) to \(destinations.joined(separator: ", ")), H.264 level \(info.level)")
+                    + "\(audio) to \(destinations.joined(separator: ", ")), H.264 level \(info.level)\(renditions)")
             case let .statistics(statistics):
                 if interactive { showStatus(statistics) }
             case let .warning(warning):
@@ -87,9 +95,11 @@ struct RecordingRun {
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
         writeStatistics(result)
         let statistics = result.statistics
-        let summary = String(format: "%.2f s, %d frames (%d dropped, %d duplicated), %d bytes encoded",
-                             statistics.mediaDuration.seconds, statistics.framesEncoded, statistics.framesDropped,
-                             statistics.framesDuplicated, statistics.bytesWritten)
+        let summary = statistics.renditions.isEmpty
+            ? String(format: "%.2f s of sound, %d bytes encoded", statistics.mediaDuration.seconds, statistics.bytesWritten)
+            : String(format: "%.2f s, %d frames (%d dropped, %d duplicated), %d bytes encoded",
+                     statistics.mediaDuration.seconds, statistics.framesEncoded, statistics.framesDropped,
+                     statistics.framesDuplicated, statistics.bytesWritten)
         if let output = result.output {
             let seconds = String(format: "%.2f", result.finalizeDuration?.seconds ?? 0)
             let state = result.outputState.map { "\($0.rawValue) in \(seconds) s" } ?? "finalized in \(seconds) s"
@@ -107,6 +117,12 @@ struct RecordingRun {
                        stream.videoPacketsDroppedToKeyframe, stream.packetsDroppedQueueFull,
                        stream.packetsDiscardedOffline, stream.maximumQueued.seconds, stream.threadCPUTime.seconds))
         }
+        if statistics.segments.count > 1 {
+            log("\(statistics.segments.count) segments: " + statistics.segments.map {
+                String(format: "%@ (%.2f s)", ($0.path as NSString).lastPathComponent, $0.duration)
+            }.joined(separator: ", "))
+        }
+        if statistics.hlsSegments > 0 { log("HLS: \(statistics.hlsSegments) segments listed") }
         if let script = result.finalizeScript { log("finalize script \(script)") }
         if let error = result.error {
             log("error: \(error)")
@@ -155,6 +171,16 @@ struct RecordingRun {
                 "lateGrabs": statistics.lateGrabs,
                 "framesUnchanged": statistics.framesUnchanged,
                 "framesConverted": statistics.framesConverted,
+                "framesScaled": statistics.framesScaled,
+                "renditions": statistics.renditions.map {
+                    ["names": $0.names, "width": $0.width, "height": $0.height, "encoderThreads": $0.encoderThreads,
+                     "bytes": $0.bytes] as [String: Any]
+                },
+                "segments": statistics.segments.map {
+                    ["path": $0.path, "start": $0.start, "duration": $0.duration, "bytes": $0.bytes,
+                     "state": $0.outcome?.rawValue ?? "writing"] as [String: Any]
+                },
+                "hlsSegments": statistics.hlsSegments,
                 "skipPictures": statistics.skipPictures,
                 "pixelsGrabbed": statistics.pixelsGrabbed,
                 "screenSizeChanges": statistics.screenSizeChanges,

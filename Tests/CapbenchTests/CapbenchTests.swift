@@ -181,6 +181,22 @@ import TestSupport
         #expect(run.settings["size"] == "320x240" && run.settings["preset"] == "ultrafast")
     }
 
+    /// Two renditions from one capture against ffmpeg's split, and the
+    /// scaling per frame; small sizes and 2 s keep it brief.
+    @Test func renditionsOnTheBenchMeasuresAFileAndAScaledStreamAgainstFFmpegSplit() throws {
+        #expect(access(Self.recordDisplay, X_OK) == 0, "\(Self.recordDisplay) is missing")
+        let run = try capbench("renditions", ["--size", "320x240", "--stream-size", "160x120", "--seconds", "2",
+                                              "--scale-frames", "5", "--scale-rounds", "2"])
+        expectCompared(try run.figure("CPU per recorded second (recorder + X server)"))
+        expectCompared(try run.figure("peak RSS"))
+        expectCompared(try run.figure("320x240->160x120 I420 scale, best batch"))
+        expectCompared(try run.figure("320x240->160x120 ffmpeg's scaled branch (BGRA -> yuv420p), best batch"))
+        // Both streams reached the RTMP server whole.
+        let received = try run.figure("frames the RTMP server received")
+        #expect(received.ours == 60 && received.peer == 60, "\(received)")
+        #expect(run.settings["stream size"] == "160x120")
+    }
+
     /// `--jibri`: jibri-ffmpeg and ffmpeg given the same Jibri list, each
     /// recording as long as asked (read from their own progress lines).
     @Test(arguments: ["recording", "streaming"])

@@ -63,6 +63,14 @@ final class TestScene {
 
     deinit { background.deallocate() }
 
+    /// A frame that brings no change (as X DAMAGE reports a still screen).
+    func unchangedFrame(_ index: Int) -> VideoFrame {
+        guard let buffer = pool.acquire() else { fatalError("test scene pool exhausted") }
+        return VideoFrame(buffer: buffer, width: width, height: height, bytesPerRow: bytesPerRow,
+                          captureTime: Int64(index) * Int64.nanosecondsPerSecond / 30, sequence: index,
+                          damage: .unchanged)
+    }
+
     /// Frame number `index` of the scene.
     func frame(_ index: Int) -> VideoFrame {
         guard let buffer = pool.acquire() else { fatalError("test scene pool exhausted") }

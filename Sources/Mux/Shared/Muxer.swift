@@ -159,6 +159,21 @@ final class Muxer {
         try interleaver.add(packet) { try writeNow($0) }
     }
 
+    /// Makes a fragmenting muxer (MP4 with `frag_*` flags) end its fragment
+    /// now and write it out: `av_write_frame` with no packet, which muxers
+    /// with `AVFMT_ALLOW_FLUSH` read as "flush", then an AVIO flush. An HLS
+    /// output calls it before it starts a new segment file.
+    func flushFragment() throws {
+        precondition(!isFinished, "the output is finished")
+        try interleaver?.drain { try writeNow($0) }
+        let status = av_write_frame(context, nil)
+        guard status >= 0 else { throw AVError(code: status, operation: "av_write_frame (flush)") }
+        if let pb = context.pointee.pb {
+            avio_flush(pb)
+            guard pb.pointee.error >= 0 else { throw AVError(code: pb.pointee.error, operation: "avio_flush") }
+        }
+    }
+
     /// Sets a container-level metadata entry (`creation_time`...), before `open`.
     func setMetadata(_ key: String, _ value: String) throws {
         let status = av_dict_set(&context.pointee.metadata, key, value, 0)

@@ -45,7 +45,7 @@ public import MediaPackets
 /// it: every fragment already cut, nothing finalized.
 ///
 /// Not thread-safe: one thread (the mux thread) uses it.
-public final class MP4FileSink: @unchecked Sendable {
+public final class MP4FileSink: PacketFileSink, @unchecked Sendable {
     /// How `finish()` makes the regular MP4.
     public enum FinishMode: Sendable {
         /// In place: the index into the reserve (or after the media), one
@@ -154,6 +154,9 @@ public final class MP4FileSink: @unchecked Sendable {
         }
         if !offsetsRecorded { try recordOffsets() }
     }
+
+    /// The file written (`PacketFileSink`): `path`.
+    public var currentPath: String { path }
 
     /// Bytes handed to the file so far.
     public var bytesWritten: Int64 { output.position }
