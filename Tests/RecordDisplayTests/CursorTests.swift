@@ -21,8 +21,12 @@ import TestSupport
     }
 
     /// Records 5 s at 10 fps, moving the pointer at 1.5 s and 3 s; returns
-    /// every decoded frame (RGB24) and the statistics.
-    private func record(drawCursor: Bool) async throws -> (frames: [[UInt8]], statistics: [String: Any]) {
+    /// every decoded frame (RGB24) and the statistics. `rendition`: the file
+    /// takes a rendition of that spec (`--rendition NAME:SPEC`) instead of
+    /// the capture, decoded at `decodedSize`.
+    private func record(drawCursor: Bool, rendition: String? = nil, decodedSize: (width: Int, height: Int) = size)
+        async throws -> (frames: [[UInt8]], statistics: [String: Any])
+    {
         let bench = try TestBench.current()
         let server = try TestXServer(width: Self.size.width, height: Self.size.height)
         let window = try TestWindow(displayName: server.display, x: 0, y: 0, width: Self.size.width, height: Self.size.height)
@@ -35,8 +39,9 @@ import TestSupport
         let output = "\(directory)/cursor.mp4", logPath = "\(directory)/record.log", stats = "\(directory)/stats.json"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try #require(FileHandle(forWritingAtPath: logPath))
+        let outputArguments = rendition.map { ["--rendition", "small:\($0)", "--output", output + "@small"] } ?? ["--output", output]
         let recorder = try ChildProcess([RecordDisplayBinary.path, "--display", server.display, "--no-audio", "--fps", "10",
-                                         "--duration", "5", "--crf", "12", "--output", output, "--stats-json", stats]
+                                         "--duration", "5", "--crf", "12", "--stats-json", stats] + outputArguments
                                         + (drawCursor ? ["--draw-cursor"] : []), standardError: log.fileDescriptor)
         func logText() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
         let deadline = Date().addingTimeInterval(15)
@@ -53,24 +58,24 @@ import TestSupport
 
         let data = try Subprocess.runBinary(["ffmpeg", "-nostdin", "-v", "error", "-i", output, "-f", "rawvideo",
                                              "-pix_fmt", "rgb24", "pipe:1"])
-        let frameBytes = Self.size.width * Self.size.height * 3
+        let frameBytes = decodedSize.width * decodedSize.height * 3
         let frames = stride(from: 0, to: data.count - frameBytes + 1, by: frameBytes).map { [UInt8](data[$0..<$0 + frameBytes]) }
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any]
         return (frames, json?["statistics"] as? [String: Any] ?? [:])
     }
 
-    private static func isRed(_ frame: [UInt8], _ x: Int, _ y: Int) -> Bool {
-        let offset = (y * size.width + x) * 3
+    private static func isRed(_ frame: [UInt8], _ x: Int, _ y: Int, width: Int = size.width) -> Bool {
+        let offset = (y * width + x) * 3
         return frame[offset] > 190 && frame[offset + 1] < 90 && frame[offset + 2] < 90
     }
 
     /// Whether the square sits with its hot spot at `place`: its inside red,
     /// just outside it not (a square off by its hot spot fails one side).
-    private static func squareIsAt(_ frame: [UInt8], _ place: (x: Int, y: Int)) -> Bool {
+    private static func squareIsAt(_ frame: [UInt8], _ place: (x: Int, y: Int), width: Int = size.width) -> Bool {
         let inside = [(-6, -6), (5, -6), (-6, 5), (5, 5), (0, 0)]
         let outside = [(-11, 0), (10, 0), (0, -11), (0, 10), (-11, -11), (10, 10)]
-        return inside.allSatisfy { isRed(frame, place.x + $0.0, place.y + $0.1) }
-            && outside.allSatisfy { !isRed(frame, place.x + $0.0, place.y + $0.1) }
+        return inside.allSatisfy { isRed(frame, place.x + $0.0, place.y + $0.1, width: width) }
+            && outside.allSatisfy { !isRed(frame, place.x + $0.0, place.y + $0.1, width: width) }
     }
 
     private static func redCount(_ frame: [UInt8]) -> Int {
@@ -97,6 +102,22 @@ import TestSupport
         // A pointer at rest changes nothing: those frames are skipped pictures
         // again (all but the keyframes and the two frames it moved in).
         #expect((statistics["skipPictures"] as? Int ?? 0) >= 40, "\(statistics)")
+    }
+
+    /// A rendition of another shape: 640x480 letterboxed into 640x240 is
+    /// 320x240 at x 160. The pointer is drawn at its own size, its hot spot
+    /// where the capture's point lands in the rendition: (x/2 + 160, y/2).
+    @Test func onAScaledLetterboxedRenditionThePointerIsWhereItsPlaceLands() async throws {
+        let (frames, _) = try await record(drawCursor: true, rendition: "640x240", decodedSize: (640, 240))
+        #expect(frames.count == 50, "frames: \(frames.count)")
+        let mapped = Self.places.map { (x: $0.x / 2 + 160, y: $0.y / 2) }
+        var shown: [Int] = []
+        for (number, frame) in frames.enumerated() {
+            let at = mapped.indices.filter { Self.squareIsAt(frame, mapped[$0], width: 640) }
+            #expect(at.count == 1, "frame \(number) shows the pointer at \(at.map { mapped[$0] })")
+            if let place = at.first, shown.last != place { shown.append(place) }
+        }
+        #expect(shown == [0, 1, 2], "places in order of appearance: \(shown)")
     }
 
     @Test func withoutTheFlagThePointerIsNotDrawn() async throws {

@@ -35,8 +35,7 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
     private var playlist: HLSPlaylist
     private let directory: String
     private let baseName: String
-    private let videoTimeBase: AVRational?
-    private let audioTimeBase: AVRational
+    private let timeBases: SegmentTimeBases
     private var segmentIndex = 0
     private var segmentStart: Double = 0
     private var packetsInSegment = 0
@@ -63,8 +62,7 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         directory = String(path.dropLast(name.count))
         baseName = name.hasSuffix(".m3u8") ? String(name.dropLast(5)) : name
-        videoTimeBase = streams.first { $0.kind == .video }?.timeBase
-        audioTimeBase = streams.first { $0.kind == .audio }?.timeBase ?? AVRational(num: 1, den: 1)
+        timeBases = SegmentTimeBases(streams: streams)
         nextCut = segmentDuration
         playlist = HLSPlaylist(path: path, targetDuration: Int(maximumSegmentDuration.rounded(.up)),
                                initName: baseName + "-init.mp4")
@@ -111,13 +109,13 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
 
     @inline(__always)
     public func write(_ packet: consuming Packet) throws {
-        let time = seconds(packet)
-        if packetsInSegment > 0, time >= nextCut, canStart(packet), mediaEnd > segmentStart {
+        let time = timeBases.seconds(packet)
+        if packetsInSegment > 0, time >= nextCut, timeBases.canStart(packet), mediaEnd > segmentStart {
             try cut(at: time)
         }
         // The pictures' timeline (the sound's, with no video) gives the
         // durations, so they add up to the recording's.
-        if videoTimeBase == nil || packet.kind == .video { mediaEnd = max(mediaEnd, time + duration(packet)) }
+        if timeBases.video == nil || packet.kind == .video { mediaEnd = max(mediaEnd, time + timeBases.duration(packet)) }
         packetsInSegment += 1
         do {
             try muxer.write(packet)
@@ -155,11 +153,6 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
 
     // MARK: Cutting
 
-    @inline(__always)
-    private func canStart(_ packet: borrowing Packet) -> Bool {
-        videoTimeBase == nil ? packet.kind == .audio : packet.kind == .video && packet.isKeyframe
-    }
-
     /// Ends the segment before the packet at `time` and starts the next.
     private func cut(at time: Double) throws {
         do {
@@ -192,23 +185,6 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
     }
 
     private func segmentPath(_ index: Int) -> String { directory + segmentName(index) }
-
-    // MARK: Time
-
-    /// The packet's presentation time on the recording's timeline, seconds.
-    @inline(__always)
-    private func seconds(_ packet: borrowing Packet) -> Double {
-        let raw = packet.pointer.pointee
-        let ticks = raw.pts != CFFMPEG_AV_NOPTS_VALUE ? raw.pts : packet.decodingTimestamp
-        let base = packet.kind == .video ? (videoTimeBase ?? audioTimeBase) : audioTimeBase
-        return Double(ticks) * Double(base.num) / Double(base.den)
-    }
-
-    @inline(__always)
-    private func duration(_ packet: borrowing Packet) -> Double {
-        let base = packet.kind == .video ? (videoTimeBase ?? audioTimeBase) : audioTimeBase
-        return Double(packet.pointer.pointee.duration) * Double(base.num) / Double(base.den)
-    }
 
     /// Checks that the playlist can be written at `path` (a `.m3u8` name in
     /// a writable directory, no file there unless `overwrite`); throws

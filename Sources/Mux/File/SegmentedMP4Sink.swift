@@ -42,8 +42,7 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
     private let streams: [StreamParameters]
     private let overwrite: Bool
     private let fragmentDuration: Double
-    private let videoTimeBase: AVRational?
-    private let audioTimeBase: AVRational
+    private let timeBases: SegmentTimeBases
     /// The segment being written and where it started.
     private var current: MP4FileSink?
     private var currentIndex = 0
@@ -79,8 +78,7 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
         self.overwrite = overwrite
         self.fragmentDuration = fragmentDuration
         self.report = report
-        videoTimeBase = streams.first { $0.kind == .video }?.timeBase
-        audioTimeBase = streams.first { $0.kind == .audio }?.timeBase ?? AVRational(num: 1, den: 1)
+        timeBases = SegmentTimeBases(streams: streams)
         nextCut = policy.duration ?? .infinity
         current = try makeSegment(0)
         headerBytes = current!.bytesWritten
@@ -98,13 +96,13 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
     @inline(__always)
     public func write(_ packet: consuming Packet) throws {
         guard let segment = current else { preconditionFailure("write after finish()") }
-        let time = seconds(packet)
-        let leading = videoTimeBase == nil ? packet.kind == .audio : packet.kind == .video
-        if leadingPackets > 0, canStart(packet), time >= nextCut || overSize(segment) {
+        let time = timeBases.seconds(packet)
+        let leading = timeBases.video == nil ? packet.kind == .audio : packet.kind == .video
+        if leadingPackets > 0, timeBases.canStart(packet), time >= nextCut || overSize(segment) {
             try cut(at: packet, time: time)
         }
         if leading {
-            mediaEnd = max(mediaEnd, time + duration(packet))
+            mediaEnd = max(mediaEnd, time + timeBases.duration(packet))
             leadingPackets += 1
         }
         packet.pointer.pointee.pts = shifted(packet.pointer.pointee.pts, kind: packet.kind)
@@ -129,11 +127,6 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
     // MARK: Cutting
 
     @inline(__always)
-    private func canStart(_ packet: borrowing Packet) -> Bool {
-        videoTimeBase == nil ? packet.kind == .audio : packet.kind == .video && packet.isKeyframe
-    }
-
-    @inline(__always)
     private func overSize(_ segment: MP4FileSink) -> Bool {
         guard let maxBytes = policy.maxBytes else { return false }
         return segment.bytesWritten - headerBytes >= maxBytes
@@ -155,9 +148,9 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
         if let duration = policy.duration { nextCut = ((time / duration).rounded(.down) + 1) * duration }
         // The cut picture's presentation time is the segment's 0.
         let start = packet.pointer.pointee.pts != CFFMPEG_AV_NOPTS_VALUE ? packet.pointer.pointee.pts : packet.decodingTimestamp
-        if packet.kind == .video, let videoTimeBase {
+        if packet.kind == .video, let videoTimeBase = timeBases.video {
             videoBase = start
-            audioBase = av_rescale_q(start, videoTimeBase, audioTimeBase)
+            audioBase = av_rescale_q(start, videoTimeBase, timeBases.audio)
         } else {
             audioBase = start
         }
@@ -186,20 +179,5 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
     private func shifted(_ timestamp: Int64, kind: StreamKind) -> Int64 {
         guard timestamp != CFFMPEG_AV_NOPTS_VALUE else { return timestamp }
         return timestamp - (kind == .video ? videoBase : audioBase)
-    }
-
-    /// The packet's presentation time on the recording's timeline, seconds.
-    @inline(__always)
-    private func seconds(_ packet: borrowing Packet) -> Double {
-        let raw = packet.pointer.pointee
-        let ticks = raw.pts != CFFMPEG_AV_NOPTS_VALUE ? raw.pts : packet.decodingTimestamp
-        let base = packet.kind == .video ? (videoTimeBase ?? audioTimeBase) : audioTimeBase
-        return Double(ticks) * Double(base.num) / Double(base.den)
-    }
-
-    @inline(__always)
-    private func duration(_ packet: borrowing Packet) -> Double {
-        let base = packet.kind == .video ? (videoTimeBase ?? audioTimeBase) : audioTimeBase
-        return Double(packet.pointer.pointee.duration) * Double(base.num) / Double(base.den)
     }
 }
