@@ -186,12 +186,7 @@ struct PipelineBenchmark: ParsableCommand {
         let child = try Self.run(arguments)
         let serverCPU = (CPUUsage.processSeconds(server) ?? 0) - server0
         guard child.status == 0 else { throw BenchFailure("ffmpeg failed: \(child.standardError.suffix(400))") }
-        func counter(_ name: String) -> Int {
-            // ffmpeg prints dup= and drop= only once they are non-zero.
-            let pieces = child.standardError.components(separatedBy: name)
-            guard pieces.count > 1, let tail = pieces.last else { return 0 }
-            return Int(tail.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }) ?? 0
-        }
+        func counter(_ name: String) -> Int { PipelineBenchmark.ffmpegCounter(name, in: child.standardError) }
         return Run(cpu: child.cpuSeconds, serverCPU: serverCPU, peakRSS: child.peakRSSBytes, mediaSeconds: Double(seconds),
                    dropped: counter("drop="), duplicated: counter("dup="), avOffset: nil, encoderThreads: nil,
                    contextSwitches: child.contextSwitches)
@@ -296,6 +291,15 @@ struct PipelineBenchmark: ParsableCommand {
         // The plane copies stand in for the conversion a real source would do;
         // they are cheap (a memcpy per row) and counted, to stay conservative.
         return (CPUUsage.ownSeconds() - cpu0) / Double(seconds)
+    }
+
+    /// The last value ffmpeg's progress line gave `name` (`drop=`, `dup=`)
+    /// in `standardError`; 0 when it never printed one (it prints them only
+    /// once they are non-zero).
+    static func ffmpegCounter(_ name: String, in standardError: String) -> Int {
+        let pieces = standardError.components(separatedBy: name)
+        guard pieces.count > 1, let tail = pieces.last else { return 0 }
+        return Int(tail.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }) ?? 0
     }
 
     /// Runs a command to its end: its exit status, own CPU and peak memory

@@ -156,12 +156,7 @@ struct RenditionsBenchmark: ParsableCommand {
         let child = try PipelineBenchmark.run(arguments)
         let serverCPU = (CPUUsage.processSeconds(server) ?? 0) - server0
         guard child.status == 0 else { throw BenchFailure("ffmpeg failed: \(child.standardError.suffix(400))") }
-        func counter(_ name: String) -> Int {
-            // ffmpeg prints dup= and drop= only once they are non-zero.
-            let pieces = child.standardError.components(separatedBy: name)
-            guard pieces.count > 1, let tail = pieces.last else { return 0 }
-            return Int(tail.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }) ?? 0
-        }
+        func counter(_ name: String) -> Int { PipelineBenchmark.ffmpegCounter(name, in: child.standardError) }
         return Run(cpu: child.cpuSeconds, serverCPU: serverCPU, peakRSS: child.peakRSSBytes, mediaSeconds: Double(seconds),
                    dropped: counter("drop="), duplicated: counter("dup="), streamFrames: Self.receivedFrames(stream))
     }
