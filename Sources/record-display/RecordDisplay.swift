@@ -55,9 +55,12 @@ struct RecordDisplay: ParsableCommand {
             + "Outputs without @NAME take the main rendition (the options above).", valueName: "NAME:SPEC"))
     var renditions: [String] = []
     @Option(help: "Stop after this many seconds.") var duration: Double?
-    @Option(help: ArgumentHelp("MP4 file to write, FILE or FILE@RENDITION (default without --stream or --hls: "
+    // Collected as a list only to refuse a second one: left to the parser,
+    // the last would win and the first file would silently not be written.
+    @Option(name: .customLong("output"),
+            help: ArgumentHelp("MP4 file to write, FILE or FILE@RENDITION, once (default without --stream or --hls: "
                                + "recording-DATE.mp4 here).", valueName: "file"))
-    var output: String?
+    var outputs: [String] = []
     @Option(help: ArgumentHelp("Split the file into numbered files of this many seconds, each cut at the first keyframe "
                                + "at or after the time and finished on its own (meeting.mp4: meeting-000.mp4, "
                                + "meeting-001.mp4...; a %d or %03d in the name places the number).", valueName: "seconds"))
@@ -65,10 +68,10 @@ struct RecordDisplay: ParsableCommand {
     @Option(help: ArgumentHelp("Start the next numbered file at the first keyframe after a file reached this size "
                                + "(e.g. 500M, 2G; at least 1M).", valueName: "bytes"))
     var segmentSize: String?
-    @Option(help: ArgumentHelp("Also write HLS: this .m3u8 playlist (EVENT while recording, ENDLIST at the end) and "
+    @Option(name: .customLong("hls"), help: ArgumentHelp("Also write HLS: this .m3u8 playlist (EVENT while recording, ENDLIST at the end) and "
                                + "fMP4 segments of a GOP each beside it; PLAYLIST or PLAYLIST@RENDITION.",
                                valueName: "playlist"))
-    var hls: String?
+    var hlsPlaylists: [String] = []
     @Option(name: .customLong("stream"),
             help: "Also stream to this rtmp://, rtmps:// or (with --allow-scheme srt) srt://HOST:PORT URL, or URL@RENDITION (repeatable; one encode feeds all that take the same rendition).")
     var streams: [String] = []
@@ -137,6 +140,9 @@ struct RecordDisplay: ParsableCommand {
                                   reason: "must be from 0.25 to 300 seconds")
         }
 
+        let output = try Self.once(outputs, option: "--output",
+                                   reason: "one file output: more renditions go to --stream or --hls, --segment-time splits it")
+        let hls = try Self.once(hlsPlaylists, option: "--hls", reason: "one HLS output")
         let file = output.map(RenditionSpec.split)
         let path = file?.output ?? (streams.isEmpty && hls == nil ? "recording-\(Self.timestamp()).mp4" : nil)
         let segments = try makeSegmentation()
@@ -181,6 +187,15 @@ struct RecordDisplay: ParsableCommand {
         }
         configuration.finalizeScript = finalizeScript
         return configuration
+    }
+
+    /// The one value of an option given at most once; a second is refused
+    /// naming it.
+    private static func once(_ values: [String], option: String, reason: String) throws -> String? {
+        if values.count > 1 {
+            throw InvalidArgument(name: option, value: values[1], reason: "given twice (\(reason))")
+        }
+        return values.first
     }
 
     /// The `--stream` outputs with the TLS and reconnect options; the URLs

@@ -103,8 +103,14 @@ struct RecordingRun {
         if let output = result.output {
             let seconds = String(format: "%.2f", result.finalizeDuration?.seconds ?? 0)
             let state = result.outputState.map { "\($0.rawValue) in \(seconds) s" } ?? "finalized in \(seconds) s"
-            let bytes = result.outputBytes.map { "; \($0) bytes on disk" } ?? ""
-            log("wrote \(output): \(summary)\(bytes), \(state)")
+            if statistics.segments.count > 1 {
+                // The recording's figures, then the last segment's own.
+                let bytes = result.outputBytes.map { "; \($0) bytes on disk" } ?? ""
+                log("wrote \(statistics.segments.count) segments: \(summary); the last, \(output)\(bytes), \(state)")
+            } else {
+                let bytes = result.outputBytes.map { "; \($0) bytes on disk" } ?? ""
+                log("wrote \(output): \(summary)\(bytes), \(state)")
+            }
         } else {
             log("\(statistics.streams.isEmpty ? "wrote nothing" : "streamed"): \(summary)")
         }

@@ -87,7 +87,8 @@ struct RecordingRequest: Sendable {
         if let profile = try video.string("profile", maxLength: 32) {
             self.video.profile = try Self.choice(profile, field: "video.profile", VideoEncoderSettings.Profile.self)
         }
-        if video.has("crf") { self.video.crf = try video.int("crf", in: 0...51) }
+        // 0 (lossless) needs High 4:4:4, which the engine refuses: 1-51 as the CLI.
+        if video.has("crf") { self.video.crf = try video.int("crf", in: 1...51) }
         if let maxrate = try Self.bitrate(&video, "maxrate", in: 1000...500_000_000) { self.video.maxrate = maxrate }
         if let bufsize = try Self.bitrate(&video, "bufsize", in: 1000...1_000_000_000) { self.video.bufsize = bufsize }
         if self.video.bufsize != nil && self.video.maxrate == nil {

@@ -350,6 +350,10 @@ import TestSupport
         (["--no-video", "--region", "640x480+0+0"], "--no-video '640x480+0+0'"),
         (["--no-video", "--stream", "URL"], "--no-video"),
         (["--hls", "FILE"], "--hls"),
+        // A second file or playlist is refused, not silently dropped (the
+        // parser alone would keep the last one given).
+        (["--output", "FILE", "--output", "FILE2"], "2': given twice"),
+        (["--hls", "FILE.m3u8", "--hls", "FILE2.m3u8"], "2.m3u8': given twice"),
     ])
     func badOutputInputExitsWithCodeTwoNamingTheValueWithNothingWrittenOrConnected(arguments: [String],
                                                                                  expected: String) throws {

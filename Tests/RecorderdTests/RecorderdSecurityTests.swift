@@ -47,6 +47,7 @@ import TestSupport
             (#"{"display": "\#(display)", "fps": "30"}"#, 400, "fps"),
             (#"{"display": "\#(display)", "drawCursor": "yes"}"#, 400, "drawCursor"),
             (#"{"display": "\#(display)", "video": {"crf": 99}}"#, 400, "video.crf"),
+            (#"{"display": "\#(display)", "video": {"crf": 0}}"#, 400, "video.crf"),
             (#"{"display": "\#(display)", "video": {"preset": "warp"}}"#, 400, "video.preset"),
             (#"{"display": "\#(display)", "audio": {"bitrate": true}}"#, 400, "audio.bitrate"),
             (#"{"display": "\#(display)", "noMedia": {"action": "explode"}}"#, 400, "noMedia.action"),
