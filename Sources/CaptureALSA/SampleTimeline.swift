@@ -51,6 +51,12 @@ import MediaCore
 ///   period the capture thread had to wait for counts (see `place`'s
 ///   `caughtUp`): one read at once after another may come out of a backlog
 ///   the device hides, and its measurement says nothing about a loss.
+/// - **A burst after a recovery ended**: a period measured before the count
+///   by more than five periods (even an upper bound of its time is behind
+///   what the count says) means frames are coming faster than real time: a
+///   recovery ended on a burst period the thread happened to wait for. The
+///   timeline recovers again (drops what follows until a period in real
+///   time places it).
 /// - Stamps strictly increase.
 ///
 /// Why `stallNanoseconds` is the device buffer's length (about 200 ms,
@@ -218,6 +224,19 @@ struct SampleTimeline {
                              isSilentLoss: false)
         }
 
+        if precise && -late > Self.silentLossPeriods * Int64(periodFrames) {
+            // The count is ahead of even an upper bound of this period's
+            // time by more than a delivery's jitter: the device is handing
+            // over frames faster than real time. That is a burst a recovery
+            // ended on too early (one of its periods the thread happened to
+            // wait for, the plugin refilling from the server): recover
+            // again, so the rest of it is dropped and the next period in
+            // real time places the timeline, instead of the burst pushing
+            // every later frame late.
+            recovering = true
+            return Placement(captureTime: expected, gapFrames: 0, gapStart: expected, isSilentLoss: false,
+                             dropFrames: frames)
+        }
         let lossThreshold = bufferWasFull ? Self.silentLossPeriods * Int64(periodFrames)
                                           : self.frames(nanoseconds: stallNanoseconds)
         if settled && late > lossThreshold {

@@ -189,6 +189,46 @@ import Testing
         #expect(next.captureTime == resumed + 15_000_000)
     }
 
+    /// The same burst, but one of its periods comes after the thread waited
+    /// a little for it (the plugin refilling from the server), with a short
+    /// buffer: it looks delivered in real time and ends the recovery. The
+    /// burst's next periods, measured far behind the count, start a recovery
+    /// again: they are dropped, and the next period in real time places the
+    /// timeline where the clock is (seen on the bench: without this, the
+    /// rest of the burst was placed and every later beep came 430 ms late).
+    @Test func aBurstPeriodThatLooksOnTimeDoesNotLetTheRestOfTheBurstIn() {
+        var timeline = makeTimeline()
+        for n in 0..<10 { _ = capture(&timeline, measured: start + Int64(n) * period) }
+        let frozen = start + 10 * period
+        for look: Int64 in 2...29 { idle(&timeline, at: frozen + look * 100_000_000 + 50_000_000) }
+        let filled = timeline.nextFrameIndex
+        let resumed = frozen + 3_000_000_000
+        var dropped = 0, placed = 0
+        for n in 0..<300 {
+            let waiting: Int64 = n % 20 == 19 ? 0 : 200_000_000 - Int64(n % 20) * 10_000_000
+            let result = capture(&timeline, measured: resumed + Int64(n) * 10_000 - waiting - period,
+                                 bufferFull: waiting >= 190_000_000, caughtUp: n == 119)
+            dropped += result.placement.dropFrames
+            placed += 480 - result.placement.dropFrames
+        }
+        // The period that looked on time was placed (its lag silence); one
+        // more before the count was far enough ahead to tell; nothing after.
+        #expect(placed <= 2 * 480, "\(placed) frames of the burst placed")
+        #expect(dropped >= 298 * 480)
+        #expect(timeline.recovering)
+        let live = capture(&timeline, measured: resumed + 25_000_000)
+        #expect(live.placement.dropFrames < 480)
+        #expect(!timeline.recovering)
+        // The timeline is where the clock is: within a period of the
+        // measurement, not the burst's 2.9 s behind it.
+        let next = capture(&timeline, measured: resumed + 35_000_000)
+        #expect(abs(next.captureTime - (resumed + 35_000_000)) <= period, "\(next.captureTime - resumed - 35_000_000) ns off")
+        // From the silence's end (a period before the last look, 2.94 s in)
+        // to the end of the second live period (3.045 s): 105 ms, not the
+        // burst's 3 s.
+        #expect(timeline.nextFrameIndex - filled <= 48 * 110, "the count ran \(timeline.nextFrameIndex - filled) frames past the silence")
+    }
+
     /// A device that loses what it could not deliver (a suspended `hw:`
     /// device, a server that discards): after the stall's silence, its first
     /// period is placed where it was measured, the lag before it silence.

