@@ -189,8 +189,7 @@ struct CursorBenchmark: ParsableCommand {
             _ = child.stop()
             throw BenchFailure("record-display failed: \(Self.tail(log))")
         }
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any]
-        let frames = (json?["statistics"] as? [String: Any])?["framesEncoded"] as? Int ?? seconds * fps
+        let frames = try PipelineBenchmark.recordDisplayStatistics(stats)["framesEncoded"] as? Int ?? seconds * fps
         return (outcome, Trial(recorderCPU: outcome.cpuSeconds, serverCPU: 0, frames: frames))
     }
 

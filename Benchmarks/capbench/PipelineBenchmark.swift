@@ -161,8 +161,7 @@ struct PipelineBenchmark: ParsableCommand {
                                      + encoderArguments())
         let serverCPU = (CPUUsage.processSeconds(server) ?? 0) - server0
         guard child.status == 0 else { throw BenchFailure("record-display failed: \(child.standardError.suffix(400))") }
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any]
-        let figures = json?["statistics"] as? [String: Any] ?? [:]
+        let figures = try Self.recordDisplayStatistics(stats)
         return Run(cpu: child.cpuSeconds, serverCPU: serverCPU, peakRSS: child.peakRSSBytes,
                    mediaSeconds: figures["mediaSeconds"] as? Double ?? Double(seconds),
                    dropped: figures["framesDropped"] as? Int ?? -1, duplicated: figures["framesDuplicated"] as? Int ?? -1,
@@ -291,6 +290,13 @@ struct PipelineBenchmark: ParsableCommand {
         // The plane copies stand in for the conversion a real source would do;
         // they are cheap (a memcpy per row) and counted, to stay conservative.
         return (CPUUsage.ownSeconds() - cpu0) / Double(seconds)
+    }
+
+    /// The `statistics` object of a `record-display --stats-json` file
+    /// (empty when it has none). Throws when the file cannot be read.
+    static func recordDisplayStatistics(_ path: String) throws -> [String: Any] {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        return json?["statistics"] as? [String: Any] ?? [:]
     }
 
     /// The last value ffmpeg's progress line gave `name` (`drop=`, `dup=`)

@@ -130,8 +130,7 @@ struct RenditionsBenchmark: ParsableCommand {
         ])
         let serverCPU = (CPUUsage.processSeconds(server) ?? 0) - server0
         guard child.status == 0 else { throw BenchFailure("record-display failed: \(child.standardError.suffix(400))") }
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any]
-        let figures = json?["statistics"] as? [String: Any] ?? [:]
+        let figures = try PipelineBenchmark.recordDisplayStatistics(stats)
         return Run(cpu: child.cpuSeconds, serverCPU: serverCPU, peakRSS: child.peakRSSBytes,
                    mediaSeconds: figures["mediaSeconds"] as? Double ?? Double(seconds),
                    dropped: figures["framesDropped"] as? Int ?? -1, duplicated: figures["framesDuplicated"] as? Int ?? -1,

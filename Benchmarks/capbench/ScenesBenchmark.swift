@@ -139,8 +139,7 @@ struct ScenesBenchmark: ParsableCommand {
             _ = child.stop()
             throw BenchFailure("record-display failed: \(Self.tail(scratch.file("ours.log")))")
         }
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any]
-        let figures = json?["statistics"] as? [String: Any] ?? [:]
+        let figures = try PipelineBenchmark.recordDisplayStatistics(stats)
         return (outcome, Trial(recorderCPU: outcome.cpuSeconds, serverCPU: 0,
                                mediaSeconds: figures["mediaSeconds"] as? Double ?? Double(seconds),
                                unchanged: figures["framesUnchanged"] as? Int, skipPictures: figures["skipPictures"] as? Int,
