@@ -35,16 +35,23 @@ final class DamageTracker {
     }
 
     deinit {
+        stopReporting()
+    }
+
+    /// Destroys the DAMAGE object: the server stops tracking and reporting
+    /// (the grabber gave up on DAMAGE). `acknowledge` does nothing after it.
+    func stopReporting() {
         if created && !connection.broken.load(ordering: .acquiring) {
             XDamageDestroy(connection.display, damage)
             XSync(connection.display, 0)
         }
+        created = false
     }
 
     /// Empties the server's accumulated damage (no reply; see the type's note
     /// on the order against the grab).
     @inline(__always)
     func acknowledge() {
-        XDamageSubtract(connection.display, damage, 0, 0)
+        if created { XDamageSubtract(connection.display, damage, 0, 0) }
     }
 }

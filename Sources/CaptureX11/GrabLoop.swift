@@ -23,6 +23,12 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     let connection: DisplayConnection
     /// Set when frames follow DAMAGE; nil grabs every frame whole.
     let damageTracker: DamageTracker?
+    /// Checks every `DamageAudit.checkSeconds` that DAMAGE reported every
+    /// change (set with `damageTracker`).
+    private let audit: DamageAudit?
+    /// DAMAGE is followed: there is a tracker and no check caught it
+    /// missing a change.
+    private var trustsDamage: Bool
     /// Why DAMAGE is not used although it was asked for.
     let damageUnavailableReason: String?
     /// Set when the pointer is drawn.
@@ -52,6 +58,11 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         self.connection = connection
         self.region = region
         self.damageTracker = damageTracker
+        trustsDamage = damageTracker != nil
+        audit = damageTracker.map { _ in
+            DamageAudit(width: region.width, height: region.height, bytesPerPixel: connection.pixelFormat.bytesPerPixel,
+                        interval: framesPerSecond * DamageAudit.checkSeconds)
+        }
         self.damageUnavailableReason = damageUnavailableReason
         self.cursorTracker = cursorTracker
         self.clock = clock
@@ -127,6 +138,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
             let damage: FrameDamage
             do {
                 try readEvents(onEvent: onEvent)
+                if let audit, audit.hasSuspects, let tile = audit.judge() { distrustDamage(near: tile, onEvent: onEvent) }
                 damage = try grabChanges(into: buffer.index, base: buffer.baseAddress)
                 refusedInARow = 0
             } catch let error where error.isScreenMismatch && refusedInARow < 2 * framesPerSecond {
@@ -178,14 +190,15 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
                 }
             } else if let damageTracker, event.type == damageTracker.notifyEventType {
                 let area = withUnsafeBytes(of: &event) { $0.load(as: XDamageNotifyEvent.self).area }
-                pending.add(x: Int(area.x) - region.x, y: Int(area.y) - region.y,
-                            width: Int(area.width), height: Int(area.height), within: layout.visible)
+                let x = Int(area.x) - region.x, y = Int(area.y) - region.y
+                pending.add(x: x, y: y, width: Int(area.width), height: Int(area.height), within: layout.visible)
+                audit?.mark(x: x, y: y, width: Int(area.width), height: Int(area.height))
                 damaged = true
             } else if let cursorTracker, event.type == cursorTracker.notifyEventType {
                 cursorTracker.shapeDidChange()
             }
         }
-        if damaged { damageTracker?.acknowledge() }
+        if damaged && trustsDamage { damageTracker?.acknowledge() }
         if connection.broken.load(ordering: .acquiring) { throw XError(.connectionLost, display: connection.name) }
     }
 
@@ -207,6 +220,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     private func resize(width screenWidth: Int, height screenHeight: Int, onEvent: (DisplayCaptureEvent) -> Void) {
         layout = ScreenLayout(region: region, screenWidth: screenWidth, screenHeight: screenHeight)
         pending.markAll()
+        audit?.reset()
         counters.videoScreenSizeChanges.add()
         onEvent(.screenResized(width: screenWidth, height: screenHeight, visibleWidth: layout.visible.width,
                                visibleHeight: layout.visible.height, sentence: layout.describe(display: connection.name)))
@@ -215,11 +229,14 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// Grabs what `pending` says changed into the slot and says where it put
     /// it. Without DAMAGE everything is pending every frame.
     private func grabChanges(into slot: Int32, base: UnsafeMutableRawPointer) throws(XError) -> FrameDamage {
-        if damageTracker == nil { pending.markAll() }
-        if pending.isEmpty { return .unchanged }
+        if !trustsDamage { pending.markAll() }
         let visible = layout.visible
         // Past half the picture, one whole grab costs less than many pieces.
         let whole = pending.all || pending.area * 2 > visible.area
+        if let audit, trustsDamage, layout.isWhole, audit.frameIsDue() || (whole && !audit.hasReference) {
+            return try checkDamage(audit, into: slot, base: base, whole: whole)
+        }
+        if pending.isEmpty { return .unchanged }
         if whole && layout.isWhole {
             try grab(into: slot)
             counters.videoPixelsGrabbed.add(width * height)
@@ -238,6 +255,44 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
             }
         }
         return damage
+    }
+
+    /// A frame due for a DAMAGE check: grabs the whole region (the region is
+    /// on screen whole), hashes it (`DamageAudit.check`), and hands on what
+    /// `pending` says changed, pointing into the whole grab, so the frame
+    /// brings the same as without the check.
+    private func checkDamage(_ audit: DamageAudit, into slot: Int32, base: UnsafeMutableRawPointer,
+                             whole: Bool) throws(XError) -> FrameDamage {
+        try grab(into: slot)
+        counters.videoDamageChecks.add()
+        audit.check(base)
+        if pending.isEmpty { return .unchanged }
+        if whole {
+            counters.videoPixelsGrabbed.add(width * height)
+            return .full
+        }
+        var damage = FrameDamage.rectangles
+        for index in 0..<pending.count {
+            let rect = pending[index]
+            damage.append(FrameDamage.Rectangle(x: rect.x, y: rect.y, width: rect.width, height: rect.height,
+                                                offset: (rect.y * width + rect.x) * bytesPerPixel,
+                                                bytesPerRow: width * bytesPerPixel))
+            counters.videoPixelsGrabbed.add(rect.area)
+        }
+        return damage
+    }
+
+    /// A check found the screen changed where no DAMAGE rectangle said so:
+    /// DAMAGE cannot be trusted on this display any more. Grabs every frame
+    /// whole from now on (the next one too, which repairs the picture) and
+    /// says so once.
+    private func distrustDamage(near tile: (x: Int, y: Int), onEvent: (DisplayCaptureEvent) -> Void) {
+        trustsDamage = false
+        damageTracker?.stopReporting()
+        pending.markAll()
+        onEvent(.damageUnavailable(display: connection.name,
+                                   reason: "the screen changed near \(region.x + tile.x),\(region.y + tile.y) where DAMAGE"
+                                       + " reported nothing"))
     }
 
     private static func black(_ strip: ScreenLayout.Rect) -> FrameDamage.Rectangle {

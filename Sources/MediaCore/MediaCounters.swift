@@ -24,8 +24,12 @@ public final class MediaCounters: Sendable {
     /// Frames the grabber passed on without grabbing: the DAMAGE extension
     /// reported no change in the region since the previous frame.
     public let videoFramesUnchanged = Counter()
-    /// Pixels read from the X server (whole frames and damaged rectangles).
+    /// Pixels read from the X server for the picture (whole frames and
+    /// damaged rectangles); the DAMAGE checks' whole grabs count apart.
     public let videoPixelsGrabbed = Counter()
+    /// Whole grabs made to check that DAMAGE reports every change (one every
+    /// `DamageAudit.checkSeconds` while DAMAGE is followed).
+    public let videoDamageChecks = Counter()
     /// Times the screen changed size while capturing (RandR).
     public let videoScreenSizeChanges = Counter()
     /// Frames the encoder converted to I420, in whole or in part.
@@ -65,6 +69,7 @@ public final class MediaCounters: Sendable {
             videoFramesDroppedQueueFull: videoFramesDroppedQueueFull.load(),
             videoFramesUnchanged: videoFramesUnchanged.load(),
             videoPixelsGrabbed: videoPixelsGrabbed.load(),
+            videoDamageChecks: videoDamageChecks.load(),
             videoScreenSizeChanges: videoScreenSizeChanges.load(),
             videoFramesConverted: videoFramesConverted.load(),
             videoFramesScaled: videoFramesScaled.load(),
@@ -85,6 +90,7 @@ public struct MediaStatistics: Sendable, Equatable, Codable {
     public var videoFramesDroppedQueueFull: Int
     public var videoFramesUnchanged: Int
     public var videoPixelsGrabbed: Int
+    public var videoDamageChecks: Int
     public var videoScreenSizeChanges: Int
     public var videoFramesConverted: Int
     public var videoFramesScaled: Int

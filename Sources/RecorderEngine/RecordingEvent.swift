@@ -161,8 +161,11 @@ public struct RecordingStatistics: Sendable {
     public var framesScaled = 0
     /// Output frames written as an all-skipped H.264 picture, without x264.
     public var skipPictures = 0
-    /// Pixels read from the X server.
+    /// Pixels read from the X server for the picture.
     public var pixelsGrabbed = 0
+    /// Whole grabs made to check that DAMAGE reports every change (one
+    /// every 2 s while it is followed; a change it missed ends following it).
+    public var damageChecks = 0
     /// Times the screen changed size (RandR).
     public var screenSizeChanges = 0
     /// Overruns (xruns) the sound device reported or the clock revealed

@@ -345,6 +345,7 @@ final class SessionRunner: Sendable {
         statistics.hlsSegments = parts.hlsSegments.segments.filter { $0.duration > 0 }.count
         statistics.skipPictures = counters.videoSkipPictures
         statistics.pixelsGrabbed = counters.videoPixelsGrabbed
+        statistics.damageChecks = counters.videoDamageChecks
         statistics.screenSizeChanges = counters.videoScreenSizeChanges
         statistics.audioOverruns = counters.audioOverruns
         statistics.audioSilenceFrames = counters.audioSilenceFrames

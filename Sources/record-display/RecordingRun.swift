@@ -189,6 +189,7 @@ struct RecordingRun {
                 "hlsSegments": statistics.hlsSegments,
                 "skipPictures": statistics.skipPictures,
                 "pixelsGrabbed": statistics.pixelsGrabbed,
+                "damageChecks": statistics.damageChecks,
                 "screenSizeChanges": statistics.screenSizeChanges,
                 "audioOverruns": statistics.audioOverruns,
                 "audioSilenceFrames": statistics.audioSilenceFrames,
