@@ -24,6 +24,11 @@ final class SessionMetrics: Sendable {
     private let framesDropped: Counter
     private let framesDuplicated: Counter
     private let lateGrabs: Counter
+    /// Frames DAMAGE reported unchanged (nothing grabbed or converted); their
+    /// share of `framesCaptured` is how still the screen was.
+    private let framesUnchanged: Counter
+    /// Output frames written as all-skipped pictures, without x264.
+    private let skipPictures: Counter
     private let audioOverruns: Counter
     private let audioSilence: FloatingPointCounter
     private let bytesWritten: Counter
@@ -64,6 +69,8 @@ final class SessionMetrics: Sendable {
         framesDropped = Counter(label: "recorder_video_frames_dropped_total", dimensions: dimensions)
         framesDuplicated = Counter(label: "recorder_video_frames_duplicated_total", dimensions: dimensions)
         lateGrabs = Counter(label: "recorder_video_late_grabs_total", dimensions: dimensions)
+        framesUnchanged = Counter(label: "recorder_video_frames_unchanged_total", dimensions: dimensions)
+        skipPictures = Counter(label: "recorder_video_skip_pictures_total", dimensions: dimensions)
         audioOverruns = Counter(label: "recorder_audio_overruns_total", dimensions: dimensions)
         audioSilence = FloatingPointCounter(label: "recorder_audio_silence_filled_seconds_total", dimensions: dimensions)
         bytesWritten = Counter(label: "recorder_written_bytes_total", dimensions: dimensions)
@@ -76,8 +83,8 @@ final class SessionMetrics: Sendable {
     }
 
     deinit {
-        for metric in [framesCaptured, framesEncoded, framesDropped, framesDuplicated, lateGrabs, audioOverruns,
-                       bytesWritten] {
+        for metric in [framesCaptured, framesEncoded, framesDropped, framesDuplicated, lateGrabs, framesUnchanged,
+                       skipPictures, audioOverruns, bytesWritten] {
             metric.destroy()
         }
         audioSilence.destroy()
@@ -99,6 +106,8 @@ final class SessionMetrics: Sendable {
         increment(framesDropped, now.framesDropped - before.framesDropped)
         increment(framesDuplicated, now.framesDuplicated - before.framesDuplicated)
         increment(lateGrabs, now.lateGrabs - before.lateGrabs)
+        increment(framesUnchanged, now.framesUnchanged - before.framesUnchanged)
+        increment(skipPictures, now.skipPictures - before.skipPictures)
         increment(audioOverruns, now.audioOverruns - before.audioOverruns)
         increment(bytesWritten, now.bytesWritten - before.bytesWritten)
         if let audioRate, now.audioSilenceFrames > before.audioSilenceFrames {

@@ -44,6 +44,9 @@ struct StatisticsView: Encodable, Sendable {
     var framesDropped: Int
     var framesDuplicated: Int
     var lateGrabs: Int
+    var framesUnchanged: Int
+    var skipPictures: Int
+    var damageChecks: Int
     var audioOverruns: Int
     var bytesWritten: Int
     var framesPerSecond: Double
@@ -62,6 +65,9 @@ struct StatisticsView: Encodable, Sendable {
         framesDropped = statistics.framesDropped
         framesDuplicated = statistics.framesDuplicated
         lateGrabs = statistics.lateGrabs
+        framesUnchanged = statistics.framesUnchanged
+        skipPictures = statistics.skipPictures
+        damageChecks = statistics.damageChecks
         audioOverruns = statistics.audioOverruns
         bytesWritten = statistics.bytesWritten
         framesPerSecond = statistics.framesPerSecond.isFinite ? statistics.framesPerSecond : 0

@@ -44,6 +44,11 @@ import TestSupport
     @Test func metricsMoveByWhatTheFileHolds() async throws {
         let bench = try TestBench.current()
         let output = "\(try bench.scratchDirectory("metrics"))/metrics.mp4"
+        // A still picture over the recorded region.
+        let window = try TestWindow(displayName: bench.display, x: 0, y: 0, width: 320, height: 240)
+        defer { withExtendedLifetime(window) {} }
+        window.setBackground(0x3060C0)
+        window.sync()
         let session = try RecordingSession(configuration: SessionFixture.configuration(bench, output: output, seconds: 2))
         let result = try await session.record()
         let metrics = SessionLifecycleTests.metrics
@@ -55,6 +60,13 @@ import TestSupport
         #expect(try metrics.expectCounter("recorder_written_bytes_total", dimensions).totalValue
                 == Int64(statistics.bytesWritten))
         #expect(statistics.bytesWritten > 0)
+        // DAMAGE reports most frames of the still window unchanged, and
+        // they are written as skipped pictures.
+        #expect(statistics.framesUnchanged > 30 && statistics.skipPictures > 30, "\(statistics)")
+        #expect(try metrics.expectCounter("recorder_video_frames_unchanged_total", dimensions).totalValue
+                == Int64(statistics.framesUnchanged))
+        #expect(try metrics.expectCounter("recorder_video_skip_pictures_total", dimensions).totalValue
+                == Int64(statistics.skipPictures))
         let encodeTimes = try metrics.expectTimer("recorder_video_encode_seconds", dimensions)
         #expect(encodeTimes.values.count == 60, "one encode-time sample per encoded frame")
         #expect(try metrics.expectGauge("recorder_encoder_threads", dimensions).lastValue == 1)

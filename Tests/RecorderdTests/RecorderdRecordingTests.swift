@@ -60,6 +60,11 @@ import TestSupport
             let id = view["id"] as! String
             #expect(metrics["recorder_video_frames_encoded_total{session=\"\(id)\"}"] == Double(frames),
                     "metric against the file's \(frames) frames")
+            // Each display is one still colour: DAMAGE finds nearly every
+            // frame unchanged, in the statistics and the metric alike.
+            let unchanged = (view["statistics"] as? [String: Any])?["framesUnchanged"] as? Int ?? -1
+            #expect(unchanged > frames / 2 && metrics["recorder_video_frames_unchanged_total{session=\"\(id)\"}"]
+                    == Double(unchanged), "\(unchanged) unchanged of \(frames)")
             // Encoded bytes against the packets in the file (the file itself
             // also holds the index and the room reserved for it).
             let bytes = metrics["recorder_written_bytes_total{session=\"\(id)\"}"] ?? 0
