@@ -47,6 +47,9 @@ let package = Package(
         ),
         // libyuv ships no pkg-config file; its module map links it by name.
         .systemLibrary(name: "CYUV", providers: [.apt(["libyuv-dev"])]),
+        // libx264 driven directly (the library libavcodec's wrapper drives),
+        // for its per-macroblock hints (`mb_info`), which FFmpeg 5.1 cannot pass.
+        .systemLibrary(name: "CX264", pkgConfig: "x264", providers: [.apt(["libx264-dev"])]),
         // Haivision's SRT, for `srt://` streams: the library libavformat links
         // (its log lines routed, a listener's rejection reason read).
         .systemLibrary(name: "CSRT", pkgConfig: "srt", providers: [.apt(["libsrt-gnutls-dev"])]),
@@ -74,7 +77,7 @@ let package = Package(
             dependencies: ["MediaCore", "CALSA", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Encoder", dependencies: ["MediaCore", "MediaPackets", "CFFmpeg", "CYUV"], swiftSettings: swiftSettings),
+        .target(name: "Encoder", dependencies: ["MediaCore", "MediaPackets", "CFFmpeg", "CYUV", "CX264"], swiftSettings: swiftSettings),
         .target(name: "Mux", dependencies: ["MediaCore", "MediaPackets", "CFFmpeg", "CSRT"], swiftSettings: swiftSettings),
         .target(
             name: "RecorderEngine",
@@ -173,7 +176,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EncoderTests",
-            dependencies: ["MediaCore", "MediaPackets", "Encoder", "Mux", "CFFmpeg", "TestSupport"],
+            dependencies: ["MediaCore", "MediaPackets", "Encoder", "Mux", "CFFmpeg", "CX264", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

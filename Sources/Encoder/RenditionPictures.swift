@@ -30,6 +30,11 @@ public final class RenditionPictures: @unchecked Sendable {
     private var scaled: [Scaled] = []
     /// A frame changed the capture picture since `takeChange()` last asked.
     private var changedSinceTaken = false
+    /// The capture picture's macroblocks frames changed since `takeChange()`
+    /// last asked, and those that the frames before that call changed (what
+    /// the encoders of the capture size tell x264, `VideoEncoder`).
+    private var accumulatedChanges: MacroblockChanges
+    private(set) var takenChanges: MacroblockChanges
     /// The scaled pictures are older than the capture picture.
     private var scaledStale = false
     private let counters: MediaCounters
@@ -49,6 +54,10 @@ public final class RenditionPictures: @unchecked Sendable {
         self.captureHeight = captureHeight
         self.counters = counters
         capture = try I420Picture(width: captureWidth, height: captureHeight)
+        accumulatedChanges = MacroblockChanges(width: captureWidth, height: captureHeight)
+        takenChanges = MacroblockChanges(width: captureWidth, height: captureHeight)
+        // Before the first frame every macroblock is new.
+        accumulatedChanges.markAll()
     }
 
     /// The picture a rendition of `width`x`height` encodes: the capture
@@ -98,9 +107,11 @@ public final class RenditionPictures: @unchecked Sendable {
         if damage.kind == .full {
             converter.convert(source, format: format, bytesPerRow: frame.bytesPerRow, x: 0, y: 0, width: captureWidth,
                               height: captureHeight, into: target)
+            accumulatedChanges.markAll()
         } else {
             for index in 0..<damage.count {
                 let rect = damage[index]
+                accumulatedChanges.mark(x: rect.x, y: rect.y, width: rect.width, height: rect.height)
                 if let offset = rect.offset {
                     converter.convert(source + offset, format: format, bytesPerRow: rect.bytesPerRow, x: rect.x,
                                       y: rect.y, width: rect.width, height: rect.height, into: target)
@@ -120,6 +131,9 @@ public final class RenditionPictures: @unchecked Sendable {
     @inline(__always)
     public func takeChange() -> Bool {
         defer { changedSinceTaken = false }
+        // The changes taken now are what the encoders read until the next call.
+        swap(&accumulatedChanges, &takenChanges)
+        accumulatedChanges.clear()
         return changedSinceTaken
     }
 

@@ -44,14 +44,38 @@ public final class StreamParameters: @unchecked Sendable {
         codecParameters = UnsafePointer(copy)
     }
 
-    /// Whether an opened encoder's global header (SPS/PPS for H.264) is
-    /// byte for byte this stream's: then its packets continue this stream.
-    public func hasSameExtradata(as context: UnsafePointer<AVCodecContext>) -> Bool {
+    /// Builds the parameters of a stream whose encoder is not a libavcodec
+    /// one (libx264 driven directly): `fill` sets the fields a codec
+    /// context would have given, `extradata` is the global header (copied,
+    /// with libavcodec's zeroed padding after it).
+    public init(kind: StreamKind, timeBase: AVRational, frameRate: AVRational?, extradata: [UInt8],
+                fill: (UnsafeMutablePointer<AVCodecParameters>) -> Void) throws {
+        let parameters = try Self.allocate(operation: "avcodec_parameters_alloc") { parameters in
+            fill(parameters)
+            guard !extradata.isEmpty else { return 0 }
+            guard let bytes = av_mallocz(extradata.count + Int(AV_INPUT_BUFFER_PADDING_SIZE)) else {
+                return AVError.outOfMemoryCode
+            }
+            extradata.withUnsafeBytes { bytes.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            parameters.pointee.extradata = bytes.assumingMemoryBound(to: UInt8.self)
+            parameters.pointee.extradata_size = Int32(extradata.count)
+            return 0
+        }
+        self.kind = kind
+        self.timeBase = timeBase
+        self.frameRate = frameRate
+        owned = parameters
+        codecParameters = UnsafePointer(parameters)
+    }
+
+    /// Whether an encoder's global header (SPS/PPS for H.264) is byte for
+    /// byte this stream's: then its packets continue this stream.
+    public func hasSameExtradata(_ extradata: [UInt8]) -> Bool {
         let size = Int(codecParameters.pointee.extradata_size)
-        guard Int(context.pointee.extradata_size) == size else { return false }
+        guard extradata.count == size else { return false }
         guard size > 0 else { return true }
-        guard let mine = codecParameters.pointee.extradata, let theirs = context.pointee.extradata else { return false }
-        return memcmp(mine, theirs, size) == 0
+        guard let mine = codecParameters.pointee.extradata else { return false }
+        return extradata.withUnsafeBytes { memcmp(mine, $0.baseAddress!, size) == 0 }
     }
 
     /// Allocates parameters and fills them with `fill`; frees them if it fails.
