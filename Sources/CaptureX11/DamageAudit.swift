@@ -46,6 +46,10 @@ final class DamageAudit {
     /// Per tile: it changed unreported at the last check, to be judged.
     private let suspect: UnsafeMutableBufferPointer<Bool>
     private var suspects = 0
+    /// Tiles `marked` holds (a full-motion screen marks them all).
+    private var markedCount = 0
+    /// The last check found every tile marked.
+    private var previousCheckAllMarked = false
     /// A check has hashed the picture since the last `reset`.
     private(set) var hasReference = false
     private var framesSinceCheck = 0
@@ -88,8 +92,9 @@ final class DamageAudit {
         let x1 = min(width, x + rectWidth), y1 = min(height, y + rectHeight)
         guard x0 < x1, y0 < y1 else { return }
         for row in (y0 / Self.tileSize)...((y1 - 1) / Self.tileSize) {
-            for column in (x0 / Self.tileSize)...((x1 - 1) / Self.tileSize) {
+            for column in (x0 / Self.tileSize)...((x1 - 1) / Self.tileSize) where !marked[row * columns + column] {
                 marked[row * columns + column] = true
+                markedCount += 1
             }
         }
     }
@@ -107,6 +112,21 @@ final class DamageAudit {
     /// rectangle touched since the last check and whose hash differs become
     /// suspects, judged by `judge()` after the next frame's events.
     func check(_ base: UnsafeRawPointer) {
+        framesSinceCheck = 0
+        let allMarked = markedCount == columns * rows
+        defer { previousCheckAllMarked = allMarked }
+        if allMarked && previousCheckAllMarked {
+            // Every tile changed by report, twice in a row (full motion):
+            // nothing to compare, and hashing the picture for the next
+            // check would be the check's whole cost. The next check takes
+            // the reference instead (a change DAMAGE missed as the motion
+            // stops shows one check later). Once is not enough: a new
+            // DAMAGE object reports the whole screen at first.
+            marked.update(repeating: false)
+            markedCount = 0
+            hasReference = false
+            return
+        }
         let stride = width * bytesPerPixel
         for row in 0..<rows {
             let top = row * Self.tileSize
@@ -125,8 +145,8 @@ final class DamageAudit {
                 marked[index] = false
             }
         }
+        markedCount = 0
         hasReference = true
-        framesSinceCheck = 0
     }
 
     /// After the frame following a check has read its events (and marked

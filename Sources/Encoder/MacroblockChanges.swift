@@ -16,6 +16,8 @@ package final class MacroblockChanges {
     private let pictureWidth: Int
     private let pictureHeight: Int
     private let changed: UnsafeMutableBufferPointer<UInt8>
+    /// Every macroblock is marked (a full-motion frame): no hint to give.
+    package private(set) var isAllMarked = false
 
     /// For a picture of `width`x`height` pixels; nothing marked.
     package init(width: Int, height: Int) {
@@ -45,16 +47,21 @@ package final class MacroblockChanges {
     }
 
     package func markAll() {
+        guard !isAllMarked else { return }
         changed.update(repeating: 1)
+        isAllMarked = true
     }
 
     package func clear() {
         changed.update(repeating: 0)
+        isAllMarked = false
     }
 
     /// Marks every macroblock `other` (of the same size) has marked.
     package func formUnion(_ other: MacroblockChanges) {
         precondition(other.count == count, "macroblock maps of different sizes")
+        guard !isAllMarked else { return }
+        if other.isAllMarked { return markAll() }
         for index in 0..<count { changed[index] |= other.changed[index] }
     }
 

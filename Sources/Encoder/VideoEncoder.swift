@@ -367,7 +367,8 @@ public final class VideoEncoder: @unchecked Sendable {
             changesSinceSubmit.clear()
             submittedWithCursor = lastCursor != nil
         }
-        guard lastCursor == nil && !submittedWithCursor else { return nil }
+        // Nothing constant (a whole new picture): no hints to write.
+        guard lastCursor == nil && !submittedWithCursor && !changesSinceSubmit.isAllMarked else { return nil }
         let hints = hintArrays[nextHintArray]
         nextHintArray = (nextHintArray + 1) % hintArrays.count
         changesSinceSubmit.writeHints(into: hints)

@@ -106,9 +106,16 @@ import TestSupport
         changes.formUnion(other)
         #expect(constant(changes) == [false, true, true, true, true, true, true, true, true, true, true, false])
         changes.markAll()
-        #expect(constant(changes).allSatisfy { !$0 })
+        #expect(changes.isAllMarked && constant(changes).allSatisfy { !$0 })
+        // A whole new picture merged in marks everything (the encoder then
+        // gives x264 no hints at all).
+        let whole = MacroblockChanges(width: 50, height: 34)
+        whole.markAll()
+        other.formUnion(whole)
+        #expect(other.isAllMarked && constant(other).allSatisfy { !$0 })
         // Empty and off-picture rectangles mark nothing.
         changes.clear()
+        #expect(!changes.isAllMarked)
         changes.mark(x: 10, y: 10, width: 0, height: 5)
         changes.mark(x: 60, y: 0, width: 10, height: 10)
         #expect(constant(changes).allSatisfy { $0 })
