@@ -61,17 +61,17 @@ public struct VideoEncoderSettings: Sendable, Equatable {
             throw InvalidArgument(name: "crf", value: "\(crf)", reason: "must be from 1 to 51")
         }
         // x264 reads CRF 0 as lossless, which only High 4:4:4 Predictive can
-        // code; every profile offered here makes avcodec_open2 fail with
+        // code; every profile offered here makes x264 refuse to open with
         // "<profile> profile doesn't support lossless" (checked: baseline,
-        // main and high), printed by x264 itself on stderr.
+        // main and high).
         if crf == 0 {
             throw InvalidArgument(name: "crf", value: "0",
                                   reason: "0 is lossless, which needs the High 4:4:4 Predictive profile (baseline, "
                                       + "main and high cannot code it); use 1 to 51 (1: nearly lossless)")
         }
-        // libavcodec hands x264 its bit rates in kbit/s, rounded down: below
-        // 1000 they become 0 and x264 drops the VBV (or the ABR target) with
-        // only a warning.
+        // x264 takes its bit rates in kbit/s (`X264Context` divides, rounding
+        // down, as libavcodec did): below 1000 they become 0 and x264 drops
+        // the VBV (or the ABR target) with only a warning.
         if let bitrate, bitrate < 1_000 {
             throw InvalidArgument(name: "bitrate", value: "\(bitrate)",
                                   reason: "must be at least 1000 bits/s (x264 takes it in kbit/s)")
