@@ -99,15 +99,20 @@ package final class X264Context {
         // libavcodec's default flags include closed GOPs (`+cgop`).
         param.b_open_gop = 0
         param.i_slice_count = 0
-        // libyuv's ARGBToI420 is BT.601 limited range; screen content has
-        // BT.709 primaries and transfer (VideoEncoder's note).
+        // libyuv's ARGBToI420 uses BT.601 limited range. Say so in the VUI:
+        // players assume BT.709 for HD sizes when nothing is said, and would
+        // shift the colours. Screen content has BT.709 (sRGB) primaries.
         param.vui.b_fullrange = 0
         param.vui.i_colmatrix = 6 // SMPTE 170M
         param.vui.i_colorprim = 1 // BT.709
         param.vui.i_transfer = 1 // BT.709
         // MP4 and FLV carry SPS/PPS once in the stream header (avcC).
         param.b_repeat_headers = 0
-        // Constant frame rate in (VideoEncoder's note on force-cfr).
+        // Constant frame rate in, as the engine's timeline is: x264 then holds
+        // no frame back to read the next one's timestamp (its variable-rate
+        // input mode adds a frame of delay), so a picture comes out as its
+        // frame goes in, and unchanged frames can be skipped pictures
+        // (`SkipPictureSequencer`). Rate control counts 1/fps per frame either way.
         guard x264_param_parse(&param, "force-cfr", "1") == 0 else {
             throw AVError(code: cffmpeg_averror(EINVAL), operation: "x264_param_parse force-cfr")
         }
