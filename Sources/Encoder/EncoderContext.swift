@@ -3,15 +3,15 @@ import MediaCore
 import MediaPackets
 
 /// Owns one encoder's `AVCodecContext` and runs libavcodec's send/receive loop,
-/// moving every packet into a pooled `Packet`. Shared by the video and audio
-/// encoders so the loop, its error codes and its packet recycling live once.
+/// moving every packet into a pooled `Packet`: the audio encoder's (AAC).
+/// H.264 comes from libx264 driven directly (`X264Context`).
 final class EncoderContext {
     let pointer: UnsafeMutablePointer<AVCodecContext>
     private let kind: StreamKind
     private let packetPool: PacketPool
     /// Duration (in the codec time base) given to packets the encoder leaves
-    /// without one: libx264 sets none, and MP4 fragments need the duration of
-    /// the last sample they hold.
+    /// without one: MP4 fragments need the duration of the last sample they
+    /// hold.
     private let defaultDuration: Int64
     private(set) var isDrained = false
 
