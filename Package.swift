@@ -49,7 +49,9 @@ let package = Package(
         .systemLibrary(name: "CYUV", providers: [.apt(["libyuv-dev"])]),
         // libx264 driven directly (the library libavcodec's wrapper drives),
         // for its per-macroblock hints (`mb_info`), which FFmpeg 5.1 cannot pass.
-        .systemLibrary(name: "CX264", pkgConfig: "x264", providers: [.apt(["libx264-dev"])]),
+        // No pkgConfig: x264.pc adds -DX264_API_IMPORTS (a Windows DLL flag),
+        // which SwiftPM refuses with a warning on every build.
+        .systemLibrary(name: "CX264", providers: [.apt(["libx264-dev"])]),
         // Haivision's SRT, for `srt://` streams: the library libavformat links
         // (its log lines routed, a listener's rejection reason read).
         .systemLibrary(name: "CSRT", pkgConfig: "srt", providers: [.apt(["libsrt-gnutls-dev"])]),
