@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
 import RecorderEngine
 import ServiceLifecycle
@@ -113,6 +114,13 @@ do {
     try await group.run()
     logger.notice("stopped")
     exit(0)
+} catch let error as IOError where error.errnoCode == EADDRINUSE {
+    // NIO's own text ("bind(descriptor:ptr:bytes:): Address already in use)")
+    // names neither the address nor what to do.
+    let message = "cannot listen on \(configuration.listen): the address is in use (another recorderd, or another"
+        + " program, listens there); choose another with --listen"
+    logger.error("\(message)")
+    exit(1)
 } catch {
     logger.error("stopped with an error: \(error)")
     exit(1)

@@ -45,6 +45,19 @@ import TestSupport
         #expect(second.stop() == 0)
     }
 
+    @Test func aSecondDaemonOnABusyAddressSaysWhichAndExitsOne() throws {
+        let bench = try TestBench.current()
+        let first = try Daemon(bench)
+        do {
+            let second = try Daemon(bench, arguments: ["--listen", first.address])
+            Issue.record("a second daemon listens on \(second.address) too")
+        } catch DaemonError.exited(let status, let log) {
+            #expect(status == 1, "\(log)")
+            #expect(log.contains("cannot listen on \(first.address): the address is in use"), "\(log)")
+        }
+        #expect(first.stop() == 0)
+    }
+
     @Test func sigtermStopsAndFinishesTwoRecordingsAndExitsZero() throws {
         let bench = try TestBench.current()
         let displays = try [ColouredDisplay((255, 0, 255)), ColouredDisplay((0, 255, 255))]
