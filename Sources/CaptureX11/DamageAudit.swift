@@ -25,11 +25,12 @@ final class DamageAudit {
     /// enough that marking a full-screen rectangle touches few tiles
     /// (510 at 1920x1080).
     static let tileSize = 64
-    /// Seconds from one check to the next: a change DAMAGE missed shows in
-    /// the recording at most this long (two checks apart, the first one
-    /// taken on the first frame) before whole grabs repair it. One whole
-    /// grab every 2 s costs a still screen little (see the type's note)
-    /// and matches the GOP Jibri records with (a keyframe every 2 s).
+    /// Seconds from one check to the next: the next check catches a change
+    /// DAMAGE missed, at most this long after it (one check later when full
+    /// motion has just stopped), and whole grabs repair the picture from the
+    /// frame after. One whole grab every 2 s costs a still screen little
+    /// (see the type's note) and matches the GOP Jibri records with (a
+    /// keyframe every 2 s).
     static let checkSeconds = 2
 
     let width: Int
