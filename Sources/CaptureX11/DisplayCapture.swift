@@ -20,7 +20,9 @@ import Synchronization
 /// buffer (`VideoFrame.damage` says where each one goes), or nothing at all
 /// when nothing changed (`.unchanged`): the encoder keeps the whole picture
 /// and updates it. A frame the queue refused leaves its rectangles for the
-/// next frame, so no change is lost.
+/// next frame, so no change is lost. Every 2 s one whole grab checks that
+/// DAMAGE reported every change (`DamageAudit`); a change it missed ends
+/// following DAMAGE: whole grabs from then on, and one event says so.
 ///
 /// Frames hold the screen's own pixel format (`pixelFormat`: 32-bit BGRX,
 /// or 16-, 15- or 30-bit TrueColor); the encoder converts each to I420.
@@ -128,7 +130,9 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         stop()
     }
 
-    /// True when frames follow the X DAMAGE extension (only changes grabbed).
+    /// True when frames started out following the X DAMAGE extension (only
+    /// changes grabbed). A check that catches DAMAGE missing a change turns
+    /// it off later (`DisplayCaptureEvent.damageUnavailable` says when).
     public var tracksDamage: Bool { loop.damageTracker != nil }
 
     /// Grabs one frame now, on the calling thread (not while capture runs).
