@@ -45,6 +45,25 @@ struct BenchReport: Codable {
 
     mutating func add(_ figure: Figure) { figures.append(figure) }
 
+    /// A recording's CPU, as `pipeline` and `renditions` measure it: the
+    /// recorder's own and the X server's above its idle rate, seconds, over
+    /// `mediaSeconds` recorded.
+    struct RecordingCPU {
+        var cpu: Double, serverCPU: Double, mediaSeconds: Double
+    }
+
+    /// The three CPU figures of a recording against its peer's (CPU-s/s):
+    /// recorder + X server, recorder alone, X server.
+    mutating func addCPUFigures(ours: RecordingCPU, peer: RecordingCPU, peerName: String) {
+        add(Figure("CPU per recorded second (recorder + X server)", unit: "CPU-s/s",
+                   ours: (ours.cpu + ours.serverCPU) / ours.mediaSeconds,
+                   peer: (peer.cpu + peer.serverCPU) / peer.mediaSeconds, peerName: peerName))
+        add(Figure("recorder CPU alone", unit: "CPU-s/s", ours: ours.cpu / ours.mediaSeconds,
+                   peer: peer.cpu / peer.mediaSeconds, peerName: peerName))
+        add(Figure("X server CPU", unit: "CPU-s/s", ours: ours.serverCPU / ours.mediaSeconds,
+                   peer: peer.serverCPU / peer.mediaSeconds, peerName: peerName))
+    }
+
     func printTable() {
         print("capbench \(benchmark) — \(machine), \(date)")
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }

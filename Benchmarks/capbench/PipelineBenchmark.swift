@@ -46,6 +46,9 @@ struct PipelineBenchmark: ParsableCommand {
         /// Context switches of the recorder's threads.
         var contextSwitches: Int
         var cpuPerSecond: Double { (cpu + serverCPU) / mediaSeconds }
+        var recordingCPU: BenchReport.RecordingCPU {
+            BenchReport.RecordingCPU(cpu: cpu, serverCPU: serverCPU, mediaSeconds: mediaSeconds)
+        }
     }
 
     mutating func run() throws {
@@ -110,12 +113,7 @@ struct PipelineBenchmark: ParsableCommand {
         }
         var report = BenchReport(benchmark: "pipeline", settings: settings)
         let peerName = jibri == nil ? "Jibri's ffmpeg command" : "ffmpeg, same arguments"
-        report.add(Figure("CPU per recorded second (recorder + X server)", unit: "CPU-s/s", ours: best.cpuPerSecond,
-                          peer: bestPeer.cpuPerSecond, peerName: peerName))
-        report.add(Figure("recorder CPU alone", unit: "CPU-s/s", ours: best.cpu / best.mediaSeconds,
-                          peer: bestPeer.cpu / bestPeer.mediaSeconds, peerName: peerName))
-        report.add(Figure("X server CPU", unit: "CPU-s/s", ours: best.serverCPU / best.mediaSeconds,
-                          peer: bestPeer.serverCPU / bestPeer.mediaSeconds, peerName: peerName))
+        report.addCPUFigures(ours: best.recordingCPU, peer: bestPeer.recordingCPU, peerName: peerName)
         report.add(Figure("encoder-only floor (libx264 + AAC on pre-converted frames, real time)", unit: "CPU-s/s", ours: floor))
         report.add(Figure("ours over the floor (recorder alone)", unit: "ratio", ours: (best.cpu) / best.mediaSeconds / floor))
         report.add(Figure("ours over the floor (recorder + X server)", unit: "ratio", ours: best.cpuPerSecond / floor))

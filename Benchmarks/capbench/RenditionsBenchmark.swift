@@ -47,6 +47,9 @@ struct RenditionsBenchmark: ParsableCommand {
         /// Frames the stream's copy on the RTMP server holds.
         var streamFrames: Int
         var cpuPerSecond: Double { (cpu + serverCPU) / mediaSeconds }
+        var recordingCPU: BenchReport.RecordingCPU {
+            BenchReport.RecordingCPU(cpu: cpu, serverCPU: serverCPU, mediaSeconds: mediaSeconds)
+        }
     }
 
     mutating func run() throws {
@@ -92,12 +95,7 @@ struct RenditionsBenchmark: ParsableCommand {
         let best = ours.min { $0.cpuPerSecond < $1.cpuPerSecond }!
         let bestPeer = peer.min { $0.cpuPerSecond < $1.cpuPerSecond }!
         let peerName = "ffmpeg -filter_complex split"
-        report.add(Figure("CPU per recorded second (recorder + X server)", unit: "CPU-s/s", ours: best.cpuPerSecond,
-                          peer: bestPeer.cpuPerSecond, peerName: peerName))
-        report.add(Figure("recorder CPU alone", unit: "CPU-s/s", ours: best.cpu / best.mediaSeconds,
-                          peer: bestPeer.cpu / bestPeer.mediaSeconds, peerName: peerName))
-        report.add(Figure("X server CPU", unit: "CPU-s/s", ours: best.serverCPU / best.mediaSeconds,
-                          peer: bestPeer.serverCPU / bestPeer.mediaSeconds, peerName: peerName))
+        report.addCPUFigures(ours: best.recordingCPU, peer: bestPeer.recordingCPU, peerName: peerName)
         report.add(Figure("peak RSS", unit: "MB", ours: Double(best.peakRSS) / 1e6, peer: Double(bestPeer.peakRSS) / 1e6,
                           peerName: peerName))
         report.add(Figure("frames dropped", unit: "frames", ours: Double(best.dropped), peer: Double(bestPeer.dropped),

@@ -1,3 +1,5 @@
+import MediaCore
+
 /// Checks that DAMAGE reports every change: every `interval` frames the
 /// grabber takes one whole grab, and a tile of the picture that changed
 /// since the previous check although no DAMAGE rectangle touched it means
@@ -33,13 +35,15 @@ final class DamageAudit {
     /// keyframe every 2 s).
     static let checkSeconds = 2
 
-    let width: Int
-    let height: Int
+    /// The tiles, `tileSize` pixels square, of frames of the region's size.
+    let grid: TileGrid
+    var width: Int { grid.width }
+    var height: Int { grid.height }
+    var columns: Int { grid.columns }
+    var rows: Int { grid.rows }
     let bytesPerPixel: Int
     /// Frames from one check to the next.
     let interval: Int
-    let columns: Int
-    let rows: Int
     /// Per tile: a DAMAGE rectangle touched it since the last check.
     private let marked: UnsafeMutableBufferPointer<Bool>
     /// Per tile: its hash at the last check.
@@ -59,17 +63,14 @@ final class DamageAudit {
     /// (rows packed), checked every `interval` frames (at least 1).
     init(width: Int, height: Int, bytesPerPixel: Int, interval: Int) {
         precondition(width > 0 && height > 0 && interval > 0)
-        self.width = width
-        self.height = height
+        grid = TileGrid(width: width, height: height, tileSize: Self.tileSize)
         self.bytesPerPixel = bytesPerPixel
         self.interval = interval
-        columns = (width + Self.tileSize - 1) / Self.tileSize
-        rows = (height + Self.tileSize - 1) / Self.tileSize
-        marked = .allocate(capacity: columns * rows)
+        marked = .allocate(capacity: grid.count)
         marked.initialize(repeating: false)
-        hashes = .allocate(capacity: columns * rows)
+        hashes = .allocate(capacity: grid.count)
         hashes.initialize(repeating: 0)
-        suspect = .allocate(capacity: columns * rows)
+        suspect = .allocate(capacity: grid.count)
         suspect.initialize(repeating: false)
     }
 
@@ -89,11 +90,9 @@ final class DamageAudit {
     /// Records a DAMAGE rectangle, in frame pixels (clipped here).
     @inline(__always)
     func mark(x: Int, y: Int, width rectWidth: Int, height rectHeight: Int) {
-        let x0 = max(0, x), y0 = max(0, y)
-        let x1 = min(width, x + rectWidth), y1 = min(height, y + rectHeight)
-        guard x0 < x1, y0 < y1 else { return }
-        for row in (y0 / Self.tileSize)...((y1 - 1) / Self.tileSize) {
-            for column in (x0 / Self.tileSize)...((x1 - 1) / Self.tileSize) where !marked[row * columns + column] {
+        guard let tiles = grid.tiles(x: x, y: y, width: rectWidth, height: rectHeight) else { return }
+        for row in tiles.rows {
+            for column in tiles.columns where !marked[row * columns + column] {
                 marked[row * columns + column] = true
                 markedCount += 1
             }
@@ -114,7 +113,7 @@ final class DamageAudit {
     /// suspects, judged by `judge()` after the next frame's events.
     func check(_ base: UnsafeRawPointer) {
         framesSinceCheck = 0
-        let allMarked = markedCount == columns * rows
+        let allMarked = markedCount == grid.count
         defer { previousCheckAllMarked = allMarked }
         if allMarked && previousCheckAllMarked {
             // Every tile changed by report, twice in a row (full motion):
@@ -156,7 +155,7 @@ final class DamageAudit {
     func judge() -> (x: Int, y: Int)? {
         guard suspects > 0 else { return nil }
         var found: (x: Int, y: Int)?
-        for index in 0..<(columns * rows) where suspect[index] {
+        for index in 0..<grid.count where suspect[index] {
             if found == nil && !marked[index] {
                 found = ((index % columns) * Self.tileSize, (index / columns) * Self.tileSize)
             }
@@ -169,7 +168,7 @@ final class DamageAudit {
 
     private func clearSuspects() {
         if suspects > 0 {
-            for index in 0..<(columns * rows) { suspect[index] = false }
+            for index in 0..<grid.count { suspect[index] = false }
         }
         suspects = 0
     }

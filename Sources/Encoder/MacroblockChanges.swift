@@ -1,4 +1,5 @@
 import CX264
+import MediaCore
 
 /// Which 16x16 macroblocks of a picture changed, one byte each in raster
 /// order: what the encoder tells x264 (`mb_info`) so that it spends no
@@ -7,25 +8,24 @@ import CX264
 /// previous picture and its QP allows: `x264_macroblock_analyse`).
 ///
 /// Made once at the picture's size; marking, merging and writing hints
-/// allocate nothing.
+/// allocate nothing, and clearing or merging an empty map touches nothing
+/// (a still screen's frames).
 package final class MacroblockChanges {
-    /// Macroblocks per row and rows of them.
-    package let columns: Int
-    package let rows: Int
-    package var count: Int { columns * rows }
-    private let pictureWidth: Int
-    private let pictureHeight: Int
+    /// The macroblocks: 16-pixel tiles of the picture.
+    private let grid: TileGrid
+    package var columns: Int { grid.columns }
+    package var rows: Int { grid.rows }
+    package var count: Int { grid.count }
     private let changed: UnsafeMutableBufferPointer<UInt8>
+    /// Nothing is marked.
+    private var isEmpty = true
     /// Every macroblock is marked (a full-motion frame): no hint to give.
     package private(set) var isAllMarked = false
 
     /// For a picture of `width`x`height` pixels; nothing marked.
     package init(width: Int, height: Int) {
-        pictureWidth = width
-        pictureHeight = height
-        columns = (width + 15) / 16
-        rows = (height + 15) / 16
-        changed = .allocate(capacity: columns * rows)
+        grid = TileGrid(width: width, height: height, tileSize: 16)
+        changed = .allocate(capacity: grid.count)
         changed.initialize(repeating: 0)
     }
 
@@ -36,32 +36,33 @@ package final class MacroblockChanges {
     /// Marks the macroblocks a rectangle of pixels touches (the part of it
     /// on the picture).
     package func mark(x: Int, y: Int, width: Int, height: Int) {
-        let x0 = max(0, x), y0 = max(0, y)
-        let x1 = min(pictureWidth, x + width), y1 = min(pictureHeight, y + height)
-        guard x0 < x1, y0 < y1 else { return }
-        let column0 = x0 / 16, column1 = (x1 - 1) / 16
-        let row0 = y0 / 16, row1 = (y1 - 1) / 16
-        for row in row0...row1 {
-            for column in column0...column1 { changed[row * columns + column] = 1 }
+        guard let tiles = grid.tiles(x: x, y: y, width: width, height: height) else { return }
+        isEmpty = false
+        for row in tiles.rows {
+            for column in tiles.columns { changed[row * columns + column] = 1 }
         }
     }
 
     package func markAll() {
         guard !isAllMarked else { return }
         changed.update(repeating: 1)
+        isEmpty = false
         isAllMarked = true
     }
 
     package func clear() {
+        guard !isEmpty else { return }
         changed.update(repeating: 0)
+        isEmpty = true
         isAllMarked = false
     }
 
     /// Marks every macroblock `other` (of the same size) has marked.
     package func formUnion(_ other: MacroblockChanges) {
-        precondition(other.count == count, "macroblock maps of different sizes")
-        guard !isAllMarked else { return }
+        precondition(other.grid == grid, "macroblock maps of different sizes")
+        guard !isAllMarked, !other.isEmpty else { return }
         if other.isAllMarked { return markAll() }
+        isEmpty = false
         for index in 0..<count { changed[index] |= other.changed[index] }
     }
 

@@ -77,18 +77,9 @@ public final class VideoEncoder: @unchecked Sendable {
     private var compositor: CursorCompositor?
     /// The pointer drawn on the last picture submitted, drawn again on its repeats.
     private var lastCursor: CursorOverlay?
-    /// Where the changed macroblocks come from: the renditions' pictures,
-    /// when this encoder's picture is their capture-size one (nil: no hints).
-    private let hintSource: RenditionPictures?
-    /// Macroblocks changed since the last picture x264 was given.
-    private let changesSinceSubmit: MacroblockChanges?
-    /// `mb_info` arrays, used in turn: x264 reads one until it hands its
-    /// picture out, at most `maximumDelayedFrames` frames later.
-    private var hintArrays: [UnsafeMutablePointer<UInt8>] = []
-    private var nextHintArray = 0
-    /// The last picture submitted had the pointer drawn on it (its
-    /// macroblocks then differ from the screen's where it was).
-    private var submittedWithCursor = false
+    /// x264's macroblock hints, when this encoder's picture is the
+    /// renditions' capture-size one (nil: scaled, no hints).
+    private let hints: MacroblockHints?
 
     /// Opens libx264 with `settings` for frames of `inputWidth`x`inputHeight`,
     /// converted into a picture of its own (stretched to the output size
@@ -134,13 +125,11 @@ public final class VideoEncoder: @unchecked Sendable {
         self.packetPool = packetPool
         self.counters = counters
         threads = settings.threads
-        let source = ownPictures ?? sharedPictures
-        hintSource = source?.capture === picture ? source : nil
-        changesSinceSubmit = hintSource.map { _ in MacroblockChanges(width: picture.width, height: picture.height) }
-        changesSinceSubmit?.markAll()
-        x264 = try X264Context(settings: settings, threads: settings.threads, macroblockHints: hintSource != nil,
-                               packetPool: packetPool)
-        let x264 = x264
+        let source = (ownPictures ?? sharedPictures).flatMap { $0.capture === picture ? $0 : nil }
+        let x264 = try X264Context(settings: settings, threads: settings.threads, macroblockHints: source != nil,
+                                   packetPool: packetPool)
+        self.x264 = x264
+        hints = source.map { MacroblockHints(source: $0, delayedFrames: x264.maximumDelayedFrames) }
         parameters = try StreamParameters(kind: .video, timeBase: AVRational(num: 1, den: Int32(settings.fps)),
                                           frameRate: AVRational(num: Int32(settings.fps), den: 1),
                                           extradata: x264.extradata) { codec in
@@ -174,25 +163,6 @@ public final class VideoEncoder: @unchecked Sendable {
         }
         self.sequencer = sequencer
         skipPictureObstacle = obstacle
-        allocateHintArrays()
-    }
-
-    /// One `mb_info` array per picture x264 may hold, and one more for the
-    /// picture being submitted (none without hints).
-    private func allocateHintArrays() {
-        guard let changesSinceSubmit else { return }
-        let wanted = x264.maximumDelayedFrames + 2
-        while hintArrays.count < wanted {
-            let array = UnsafeMutablePointer<UInt8>.allocate(capacity: changesSinceSubmit.count)
-            array.initialize(repeating: 0, count: changesSinceSubmit.count)
-            hintArrays.append(array)
-        }
-    }
-
-    deinit {
-        // x264_encoder_close (when `x264` is released, after this) reads no
-        // hint: it only drops the frames it held.
-        for array in hintArrays { array.deallocate() }
     }
 
     /// Converts `frame` and encodes it as output frame number `frameIndex`
@@ -225,7 +195,7 @@ public final class VideoEncoder: @unchecked Sendable {
     public func encodePicture(frameIndex: Int64, changed: Bool, cursor: CursorOverlay? = nil,
                               emit: (consuming Packet) -> Void) throws {
         let cursorMoved = cursor == nil ? lastCursor != nil : !cursor!.drawsSame(as: lastCursor)
-        if changed, let hintSource, let changesSinceSubmit { changesSinceSubmit.formUnion(hintSource.takenChanges) }
+        if changed { hints?.frameChanged() }
         if changed || cursorMoved {
             lastCursor = cursor
             try submit(frameIndex: frameIndex, emit: emit)
@@ -261,7 +231,7 @@ public final class VideoEncoder: @unchecked Sendable {
         try frame.makeWritable()
         try fill(planes)
         lastCursor = nil
-        changesSinceSubmit?.markAll()
+        hints?.pictureRewritten()
         try submit(frameIndex: frameIndex, emit: emit)
     }
 
@@ -297,14 +267,13 @@ public final class VideoEncoder: @unchecked Sendable {
     public func changeThreads(to threads: Int, emit: (consuming Packet) -> Void) throws -> Bool {
         precondition(threads >= 0, "thread count cannot be negative")
         guard threads != self.threads, !x264.isDrained else { return false }
-        let replacement = try X264Context(settings: settings, threads: threads, macroblockHints: hintSource != nil,
+        let replacement = try X264Context(settings: settings, threads: threads, macroblockHints: hints != nil,
                                           packetPool: packetPool)
         guard parameters.hasSameExtradata(replacement.extradata) else { return false }
         try drain(x264, emit: emit)
         x264 = replacement
         self.threads = threads
-        // The old instance is drained: none of the arrays is read any more.
-        allocateHintArrays()
+        hints?.makeArrays(delayedFrames: replacement.maximumDelayedFrames)
         return true
     }
 
@@ -342,7 +311,7 @@ public final class VideoEncoder: @unchecked Sendable {
         // capture times and never repeats one, so this is a programming error.
         precondition(frameIndex > lastFrameIndex, "frame indices must increase (\(frameIndex) after \(lastFrameIndex))")
         lastFrameIndex = frameIndex
-        let hints = takeHints()
+        let hints = self.hints?.take(cursorDrawn: lastCursor != nil)
         guard let sequencer else {
             try x264.encode(planes, pts: frameIndex, keyframe: false, hints: hints, emit: emit)
             return
@@ -354,25 +323,6 @@ public final class VideoEncoder: @unchecked Sendable {
             do { try sequencer.encoderOutput(packet, emit: emit) } catch { failure = failure ?? error }
         }
         if let failure { throw failure }
-    }
-
-    /// The hints for the picture about to be submitted (nil: none), and a
-    /// fresh start for the changes after it. A picture with the pointer
-    /// drawn, or following one, goes without: its macroblocks differ from
-    /// the screen's under the pointer.
-    @inline(__always)
-    private func takeHints() -> UnsafeMutablePointer<UInt8>? {
-        guard let changesSinceSubmit else { return nil }
-        defer {
-            changesSinceSubmit.clear()
-            submittedWithCursor = lastCursor != nil
-        }
-        // Nothing constant (a whole new picture): no hints to write.
-        guard lastCursor == nil && !submittedWithCursor && !changesSinceSubmit.isAllMarked else { return nil }
-        let hints = hintArrays[nextHintArray]
-        nextHintArray = (nextHintArray + 1) % hintArrays.count
-        changesSinceSubmit.writeHints(into: hints)
-        return hints
     }
 
     /// Drains `x264` through the sequencer, when there is one.

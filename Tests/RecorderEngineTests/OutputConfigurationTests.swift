@@ -13,15 +13,7 @@ import TestSupport
         let directory = try bench.scratchDirectory("badoutputs")
         let stream = "\(bench.rtmpURL)/never\(getpid())"
         func refused(_ change: (inout RecordingConfiguration) -> Void) throws -> InvalidArgument? {
-            var configuration = try SessionFixture.configuration(bench, output: "\(directory)/x.mp4", seconds: 1)
-            change(&configuration)
-            do {
-                _ = try RecordingSession(configuration: configuration)
-                return nil
-            } catch {
-                guard case let .configuration(invalid) = error else { return nil }
-                return invalid
-            }
+            try SessionFixture.refusal(bench, directory: directory, change)
         }
         func streamed(size: PictureSize) -> (inout RecordingConfiguration) -> Void {
             { configuration in

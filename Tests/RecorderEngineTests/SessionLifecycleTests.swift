@@ -212,15 +212,7 @@ import TestSupport
         let bench = try TestBench.current()
         let directory = try bench.scratchDirectory("badconfig")
         func refused(_ change: (inout RecordingConfiguration) -> Void) throws -> InvalidArgument? {
-            var configuration = try SessionFixture.configuration(bench, output: "\(directory)/x.mp4", seconds: 1)
-            change(&configuration)
-            do {
-                _ = try RecordingSession(configuration: configuration)
-                return nil
-            } catch {
-                guard case let .configuration(invalid) = error else { return nil }
-                return invalid
-            }
+            try SessionFixture.refusal(bench, directory: directory, change)
         }
         #expect(try refused { $0.capture.framesPerSecond = 0 }?.value == "0")
         #expect(try refused { $0.duration = .seconds(-1) }?.name == "--duration")

@@ -25,6 +25,22 @@ enum SessionFixture {
         return configuration
     }
 
+    /// The configuration error `RecordingSession` refuses the fixture's
+    /// configuration (recording to `directory`) with once `change` is made
+    /// to it; nil when it accepts it (or fails otherwise).
+    static func refusal(_ bench: TestBench, directory: String,
+                        _ change: (inout RecordingConfiguration) -> Void) throws -> InvalidArgument? {
+        var configuration = try configuration(bench, output: "\(directory)/x.mp4", seconds: 1)
+        change(&configuration)
+        do {
+            _ = try RecordingSession(configuration: configuration)
+            return nil
+        } catch {
+            guard case let .configuration(invalid) = error else { return nil }
+            return invalid
+        }
+    }
+
     static let quietLogger: Logger = {
         var logger = Logger(label: "tests")
         logger.logLevel = .critical
