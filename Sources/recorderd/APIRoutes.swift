@@ -45,7 +45,8 @@ struct APIRoutes {
                 func number(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
                     guard let text = query[key[...]] else { return nil }
                     guard let value = Int(text), range.contains(value) else {
-                        throw APIError.badRequest(FieldError(field: key, reason: "must be an integer from \(range.lowerBound) to \(range.upperBound)"))
+                        throw APIError.badRequest(FieldError(
+                            field: key, reason: "'\(text)' is not an integer from \(range.lowerBound) to \(range.upperBound)"))
                     }
                     return value
                 }

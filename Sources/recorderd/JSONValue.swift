@@ -123,7 +123,8 @@ struct FieldReader {
         case nil, .null?: return nil
         case let .number(number)?:
             guard number.rounded() == number, let integer = Int(exactly: number), range.contains(integer) else {
-                throw FieldError(field: name(key), reason: "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+                throw FieldError(field: name(key),
+                                 reason: "\(Self.text(number)) is not an integer from \(range.lowerBound) to \(range.upperBound)")
             }
             return integer
         case let other?: throw FieldError(field: name(key), reason: "must be an integer, not \(other.typeName)")
@@ -135,11 +136,17 @@ struct FieldReader {
         case nil, .null?: return nil
         case let .number(number)?:
             guard number.isFinite, range.contains(number) else {
-                throw FieldError(field: name(key), reason: "must be a number from \(range.lowerBound) to \(range.upperBound)")
+                throw FieldError(field: name(key),
+                                 reason: "\(Self.text(number)) is not a number from \(range.lowerBound) to \(range.upperBound)")
             }
             return number
         case let other?: throw FieldError(field: name(key), reason: "must be a number, not \(other.typeName)")
         }
+    }
+
+    /// A number as the request wrote it, near enough: 60, not 60.0.
+    private static func text(_ number: Double) -> String {
+        number.rounded() == number && abs(number) < 1e15 ? String(Int(number)) : String(number)
     }
 
     mutating func bool(_ key: String) throws -> Bool? {

@@ -63,6 +63,10 @@ import TestSupport
             #expect(answer.status == status, "\(body.prefix(120)): \(answer.status) \(answer.body)")
             #expect(answer.json["field"] as? String == field, "\(body.prefix(120)): \(answer.body)")
             #expect(!answer.body.contains("SECRETKEY"), "a stream key in an answer: \(answer.body)")
+            // A number out of range is named with its value.
+            if body.contains(#""crf": 99"#) {
+                #expect((answer.json["error"] as? String ?? "").contains("99 is not an integer from 1 to 51"), "\(answer.body)")
+            }
         }
         let listed = try daemon.request("GET", "/v1/recordings").json["recordings"] as? [Any] ?? []
         #expect(listed.isEmpty, "nothing started")
