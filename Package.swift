@@ -164,14 +164,17 @@ let package = Package(
         ),
         .testTarget(
             name: "RecordDisplayTests",
-            dependencies: ["TestSupport"],
+            // record-display itself for its option names (OptionNameTests).
+            dependencies: ["TestSupport", "record-display", "RecorderEngine"],
             swiftSettings: swiftSettings
         ),
         // jibri-ffmpeg: its argument mapping and lines alone, then the built binary
         // on the bench under Jibri's line rules, and the Debian package.
         .testTarget(name: "JibriFFmpegTests", dependencies: ["JibriDropIn", "RecorderEngine", "TestSupport"], swiftSettings: swiftSettings),
         // recorderd as a process on the bench, over real HTTP.
-        .testTarget(name: "RecorderdTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+        // recorderd itself for its request field names (RequestFieldTests).
+        .testTarget(name: "RecorderdTests", dependencies: ["TestSupport", "recorderd", "RecorderEngine"],
+                    swiftSettings: swiftSettings),
         // Runs every capbench subcommand briefly through the built binary.
         .testTarget(name: "CapbenchTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

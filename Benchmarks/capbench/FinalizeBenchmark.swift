@@ -28,7 +28,7 @@ struct FinalizeBenchmark: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        let total = try VideoEncoderSettings.parseBitrate(bitrate, option: "--bitrate")
+        let total = try VideoEncoderSettings.parseBitrate(bitrate, key: .bitrate)
         guard total > 200_000 else { throw BenchFailure("--bitrate must be above 200k (the audio takes 128k)") }
         guard hours.allSatisfy({ $0 > 0 && $0 <= 24 }) else { throw BenchFailure("--hours must be from 0 to 24") }
         // VBV lets a short clip overshoot its cap (the buffer starts full):

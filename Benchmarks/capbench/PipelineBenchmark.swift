@@ -256,8 +256,8 @@ struct PipelineBenchmark: ParsableCommand {
         let settings = try VideoEncoderSettings(
             width: width, height: height, fps: fps, preset: options,
             tune: tune.flatMap { VideoEncoderSettings.Tune(rawValue: $0) }, profile: .main, crf: noCrf ? nil : crf,
-            maxrate: try maxrate.map { try VideoEncoderSettings.parseBitrate($0, option: "--maxrate") },
-            bufsize: try bufsize.map { try VideoEncoderSettings.parseBitrate($0, option: "--bufsize") }, gop: gop,
+            maxrate: try maxrate.map { try VideoEncoderSettings.parseBitrate($0, key: .maxrate) },
+            bufsize: try bufsize.map { try VideoEncoderSettings.parseBitrate($0, key: .bufsize) }, gop: gop,
             threads: encoderThreads ?? 1)
         let cpu0 = CPUUsage.ownSeconds()
         let encoder = try VideoEncoder(settings: settings, inputWidth: width, inputHeight: height)

@@ -54,7 +54,7 @@ public final class PCMCapture<Clock: MediaClock>: @unchecked Sendable {
     /// Opens `configuration.device` for capture and negotiates its parameters;
     /// nothing runs until `start`.
     ///
-    /// - Throws: `InvalidArgument` for values no device could take (checked
+    /// - Throws: `InvalidSetting` for values no device could take (checked
     ///   before the device is opened); `ALSAError` when the device does not
     ///   exist or refuses the format, rate or channel count.
     public init(configuration: PCMCaptureConfiguration, clock: Clock, counters: MediaCounters) throws {

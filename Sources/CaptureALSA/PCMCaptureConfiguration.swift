@@ -61,33 +61,33 @@ public struct PCMCaptureConfiguration: Sendable, Equatable {
 
     /// Refuses values no device could take, before anything is opened, naming
     /// the value and what would be accepted.
-    public func validate() throws(InvalidArgument) {
+    public func validate() throws(InvalidSetting) {
         if device.isEmpty || device.contains(where: \.isNewline) {
-            throw InvalidArgument(name: "audio device", value: device, reason: "expected an ALSA PCM name such as 'default' or 'hw:Loopback,1,0'")
+            throw InvalidSetting(.audioDevice, value: device, reason: "expected an ALSA PCM name such as 'default' or 'hw:Loopback,1,0'")
         }
         if sampleRate <= 0 || sampleRate > 768_000 {
-            throw InvalidArgument(name: "audio sample rate", value: String(sampleRate), reason: "expected a rate in Hz between 1 and 768000, e.g. 44100 or 48000")
+            throw InvalidSetting(.audioCaptureRate, value: String(sampleRate), reason: "expected a rate in Hz between 1 and 768000, e.g. 44100 or 48000")
         }
         if channels <= 0 || channels > 256 {
-            throw InvalidArgument(name: "audio channels", value: String(channels), reason: "expected a channel count between 1 and 256")
+            throw InvalidSetting(.audioCaptureChannels, value: String(channels), reason: "expected a channel count between 1 and 256")
         }
         if formats.isEmpty {
-            throw InvalidArgument(name: "audio sample formats", value: "", reason: "expected at least one of s16, s32, float32")
+            throw InvalidSetting(.audioSampleFormats, value: "", reason: "expected at least one of s16, s32, float32")
         }
         if periodNanoseconds < 1_000_000 || periodNanoseconds > 1_000_000_000 {
-            throw InvalidArgument(name: "audio period", value: "\(periodNanoseconds) ns", reason: "expected between 1 ms and 1 s (20 ms is usual)")
+            throw InvalidSetting(.audioPeriod, value: "\(periodNanoseconds) ns", reason: "expected between 1 ms and 1 s (20 ms is usual)")
         }
         if !queueSeconds.isFinite || queueSeconds * 1e9 < Double(periodNanoseconds) || queueSeconds > 60 {
-            throw InvalidArgument(name: "audio queue", value: "\(queueSeconds) s", reason: "expected at least one period and at most 60 s (2.5 s lets the consumer stall 2 s)")
+            throw InvalidSetting(.audioQueue, value: "\(queueSeconds) s", reason: "expected at least one period and at most 60 s (2.5 s lets the consumer stall 2 s)")
         }
         if !deviceTimeoutSeconds.isFinite || deviceTimeoutSeconds < 0.5 || deviceTimeoutSeconds > 3600 {
-            throw InvalidArgument(name: "audio device timeout", value: "\(deviceTimeoutSeconds) s", reason: "expected between 0.5 s and 3600 s (5 s is usual)")
+            throw InvalidSetting(.audioDeviceTimeout, value: "\(deviceTimeoutSeconds) s", reason: "expected between 0.5 s and 3600 s (5 s is usual)")
         }
         // At least the first attempt's delay; at most 5 minutes, so a sound
         // server that comes back is heard again within that.
         if !reopenMaximumIntervalSeconds.isFinite || reopenMaximumIntervalSeconds < 0.25 || reopenMaximumIntervalSeconds > 300 {
-            throw InvalidArgument(name: "audio reopen interval", value: "\(reopenMaximumIntervalSeconds) s",
-                                  reason: "expected between 0.25 s and 300 s (2 s is usual)")
+            throw InvalidSetting(.audioReopenInterval, value: "\(reopenMaximumIntervalSeconds) s",
+                                 reason: "expected between 0.25 s and 300 s (2 s is usual)")
         }
     }
 }

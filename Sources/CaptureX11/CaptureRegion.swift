@@ -17,9 +17,9 @@ public struct CaptureRegion: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `WxH+X+Y` (`+X+Y` optional). Refuses zero or odd sizes: the
     /// encoder's 4:2:0 chroma needs even dimensions.
-    public init(parsing text: String) throws(InvalidArgument) {
-        func refuse(_ reason: String) -> InvalidArgument {
-            InvalidArgument(name: "--region", value: text, reason: reason)
+    public init(parsing text: String) throws(InvalidSetting) {
+        func refuse(_ reason: String) -> InvalidSetting {
+            InvalidSetting(.region, value: text, reason: reason)
         }
         let parts = text.split(separator: "+", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 3 else { throw refuse("expected WxH+X+Y, e.g. 1280x720+0+0") }
@@ -40,10 +40,10 @@ public struct CaptureRegion: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Checks that the region lies inside a screen of the given size.
-    public func validate(screenWidth: Int, screenHeight: Int) throws(InvalidArgument) {
+    public func validate(screenWidth: Int, screenHeight: Int) throws(InvalidSetting) {
         guard x + width <= screenWidth, y + height <= screenHeight else {
-            throw InvalidArgument(name: "--region", value: description,
-                                  reason: "leaves the \(screenWidth)x\(screenHeight) screen")
+            throw InvalidSetting(.region, value: description,
+                                 reason: "leaves the \(screenWidth)x\(screenHeight) screen")
         }
     }
 

@@ -68,7 +68,7 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     /// Opens the display, checks the region against the screen and allocates the
     /// frame pool (ring capacity plus the frames the grabber and encoder hold).
     ///
-    /// Throws `InvalidArgument` for a bad rate or a region off the screen and
+    /// Throws `InvalidSetting` for a bad rate or a region off the screen and
     /// `XError` when the display cannot be opened, its visual is unsupported
     /// (naming its depth) or the pointer is asked for without XFixes.
     public init(configuration: DisplayCaptureConfiguration, clock: Clock, counters: MediaCounters) throws {

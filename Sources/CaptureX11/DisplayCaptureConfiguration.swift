@@ -46,14 +46,17 @@ public struct DisplayCaptureConfiguration: Sendable {
         self.drawsCursor = drawsCursor
     }
 
+    /// The rates `validate` accepts, in frames per second.
+    public static let framesPerSecondRange = 1...120
+
     /// Checks the values that need no display; the region is checked against the
     /// screen when the display is opened.
-    public func validate() throws(InvalidArgument) {
-        guard (1...120).contains(framesPerSecond) else {
-            throw InvalidArgument(name: "--fps", value: String(framesPerSecond), reason: "must be 1 to 120")
+    public func validate() throws(InvalidSetting) {
+        guard Self.framesPerSecondRange.contains(framesPerSecond) else {
+            throw InvalidSetting(.fps, value: String(framesPerSecond), reason: "must be 1 to 120")
         }
         if let queueCapacity, queueCapacity < 1 {
-            throw InvalidArgument(name: "video queue capacity", value: String(queueCapacity), reason: "must be at least 1")
+            throw InvalidSetting(.videoQueueCapacity, value: String(queueCapacity), reason: "must be at least 1")
         }
     }
 

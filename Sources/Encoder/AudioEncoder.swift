@@ -40,11 +40,11 @@ public final class AudioEncoder: @unchecked Sendable {
     public init(settings: AudioEncoderSettings, inputFormat: AudioFormat,
                 packetPool: PacketPool = PacketPool(capacity: 128)) throws {
         guard (1...8).contains(inputFormat.channels) else {
-            throw InvalidArgument(name: "audio input channels", value: "\(inputFormat.channels)", reason: "must be from 1 to 8")
+            throw InvalidSetting(.audioInputChannels, value: "\(inputFormat.channels)", reason: "must be from 1 to 8")
         }
         guard (1_000...768_000).contains(inputFormat.sampleRate) else {
-            throw InvalidArgument(name: "audio input rate", value: "\(inputFormat.sampleRate)",
-                                  reason: "must be from 1000 to 768000 Hz")
+            throw InvalidSetting(.audioInputRate, value: "\(inputFormat.sampleRate)",
+                                 reason: "must be from 1000 to 768000 Hz")
         }
         self.settings = settings
         self.inputFormat = inputFormat

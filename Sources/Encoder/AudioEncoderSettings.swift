@@ -11,7 +11,10 @@ public struct AudioEncoderSettings: Sendable, Equatable {
     /// Bit rate in bits/s.
     public let bitrate: Int
 
-    /// Checks every value; throws `InvalidArgument` naming the first bad one.
+    /// The bit rates accepted, in bits/s.
+    public static let bitrateRange = 8_000...512_000
+
+    /// Checks every value; throws `InvalidSetting` naming the first bad one.
     ///
     /// A sample rate is accepted when the AAC encoder lists it in
     /// `supported_samplerates` (the MPEG-4 rates 7350...96000); an encoder that
@@ -19,15 +22,15 @@ public struct AudioEncoderSettings: Sendable, Equatable {
     public init(sampleRate: Int = 44_100, channels: Int = 2, bitrate: Int = 128_000) throws {
         let rates = Self.supportedSampleRates()
         guard rates.contains(sampleRate) else {
-            throw InvalidArgument(name: "audio rate", value: "\(sampleRate)",
-                                  reason: "valid rates: " + rates.map(String.init).joined(separator: ", "))
+            throw InvalidSetting(.audioRate, value: "\(sampleRate)",
+                                 reason: "valid rates: " + rates.map(String.init).joined(separator: ", "))
         }
         guard channels == 1 || channels == 2 else {
-            throw InvalidArgument(name: "audio channels", value: "\(channels)", reason: "must be 1 or 2")
+            throw InvalidSetting(.audioChannels, value: "\(channels)", reason: "must be 1 or 2")
         }
-        guard (8_000...512_000).contains(bitrate) else {
-            throw InvalidArgument(name: "audio bitrate", value: "\(bitrate)",
-                                  reason: "must be from 8000 to 512000 bits/s")
+        guard Self.bitrateRange.contains(bitrate) else {
+            throw InvalidSetting(.audioBitrate, value: "\(bitrate)",
+                                 reason: "must be from 8000 to 512000 bits/s")
         }
         self.sampleRate = sampleRate
         self.channels = channels

@@ -80,15 +80,14 @@ public struct H264Level: Sendable, Equatable, Comparable, CustomStringConvertibl
         // Nothing holds it: name what is over the top level's limits.
         let top = table[table.count - 1]
         if let maxrate, maxrate > top.maxBitrate * bitFactor {
-            throw InvalidArgument(name: "maxrate", value: "\(maxrate)",
-                                  reason: "exceeds H.264 level 6.2's \(top.maxBitrate * bitFactor / 1_000_000) Mbit/s")
+            throw InvalidSetting(.maxrate, value: "\(maxrate)",
+                                 reason: "exceeds H.264 level 6.2's \(top.maxBitrate * bitFactor / 1_000_000) Mbit/s")
         }
         if let bufsize, bufsize > top.maxBuffer * bitFactor {
-            throw InvalidArgument(name: "bufsize", value: "\(bufsize)",
-                                  reason: "exceeds H.264 level 6.2's \(top.maxBuffer * bitFactor / 1_000_000) Mbit buffer")
+            throw InvalidSetting(.bufsize, value: "\(bufsize)",
+                                 reason: "exceeds H.264 level 6.2's \(top.maxBuffer * bitFactor / 1_000_000) Mbit buffer")
         }
-        throw InvalidArgument(
-            name: "size and rate", value: "\(width)x\(height)@\(fps)",
-            reason: "exceeds H.264 level 6.2 (at most 139264 macroblocks per frame and 16711680 per second)")
+        throw InvalidSetting(.sizeAndRate, value: "\(width)x\(height)@\(fps)",
+                             reason: "exceeds H.264 level 6.2 (at most 139264 macroblocks per frame and 16711680 per second)")
     }
 }

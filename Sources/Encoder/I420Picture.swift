@@ -22,7 +22,7 @@ public final class I420Picture: @unchecked Sendable {
     /// Allocates a `width`x`height` picture, black (BT.601 limited range).
     public init(width: Int, height: Int) throws {
         guard width > 0, height > 0, width % 2 == 0, height % 2 == 0 else {
-            throw InvalidArgument(name: "picture size", value: "\(width)x\(height)", reason: "must be positive and even")
+            throw InvalidSetting(.pictureSize, value: "\(width)x\(height)", reason: "must be positive and even")
         }
         self.width = width
         self.height = height

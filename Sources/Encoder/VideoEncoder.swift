@@ -88,7 +88,7 @@ public final class VideoEncoder: @unchecked Sendable {
                             packetPool: PacketPool = PacketPool(capacity: 128),
                             counters: MediaCounters = MediaCounters()) throws {
         guard inputWidth > 0, inputHeight > 0 else {
-            throw InvalidArgument(name: "input size", value: "\(inputWidth)x\(inputHeight)", reason: "must be positive")
+            throw InvalidSetting(.encoderInputSize, value: "\(inputWidth)x\(inputHeight)", reason: "must be positive")
         }
         let pictures = try RenditionPictures(captureWidth: inputWidth, captureHeight: inputHeight, counters: counters)
         let picture = try pictures.picture(width: settings.width, height: settings.height, scaling: .stretch)

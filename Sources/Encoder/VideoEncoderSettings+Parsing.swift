@@ -1,42 +1,42 @@
-import MediaCore
+public import MediaCore
 
 extension VideoEncoderSettings.Preset {
     /// Parses a preset name as given on a command line.
-    public init(parsing text: String) throws {
-        self = try parseChoice(text, option: "preset")
+    public init(parsing text: String) throws(InvalidSetting) {
+        self = try parseChoice(text, key: .preset)
     }
 }
 
 extension VideoEncoderSettings.Tune {
     /// Parses a tuning name as given on a command line.
-    public init(parsing text: String) throws {
-        self = try parseChoice(text, option: "tune")
+    public init(parsing text: String) throws(InvalidSetting) {
+        self = try parseChoice(text, key: .tune)
     }
 }
 
 extension VideoEncoderSettings.Profile {
     /// Parses a profile name as given on a command line.
-    public init(parsing text: String) throws {
-        self = try parseChoice(text, option: "profile")
+    public init(parsing text: String) throws(InvalidSetting) {
+        self = try parseChoice(text, key: .profile)
     }
 }
 
 /// The case named `text`, or an error that lists every valid name.
-func parseChoice<Choice: RawRepresentable & CaseIterable>(_ text: String, option: String) throws -> Choice
+func parseChoice<Choice: RawRepresentable & CaseIterable>(_ text: String, key: SettingKey) throws(InvalidSetting) -> Choice
 where Choice.RawValue == String {
     if let choice = Choice(rawValue: text) { return choice }
     let valid = Choice.allCases.map(\.rawValue).joined(separator: ", ")
-    throw InvalidArgument(name: option, value: text, reason: "valid values: \(valid)")
+    throw InvalidSetting(key, value: text, reason: "valid values: \(valid)")
 }
 
 extension VideoEncoderSettings {
     /// Parses a bit rate as ffmpeg's options take it: "128000", "2976k", "3M",
     /// "2.5M" (k = 1000, M = 1000000). Refuses an empty, zero, negative or
-    /// malformed value with an `InvalidArgument` naming `option`.
-    public static func parseBitrate(_ text: String, option: String) throws -> Int {
-        func refuse() -> InvalidArgument {
-            InvalidArgument(name: option, value: text,
-                            reason: "expected a positive bit rate in bits/s such as 128000, 2976k or 3M")
+    /// malformed value with an `InvalidSetting` for `key`.
+    public static func parseBitrate(_ text: String, key: SettingKey) throws(InvalidSetting) -> Int {
+        func refuse() -> InvalidSetting {
+            InvalidSetting(key, value: text,
+                           reason: "expected a positive bit rate in bits/s such as 128000, 2976k or 3M")
         }
         var digits = Substring(text)
         var multiplier = 1.0

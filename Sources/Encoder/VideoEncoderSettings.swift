@@ -44,58 +44,67 @@ public struct VideoEncoderSettings: Sendable, Equatable {
     /// The H.264 level, the lowest that holds the size, rate and VBV limits.
     public let level: H264Level
 
-    /// Checks every value; throws `InvalidArgument` naming the first bad one.
+    /// The constant rate factors accepted (0, lossless, is refused: see below).
+    public static let crfRange = 1...51
+    /// The keyframe intervals accepted, in frames: x264 takes `keyint` as an
+    /// `int32`; 100000 is over 55 minutes at 30 fps.
+    public static let gopRange = 1...100_000
+
+    /// Checks every value; throws `InvalidSetting` naming the first bad one.
     public init(width: Int, height: Int, fps: Int = 30, preset: Preset = .ultrafast, tune: Tune? = nil,
                 profile: Profile = .main, crf: Int? = 25, bitrate: Int? = nil, maxrate: Int? = nil, bufsize: Int? = nil,
                 gop: Int = 60, threads: Int = 0) throws {
         guard width >= 16, width <= 16_384, width % 2 == 0 else {
-            throw InvalidArgument(name: "width", value: "\(width)", reason: "must be an even number from 16 to 16384")
+            throw InvalidSetting(.width, value: "\(width)", reason: "must be an even number from 16 to 16384")
         }
         guard height >= 16, height <= 16_384, height % 2 == 0 else {
-            throw InvalidArgument(name: "height", value: "\(height)", reason: "must be an even number from 16 to 16384")
+            throw InvalidSetting(.height, value: "\(height)", reason: "must be an even number from 16 to 16384")
         }
         guard (1...120).contains(fps) else {
-            throw InvalidArgument(name: "fps", value: "\(fps)", reason: "must be from 1 to 120")
+            throw InvalidSetting(.fps, value: "\(fps)", reason: "must be from 1 to 120")
         }
-        if let crf, !(0...51).contains(crf) {
-            throw InvalidArgument(name: "crf", value: "\(crf)", reason: "must be from 1 to 51")
+        if let crf, !(0...Self.crfRange.upperBound).contains(crf) {
+            throw InvalidSetting(.crf, value: "\(crf)", reason: "must be from 1 to 51")
         }
         // x264 reads CRF 0 as lossless, which only High 4:4:4 Predictive can
         // code; every profile offered here makes x264 refuse to open with
         // "<profile> profile doesn't support lossless" (checked: baseline,
         // main and high).
         if crf == 0 {
-            throw InvalidArgument(name: "crf", value: "0",
-                                  reason: "0 is lossless, which needs the High 4:4:4 Predictive profile (baseline, "
-                                      + "main and high cannot code it); use 1 to 51 (1: nearly lossless)")
+            throw InvalidSetting(.crf, value: "0",
+                                 reason: "0 is lossless, which needs the High 4:4:4 Predictive profile (baseline, "
+                                     + "main and high cannot code it); use 1 to 51 (1: nearly lossless)")
         }
         // x264 takes its bit rates in kbit/s (`X264Context` divides, rounding
         // down, as libavcodec did): below 1000 they become 0 and x264 drops
         // the VBV (or the ABR target) with only a warning.
         if let bitrate, bitrate < 1_000 {
-            throw InvalidArgument(name: "bitrate", value: "\(bitrate)",
-                                  reason: "must be at least 1000 bits/s (x264 takes it in kbit/s)")
+            throw InvalidSetting(.bitrate, value: "\(bitrate)",
+                                 reason: "must be at least 1000 bits/s (x264 takes it in kbit/s)")
         }
         if let maxrate, maxrate < 1_000 {
-            throw InvalidArgument(name: "maxrate", value: "\(maxrate)",
-                                  reason: "must be at least 1000 bits/s (x264 takes it in kbit/s)")
+            throw InvalidSetting(.maxrate, value: "\(maxrate)",
+                                 reason: "must be at least 1000 bits/s (x264 takes it in kbit/s)")
         }
         if let bufsize {
             guard bufsize >= 1_000 else {
-                throw InvalidArgument(name: "bufsize", value: "\(bufsize)",
-                                      reason: "must be at least 1000 bits (x264 takes it in kbit)")
+                throw InvalidSetting(.bufsize, value: "\(bufsize)",
+                                     reason: "must be at least 1000 bits (x264 takes it in kbit)")
             }
             // x264 ignores a VBV buffer without a maximum rate; refuse rather than
             // silently drop what the user asked for.
             guard maxrate != nil else {
-                throw InvalidArgument(name: "bufsize", value: "\(bufsize)", reason: "needs maxrate as well")
+                throw InvalidSetting(.bufsize, value: "\(bufsize)", reason: "needs maxrate as well")
             }
         }
         guard gop > 0 else {
-            throw InvalidArgument(name: "gop", value: "\(gop)", reason: "must be a positive number of frames")
+            throw InvalidSetting(.gop, value: "\(gop)", reason: "must be a positive number of frames")
+        }
+        guard Self.gopRange.contains(gop) else {
+            throw InvalidSetting(.gop, value: "\(gop)", reason: "must be at most \(Self.gopRange.upperBound) frames")
         }
         guard (0...64).contains(threads) else {
-            throw InvalidArgument(name: "threads", value: "\(threads)", reason: "must be from 0 (automatic) to 64")
+            throw InvalidSetting(.threads, value: "\(threads)", reason: "must be from 0 (automatic) to 64")
         }
         // Given only a maxrate, the buffer holds two seconds of it (ffmpeg's
         // streaming recipes, Jibri's 2976k/5952k), within the top level's buffer.

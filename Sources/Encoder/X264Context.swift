@@ -42,15 +42,15 @@ package final class X264Context {
 
     /// Opens libx264 at `settings` with `threads` threads (0: x264's
     /// choice), `macroblockHints` enabling `mb_info`. Throws
-    /// `InvalidArgument` for a preset, tune or profile x264 refuses and
+    /// `InvalidSetting` for a preset, tune or profile x264 refuses and
     /// `AVError` when x264 cannot open.
     package init(settings: VideoEncoderSettings, threads: Int, macroblockHints: Bool, packetPool: PacketPool) throws {
         var param = x264_param_t()
         // X264_init: x264_param_default, then the preset and tune.
         x264_param_default(&param)
         guard x264_param_default_preset(&param, settings.preset.rawValue, settings.tune?.rawValue) >= 0 else {
-            throw InvalidArgument(name: "preset", value: "\(settings.preset.rawValue)/\(settings.tune?.rawValue ?? "")",
-                                  reason: "x264 refused it")
+            throw InvalidSetting(.preset, value: "\(settings.preset.rawValue)/\(settings.tune?.rawValue ?? "")",
+                                 reason: "x264 refused it")
         }
         param.i_level_idc = Int32(settings.level.idc)
         // Into libav's log, at libav's level there (`LibavLog`: INFO), as
@@ -83,7 +83,7 @@ package final class X264Context {
             level += 1
         }
         guard x264_param_apply_profile(&param, settings.profile.rawValue) >= 0 else {
-            throw InvalidArgument(name: "profile", value: settings.profile.rawValue, reason: "x264 refused it")
+            throw InvalidSetting(.profile, value: settings.profile.rawValue, reason: "x264 refused it")
         }
         param.i_width = Int32(settings.width)
         param.i_height = Int32(settings.height)

@@ -29,9 +29,9 @@ public struct FFmpegCommandLine: Sendable {
     public var outputs: [File] = []
 
     /// Splits `arguments` (without the program's name). Throws
-    /// `InvalidArgument` for an option jibri-ffmpeg does not know, an option
+    /// `FFmpegArgumentError` for an option jibri-ffmpeg does not know, an option
     /// missing its value, or options left after the last file.
-    public init(arguments: [String]) throws(InvalidArgument) {
+    public init(arguments: [String]) throws(FFmpegArgumentError) {
         var pending: [FFmpegOption] = []
         var index = 0
         while index < arguments.count {
@@ -46,7 +46,7 @@ public struct FFmpegCommandLine: Sendable {
             let name = String(argument.dropFirst())
             if name == "i" {
                 guard index < arguments.count else {
-                    throw InvalidArgument(name: "-i", value: "", reason: "needs an input (a display such as :0.0+0,0 or a PCM)")
+                    throw FFmpegArgumentError(name: "-i", value: "", reason: "needs an input (a display such as :0.0+0,0 or a PCM)")
                 }
                 inputs.append(File(options: pending, url: arguments[index]))
                 index += 1
@@ -54,13 +54,13 @@ public struct FFmpegCommandLine: Sendable {
                 continue
             }
             guard let key = FFmpegOption.spellings[name] else {
-                throw InvalidArgument(name: "option", value: argument,
-                                      reason: "not one jibri-ffmpeg takes (it takes the options of Jibri's ffmpeg command lines; see docs/JIBRI.md)")
+                throw FFmpegArgumentError(name: "option", value: argument,
+                                          reason: "not one jibri-ffmpeg takes (it takes the options of Jibri's ffmpeg command lines; see docs/JIBRI.md)")
             }
             var value: String?
             if key.takesValue {
                 guard index < arguments.count else {
-                    throw InvalidArgument(name: argument, value: "", reason: "needs a value")
+                    throw FFmpegArgumentError(name: argument, value: "", reason: "needs a value")
                 }
                 value = arguments[index]
                 index += 1
@@ -70,13 +70,13 @@ public struct FFmpegCommandLine: Sendable {
         }
         if let trailing = pending.first {
             if outputs.isEmpty { throw Self.missingOutput }
-            throw InvalidArgument(name: "option", value: trailing.spelling,
-                                  reason: "comes after the last file: give the output file last")
+            throw FFmpegArgumentError(name: "option", value: trailing.spelling,
+                                      reason: "comes after the last file: give the output file last")
         }
     }
 
-    static let missingOutput = InvalidArgument(name: "output", value: "",
-                                               reason: "no output file or stream URL given (it comes last)")
+    static let missingOutput = FFmpegArgumentError(name: "output", value: "",
+                                                   reason: "no output file or stream URL given (it comes last)")
 
     /// True when the global flag `key` was given.
     public func has(_ key: FFmpegOption.Key) -> Bool { globals.contains { $0.key == key } }

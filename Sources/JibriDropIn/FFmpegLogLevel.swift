@@ -24,7 +24,7 @@ public struct FFmpegLogLevel: Sendable, Comparable {
 
     init(value: Int) { self.value = value }
 
-    init(_ option: FFmpegOption) throws(InvalidArgument) {
+    init(_ option: FFmpegOption) throws(FFmpegArgumentError) {
         var text = Substring(option.value ?? "")
         // Flags first: "repeat+level+info", "+repeat+info".
         while let plus = text.firstIndex(of: "+") {

@@ -63,12 +63,12 @@ public struct FFmpegOption: Sendable, Equatable {
     ]
 
     /// A refusal of this option's value: `invalid -crf 'abc': reason`.
-    func refuse(_ reason: String) -> InvalidArgument {
-        InvalidArgument(name: spelling, value: value ?? "", reason: reason)
+    func refuse(_ reason: String) -> FFmpegArgumentError {
+        FFmpegArgumentError(name: spelling, value: value ?? "", reason: reason)
     }
 
     /// A refusal of the option where it stands: it does not apply there.
-    func misplaced(_ place: String) -> InvalidArgument {
-        InvalidArgument(name: "option", value: spelling, reason: "does not apply to \(place)")
+    func misplaced(_ place: String) -> FFmpegArgumentError {
+        FFmpegArgumentError(name: "option", value: spelling, reason: "does not apply to \(place)")
     }
 }

@@ -14,7 +14,7 @@ enum FFmpegValue {
     ]
 
     /// `WxH` or an abbreviation (`hd1080`).
-    static func size(_ option: FFmpegOption) throws(InvalidArgument) -> (width: Int, height: Int) {
+    static func size(_ option: FFmpegOption) throws(FFmpegArgumentError) -> (width: Int, height: Int) {
         let text = option.value ?? ""
         if let size = sizeAbbreviations[text] { return size }
         let parts = text.split(separator: "x", omittingEmptySubsequences: false)
@@ -27,7 +27,7 @@ enum FFmpegValue {
 
     /// A frame rate the engine records: a whole number of frames per second
     /// from 1 to 120, written `30`, `30/1`, `30.0`, `pal` (25) or `film` (24).
-    static func frameRate(_ option: FFmpegOption) throws(InvalidArgument) -> Int {
+    static func frameRate(_ option: FFmpegOption) throws(FFmpegArgumentError) -> Int {
         let text = option.value ?? ""
         let named = ["pal": 25, "film": 24, "qpal": 25, "spal": 25]
         var rate: Double?
@@ -46,7 +46,7 @@ enum FFmpegValue {
     }
 
     /// A non-negative integer, optionally in a range.
-    static func integer(_ option: FFmpegOption, in range: ClosedRange<Int>, what: String) throws(InvalidArgument) -> Int {
+    static func integer(_ option: FFmpegOption, in range: ClosedRange<Int>, what: String) throws(FFmpegArgumentError) -> Int {
         guard let text = option.value, let value = Int(text), range.contains(value) else {
             throw option.refuse("expected \(what) from \(range.lowerBound) to \(range.upperBound)")
         }
@@ -55,9 +55,9 @@ enum FFmpegValue {
 
     /// A duration as `av_parse_time` reads one: `[-][HH:]MM:SS[.m...]` or
     /// `S+[.m...][s|ms|us]`; must be positive.
-    static func duration(_ option: FFmpegOption) throws(InvalidArgument) -> Double {
+    static func duration(_ option: FFmpegOption) throws(FFmpegArgumentError) -> Double {
         let text = option.value ?? ""
-        func refuse() -> InvalidArgument {
+        func refuse() -> FFmpegArgumentError {
             option.refuse("expected a positive duration: seconds (20, 1.5, 500ms) or [HH:]MM:SS[.xx]")
         }
         func number(_ part: Substring) -> Double? {
@@ -88,7 +88,7 @@ enum FFmpegValue {
 
     /// An H.264 level as x264 reads `-level`: `3.1`, `31`, `4`, `4.0`, `1b`;
     /// its `level_idc` (31, 40; 9 for 1b).
-    static func level(_ option: FFmpegOption) throws(InvalidArgument) -> Int {
+    static func level(_ option: FFmpegOption) throws(FFmpegArgumentError) -> Int {
         let text = option.value ?? ""
         let valid = [9, 10, 11, 12, 13, 20, 21, 22, 30, 31, 32, 40, 41, 42, 50, 51, 52, 60, 61, 62]
         var idc: Int?
@@ -113,8 +113,8 @@ enum FFmpegValue {
 
     /// An x11grab input, `[host]:display[.screen][+x,y]` (libavdevice's
     /// xcbgrab): the display name and the offset of the grabbed rectangle.
-    static func x11Input(_ url: String) throws(InvalidArgument) -> (display: String, x: Int, y: Int) {
-        func refuse(_ reason: String) -> InvalidArgument { InvalidArgument(name: "-i", value: url, reason: reason) }
+    static func x11Input(_ url: String) throws(FFmpegArgumentError) -> (display: String, x: Int, y: Int) {
+        func refuse(_ reason: String) -> FFmpegArgumentError { FFmpegArgumentError(name: "-i", value: url, reason: reason) }
         let parts = url.split(separator: "+", maxSplits: 1, omittingEmptySubsequences: false)
         let display = String(parts[0])
         guard display.contains(":"), !display.contains(where: { $0.isWhitespace }) else {

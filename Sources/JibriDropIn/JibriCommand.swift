@@ -10,7 +10,7 @@ public import RecorderEngine
 /// machinery (`-thread_queue_size`, `-strict`, `-af aresample=async=...`,
 /// `-nostdin`, `-hide_banner`) are accepted and need nothing: the engine's
 /// queues are sized by memory and its drift correction is built in. Anything
-/// else is refused with an `InvalidArgument` naming the option.
+/// else is refused with an `FFmpegArgumentError` naming the option.
 ///
 /// Defaults are ffmpeg's with libx264, where Jibri's list leaves a value out:
 /// preset medium, profile high, CRF 23 (x264's), a keyframe every 250
@@ -32,21 +32,21 @@ public struct JibriCommand: Sendable {
     public var isStream: Bool { configuration.output == nil }
 
     /// Reads `arguments` (without the program's name). Throws
-    /// `InvalidArgument` naming the first option or value the engine cannot
+    /// `FFmpegArgumentError` naming the first option or value the engine cannot
     /// honour; opens nothing.
-    public init(arguments: [String]) throws(InvalidArgument) {
+    public init(arguments: [String]) throws(FFmpegArgumentError) {
         let line = try FFmpegCommandLine(arguments: arguments)
         if let option = line.global(.logLevel) { logLevel = try FFmpegLogLevel(option) }
         printsProgress = !line.has(.noStats) && (line.has(.stats) || logLevel >= .info)
         if line.has(.overwrite) && line.has(.noOverwrite) {
-            throw InvalidArgument(name: "option", value: "-n", reason: "contradicts -y (ffmpeg refuses both too)")
+            throw FFmpegArgumentError(name: "option", value: "-n", reason: "contradicts -y (ffmpeg refuses both too)")
         }
 
         var video: FFmpegCommandLine.File?, sound: FFmpegCommandLine.File?
         for input in line.inputs {
             guard let format = input.option(.format) else {
-                throw InvalidArgument(name: "-i", value: input.url,
-                                      reason: "needs -f before it: x11grab for the display, alsa or pulse for sound")
+                throw FFmpegArgumentError(name: "-i", value: input.url,
+                                          reason: "needs -f before it: x11grab for the display, alsa or pulse for sound")
             }
             switch format.value {
             case "x11grab":
@@ -60,12 +60,12 @@ public struct JibriCommand: Sendable {
             }
         }
         guard let video else {
-            throw InvalidArgument(name: "-i", value: "", reason: "no x11grab input: give -f x11grab ... -i :0.0+0,0")
+            throw FFmpegArgumentError(name: "-i", value: "", reason: "no x11grab input: give -f x11grab ... -i :0.0+0,0")
         }
         guard line.outputs.count == 1, let output = line.outputs.first else {
             if line.outputs.isEmpty { throw FFmpegCommandLine.missingOutput }
-            throw InvalidArgument(name: "output", value: line.outputs.map(\.url).joined(separator: " "),
-                                  reason: "jibri-ffmpeg writes one output; got \(line.outputs.count)")
+            throw FFmpegArgumentError(name: "output", value: line.outputs.map(\.url).joined(separator: " "),
+                                      reason: "jibri-ffmpeg writes one output; got \(line.outputs.count)")
         }
 
         let capture = try Self.capture(video)
@@ -100,30 +100,25 @@ public struct JibriCommand: Sendable {
     }
 
     /// A refusal as one line: the engine's, said with the ffmpeg option that
-    /// gave the value (the engine names record-display's options: `--region`
-    /// is `-s` here), or any other error as it describes itself; stream keys
-    /// taken out either way.
+    /// gave the value (`SettingKey.ffmpegOption`: the region is `-s` here),
+    /// or any other error as it describes itself; stream keys taken out
+    /// either way.
     public static func describe(_ error: any Error) -> String {
         StreamURL.redactURLs(in: ffmpegTerms(error)).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
     }
 
     private static func ffmpegTerms(_ error: any Error) -> String {
-        var invalid = error as? InvalidArgument
-        if let error = error as? RecordingError, case let .configuration(value) = error { invalid = value }
-        guard let invalid else { return "\(error)" }
-        let names = ["--region": "-s", "--fps": "-r", "fps": "-r", "--duration": "-t", "--stream": "output",
-                     "--output": "output", "output": "output", "audio device": "-i", "audio sample rate": "-ar",
-                     "audio channels": "-ac", "audio rate": "-ar", "audio bitrate": "-b:a", "crf": "-crf",
-                     "maxrate": "-maxrate", "bufsize": "-bufsize", "gop": "-g", "bitrate": "-b:v", "threads": "-threads",
-                     "size and rate": "-s and -r", "width": "-s", "height": "-s"]
-        guard let name = names[invalid.name] else { return "\(error)" }
-        return "\(InvalidArgument(name: name, value: invalid.value, reason: invalid.reason))"
+        switch error {
+        case let setting as InvalidSetting: "\(FFmpegArgumentError(setting))"
+        case let RecordingError.configuration(setting): "\(FFmpegArgumentError(setting))"
+        default: "\(error)"
+        }
     }
 
     // MARK: Inputs
 
     /// The x11grab input: display, rectangle and rate.
-    static func capture(_ input: FFmpegCommandLine.File) throws(InvalidArgument) -> DisplayCaptureConfiguration {
+    static func capture(_ input: FFmpegCommandLine.File) throws(FFmpegArgumentError) -> DisplayCaptureConfiguration {
         let (display, x, y) = try FFmpegValue.x11Input(input.url)
         // x11grab draws the pointer unless told not to (`-draw_mouse`
         // defaults to 1); Jibri always says 0.
@@ -149,7 +144,7 @@ public struct JibriCommand: Sendable {
             }
         }
         if capture.region == nil && (x != 0 || y != 0) {
-            throw InvalidArgument(name: "-i", value: input.url, reason: "an offset needs the size too: give -s WxH before -i")
+            throw FFmpegArgumentError(name: "-i", value: input.url, reason: "an offset needs the size too: give -s WxH before -i")
         }
         return capture
     }
@@ -157,11 +152,11 @@ public struct JibriCommand: Sendable {
     /// The sound input. `-f pulse -i SOURCE` opens ALSA's `pulse` plugin PCM
     /// on that PulseAudio source (`pulse:SOURCE`; `default` is the server's
     /// default source): the engine reads sound through ALSA only.
-    static func soundInput(_ input: FFmpegCommandLine.File) throws(InvalidArgument) -> PCMCaptureConfiguration {
+    static func soundInput(_ input: FFmpegCommandLine.File) throws(FFmpegArgumentError) -> PCMCaptureConfiguration {
         var device = input.url
         if input.value(.format) == "pulse" {
             guard !device.contains(where: { $0 == ":" || $0 == "'" || $0 == "\"" || $0.isWhitespace }) else {
-                throw InvalidArgument(name: "-i", value: device, reason: "expected a PulseAudio source name")
+                throw FFmpegArgumentError(name: "-i", value: device, reason: "expected a PulseAudio source name")
             }
             device = device == "default" ? "pulse" : "pulse:\(device)"
         }
@@ -181,7 +176,7 @@ public struct JibriCommand: Sendable {
         do {
             try pcm.validate()
         } catch {
-            throw InvalidArgument(name: "-i", value: input.url, reason: error.reason)
+            throw FFmpegArgumentError(name: "-i", value: input.url, reason: error.reason)
         }
         return pcm
     }

@@ -17,7 +17,7 @@ struct OutputMapping {
     static let x264DefaultKeyframeInterval = 250
 
     init(_ output: FFmpegCommandLine.File, capture: DisplayCaptureConfiguration,
-         audio: PCMCaptureConfiguration?) throws(InvalidArgument) {
+         audio: PCMCaptureConfiguration?) throws(FFmpegArgumentError) {
         self.capture = capture
         video.preset = .medium
         video.profile = .high
@@ -100,22 +100,21 @@ struct OutputMapping {
         }
         do {
             audioEncoding = try AudioEncoderSettings(sampleRate: sampleRate, channels: channels, bitrate: audioBitrate)
-        } catch let error as InvalidArgument {
-            let spelling = error.name == "audio rate" ? "-ar" : error.name == "audio channels" ? "-ac" : "-b:a"
-            throw InvalidArgument(name: spelling, value: error.value, reason: error.reason)
+        } catch let error as InvalidSetting {
+            throw FFmpegArgumentError(error)
         } catch {
-            throw InvalidArgument(name: "-b:a", value: "\(audioBitrate)", reason: "\(error)")
+            throw FFmpegArgumentError(name: "-b:a", value: "\(audioBitrate)", reason: "\(error)")
         }
     }
 
     /// The output URL and format: an MP4 file's path, or the URL of an FLV
     /// stream to an RTMP(S) server.
-    private static func place(_ output: FFmpegCommandLine.File) throws(InvalidArgument) -> (path: String, stream: String?) {
+    private static func place(_ output: FFmpegCommandLine.File) throws(FFmpegArgumentError) -> (path: String, stream: String?) {
         var url = output.url
         let format = output.option(.format)
         let isStream = url.hasPrefix("rtmp://") || url.hasPrefix("rtmps://")
         if url.hasPrefix("file:") { url.removeFirst(5) }
-        func refuse(_ reason: String) -> InvalidArgument { InvalidArgument(name: "output", value: output.url, reason: reason) }
+        func refuse(_ reason: String) -> FFmpegArgumentError { FFmpegArgumentError(name: "output", value: output.url, reason: reason) }
         guard url != "-", url != "pipe:", !url.hasPrefix("pipe:") else { throw refuse("the engine cannot write to a pipe") }
         if isStream {
             if let format, format.value != "flv" { throw format.refuse("a stream is sent as FLV: use -f flv") }
@@ -136,7 +135,7 @@ struct OutputMapping {
 
     /// `aresample` with sync options only: the engine stamps sound on the
     /// capture clock and corrects drift itself, which is what they ask for.
-    static func checkAudioFilter(_ option: FFmpegOption) throws(InvalidArgument) {
+    static func checkAudioFilter(_ option: FFmpegOption) throws(FFmpegArgumentError) {
         let text = option.value ?? ""
         let syncOptions: Set<Substring> = ["async", "min_hard_comp", "first_pts", "min_comp", "max_soft_comp"]
         guard text.hasPrefix("aresample=") else {
@@ -150,17 +149,15 @@ struct OutputMapping {
         }
     }
 
-    static func bitrate(_ option: FFmpegOption) throws(InvalidArgument) -> Int {
+    static func bitrate(_ option: FFmpegOption) throws(FFmpegArgumentError) -> Int {
         do {
-            return try VideoEncoderSettings.parseBitrate(option.value ?? "", option: option.spelling)
-        } catch let error as InvalidArgument {
-            throw error
+            return try VideoEncoderSettings.parseBitrate(option.value ?? "", key: .bitrate)
         } catch {
-            throw option.refuse("expected a bit rate such as 128k or 2976k")
+            throw option.refuse(error.reason)
         }
     }
 
-    static func choice<Choice: RawRepresentable & CaseIterable>(_ option: FFmpegOption, _ type: Choice.Type) throws(InvalidArgument)
+    static func choice<Choice: RawRepresentable & CaseIterable>(_ option: FFmpegOption, _ type: Choice.Type) throws(FFmpegArgumentError)
         -> Choice where Choice.RawValue == String
     {
         if let choice = Choice(rawValue: option.value ?? "") { return choice }

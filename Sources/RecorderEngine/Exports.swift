@@ -14,7 +14,8 @@
 @_exported public import enum Encoder.PictureScaling
 @_exported public import struct Encoder.VideoEncoderSettings
 @_exported public import struct MediaCore.AudioFormat
-@_exported public import struct MediaCore.InvalidArgument
+@_exported public import struct MediaCore.InvalidSetting
+@_exported public import enum MediaCore.SettingKey
 @_exported public import class MediaCore.LogTarget
 @_exported public import enum MediaCore.SampleFormat
 @_exported public import struct MediaPackets.AVError

@@ -24,15 +24,18 @@ public struct NoMediaDetection: Sendable, Equatable {
         self.frozenDuration = frozenDuration
     }
 
-    /// Throws `InvalidArgument` naming a value out of range: the level must
+    /// The durations `validate` accepts, in seconds: 1 s to 24 h.
+    public static let durationSecondsRange: ClosedRange<Double> = 1...86_400
+
+    /// Throws `InvalidSetting` naming a value out of range: the level must
     /// be from -120 to 0 dBFS, each duration from 1 s to 24 h.
     public func validate() throws {
         guard silenceLevel.isFinite, (-120...0).contains(silenceLevel) else {
-            throw InvalidArgument(name: "silence level", value: "\(silenceLevel)", reason: "must be from -120 to 0 dBFS")
+            throw InvalidSetting(.silenceLevel, value: "\(silenceLevel)", reason: "must be from -120 to 0 dBFS")
         }
-        for (name, duration) in [("silence duration", silenceDuration), ("frozen duration", frozenDuration)] {
-            if let duration, duration < .seconds(1) || duration > .seconds(86_400) {
-                throw InvalidArgument(name: name, value: "\(duration.seconds)", reason: "must be from 1 to 86400 seconds")
+        for (key, duration) in [(SettingKey.silenceDuration, silenceDuration), (.frozenDuration, frozenDuration)] {
+            if let duration, !Self.durationSecondsRange.contains(duration.seconds) {
+                throw InvalidSetting(key, value: "\(duration.seconds)", reason: "must be from 1 to 86400 seconds")
             }
         }
     }

@@ -16,30 +16,30 @@ public struct PictureSize: Sendable, Equatable, Hashable, CustomStringConvertibl
         self.height = height
     }
 
-    /// Reads `WxH` (`1280x720`); throws `InvalidArgument` named `option`.
-    public init(parsing text: String, option: String = "size") throws(InvalidArgument) {
+    /// Reads `WxH` (`1280x720`); throws `InvalidSetting` for `key`.
+    public init(parsing text: String, key: SettingKey = .size) throws(InvalidSetting) {
         let parts = text.split(separator: "x", omittingEmptySubsequences: false)
         guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]),
               parts.allSatisfy({ $0.allSatisfy(\.isNumber) }) else {
-            throw InvalidArgument(name: option, value: text, reason: "expected WIDTHxHEIGHT, e.g. 1280x720")
+            throw InvalidSetting(key, value: text, reason: "expected WIDTHxHEIGHT, e.g. 1280x720")
         }
         self.init(width: width, height: height)
     }
 
     /// Checks the size can be encoded: each side even (4:2:0 chroma) and
-    /// from 16 to 8192. Throws `InvalidArgument` named `option`.
-    public func validate(option: String = "size") throws(InvalidArgument) {
+    /// from 16 to 8192. Throws `InvalidSetting` for `key`.
+    public func validate(key: SettingKey = .size) throws(InvalidSetting) {
         for (side, value) in [("width", width), ("height", height)] {
             if value <= 0 {
-                throw InvalidArgument(name: option, value: description, reason: "the \(side) must be positive")
+                throw InvalidSetting(key, value: description, reason: "the \(side) must be positive")
             }
             if value % 2 != 0 {
-                throw InvalidArgument(name: option, value: description,
-                                      reason: "the \(side) must be even (4:2:0 chroma covers 2x2 pixels)")
+                throw InvalidSetting(key, value: description,
+                                     reason: "the \(side) must be even (4:2:0 chroma covers 2x2 pixels)")
             }
             if value < Self.minimumSide || value > Self.maximumSide {
-                throw InvalidArgument(name: option, value: description,
-                                      reason: "the \(side) must be from \(Self.minimumSide) to \(Self.maximumSide)")
+                throw InvalidSetting(key, value: description,
+                                     reason: "the \(side) must be from \(Self.minimumSide) to \(Self.maximumSide)")
             }
         }
     }

@@ -10,7 +10,7 @@ extension RecordingConfiguration {
     /// opens: renditions (`RenditionPlan`), each encode's x264 options at its
     /// size, the file's path (its first segment's, when segmented) and
     /// segmentation, the HLS playlist's path, and what recording sound alone
-    /// excludes. Throws `InvalidArgument` naming the value.
+    /// excludes. Throws `InvalidSetting` naming the value.
     func validateOutputs() throws {
         let plan = try RenditionPlan(self)
         if recordsVideo {
@@ -27,19 +27,19 @@ extension RecordingConfiguration {
             }
         } else {
             if let region = capture.region {
-                throw InvalidArgument(name: "--no-video", value: "\(region)", reason: "records no display: give no --region")
+                throw InvalidSetting(.noVideo, value: "\(region)", reason: "records no display: give no --region")
             }
             guard audio != nil else {
-                throw InvalidArgument(name: "--no-video", value: "", reason: "with no sound either there is nothing to record")
+                throw InvalidSetting(.noVideo, value: "", reason: "with no sound either there is nothing to record")
             }
             // The RTMP sink starts (and resumes) a stream at a video keyframe.
             if let stream = streams.first {
-                throw InvalidArgument(name: "--no-video", value: (try? StreamURL(stream.url))?.redacted ?? "***",
-                                      reason: "a live stream carries video; record sound alone to a file or HLS")
+                throw InvalidSetting(.noVideo, value: (try? StreamURL(stream.url))?.redacted ?? "***",
+                                     reason: "a live stream carries video; record sound alone to a file or HLS")
             }
             if let frozen = noMedia.frozenDuration {
-                throw InvalidArgument(name: "frozen picture duration", value: "\(frozen.seconds)",
-                                      reason: "a recording without video has no picture to watch")
+                throw InvalidSetting(.frozenDuration, value: "\(frozen.seconds)",
+                                     reason: "a recording without video has no picture to watch")
             }
         }
         if let output {
@@ -54,28 +54,28 @@ extension RecordingConfiguration {
         if let hls {
             try HLSSink.validatePlaylistPath(hls.playlist, overwrite: hls.overwrite)
             if let output, output.path == hls.playlist {
-                throw InvalidArgument(name: "--hls", value: hls.playlist, reason: "is the file output's path")
+                throw InvalidSetting(.hls, value: hls.playlist, reason: "is the file output's path")
             }
         }
         if output == nil && streams.isEmpty && hls == nil {
-            throw InvalidArgument(name: "--output", value: "", reason: "nothing to record to: give a file, a stream or both")
+            throw InvalidSetting(.output, value: "", reason: "nothing to record to: give a file, a stream or both")
         }
     }
 
     private static func validate(_ segments: FileSegmentation) throws {
         if let duration = segments.duration {
             guard duration >= .seconds(1), duration <= .seconds(86_400) else {
-                throw InvalidArgument(name: "--segment-time", value: "\(duration.seconds)",
-                                      reason: "must be from 1 to 86400 seconds")
+                throw InvalidSetting(.segmentTime, value: "\(duration.seconds)",
+                                     reason: "must be from 1 to 86400 seconds")
             }
         }
         if let bytes = segments.maxBytes {
             guard bytes >= 1_000_000 else {
-                throw InvalidArgument(name: "--segment-size", value: "\(bytes)", reason: "must be at least 1 MB")
+                throw InvalidSetting(.segmentSize, value: "\(bytes)", reason: "must be at least 1 MB")
             }
         }
         guard segments.duration != nil || segments.maxBytes != nil else {
-            throw InvalidArgument(name: "--segment-time", value: "", reason: "give a segment time, a size or both")
+            throw InvalidSetting(.segmentTime, value: "", reason: "give a segment time, a size or both")
         }
     }
 }

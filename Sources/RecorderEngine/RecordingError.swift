@@ -13,7 +13,7 @@ public enum RecordingError: Error, Sendable, CustomStringConvertible {
     /// A value of the configuration cannot be used (a rate out of range, an
     /// unparsable region, a region off the screen, a URL outside the
     /// allow-list...). Nothing was opened or written.
-    case configuration(InvalidArgument)
+    case configuration(InvalidSetting)
     /// The X display could not be opened or captured (the error names it).
     case display(XError)
     /// The sound device could not be opened, refused a parameter, or failed

@@ -64,18 +64,18 @@ public final class RecordingSession: Service, Sendable {
     public init(configuration: RecordingConfiguration) throws(RecordingError) {
         do {
             try Self.validate(configuration)
-        } catch let error as InvalidArgument {
+        } catch let error as InvalidSetting {
             throw .configuration(error)
         } catch {
-            preconditionFailure("validation throws InvalidArgument only: \(error)")
+            preconditionFailure("validation throws InvalidSetting only: \(error)")
         }
         let destinations: [StreamDestination]
         do {
             destinations = try Self.checkStreams(configuration)
-        } catch let error as InvalidArgument {
+        } catch let error as InvalidSetting {
             throw .configuration(error)
         } catch {
-            preconditionFailure("stream checks throw InvalidArgument only: \(error)")
+            preconditionFailure("stream checks throw InvalidSetting only: \(error)")
         }
         let serial = Self.serials.add(1, ordering: .relaxed).newValue
         let tag = String(serial, radix: 36)
@@ -162,15 +162,15 @@ public final class RecordingSession: Service, Sendable {
                     || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
             }
             guard !id.isEmpty, id.utf8.count <= 64, allowed else {
-                throw InvalidArgument(name: "session id", value: id, reason: "expected 1 to 64 characters from A-Z a-z 0-9 . _ -")
+                throw InvalidSetting(.sessionID, value: id, reason: "expected 1 to 64 characters from A-Z a-z 0-9 . _ -")
             }
         }
         if let duration = configuration.duration, duration <= .zero {
-            throw InvalidArgument(name: "--duration", value: "\(duration.seconds)", reason: "must be a positive number of seconds")
+            throw InvalidSetting(.duration, value: "\(duration.seconds)", reason: "must be a positive number of seconds")
         }
         let interval = configuration.statisticsInterval
         guard interval >= .milliseconds(100), interval <= .seconds(3600) else {
-            throw InvalidArgument(name: "statistics interval", value: "\(interval.seconds)", reason: "must be from 0.1 to 3600 seconds")
+            throw InvalidSetting(.statisticsInterval, value: "\(interval.seconds)", reason: "must be from 0.1 to 3600 seconds")
         }
         if configuration.recordsVideo { try configuration.capture.validate() }
         try configuration.noMedia.validate()
@@ -179,10 +179,10 @@ public final class RecordingSession: Service, Sendable {
         try configuration.validateOutputs()
         if let script = configuration.finalizeScript {
             guard configuration.output != nil || configuration.hls != nil else {
-                throw InvalidArgument(name: "--finalize-script", value: script, reason: "needs a file to finalize (--output)")
+                throw InvalidSetting(.finalizeScript, value: script, reason: "needs a file to finalize (--output)")
             }
             guard access(script, X_OK) == 0 else {
-                throw InvalidArgument(name: "--finalize-script", value: script, reason: "is not an executable file")
+                throw InvalidSetting(.finalizeScript, value: script, reason: "is not an executable file")
             }
         }
     }
@@ -195,32 +195,32 @@ public final class RecordingSession: Service, Sendable {
         let allowList = try StreamAllowList(patterns: configuration.streamAllowList)
         var bundles: [String: CertificateAuthorityBundle] = [:]
         var destinations: [StreamDestination] = []
-        for output in configuration.streams {
-            let url = try StreamURL(output.url, schemes: configuration.allowedStreamSchemes)
-            try allowList.check(url)
+        for (index, output) in configuration.streams.enumerated() {
+            let url = try StreamURL(output.url, key: .stream(index: index), schemes: configuration.allowedStreamSchemes)
+            try allowList.check(url, key: .stream(index: index))
             if let maxReconnects = output.maxReconnects, maxReconnects < 0 {
-                throw InvalidArgument(name: "--max-reconnects", value: "\(maxReconnects)", reason: "cannot be negative")
+                throw InvalidSetting(.maxReconnects(index: index), value: "\(maxReconnects)", reason: "cannot be negative")
             }
             if url.scheme == .srt {
                 var options = SRTOptions()
                 if let latency = output.srtLatency {
                     guard SRTOptions.latencyRange.contains(latency) else {
-                        throw InvalidArgument(name: "--srt-latency", value: "\(Int((latency.seconds * 1000).rounded()))",
-                                              reason: "must be 10 to 10000 milliseconds")
+                        throw InvalidSetting(.srtLatency(index: index), value: "\(Int((latency.seconds * 1000).rounded()))",
+                                             reason: "must be 10 to 10000 milliseconds")
                     }
                     options.latency = latency
                 }
-                options.passphrase = try output.srtPassphraseFile.map { try SRTPassphrase(contentsOfFile: $0) }
+                options.passphrase = try output.srtPassphraseFile.map { try SRTPassphrase(contentsOfFile: $0, key: .srtPassphraseFile(index: index)) }
                 destinations.append(.srt(url, options))
                 continue
             }
             if output.srtLatency != nil || output.srtPassphraseFile != nil {
-                throw InvalidArgument(name: output.srtLatency != nil ? "--srt-latency" : "--srt-passphrase-file",
-                                      value: url.redacted, reason: "applies to srt:// streams only")
+                throw InvalidSetting(output.srtLatency != nil ? .srtLatency(index: index) : .srtPassphraseFile(index: index),
+                                     value: url.redacted, reason: "applies to srt:// streams only")
             }
             var authorities: CertificateAuthorityBundle?
             if case let .addingAuthority(path) = output.tls {
-                let bundle = try bundles[path] ?? CertificateAuthorityBundle(adding: path)
+                let bundle = try bundles[path] ?? CertificateAuthorityBundle(adding: path, key: .tlsAuthority(index: index))
                 bundles[path] = bundle
                 authorities = bundle
             }

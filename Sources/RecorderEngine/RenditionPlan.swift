@@ -24,41 +24,42 @@ struct RenditionPlan {
     /// The encode the HLS output takes.
     private(set) var hlsEncode: Int?
 
-    init(_ configuration: RecordingConfiguration) throws(InvalidArgument) {
+    init(_ configuration: RecordingConfiguration) throws(InvalidSetting) {
         var defined: [String: VideoEncodingOptions] = [VideoRendition.mainName: configuration.video]
         var order = [VideoRendition.mainName]
-        for rendition in configuration.renditions {
+        for (index, rendition) in configuration.renditions.enumerated() {
             guard VideoRendition.isValidName(rendition.name) else {
-                throw InvalidArgument(name: "rendition name", value: rendition.name,
-                                      reason: "expected 1 to 32 characters from A-Z a-z 0-9 _ -")
+                throw InvalidSetting(.renditionName(index: index), value: rendition.name,
+                                     reason: "expected 1 to 32 characters from A-Z a-z 0-9 _ -")
             }
             guard defined[rendition.name] == nil else {
-                throw InvalidArgument(name: "rendition name", value: rendition.name,
-                                      reason: rendition.name == VideoRendition.mainName
-                                          ? "is the main rendition's (the encoding options outside any rendition)"
-                                          : "is given twice")
+                throw InvalidSetting(.renditionName(index: index), value: rendition.name,
+                                     reason: rendition.name == VideoRendition.mainName
+                                         ? "is the main rendition's (the encoding options outside any rendition)"
+                                         : "is given twice")
             }
             defined[rendition.name] = rendition.options
             order.append(rendition.name)
         }
         guard configuration.recordsVideo else {
             if let size = configuration.video.size {
-                throw InvalidArgument(name: "--no-video", value: "\(size)", reason: "records no picture to size")
+                throw InvalidSetting(.noVideo, value: "\(size)", reason: "records no picture to size")
             }
             if let first = configuration.renditions.first {
-                throw InvalidArgument(name: "--no-video", value: first.name, reason: "records no picture to encode")
+                throw InvalidSetting(.noVideo, value: first.name, reason: "records no picture to encode")
             }
             return
         }
-        for name in order {
-            try defined[name]!.size?.validate(option: name == VideoRendition.mainName ? "--size" : "rendition '\(name)' size")
+        try configuration.video.size?.validate(key: .size)
+        for (index, rendition) in configuration.renditions.enumerated() {
+            try rendition.options.size?.validate(key: .renditionSize(index: index))
         }
         var taken: Set<String> = []
-        func encode(for name: String?, output: String) throws(InvalidArgument) -> Int {
+        func encode(for name: String?, output: SettingKey) throws(InvalidSetting) -> Int {
             let name = name ?? VideoRendition.mainName
             guard let options = defined[name] else {
-                throw InvalidArgument(name: output, value: name,
-                                      reason: "names no rendition (defined: \(order.joined(separator: ", ")))")
+                throw InvalidSetting(output, value: name,
+                                     reason: "names no rendition (defined: \(order.joined(separator: ", ")))")
             }
             taken.insert(name)
             if let index = encodes.firstIndex(where: { $0.options == options }) {
@@ -68,13 +69,14 @@ struct RenditionPlan {
             encodes.append(Encode(names: [name], options: options))
             return encodes.count - 1
         }
-        if let output = configuration.output { fileEncode = try encode(for: output.rendition, output: "output rendition") }
-        for stream in configuration.streams {
-            streamEncodes.append(try encode(for: stream.rendition, output: "stream rendition"))
+        if let output = configuration.output { fileEncode = try encode(for: output.rendition, output: .outputRendition) }
+        for (index, stream) in configuration.streams.enumerated() {
+            streamEncodes.append(try encode(for: stream.rendition, output: .streamRendition(index: index)))
         }
-        if let hls = configuration.hls { hlsEncode = try encode(for: hls.rendition, output: "HLS rendition") }
-        if let unused = configuration.renditions.first(where: { !taken.contains($0.name) }) {
-            throw InvalidArgument(name: "rendition", value: unused.name, reason: "no output takes it")
+        if let hls = configuration.hls { hlsEncode = try encode(for: hls.rendition, output: .hlsRendition) }
+        if let unused = configuration.renditions.firstIndex(where: { !taken.contains($0.name) }) {
+            throw InvalidSetting(.rendition(index: unused), value: configuration.renditions[unused].name,
+                                 reason: "no output takes it")
         }
     }
 

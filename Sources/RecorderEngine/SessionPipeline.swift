@@ -272,7 +272,7 @@ final class SessionPipeline {
     private static func openFailure(_ error: any Error, codec: String = "", settings: String = "") -> RecordingError {
         switch error {
         case let error as RecordingError: error
-        case let error as InvalidArgument: .configuration(error)
+        case let error as InvalidSetting: .configuration(error)
         case let error as XError: .display(error)
         case let error as ALSAError: .audioDevice(error)
         case let error as AVError: .encoder(EncoderFailure(codec: codec, settings: settings, underlying: error))

@@ -99,8 +99,20 @@ struct RecordDisplay: ParsableCommand {
     var logLevel: Logger.Level = .error
 
     /// Turns the options into a session configuration; every bad value becomes
-    /// an `InvalidArgument` naming the option and the value.
-    func makeConfiguration() throws -> RecordingConfiguration {
+    /// an `OptionError` naming the option and the value.
+    func makeConfiguration() throws(OptionError) -> RecordingConfiguration {
+        do {
+            return try configuration()
+        } catch let error as OptionError {
+            throw error
+        } catch let error as InvalidSetting {
+            throw OptionError(error)
+        } catch {
+            preconditionFailure("options are refused with OptionError or InvalidSetting only: \(error)")
+        }
+    }
+
+    private func configuration() throws -> RecordingConfiguration {
         var capture = DisplayCaptureConfiguration(display: display, framesPerSecond: fps, tracksDamage: !fullGrabs,
                                                   drawsCursor: drawCursor)
         if let region { capture.region = try CaptureRegion(parsing: region) }
@@ -111,33 +123,28 @@ struct RecordDisplay: ParsableCommand {
         video.profile = try Self.choice(profile, option: "--profile", VideoEncoderSettings.Profile.self)
         video.tune = try tune.map { try Self.choice($0, option: "--tune", VideoEncoderSettings.Tune.self) }
         video.crf = crf
-        video.maxrate = try maxrate.map { try VideoEncoderSettings.parseBitrate($0, option: "--maxrate") }
-        video.bufsize = try bufsize.map { try VideoEncoderSettings.parseBitrate($0, option: "--bufsize") }
-        guard gop > 0 else { throw InvalidArgument(name: "--gop", value: "\(gop)", reason: "must be a positive number of frames") }
+        video.maxrate = try maxrate.map { try VideoEncoderSettings.parseBitrate($0, key: .maxrate) }
+        video.bufsize = try bufsize.map { try VideoEncoderSettings.parseBitrate($0, key: .bufsize) }
+        guard gop > 0 else { throw OptionError(option: "--gop", value: "\(gop)", reason: "must be a positive number of frames") }
         video.gop = gop
         guard (0...64).contains(encoderThreads) else {
-            throw InvalidArgument(name: "--encoder-threads", value: "\(encoderThreads)", reason: "must be 0 to 64")
+            throw OptionError(option: "--encoder-threads", value: "\(encoderThreads)", reason: "must be 0 to 64")
         }
         video.threads = encoderThreads
         if let size {
-            let parsed = try PictureSize(parsing: size, option: "--size")
-            try parsed.validate(option: "--size")
+            let parsed = try PictureSize(parsing: size, key: .size)
+            try parsed.validate(key: .size)
             video.size = parsed
         }
         video.scaling = stretch ? .stretch : .letterbox
 
-        let bitrate = try VideoEncoderSettings.parseBitrate(audioBitrate, option: "--audio-bitrate")
-        let audioEncoding: AudioEncoderSettings
-        do {
-            audioEncoding = try AudioEncoderSettings(sampleRate: audioRate, channels: 2, bitrate: bitrate)
-        } catch let error as InvalidArgument {
-            throw InvalidArgument(name: Self.optionName(forSetting: error.name), value: error.value, reason: error.reason)
-        }
+        let bitrate = try VideoEncoderSettings.parseBitrate(audioBitrate, key: .audioBitrate)
+        let audioEncoding = try AudioEncoderSettings(sampleRate: audioRate, channels: 2, bitrate: bitrate)
         var audio = noAudio ? nil : PCMCaptureConfiguration(device: audioDevice)
         audio?.reopenMaximumIntervalSeconds = audioReopenMax
         if !(0.25...300).contains(audioReopenMax) {
-            throw InvalidArgument(name: "--audio-reopen-max", value: "\(audioReopenMax)",
-                                  reason: "must be from 0.25 to 300 seconds")
+            throw OptionError(option: "--audio-reopen-max", value: "\(audioReopenMax)",
+                              reason: "must be from 0.25 to 300 seconds")
         }
 
         let output = try Self.once(outputs, option: "--output",
@@ -152,19 +159,19 @@ struct RecordDisplay: ParsableCommand {
                                                                   segments: segments)
                                                    })
         if segmentTime != nil || segmentSize != nil, path == nil {
-            throw InvalidArgument(name: segmentTime != nil ? "--segment-time" : "--segment-size",
-                                  value: segmentTime.map { "\($0)" } ?? segmentSize ?? "",
-                                  reason: "splits the file output: give --output")
+            throw OptionError(option: segmentTime != nil ? "--segment-time" : "--segment-size",
+                              value: segmentTime.map { "\($0)" } ?? segmentSize ?? "",
+                              reason: "splits the file output: give --output")
         }
         configuration.recordsVideo = !noVideo
         if noVideo && noAudio {
-            throw InvalidArgument(name: "--no-video", value: "", reason: "with --no-audio there is nothing to record")
+            throw OptionError(option: "--no-video", value: "", reason: "with --no-audio there is nothing to record")
         }
         var seen: Set<String> = []
         for text in renditions {
             let rendition = try RenditionSpec(parsing: text, stretch: stretch).rendition
             guard seen.insert(rendition.name).inserted else {
-                throw InvalidArgument(name: "--rendition", value: text, reason: "the name \(rendition.name) is given twice")
+                throw OptionError(option: "--rendition", value: text, reason: "the name \(rendition.name) is given twice")
             }
             configuration.renditions.append(rendition)
         }
@@ -175,13 +182,13 @@ struct RecordDisplay: ParsableCommand {
         configuration.streamAllowList = allowList
         for scheme in allowedSchemes {
             guard let allowed = StreamURL.Scheme(rawValue: scheme) else {
-                throw InvalidArgument(name: "--allow-scheme", value: scheme, reason: "valid values: rtmp, rtmps, srt")
+                throw OptionError(option: "--allow-scheme", value: scheme, reason: "valid values: rtmp, rtmps, srt")
             }
             configuration.allowedStreamSchemes.insert(allowed)
         }
         if let duration {
             guard duration > 0, duration.isFinite else {
-                throw InvalidArgument(name: "--duration", value: "\(duration)", reason: "must be a positive number of seconds")
+                throw OptionError(option: "--duration", value: "\(duration)", reason: "must be a positive number of seconds")
             }
             configuration.duration = .seconds(duration)
         }
@@ -193,7 +200,7 @@ struct RecordDisplay: ParsableCommand {
     /// naming it.
     private static func once(_ values: [String], option: String, reason: String) throws -> String? {
         if values.count > 1 {
-            throw InvalidArgument(name: option, value: values[1], reason: "given twice (\(reason))")
+            throw OptionError(option: option, value: values[1], reason: "given twice (\(reason))")
         }
         return values.first
     }
@@ -203,21 +210,21 @@ struct RecordDisplay: ParsableCommand {
     /// anything opens.
     private func makeStreams() throws -> [StreamOutput] {
         if insecureTLS, let tlsCA {
-            throw InvalidArgument(name: "--tls-ca", value: tlsCA, reason: "cannot be combined with --insecure-tls")
+            throw OptionError(option: "--tls-ca", value: tlsCA, reason: "cannot be combined with --insecure-tls")
         }
         if let maxReconnects, maxReconnects < 0 {
-            throw InvalidArgument(name: "--max-reconnects", value: "\(maxReconnects)", reason: "cannot be negative")
+            throw OptionError(option: "--max-reconnects", value: "\(maxReconnects)", reason: "cannot be negative")
         }
         let tls: TLSVerification = insecureTLS ? .disabled : tlsCA.map { .addingAuthority(path: $0) } ?? .systemAuthorities
         // The SRT options go to the srt:// streams (the session checks them).
         let isSRT = { (url: String) in url.hasPrefix("srt://") }
         if !streams.contains(where: isSRT) {
             if let srtLatency {
-                throw InvalidArgument(name: "--srt-latency", value: "\(srtLatency)", reason: "applies to srt:// streams only")
+                throw OptionError(option: "--srt-latency", value: "\(srtLatency)", reason: "applies to srt:// streams only")
             }
             if let srtPassphraseFile {
-                throw InvalidArgument(name: "--srt-passphrase-file", value: srtPassphraseFile,
-                                      reason: "applies to srt:// streams only")
+                throw OptionError(option: "--srt-passphrase-file", value: srtPassphraseFile,
+                                  reason: "applies to srt:// streams only")
             }
         }
         return streams.map(RenditionSpec.split).map { stream in
@@ -234,8 +241,8 @@ struct RecordDisplay: ParsableCommand {
         var segments = FileSegmentation()
         if let segmentTime {
             guard segmentTime.isFinite, segmentTime > 0 else {
-                throw InvalidArgument(name: "--segment-time", value: "\(segmentTime)",
-                                      reason: "must be a positive number of seconds")
+                throw OptionError(option: "--segment-time", value: "\(segmentTime)",
+                                  reason: "must be a positive number of seconds")
             }
             segments.duration = .milliseconds(Int64((segmentTime * 1000).rounded()))
         }
@@ -248,8 +255,8 @@ struct RecordDisplay: ParsableCommand {
                 text = text.dropLast()
             }
             guard let number = Double(text), number.isFinite, number > 0 else {
-                throw InvalidArgument(name: "--segment-size", value: segmentSize,
-                                      reason: "expected a positive size in bytes such as 500M or 2G")
+                throw OptionError(option: "--segment-size", value: segmentSize,
+                                  reason: "expected a positive size in bytes such as 500M or 2G")
             }
             segments.maxBytes = Int64(number * unit)
         }
@@ -259,8 +266,8 @@ struct RecordDisplay: ParsableCommand {
     private static func choice<T: RawRepresentable & CaseIterable>(_ text: String, option: String, _ type: T.Type) throws -> T
     where T.RawValue == String {
         guard let value = T(rawValue: text) else {
-            throw InvalidArgument(name: option, value: text,
-                                  reason: "valid values: " + T.allCases.map(\.rawValue).joined(separator: ", "))
+            throw OptionError(option: option, value: text,
+                              reason: "valid values: " + T.allCases.map(\.rawValue).joined(separator: ", "))
         }
         return value
     }
@@ -273,20 +280,3 @@ struct RecordDisplay: ParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
-
-extension RecordDisplay {
-    /// The option a value of the engine's configuration comes from, for an
-    /// error that names the engine's setting (`crf`, `audio rate`...).
-    static func optionName(forSetting name: String) -> String {
-        let options = [
-            "crf": "--crf", "maxrate": "--maxrate", "bufsize": "--bufsize", "gop": "--gop", "fps": "--fps",
-            "threads": "--encoder-threads", "preset": "--preset", "tune": "--tune", "profile": "--profile",
-            "audio rate": "--audio-rate", "audio bitrate": "--audio-bitrate", "audio device": "--audio-device",
-            "output": "--output", "size and rate": "--region/--fps", "width": "--region", "height": "--region",
-            "output rendition": "--output", "stream rendition": "--stream", "HLS rendition": "--hls",
-            "rendition": "--rendition", "rendition name": "--rendition",
-        ]
-        if name.hasPrefix("rendition '") { return "--rendition" }
-        return options[name] ?? name
-    }
-}

@@ -35,7 +35,7 @@ struct RecordingRun {
         } catch let error as RecordingError where session.result == nil {
             // It never started: nothing was written.
             _ = await reported
-            log("\(error)")
+            log(OptionError.describe(error))
             return 2
         } catch {
             // A failure after the start is in the result, reported below.
@@ -131,7 +131,7 @@ struct RecordingRun {
         if statistics.hlsSegments > 0 { log("HLS: \(statistics.hlsSegments) segments listed") }
         if let script = result.finalizeScript { log("finalize script \(script)") }
         if let error = result.error {
-            log("error: \(error)")
+            log("error: \(OptionError.describe(error))")
             return 1
         }
         return 0
@@ -161,7 +161,7 @@ struct RecordingRun {
         let statistics = result.statistics
         let summary: [String: Any?] = [
             "output": result.output,
-            "error": result.error.map { "\($0)" },
+            "error": result.error.map(OptionError.describe),
             "stopReason": "\(result.stopReason)",
             "finalizeSeconds": result.finalizeDuration?.seconds,
             "finalizeScriptStatus": result.finalizeScript.flatMap { if case let .exited(status) = $0 { Int(status) } else { nil } },

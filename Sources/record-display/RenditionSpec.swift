@@ -17,8 +17,8 @@ struct RenditionSpec {
     let rendition: VideoRendition
 
     init(parsing text: String, stretch: Bool) throws {
-        func refuse(_ reason: String) -> InvalidArgument {
-            InvalidArgument(name: "--rendition", value: text, reason: reason)
+        func refuse(_ reason: String) -> OptionError {
+            OptionError(option: "--rendition", value: text, reason: reason)
         }
         guard let colon = text.firstIndex(of: ":") else {
             throw refuse("expected NAME:SPEC, e.g. live:1280x720,preset=veryfast,maxrate=2976k")
@@ -55,8 +55,8 @@ struct RenditionSpec {
             }
             func bitrate() throws -> Int {
                 do {
-                    return try VideoEncoderSettings.parseBitrate(try value(), option: parts[0])
-                } catch let error as InvalidArgument {
+                    return try VideoEncoderSettings.parseBitrate(try value(), key: .bitrate)
+                } catch let error as InvalidSetting {
                     throw refuse("\(parts[0]): \(error.reason)")
                 }
             }
@@ -67,12 +67,12 @@ struct RenditionSpec {
             case "stretch" where parts.count == 1: options.scaling = .stretch
             case _ where parts.count == 1 && parts[0].contains("x"):
                 do {
-                    options.size = try PictureSize(parsing: parts[0], option: "--rendition")
+                    options.size = try PictureSize(parsing: parts[0], key: .size)
                 } catch {
                     throw refuse(error.reason)
                 }
                 do {
-                    try options.size!.validate(option: "--rendition")
+                    try options.size!.validate(key: .size)
                 } catch {
                     throw refuse(error.reason)
                 }

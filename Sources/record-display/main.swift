@@ -40,9 +40,8 @@ do {
     configuration.logger = logger
     session = try RecordingSession(configuration: configuration)
 } catch let error as RecordingError {
-    guard case let .configuration(invalid) = error else { refuse("\(error)") }
-    // The engine names its settings; the user typed options.
-    refuse("\(InvalidArgument(name: RecordDisplay.optionName(forSetting: invalid.name), value: invalid.value, reason: invalid.reason))")
+    // The engine names its settings by key; the user typed options.
+    refuse(OptionError.describe(error))
 } catch {
     refuse("\(error)")
 }

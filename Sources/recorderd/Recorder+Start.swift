@@ -31,10 +31,10 @@ extension Recorder {
 
         for (index, url) in request.streams.enumerated() {
             do {
-                _ = try StreamURL(url, option: "streams[\(index)]")
+                _ = try StreamURL(url, key: .stream(index: index))
             } catch {
                 metrics.refused("invalid")
-                throw .badRequest(FieldError(field: error.name, reason: "\(error.value): \(error.reason)"))
+                throw .badRequest(FieldError(error))
             }
         }
 
@@ -107,7 +107,7 @@ extension Recorder {
         } catch {
             file?.removeDirectories(made)
             metrics.refused("invalid")
-            throw .badRequest(Self.field(for: error, streams: request.streams))
+            throw .badRequest(FieldError(error))
         }
         let recording = Recording(
             id: id, session: session, file: file?.path, display: display, audioDevice: audioDevice,
@@ -154,22 +154,5 @@ extension Recorder {
         case .off: nil
         case let .value(seconds): seconds
         }
-    }
-
-    /// The request field an engine refusal concerns.
-    static func field(for error: RecordingError, streams: [String]) -> FieldError {
-        guard case let .configuration(invalid) = error else { return FieldError(field: "body", reason: "\(error)") }
-        let names: [String: String] = [
-            "--fps": "fps", "fps": "fps", "--region": "region", "crf": "video.crf", "maxrate": "video.maxrate",
-            "bufsize": "video.bufsize", "gop": "video.gop", "width": "region", "height": "region",
-            "audio device": "audioDevice", "audio rate": "audio.rate", "audio bitrate": "audio.bitrate",
-            "output": "file", "--duration": "duration", "silence level": "noMedia",
-            "silence duration": "noMedia.silenceSeconds", "frozen duration": "noMedia.frozenSeconds",
-        ]
-        if invalid.name == "--stream" || invalid.name == "--allow" {
-            let index = streams.firstIndex { (try? StreamURL($0))?.redacted == invalid.value }
-            return FieldError(field: index.map { "streams[\($0)]" } ?? "streams", reason: "\(invalid.value): \(invalid.reason)")
-        }
-        return FieldError(field: names[invalid.name] ?? invalid.name, reason: "\(invalid.value): \(invalid.reason)")
     }
 }

@@ -40,7 +40,7 @@ struct RecordingRequest: Sendable {
                 throw FieldError(field: "region", reason: "'\(text)': expected WxH+X+Y, e.g. 1280x720+0+0")
             }
         }
-        fps = try reader.int("fps", in: 1...120) ?? fps
+        fps = try reader.int("fps", in: DisplayCaptureConfiguration.framesPerSecondRange) ?? fps
         drawCursor = try reader.bool("drawCursor") ?? drawCursor
         audioDevice = try reader.string("audioDevice", maxLength: 256)
         if var video = try reader.object("video") {
@@ -49,7 +49,7 @@ struct RecordingRequest: Sendable {
         }
         if var audio = try reader.object("audio") {
             audioRate = try audio.int("rate", in: 8000...96_000) ?? audioRate
-            if let bitrate = try Self.bitrate(&audio, "bitrate", in: 8000...512_000) { audioBitrate = bitrate }
+            if let bitrate = try Self.bitrate(&audio, "bitrate", in: AudioEncoderSettings.bitrateRange) { audioBitrate = bitrate }
             try audio.finish()
         }
         file = try reader.string("file", maxLength: 1024)
@@ -87,14 +87,14 @@ struct RecordingRequest: Sendable {
         if let profile = try video.string("profile", maxLength: 32) {
             self.video.profile = try Self.choice(profile, field: "video.profile", VideoEncoderSettings.Profile.self)
         }
-        // 0 (lossless) needs High 4:4:4, which the engine refuses: 1-51 as the CLI.
-        if video.has("crf") { self.video.crf = try video.int("crf", in: 1...51) }
+        // The engine's ranges, read here to name the field with its value.
+        if video.has("crf") { self.video.crf = try video.int("crf", in: VideoEncoderSettings.crfRange) }
         if let maxrate = try Self.bitrate(&video, "maxrate", in: 1000...500_000_000) { self.video.maxrate = maxrate }
         if let bufsize = try Self.bitrate(&video, "bufsize", in: 1000...1_000_000_000) { self.video.bufsize = bufsize }
         if self.video.bufsize != nil && self.video.maxrate == nil {
             throw FieldError(field: "video.bufsize", reason: "needs video.maxrate as well")
         }
-        self.video.gop = try video.int("gop", in: 1...1200) ?? self.video.gop
+        self.video.gop = try video.int("gop", in: VideoEncoderSettings.gopRange) ?? self.video.gop
     }
 
     /// A bit rate as a number of bits/s or a string such as `2976k`.
@@ -111,7 +111,7 @@ struct RecordingRequest: Sendable {
         case let .string(text)?:
             let value: Int
             do {
-                value = try VideoEncoderSettings.parseBitrate(text, option: field)
+                value = try VideoEncoderSettings.parseBitrate(text, key: .bitrate)
             } catch {
                 throw FieldError(field: field, reason: "'\(text)': expected bits/s such as 2976k or 2.5M")
             }
@@ -127,7 +127,7 @@ struct RecordingRequest: Sendable {
     private static func setting(_ reader: inout FieldReader, _ key: String) throws -> Setting<Double> {
         guard reader.has(key) else { return .default }
         if case .null? = reader.value(key) { return .off }
-        return .value(try reader.double(key, in: 1...86_400)!)
+        return .value(try reader.double(key, in: NoMediaDetection.durationSecondsRange)!)
     }
 
     private static func choice<T: RawRepresentable & CaseIterable>(_ text: String, field: String, _ type: T.Type) throws -> T

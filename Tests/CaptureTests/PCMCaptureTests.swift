@@ -505,22 +505,22 @@ import TestSupport
     }
 
     @Test(arguments: [
-        (PCMCaptureConfiguration(device: "nosuch", sampleRate: 0), "audio sample rate", "0"),
-        (PCMCaptureConfiguration(device: "nosuch", sampleRate: -44100), "audio sample rate", "-44100"),
-        (PCMCaptureConfiguration(device: "nosuch", channels: 0), "audio channels", "0"),
-        (PCMCaptureConfiguration(device: "nosuch", formats: []), "audio sample formats", ""),
-        (PCMCaptureConfiguration(device: "nosuch", periodNanoseconds: 0), "audio period", "0 ns"),
-        (PCMCaptureConfiguration(device: "nosuch", queueSeconds: .nan), "audio queue", "nan s"),
-        (PCMCaptureConfiguration(device: ""), "audio device", ""),
+        (PCMCaptureConfiguration(device: "nosuch", sampleRate: 0), SettingKey.audioCaptureRate, "0"),
+        (PCMCaptureConfiguration(device: "nosuch", sampleRate: -44100), .audioCaptureRate, "-44100"),
+        (PCMCaptureConfiguration(device: "nosuch", channels: 0), .audioCaptureChannels, "0"),
+        (PCMCaptureConfiguration(device: "nosuch", formats: []), .audioSampleFormats, ""),
+        (PCMCaptureConfiguration(device: "nosuch", periodNanoseconds: 0), .audioPeriod, "0 ns"),
+        (PCMCaptureConfiguration(device: "nosuch", queueSeconds: .nan), .audioQueue, "nan s"),
+        (PCMCaptureConfiguration(device: ""), .audioDevice, ""),
     ])
-    func obviouslyBadValuesAreRefusedBeforeOpening(configuration: PCMCaptureConfiguration, name: String, value: String) throws {
+    func obviouslyBadValuesAreRefusedBeforeOpening(configuration: PCMCaptureConfiguration, key: SettingKey, value: String) throws {
         // "nosuch" does not exist: an `ALSAError` would mean it was opened first.
-        let error = try #require(throws: InvalidArgument.self) {
+        let error = try #require(throws: InvalidSetting.self) {
             try PCMCapture(configuration: configuration, clock: clock, counters: MediaCounters())
         }
-        #expect(error.name == name)
+        #expect(error.key == key)
         #expect(error.value == value)
-        #expect(error.description.hasPrefix("invalid \(name) '\(value)': "))
+        #expect(error.description.hasPrefix("invalid \(key) '\(value)': "))
         #expect(!error.description.contains("\n"))
     }
 }

@@ -46,13 +46,13 @@ import Testing
     /// libavcodec gives x264 the rate in kbit/s, rounded down: below 1000
     /// bits/s it would be 0 and ABR silently off.
     @Test func aBitRateBelowOneKilobitIsRefusedByName() throws {
-        #expect(throws: InvalidArgument.self) {
+        #expect(throws: InvalidSetting.self) {
             try VideoEncoderSettings(width: 320, height: 240, crf: nil, bitrate: 999)
         }
         do {
             _ = try VideoEncoderSettings(width: 320, height: 240, crf: nil, bitrate: 999)
-        } catch let error as InvalidArgument {
-            #expect(error.name == "bitrate" && error.value == "999")
+        } catch let error as InvalidSetting {
+            #expect(error.key == .bitrate && error.value == "999")
         }
         _ = try VideoEncoderSettings(width: 320, height: 240, crf: nil, bitrate: 1_000)
     }

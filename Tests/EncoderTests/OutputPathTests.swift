@@ -13,7 +13,7 @@ import Testing
         do {
             try MP4FileSink.validateOutputPath(path, overwrite: overwrite)
             Issue.record("\(path) was accepted", sourceLocation: sourceLocation)
-        } catch let error as InvalidArgument {
+        } catch let error as InvalidSetting {
             #expect(error.value == path, sourceLocation: sourceLocation)
             #expect(error.description.contains(path), "\(error)", sourceLocation: sourceLocation)
             #expect(error.description.contains(mention), "\(error) should say \(mention)", sourceLocation: sourceLocation)
@@ -59,10 +59,10 @@ import Testing
         // The sink itself refuses the same way and touches nothing.
         let encoder = try AudioEncoder(settings: try AudioEncoderSettings(),
                                        inputFormat: AudioFormat(sampleFormat: .s16, sampleRate: 48_000, channels: 2))
-        #expect(throws: InvalidArgument.self) {
+        #expect(throws: InvalidSetting.self) {
             _ = try MP4FileSink(path: path, streams: [encoder.parameters])
         }
-        #expect(throws: InvalidArgument.self) {
+        #expect(throws: InvalidSetting.self) {
             _ = try MP4FileSink(path: "\(directory)/nowhere/out.mp4", streams: [encoder.parameters])
         }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep me")

@@ -97,7 +97,7 @@ import Testing
         #expect(command.levelNote(chosen: level480, width: 720, height: 480, framesPerSecond: 30)?.hasPrefix("-level 3.1 asked") == true)
     }
 
-    /// Each refusal: the InvalidArgument's one line names the option or value.
+    /// Each refusal: the FFmpegArgumentError's one line names the option or value.
     @Test(arguments: [
         (["-vf", "scale=640:360"], "invalid option '-vf'"),
         (["-crf", "abc"], "invalid -crf 'abc'"),

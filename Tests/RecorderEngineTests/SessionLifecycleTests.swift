@@ -211,19 +211,19 @@ import TestSupport
     @Test func badValuesAreTypedConfigurationErrorsNamingTheValue() throws {
         let bench = try TestBench.current()
         let directory = try bench.scratchDirectory("badconfig")
-        func refused(_ change: (inout RecordingConfiguration) -> Void) throws -> InvalidArgument? {
+        func refused(_ change: (inout RecordingConfiguration) -> Void) throws -> InvalidSetting? {
             try SessionFixture.refusal(bench, directory: directory, change)
         }
         #expect(try refused { $0.capture.framesPerSecond = 0 }?.value == "0")
-        #expect(try refused { $0.duration = .seconds(-1) }?.name == "--duration")
+        #expect(try refused { $0.duration = .seconds(-1) }?.key == .duration)
         #expect(try refused { $0.video.crf = 52 }?.value == "52")
-        #expect(try refused { $0.id = "bad id with spaces" }?.name == "session id")
-        #expect(try refused { $0.statisticsInterval = .milliseconds(1) }?.name == "statistics interval")
-        #expect(try refused { $0.streams = [StreamOutput(url: "http://example.com/x")] }?.name == "--stream")
+        #expect(try refused { $0.id = "bad id with spaces" }?.key == .sessionID)
+        #expect(try refused { $0.statisticsInterval = .milliseconds(1) }?.key == .statisticsInterval)
+        #expect(try refused { $0.streams = [StreamOutput(url: "http://example.com/x")] }?.key == .stream(index: 0))
         #expect(try refused { $0.output = FileOutput(path: "/nonexistent-dir/x.mp4") }?.value == "/nonexistent-dir/x.mp4")
         for interval in [0.1, 301, .nan] {
             let error = try refused { $0.audio?.reopenMaximumIntervalSeconds = interval }
-            #expect(error?.name == "audio reopen interval" && error?.value == "\(interval) s", "\(String(describing: error))")
+            #expect(error?.key == .audioReopenInterval && error?.value == "\(interval) s", "\(String(describing: error))")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
     }

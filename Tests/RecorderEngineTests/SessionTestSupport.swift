@@ -29,7 +29,7 @@ enum SessionFixture {
     /// configuration (recording to `directory`) with once `change` is made
     /// to it; nil when it accepts it (or fails otherwise).
     static func refusal(_ bench: TestBench, directory: String,
-                        _ change: (inout RecordingConfiguration) -> Void) throws -> InvalidArgument? {
+                        _ change: (inout RecordingConfiguration) -> Void) throws -> InvalidSetting? {
         var configuration = try configuration(bench, output: "\(directory)/x.mp4", seconds: 1)
         change(&configuration)
         do {

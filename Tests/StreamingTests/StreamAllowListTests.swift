@@ -51,8 +51,8 @@ import Testing
             try list.check(url)
             Issue.record("accepted")
         } catch {
-            #expect(error.description == "invalid --stream 'rtmp://127.0.0.1:1935/live/***': "
-                + "not in the allow-list (no --allow pattern matches the whole URL)")
+            #expect(error == InvalidSetting(.stream(index: 0), value: "rtmp://127.0.0.1:1935/live/***",
+                                            reason: "not in the allow-list (no --allow pattern matches the whole URL)"))
         }
     }
 
@@ -62,7 +62,7 @@ import Testing
             _ = try StreamAllowList(patterns: [youtube, pattern])
             Issue.record("'\(pattern)' was accepted")
         } catch {
-            #expect(error.name == "--allow" && error.value == pattern)
+            #expect(error.key == .allowPattern(index: 1) && error.value == pattern)
         }
     }
 }

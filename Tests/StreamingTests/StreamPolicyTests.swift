@@ -123,8 +123,8 @@ import Testing
         #expect(options.map { "\($0.key)=\($0.value)" } == ["protocol_whitelist=rtmps,tls,tcp", "tls_verify=1",
                                                              "ca_file=\(bundle.path)"])
         try "not a certificate".write(toFile: "\(directory)/bad.pem", atomically: true, encoding: .utf8)
-        #expect(throws: InvalidArgument.self) { _ = try CertificateAuthorityBundle(adding: "\(directory)/bad.pem") }
-        #expect(throws: InvalidArgument.self) { _ = try CertificateAuthorityBundle(adding: "\(directory)/missing.pem") }
+        #expect(throws: InvalidSetting.self) { _ = try CertificateAuthorityBundle(adding: "\(directory)/bad.pem") }
+        #expect(throws: InvalidSetting.self) { _ = try CertificateAuthorityBundle(adding: "\(directory)/missing.pem") }
     }
 
     // MARK: Helpers

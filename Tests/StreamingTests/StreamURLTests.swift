@@ -53,7 +53,7 @@ import Testing
             _ = try StreamURL(url)
             Issue.record("\(shown) was accepted")
         } catch {
-            #expect(error.name == "--stream")
+            #expect(error.key == .stream(index: 0))
             #expect(error.value == shown)
             #expect(error.reason.contains(reason), "\(error)")
             #expect(!error.description.contains("SECRET"), "\(error)")

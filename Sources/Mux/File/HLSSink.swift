@@ -53,8 +53,8 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
                 report: @escaping (FileSegment) -> Void = { _ in }) throws {
         try Self.validatePlaylistPath(path, overwrite: overwrite)
         guard segmentDuration > 0, maximumSegmentDuration >= segmentDuration else {
-            throw InvalidArgument(name: "HLS segment duration", value: "\(segmentDuration)",
-                                  reason: "must be positive, and at most the maximum")
+            throw InvalidSetting(.hlsSegmentDuration, value: "\(segmentDuration)",
+                                 reason: "must be positive, and at most the maximum")
         }
         playlistPath = path
         self.segmentDuration = segmentDuration
@@ -188,15 +188,15 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
 
     /// Checks that the playlist can be written at `path` (a `.m3u8` name in
     /// a writable directory, no file there unless `overwrite`); throws
-    /// `InvalidArgument` naming it.
+    /// `InvalidSetting` naming it.
     public static func validatePlaylistPath(_ path: String, overwrite: Bool) throws {
         guard path.hasSuffix(".m3u8"), !(path.split(separator: "/").last ?? "").hasPrefix(".m3u8") else {
-            throw InvalidArgument(name: "--hls", value: path, reason: "must name a .m3u8 playlist")
+            throw InvalidSetting(.hls, value: path, reason: "must name a .m3u8 playlist")
         }
         do {
             try MP4FileSink.validateOutputPath(path, overwrite: overwrite)
-        } catch let error as InvalidArgument {
-            throw InvalidArgument(name: "--hls", value: error.value, reason: error.reason)
+        } catch let error as InvalidSetting {
+            throw InvalidSetting(.hls, value: error.value, reason: error.reason)
         }
     }
 }

@@ -6,15 +6,15 @@ import MediaCore
 extension MP4FileSink {
     /// Checks that a recording can be written at `path`, before any capture
     /// starts: its directory exists and is writable, and no file is there
-    /// unless `overwrite`. Throws `InvalidArgument` naming the path; leaves
+    /// unless `overwrite`. Throws `InvalidSetting` naming the path; leaves
     /// nothing behind.
     ///
     /// Writability is tried, not only asked: root passes `access(2)` on every
     /// directory, yet cannot create files in /proc, /sys or on a read-only
     /// mount. The probe is a uniquely named file removed at once.
     public static func validateOutputPath(_ path: String, overwrite: Bool) throws {
-        func refuse(_ reason: String) -> InvalidArgument {
-            InvalidArgument(name: "output", value: path, reason: reason)
+        func refuse(_ reason: String) -> InvalidSetting {
+            InvalidSetting(.output, value: path, reason: reason)
         }
         guard !path.isEmpty else { throw refuse("no file name given") }
         guard !path.hasSuffix("/") else { throw refuse("names a directory; give a file name") }

@@ -97,15 +97,15 @@ public final class MP4FileSink: PacketFileSink, @unchecked Sendable {
                 reserveSeconds: Double = MP4FileSink.defaultReserveSeconds) throws {
         try Self.validateOutputPath(path, overwrite: overwrite)
         guard fragmentDuration >= 0.1, fragmentDuration <= 10 else {
-            throw InvalidArgument(name: "fragment duration", value: "\(fragmentDuration)",
-                                  reason: "must be from 0.1 to 10 seconds")
+            throw InvalidSetting(.fragmentDuration, value: "\(fragmentDuration)",
+                                 reason: "must be from 0.1 to 10 seconds")
         }
         let reserve = reservedIndexBytes ?? min(
             Self.indexReserve(for: streams, seconds: max(1, reserveSeconds), fragmentDuration: fragmentDuration),
             Self.reserveLimit(directory: Self.parentDirectory(of: path)))
         guard reserve >= 16 else {
             // Finishing writes a 16-byte mdat header into it, whatever the index.
-            throw InvalidArgument(name: "reserved index bytes", value: "\(reserve)", reason: "must be at least 16")
+            throw InvalidSetting(.reservedIndexBytes, value: "\(reserve)", reason: "must be at least 16")
         }
         self.path = path
         self.fragmentDuration = fragmentDuration

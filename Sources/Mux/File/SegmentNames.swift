@@ -12,9 +12,9 @@ public struct SegmentNames: Sendable, Equatable {
     public let suffix: String
     public let width: Int
 
-    /// Reads `path`; throws `InvalidArgument` (named `option`) for a
+    /// Reads `path`; throws `InvalidSetting` (for `.output`) for a
     /// pattern with more than one number, or a `%` that is not one.
-    public init(path: String, option: String = "--output") throws {
+    public init(path: String) throws {
         let name = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
         let directory = String(path.dropLast(name.count))
         guard let percent = name.firstIndex(of: "%") else {
@@ -33,8 +33,8 @@ public struct SegmentNames: Sendable, Equatable {
         let rest = cursor < name.endIndex ? name[name.index(after: cursor)...] : ""
         guard cursor < name.endIndex, name[cursor] == "d", digits.count <= 2, (Int(digits) ?? 0) <= 9,
               !rest.contains("%") else {
-            throw InvalidArgument(name: option, value: path,
-                                  reason: "a segment name takes one number, written %d or %0Nd (N up to 9)")
+            throw InvalidSetting(.output, value: path,
+                                 reason: "a segment name takes one number, written %d or %0Nd (N up to 9)")
         }
         prefix = directory + String(name[..<percent])
         suffix = String(rest)

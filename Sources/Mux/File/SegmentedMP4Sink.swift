@@ -70,7 +70,7 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
     public init(names: SegmentNames, streams: [StreamParameters], policy: Policy, overwrite: Bool = false,
                 fragmentDuration: Double = 1.0, report: @escaping (FileSegment) -> Void = { _ in }) throws {
         guard policy.duration != nil || policy.maxBytes != nil else {
-            throw InvalidArgument(name: "segment policy", value: "none", reason: "give a duration, a size or both")
+            throw InvalidSetting(.segmentPolicy, value: "none", reason: "give a duration, a size or both")
         }
         self.names = names
         self.policy = policy

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import MediaCore
+public import MediaCore
 import MediaPackets
 
 /// The certificate authorities an `rtmps://` connection trusts when the user
@@ -23,12 +23,12 @@ public final class CertificateAuthorityBundle: @unchecked Sendable {
     static let systemBundles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
                                 "/etc/ssl/cert.pem"]
 
-    /// Reads the PEM file at `authorityPath` (refused with `InvalidArgument`
-    /// naming `option` when it cannot be read or holds no certificate) and
+    /// Reads the PEM file at `authorityPath` (refused with `InvalidSetting`
+    /// for `key` when it cannot be read or holds no certificate) and
     /// builds the bundle.
-    public init(adding authorityPath: String, option: String = "--tls-ca") throws {
-        func refuse(_ reason: String) -> InvalidArgument {
-            InvalidArgument(name: option, value: authorityPath, reason: reason)
+    public init(adding authorityPath: String, key: SettingKey = .tlsAuthority(index: 0)) throws {
+        func refuse(_ reason: String) -> InvalidSetting {
+            InvalidSetting(key, value: authorityPath, reason: reason)
         }
         guard let added = Self.read(authorityPath) else {
             throw refuse("cannot be read (\(String(cString: strerror(errno))))")

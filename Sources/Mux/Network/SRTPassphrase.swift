@@ -17,11 +17,11 @@ public struct SRTPassphrase: Sendable, Equatable, CustomStringConvertible, Custo
     public static let lengthRange = 10...79
 
     /// Reads the passphrase from the first line of the file at `path` (a
-    /// final newline is not part of it). Throws `InvalidArgument` naming
-    /// `option` and the path when the file cannot be read or its first line
+    /// final newline is not part of it). Throws `InvalidSetting` for
+    /// `key` with the path when the file cannot be read or its first line
     /// is not 10 to 79 printable characters.
-    public init(contentsOfFile path: String, option: String = "--srt-passphrase-file") throws(InvalidArgument) {
-        func refuse(_ reason: String) -> InvalidArgument { InvalidArgument(name: option, value: path, reason: reason) }
+    public init(contentsOfFile path: String, key: SettingKey = .srtPassphraseFile(index: 0)) throws(InvalidSetting) {
+        func refuse(_ reason: String) -> InvalidSetting { InvalidSetting(key, value: path, reason: reason) }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw refuse("cannot be read (\(String(cString: strerror(errno))))") }
         defer { close(descriptor) }

@@ -22,17 +22,17 @@ public struct StreamAllowList: @unchecked Sendable {
     private let expressions: [Regex<AnyRegexOutput>]
 
     /// Compiles every pattern; an invalid or empty one throws
-    /// `InvalidArgument` naming `option` and the pattern.
-    public init(patterns: [String], option: String = "--allow") throws(InvalidArgument) {
+    /// `InvalidSetting` for `.allowPattern(index:)` with the pattern.
+    public init(patterns: [String]) throws(InvalidSetting) {
         var expressions: [Regex<AnyRegexOutput>] = []
-        for pattern in patterns {
+        for (index, pattern) in patterns.enumerated() {
             guard !pattern.isEmpty else {
-                throw InvalidArgument(name: option, value: pattern, reason: "an empty pattern matches no URL")
+                throw InvalidSetting(.allowPattern(index: index), value: pattern, reason: "an empty pattern matches no URL")
             }
             do {
                 expressions.append(try Regex(pattern).matchingSemantics(.unicodeScalar))
             } catch {
-                throw InvalidArgument(name: option, value: pattern, reason: "not a valid regular expression")
+                throw InvalidSetting(.allowPattern(index: index), value: pattern, reason: "not a valid regular expression")
             }
         }
         self.patterns = patterns
@@ -45,11 +45,12 @@ public struct StreamAllowList: @unchecked Sendable {
         return expressions.contains { (try? $0.wholeMatch(in: url)) != nil }
     }
 
-    /// Throws `InvalidArgument` (with the redacted URL) unless `url` is permitted.
-    public func check(_ url: StreamURL, option: String = "--stream") throws(InvalidArgument) {
+    /// Throws `InvalidSetting` for `key` (with the redacted URL) unless `url`
+    /// is permitted.
+    public func check(_ url: StreamURL, key: SettingKey = .stream(index: 0)) throws(InvalidSetting) {
         guard permits(url.full) else {
-            throw InvalidArgument(name: option, value: url.redacted,
-                                  reason: "not in the allow-list (no --allow pattern matches the whole URL)")
+            throw InvalidSetting(key, value: url.redacted,
+                                 reason: "not in the allow-list (no --allow pattern matches the whole URL)")
         }
     }
 }

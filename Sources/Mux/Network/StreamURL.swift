@@ -46,13 +46,13 @@ public struct StreamURL: Sendable, Equatable, CustomStringConvertible, CustomDeb
     static let srtParameters: Set<String> = ["streamid", "mode"]
 
     /// Checks `text`, accepting the schemes in `schemes`; throws
-    /// `InvalidArgument` naming `option` and the redacted URL with the first
+    /// `InvalidSetting` for `key` with the redacted URL and the first
     /// problem found.
-    public init(_ text: String, option: String = "--stream",
-                schemes: Set<Scheme> = Scheme.defaultAllowed) throws(InvalidArgument) {
+    public init(_ text: String, key: SettingKey = .stream(index: 0),
+                schemes: Set<Scheme> = Scheme.defaultAllowed) throws(InvalidSetting) {
         let shown = Self.redact(text)
-        func refuse(_ reason: String) -> InvalidArgument {
-            InvalidArgument(name: option, value: shown, reason: reason)
+        func refuse(_ reason: String) -> InvalidSetting {
+            InvalidSetting(key, value: shown, reason: reason)
         }
         guard !text.isEmpty else { throw refuse("empty URL") }
         for scalar in text.unicodeScalars {
@@ -173,7 +173,7 @@ public struct StreamURL: Sendable, Equatable, CustomStringConvertible, CustomDeb
         return String(validating: bytes, as: UTF8.self)
     }
 
-    private static func port(_ digits: Substring, _ refuse: (String) -> InvalidArgument) throws(InvalidArgument) -> Int {
+    private static func port(_ digits: Substring, _ refuse: (String) -> InvalidSetting) throws(InvalidSetting) -> Int {
         guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
               let value = Int(digits), (1...65_535).contains(value)
         else { throw refuse("the port must be a number from 1 to 65535") }

@@ -139,8 +139,8 @@ final class Muxer {
         let status = avformat_write_header(context, &dictionary)
         guard status >= 0 else { throw AVError(code: status, operation: "avformat_write_header") }
         if let unused = av_dict_get(dictionary, "", nil, AV_DICT_IGNORE_SUFFIX) {
-            throw InvalidArgument(name: "muxer option", value: String(cString: unused.pointee.key),
-                                  reason: "not known to the \(String(cString: context.pointee.oformat.pointee.name)) muxer")
+            throw InvalidSetting(.muxerOption, value: String(cString: unused.pointee.key),
+                                 reason: "not known to the \(String(cString: context.pointee.oformat.pointee.name)) muxer")
         }
         if videoIndex >= 0 { videoTimeBase = context.pointee.streams[Int(videoIndex)]!.pointee.time_base }
         if audioIndex >= 0 { audioTimeBase = context.pointee.streams[Int(audioIndex)]!.pointee.time_base }
