@@ -164,11 +164,13 @@ private func drawScene(on display: String) throws -> TestWindow {
         #expect {
             _ = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: bench.display, region: offScreen),
                                    clock: MonotonicClock(), counters: MediaCounters())
-        } throws: { error in error as? InvalidSetting == InvalidSetting(.region, value: "1280x720+1000+0", reason: "leaves the 1920x1080 screen") }
+        } throws: { error in
+            error as? InvalidSetting == InvalidSetting(.region, value: "1280x720+1000+0", reason: "leaves the 1920x1080 screen")
+        }
         #expect {
             _ = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: bench.display, framesPerSecond: 0),
                                    clock: MonotonicClock(), counters: MediaCounters())
-        } throws: { error in "\(error)".contains("--fps '0'") }
+        } throws: { error in (error as? InvalidSetting)?.key == .fps && "\(error)".contains("'0'") }
     }
 
     @Test func automaticFallsBackToGetImageWithoutMITSHM() async throws {
