@@ -7,12 +7,14 @@ public import Mux
 /// Why a recording could not start, or what ended it early: one typed value a
 /// daemon can match (`catch RecordingError.audioDevice(let error)`), each case
 /// carrying the underlying error and the value it concerns. `description` is
-/// one line naming that value (stream keys redacted), as command-line tools
-/// print it.
+/// one line naming that value (stream keys redacted); a refused setting is
+/// named there in the engine's words (`SettingKey`), which front ends print
+/// in theirs.
 public enum RecordingError: Error, Sendable, CustomStringConvertible {
     /// A value of the configuration cannot be used (a rate out of range, an
     /// unparsable region, a region off the screen, a URL outside the
-    /// allow-list...). Nothing was opened or written.
+    /// allow-list...). Nothing was opened or written. Its `key` says which
+    /// setting; a front end names it in its own words.
     case configuration(InvalidSetting)
     /// The X display could not be opened or captured (the error names it).
     case display(XError)
