@@ -1,60 +1,23 @@
-/// A JSON (or YAML) document as a tree, so that the daemon can name the
-/// exact field a request or a configuration file got wrong, and refuse
-/// fields it does not know (`FieldReader`).
-enum JSONValue: Sendable, Equatable, Decodable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+import Foundation
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
+/// A field of a request or configuration that cannot be used: the field's
+/// path (`video.crf`, `streams[1]`) and why.
+public struct FieldError: Error, Sendable, CustomStringConvertible {
+    public var field: String
+    public var reason: String
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
     }
 
-    /// A value from Yams' `load` (String, Int, Double, Bool, arrays,
-    /// dictionaries, NSNull-like nil); nil for anything else.
-    init?(yaml value: Any?) {
-        switch value {
-        case nil: self = .null
-        case let value as Bool: self = .bool(value)
-        case let value as Int: self = .number(Double(value))
-        case let value as Double: self = .number(value)
-        case let value as String: self = .string(value)
-        case let value as [Any]:
-            var items: [JSONValue] = []
-            for item in value {
-                guard let converted = JSONValue(yaml: item) else { return nil }
-                items.append(converted)
-            }
-            self = .array(items)
-        case let value as [String: Any]:
-            var fields: [String: JSONValue] = [:]
-            for (key, item) in value {
-                guard let converted = JSONValue(yaml: item) else { return nil }
-                fields[key] = converted
-            }
-            self = .object(fields)
-        default:
-            if case Optional<Any>.none = value as Any? { self = .null } else { return nil }
-        }
-    }
+    public var description: String { "\(field): \(reason)" }
+}
 
-    /// The JSON type's name, for an error message.
+/// The JSON (or YAML) type of a value, for an error message.
+enum FieldKind: Sendable, Equatable {
+    case null, bool, number, string, array, object
+
     var typeName: String {
         switch self {
         case .null: "null"
@@ -65,48 +28,74 @@ enum JSONValue: Sendable, Equatable, Decodable {
         case .object: "an object"
         }
     }
+
+    /// The kind of the value `decoder` is at.
+    static func of(_ decoder: any Decoder) -> FieldKind {
+        if let value = try? decoder.singleValueContainer() {
+            if value.decodeNil() { return .null }
+            if (try? value.decode(Bool.self)) != nil { return .bool }
+            if (try? value.decode(Double.self)) != nil { return .number }
+            if (try? value.decode(String.self)) != nil { return .string }
+        }
+        return (try? decoder.unkeyedContainer()) != nil ? .array : .object
+    }
 }
 
-/// A field of a request or configuration that cannot be used: the field's
-/// path (`video.crf`, `streams[1]`) and why.
-struct FieldError: Error, Sendable, CustomStringConvertible {
-    var field: String
-    var reason: String
-
-    var description: String { "\(field): \(reason)" }
+struct FieldKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
-/// Reads the fields of one JSON object by name and type, each error naming
-/// the field's path; `finish()` refuses the fields nobody asked for.
+/// Reads the fields of one object through a `Decoder` (a request body's
+/// JSON, the configuration file's YAML) by name and type, each error naming
+/// the field's path; `finish()` refuses the fields nobody asked for, so that
+/// a misspelt field is never silently ignored.
 struct FieldReader {
     /// The object's own path ("" at the top).
     let path: String
-    private let fields: [String: JSONValue]
+    private let container: KeyedDecodingContainer<FieldKey>
+    private let keys: Set<String>
     private var asked: Set<String> = []
 
-    init(_ value: JSONValue, path: String = "") throws {
-        guard case let .object(fields) = value else {
-            throw FieldError(field: path.isEmpty ? "body" : path, reason: "must be a JSON object, not \(value.typeName)")
+    init(_ decoder: any Decoder, path: String = "") throws {
+        let kind = FieldKind.of(decoder)
+        guard kind == .object, let container = try? decoder.container(keyedBy: FieldKey.self) else {
+            throw FieldError(field: path.isEmpty ? "body" : path, reason: "must be a JSON object, not \(kind.typeName)")
         }
         self.path = path
-        self.fields = fields
+        self.container = container
+        keys = Set(container.allKeys.map(\.stringValue))
     }
 
     func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    /// The raw value; nil when absent. `.null` is returned as is.
-    mutating func value(_ key: String) -> JSONValue? {
+    /// The value's kind; nil when absent (`.null` is returned as is).
+    mutating func value(_ key: String) -> FieldKind? {
         asked.insert(key)
-        return fields[key]
+        guard keys.contains(key), let decoder = try? container.superDecoder(forKey: FieldKey(key)) else { return nil }
+        return FieldKind.of(decoder)
     }
 
     /// True when the field is present (null included).
-    func has(_ key: String) -> Bool { fields[key] != nil }
+    func has(_ key: String) -> Bool { keys.contains(key) }
+
+    /// The value as `type` (its kind already checked by the caller).
+    func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
+        do {
+            return try container.decode(type, forKey: FieldKey(key))
+        } catch {
+            throw FieldError(field: name(key), reason: "cannot be read as \(type)")
+        }
+    }
 
     mutating func string(_ key: String, maxLength: Int = 1024) throws -> String? {
         switch value(key) {
         case nil, .null?: return nil
-        case let .string(text)?:
+        case .string?:
+            let text = try decode(String.self, key)
             guard text.utf8.count <= maxLength else {
                 throw FieldError(field: name(key), reason: "longer than \(maxLength) bytes")
             }
@@ -121,7 +110,8 @@ struct FieldReader {
     mutating func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
         switch value(key) {
         case nil, .null?: return nil
-        case let .number(number)?:
+        case .number?:
+            let number = try decode(Double.self, key)
             guard number.rounded() == number, let integer = Int(exactly: number), range.contains(integer) else {
                 throw FieldError(field: name(key),
                                  reason: "\(Self.text(number)) is not an integer from \(range.lowerBound) to \(range.upperBound)")
@@ -134,7 +124,8 @@ struct FieldReader {
     mutating func double(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
         switch value(key) {
         case nil, .null?: return nil
-        case let .number(number)?:
+        case .number?:
+            let number = try decode(Double.self, key)
             guard number.isFinite, range.contains(number) else {
                 throw FieldError(field: name(key),
                                  reason: "\(Self.text(number)) is not a number from \(range.lowerBound) to \(range.upperBound)")
@@ -145,14 +136,14 @@ struct FieldReader {
     }
 
     /// A number as the request wrote it, near enough: 60, not 60.0.
-    private static func text(_ number: Double) -> String {
+    static func text(_ number: Double) -> String {
         number.rounded() == number && abs(number) < 1e15 ? String(Int(number)) : String(number)
     }
 
     mutating func bool(_ key: String) throws -> Bool? {
         switch value(key) {
         case nil, .null?: return nil
-        case let .bool(flag)?: return flag
+        case .bool?: return try decode(Bool.self, key)
         case let other?: throw FieldError(field: name(key), reason: "must be true or false, not \(other.typeName)")
         }
     }
@@ -160,24 +151,28 @@ struct FieldReader {
     mutating func object(_ key: String) throws -> FieldReader? {
         switch value(key) {
         case nil, .null?: return nil
-        case let value?: return try FieldReader(value, path: name(key))
+        case _?: return try FieldReader(container.superDecoder(forKey: FieldKey(key)), path: name(key))
         }
     }
 
     mutating func strings(_ key: String, maxCount: Int, maxLength: Int = 1024) throws -> [String]? {
         switch value(key) {
         case nil, .null?: return nil
-        case let .array(items)?:
-            guard items.count <= maxCount else { throw FieldError(field: name(key), reason: "more than \(maxCount) items") }
-            return try items.enumerated().map { index, item in
-                guard case let .string(text) = item else {
-                    throw FieldError(field: "\(name(key))[\(index)]", reason: "must be a string, not \(item.typeName)")
+        case .array?:
+            var items = try container.nestedUnkeyedContainer(forKey: FieldKey(key))
+            guard (items.count ?? 0) <= maxCount else { throw FieldError(field: name(key), reason: "more than \(maxCount) items") }
+            var texts: [String] = []
+            while !items.isAtEnd {
+                let field = "\(name(key))[\(texts.count)]"
+                let item = try items.superDecoder()
+                let kind = FieldKind.of(item)
+                guard kind == .string, let text = try? item.singleValueContainer().decode(String.self) else {
+                    throw FieldError(field: field, reason: "must be a string, not \(kind.typeName)")
                 }
-                guard text.utf8.count <= maxLength else {
-                    throw FieldError(field: "\(name(key))[\(index)]", reason: "longer than \(maxLength) bytes")
-                }
-                return text
+                guard text.utf8.count <= maxLength else { throw FieldError(field: field, reason: "longer than \(maxLength) bytes") }
+                texts.append(text)
             }
+            return texts
         case let other?: throw FieldError(field: name(key), reason: "must be an array of strings, not \(other.typeName)")
         }
     }
@@ -185,9 +180,9 @@ struct FieldReader {
     /// A string-to-string map (labels).
     mutating func labels(_ key: String, maxCount: Int, maxLength: Int) throws -> [String: String]? {
         guard var reader = try object(key) else { return nil }
-        guard reader.fields.count <= maxCount else { throw FieldError(field: name(key), reason: "more than \(maxCount) labels") }
+        guard reader.keys.count <= maxCount else { throw FieldError(field: name(key), reason: "more than \(maxCount) labels") }
         var labels: [String: String] = [:]
-        for label in reader.fields.keys.sorted() {
+        for label in reader.keys.sorted() {
             guard label.utf8.count <= 128, !label.isEmpty else {
                 throw FieldError(field: name(key), reason: "label names must be 1 to 128 bytes")
             }
@@ -196,10 +191,9 @@ struct FieldReader {
         return labels
     }
 
-    /// Refuses the fields not asked for: a misspelt field must not be
-    /// silently ignored.
+    /// Refuses the fields not asked for.
     func finish() throws {
-        if let unknown = fields.keys.sorted().first(where: { !asked.contains($0) }) {
+        if let unknown = keys.sorted().first(where: { !asked.contains($0) }) {
             throw FieldError(field: name(unknown), reason: "unknown field")
         }
     }

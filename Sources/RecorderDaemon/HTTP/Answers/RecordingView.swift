@@ -172,11 +172,3 @@ struct EventView: Encodable, Sendable {
         }
     }
 }
-
-enum JSONOutput {
-    static func encode(_ value: some Encodable) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)) ?? Data("{}".utf8)
-    }
-}

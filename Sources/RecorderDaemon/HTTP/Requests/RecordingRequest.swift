@@ -1,10 +1,11 @@
 import Foundation
 import RecorderEngine
 
-/// The body of `POST /v1/recordings`, read field by field: every error names
-/// the field, unknown fields are refused. Names and limits are
+/// The body of `POST /v1/recordings`, decoded field by field: every error
+/// is a `FieldError` naming the field (unknown fields, wrong types, nulls
+/// where none is allowed, values out of range). Names and limits are
 /// record-display's (docs/API.md lists them).
-struct RecordingRequest: Sendable {
+struct RecordingRequest: Decodable, Sendable {
     var display: String?
     var region: CaptureRegion?
     var fps = 30
@@ -30,9 +31,14 @@ struct RecordingRequest: Sendable {
         case `default`, off, value(Value)
     }
 
-    init(body: JSONValue) throws {
-        var reader = try FieldReader(body)
+    init(from decoder: any Decoder) throws {
+        var reader = try FieldReader(decoder)
         display = try reader.string("display", maxLength: 256)
+        if display?.isEmpty == true {
+            // An empty name would be the daemon's own $DISPLAY to Xlib: a
+            // display no busy check knows by that name.
+            throw FieldError(field: "display", reason: "must not be empty")
+        }
         if let text = try reader.string("region", maxLength: 64) {
             do {
                 region = try CaptureRegion(parsing: text)
@@ -103,12 +109,14 @@ struct RecordingRequest: Sendable {
         switch reader.value(key) {
         case nil, .null?:
             return nil
-        case let .number(number)?:
+        case .number?:
+            let number = try reader.decode(Double.self, key)
             guard let value = Int(exactly: number), range.contains(value) else {
                 throw FieldError(field: field, reason: "must be from \(range.lowerBound) to \(range.upperBound) bits/s")
             }
             return value
-        case let .string(text)?:
+        case .string?:
+            let text = try reader.decode(String.self, key)
             let value: Int
             do {
                 value = try VideoEncoderSettings.parseBitrate(text, option: field)
@@ -126,7 +134,7 @@ struct RecordingRequest: Sendable {
 
     private static func setting(_ reader: inout FieldReader, _ key: String) throws -> Setting<Double> {
         guard reader.has(key) else { return .default }
-        if case .null? = reader.value(key) { return .off }
+        if reader.value(key) == .null { return .off }
         return .value(try reader.double(key, in: 1...86_400)!)
     }
 
