@@ -154,7 +154,7 @@ import Testing
     /// reason, Retry-After for want of room, and counted once by reason.
     @Test func conflictsAndRefusalsForWantOfRoom() async throws {
         let daemon = try await InProcessDaemon()
-        FileManager.default.createFile(atPath: "\(daemon.recordings)/exists.mp4", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: "\(daemon.recordings)/exists.mp4", contents: Data("x".utf8))
         // A recording that holds :97 and a device, never run.
         let holding = try Self.idleRecording(display: Self.display, audioDevice: "hw:Busy", in: daemon)
         try daemon.recorder.admit(holding)
