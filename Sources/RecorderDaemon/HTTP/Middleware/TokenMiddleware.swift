@@ -35,10 +35,12 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// Constant-time comparison: the time depends on the lengths only.
     static func equal(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: given.count ^ expected.count)
+        // The lengths compared whole: truncated to a byte, the token followed
+        // by 256, 512... more bytes passed.
+        var difference: UInt = given.count == expected.count ? 0 : 1
         for index in 0..<expected.count {
             let byte = index < given.count ? given[index] : 0
-            difference |= byte ^ expected[index]
+            difference |= UInt(byte ^ expected[index])
         }
         return difference == 0
     }
