@@ -113,10 +113,10 @@ final class Recorder: Service, Sendable {
             }
             await tasks.waitForAll()
         }
-        let view = recording.view()
+        let outcome = recording.snapshot()
         logger.info("recording ended", metadata: [
-            "recording": "\(recording.id)", "state": "\(view.state)", "reason": "\(view.stopReason ?? "")",
-            "media_seconds": "\(view.statistics.mediaSeconds)", "error": "\(view.error ?? "none")",
+            "recording": "\(recording.id)", "state": "\(outcome.state.rawValue)", "reason": "\(outcome.stopReason ?? "")",
+            "media_seconds": "\(outcome.statistics.mediaDuration.seconds)", "error": "\(outcome.error ?? "none")",
         ])
         ended(recording)
     }

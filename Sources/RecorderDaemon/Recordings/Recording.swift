@@ -217,31 +217,33 @@ final class Recording: Sendable {
 
     var finishedAt: Date? { mutable.withLock { $0.finishedAt } }
 
-    // MARK: What the API shows
+    // MARK: What readers see
 
-    func view() -> RecordingView {
-        let snapshot = mutable.withLock { value in
+    /// The recording now: its state and why it stopped (the daemon's cause
+    /// before the engine's reason), the statistics (final once ended), the
+    /// no-media conditions holding, the measured cost, the result.
+    struct Snapshot: Sendable {
+        var state: State
+        var stopReason: String?
+        var error: String?
+        var statistics: RecordingStatistics
+        var noMedia: [String: Bool]
+        var measuredCores: Double
+        var result: RecordingResult?
+    }
+
+    func snapshot() -> Snapshot {
+        let (state, cause, error, result, noMedia, measured) = mutable.withLock { value in
             (value.state, value.cause, value.error, value.result, value.noMedia, value.measuredCores)
         }
-        let (state, cause, error, result, noMedia, measured) = snapshot
-        let statistics = result?.statistics ?? session.statistics
         var stopReason: String?
         if let result {
             stopReason = cause?.rawValue ?? "\(result.stopReason)"
         } else if let cause {
             stopReason = cause.rawValue
         }
-        return RecordingView(
-            id: id, state: state.rawValue, display: display, audioDevice: audioDevice, workspace: workspace, file: file,
-            streams: zip(streams.indices, streams).map { index, url in
-                let live = index < statistics.streams.count ? statistics.streams[index] : nil
-                return StreamView(url: url, connected: live?.connected ?? false, connections: live?.connections ?? 0,
-                                  gaveUp: live?.gaveUp ?? false, packetsSent: live?.packetsSent ?? 0)
-            },
-            metadata: metadata, createdAt: Self.iso8601(createdAt), stopReason: stopReason, error: error,
-            statistics: StatisticsView(statistics), noMedia: noMedia.isEmpty ? nil : noMedia,
-            cost: CostView(estimatedCores: estimatedCores, measuredCores: measured),
-            finalizeScript: result?.finalizeScript.map { "\($0)" })
+        return Snapshot(state: state, stopReason: stopReason, error: error, statistics: result?.statistics ?? session.statistics,
+                        noMedia: noMedia, measuredCores: measured, result: result)
     }
 
     static func iso8601(_ date: Date) -> String {

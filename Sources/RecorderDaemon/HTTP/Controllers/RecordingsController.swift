@@ -23,15 +23,15 @@ struct RecordingsController {
         let body = try await request.decode(as: RecordingRequest.self, context: context)
         let recording = try await recorder.start(body)
         return EditedResponse(status: .created, headers: [.location: "/v1/recordings/\(recording.id)"],
-                              response: recording.view())
+                              response: RecordingView(recording))
     }
 
     @Sendable func list(_ request: Request, context: RecorderdRequestContext) async throws -> RecordingList {
-        RecordingList(recordings: recorder.list().map { $0.view() })
+        RecordingList(recordings: recorder.list().map(RecordingView.init))
     }
 
     @Sendable func get(_ request: Request, context: RecorderdRequestContext) async throws -> RecordingView {
-        try find(context).view()
+        RecordingView(try find(context))
     }
 
     /// 200 with the final recording; 202 when asked not to wait
@@ -40,9 +40,9 @@ struct RecordingsController {
         let recording = try find(context)
         let wait = request.uri.queryParameters["wait"].map { $0 != "false" && $0 != "0" } ?? true
         recording.requestStop(.stopRequested)
-        guard wait else { return EditedResponse(status: .accepted, response: recording.view()) }
+        guard wait else { return EditedResponse(status: .accepted, response: RecordingView(recording)) }
         _ = await recording.waitUntilFinished(deadline: .now + .seconds(recorder.configuration.stopTimeoutSeconds))
-        return EditedResponse(status: recording.isActive ? .accepted : .ok, response: recording.view())
+        return EditedResponse(status: recording.isActive ? .accepted : .ok, response: RecordingView(recording))
     }
 
     /// Server-Sent Events: `event: TYPE` and `data: {…}` per event, from the
