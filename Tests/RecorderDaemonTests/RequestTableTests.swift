@@ -57,6 +57,12 @@ import Testing
             (#"{"workspace": "ws-none"}"#, 400, "workspace"),
             (#"{"display": 7}"#, 400, "display"),
             (#"{"display": null}"#, 400, "display"),
+            (#"{"display": "\#(display)", "fps": null}"#, 400, "fps"),
+            (#"{"display": "\#(display)", "video": null}"#, 400, "video"),
+            (#"{"display": "\#(display)", "video": {"gop": null}}"#, 400, "video.gop"),
+            (#"{"display": "\#(display)", "video": {"maxrate": null}}"#, 400, "video.maxrate"),
+            (#"{"display": "\#(display)", "streams": null}"#, 400, "streams"),
+            (#"{"display": "\#(display)", "metadata": {"a": null}}"#, 400, "metadata.a"),
             (#"{"display": ""}"#, 400, "display"),
             (#"{}"#, 400, "display"),
             (#"["display"]"#, 400, "body"),
@@ -138,6 +144,7 @@ import Testing
         let daemon = try await InProcessDaemon()
         try await daemon.test { client in
             for (body, field) in [(#"{"width": 8}"#, "width"), (#"{"height": "tall"}"#, "height"), (#"{"depth": 24}"#, "depth"),
+                                  (#"{"height": null}"#, "height"),
                                   ("[]", "body"), ("{", "body")] {
                 let answer = try await client.call(.post, "/v1/workspaces", body: body)
                 #expect(answer.status == 400 && answer.field == field, "\(body): \(answer.body)")

@@ -98,7 +98,12 @@ public struct DaemonConfiguration: Sendable {
         } catch {
             throw FieldError(field: path, reason: "not valid YAML: \(error)")
         }
-        self = try YAMLDecoder().decode(DaemonConfiguration.self, from: text)
+        do {
+            self = try YAMLDecoder().decode(DaemonConfiguration.self, from: text)
+        } catch let DecodingError.dataCorrupted(context) where context.underlyingError is FieldError {
+            // Yams wraps what the keys' reader threw.
+            throw context.underlyingError!
+        }
     }
 
     private mutating func apply(_ reader: inout FieldReader) throws {
@@ -129,8 +134,12 @@ public struct DaemonConfiguration: Sendable {
         if let value = try reader.string("logFormat") { logFormat = value }
         if let value = try reader.double("statisticsIntervalSeconds", in: 0.1...3600) { statisticsIntervalSeconds = value }
         if var noMedia = try reader.object("noMedia") {
-            if noMedia.has("silenceSeconds") { noMediaSilenceSeconds = try noMedia.double("silenceSeconds", in: 1...86_400) }
-            if noMedia.has("frozenSeconds") { noMediaFrozenSeconds = try noMedia.double("frozenSeconds", in: 1...86_400) }
+            if noMedia.has("silenceSeconds") {
+                noMediaSilenceSeconds = noMedia.isNull("silenceSeconds") ? nil : try noMedia.double("silenceSeconds", in: 1...86_400)
+            }
+            if noMedia.has("frozenSeconds") {
+                noMediaFrozenSeconds = noMedia.isNull("frozenSeconds") ? nil : try noMedia.double("frozenSeconds", in: 1...86_400)
+            }
             if let value = try noMedia.double("silenceLevel", in: -120...0) { noMediaSilenceLevel = value }
             if let value = try noMedia.string("action") {
                 guard let action = NoMediaAction(rawValue: value) else {

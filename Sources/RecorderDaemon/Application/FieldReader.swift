@@ -51,8 +51,9 @@ struct FieldKey: CodingKey {
 
 /// Reads the fields of one object through a `Decoder` (a request body's
 /// JSON, the configuration file's YAML) by name and type, each error naming
-/// the field's path; `finish()` refuses the fields nobody asked for, so that
-/// a misspelt field is never silently ignored.
+/// the field's path; an absent field is nil, a null one an error unless
+/// asked for with `isNull`; `finish()` refuses the fields nobody asked for,
+/// so that a misspelt field is never silently ignored.
 struct FieldReader {
     /// The object's own path ("" at the top).
     let path: String
@@ -82,6 +83,11 @@ struct FieldReader {
     /// True when the field is present (null included).
     func has(_ key: String) -> Bool { keys.contains(key) }
 
+    /// True when the field is given as null. The typed readers refuse a
+    /// null ("must be an integer, not null"); a field that may be null says
+    /// so by asking this first.
+    mutating func isNull(_ key: String) -> Bool { value(key) == .null }
+
     /// The value as `type` (its kind already checked by the caller).
     func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
         do {
@@ -93,7 +99,7 @@ struct FieldReader {
 
     mutating func string(_ key: String, maxLength: Int = 1024) throws -> String? {
         switch value(key) {
-        case nil, .null?: return nil
+        case nil: return nil
         case .string?:
             let text = try decode(String.self, key)
             guard text.utf8.count <= maxLength else {
@@ -109,7 +115,7 @@ struct FieldReader {
 
     mutating func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
         switch value(key) {
-        case nil, .null?: return nil
+        case nil: return nil
         case .number?:
             let number = try decode(Double.self, key)
             guard number.rounded() == number, let integer = Int(exactly: number), range.contains(integer) else {
@@ -123,7 +129,7 @@ struct FieldReader {
 
     mutating func double(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
         switch value(key) {
-        case nil, .null?: return nil
+        case nil: return nil
         case .number?:
             let number = try decode(Double.self, key)
             guard number.isFinite, range.contains(number) else {
@@ -142,7 +148,7 @@ struct FieldReader {
 
     mutating func bool(_ key: String) throws -> Bool? {
         switch value(key) {
-        case nil, .null?: return nil
+        case nil: return nil
         case .bool?: return try decode(Bool.self, key)
         case let other?: throw FieldError(field: name(key), reason: "must be true or false, not \(other.typeName)")
         }
@@ -150,14 +156,14 @@ struct FieldReader {
 
     mutating func object(_ key: String) throws -> FieldReader? {
         switch value(key) {
-        case nil, .null?: return nil
+        case nil: return nil
         case _?: return try FieldReader(container.superDecoder(forKey: FieldKey(key)), path: name(key))
         }
     }
 
     mutating func strings(_ key: String, maxCount: Int, maxLength: Int = 1024) throws -> [String]? {
         switch value(key) {
-        case nil, .null?: return nil
+        case nil: return nil
         case .array?:
             var items = try container.nestedUnkeyedContainer(forKey: FieldKey(key))
             guard (items.count ?? 0) <= maxCount else { throw FieldError(field: name(key), reason: "more than \(maxCount) items") }

@@ -48,7 +48,7 @@ struct RecordingRequest: Decodable, Sendable {
         }
         fps = try reader.int("fps", in: 1...120) ?? fps
         drawCursor = try reader.bool("drawCursor") ?? drawCursor
-        audioDevice = try reader.string("audioDevice", maxLength: 256)
+        audioDevice = reader.isNull("audioDevice") ? nil : try reader.string("audioDevice", maxLength: 256)
         if var video = try reader.object("video") {
             try readVideo(&video)
             try video.finish()
@@ -94,7 +94,7 @@ struct RecordingRequest: Decodable, Sendable {
             self.video.profile = try Self.choice(profile, field: "video.profile", VideoEncoderSettings.Profile.self)
         }
         // 0 (lossless) needs High 4:4:4, which the engine refuses: 1-51 as the CLI.
-        if video.has("crf") { self.video.crf = try video.int("crf", in: 1...51) }
+        if video.has("crf") { self.video.crf = video.isNull("crf") ? nil : try video.int("crf", in: 1...51) }
         if let maxrate = try Self.bitrate(&video, "maxrate", in: 1000...500_000_000) { self.video.maxrate = maxrate }
         if let bufsize = try Self.bitrate(&video, "bufsize", in: 1000...1_000_000_000) { self.video.bufsize = bufsize }
         if self.video.bufsize != nil && self.video.maxrate == nil {
@@ -107,7 +107,7 @@ struct RecordingRequest: Decodable, Sendable {
     private static func bitrate(_ reader: inout FieldReader, _ key: String, in range: ClosedRange<Int>) throws -> Int? {
         let field = reader.name(key)
         switch reader.value(key) {
-        case nil, .null?:
+        case nil:
             return nil
         case .number?:
             let number = try reader.decode(Double.self, key)
