@@ -5,33 +5,9 @@ import RecorderEngine
 /// is a `FieldError` naming the field (unknown fields, wrong types, nulls
 /// where none is allowed, values out of range). Names and limits are
 /// record-display's (docs/API.md lists them).
-struct RecordingRequest: Decodable, Sendable {
-    var display: String?
-    var region: CaptureRegion?
-    var fps = 30
-    /// Draw the pointer (record-display's `--draw-cursor`).
-    var drawCursor = false
-    /// nil: no sound.
-    var audioDevice: String?
-    var video = VideoEncodingOptions()
-    var audioRate = 44_100
-    var audioBitrate = 128_000
-    /// Relative to the recordings directory; nil: `ID/ID.mp4`.
-    var file: String?
-    var streams: [String] = []
-    var duration: Double?
-    /// Explicit values; nil means "the daemon's default", `.off` none.
-    var silenceSeconds: Setting<Double> = .default
-    var frozenSeconds: Setting<Double> = .default
-    var noMediaAction: DaemonConfiguration.NoMediaAction?
-    var workspace: String?
-    var metadata: [String: String] = [:]
-
-    enum Setting<Value: Sendable>: Sendable {
-        case `default`, off, value(Value)
-    }
-
+extension RecordingRequest: Decodable {
     init(from decoder: any Decoder) throws {
+        self.init()
         var reader = try FieldReader(decoder)
         display = try reader.string("display", maxLength: 256)
         if display?.isEmpty == true {
