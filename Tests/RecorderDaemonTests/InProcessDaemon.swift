@@ -27,6 +27,14 @@ final class InProcessDaemon: @unchecked Sendable {
         self.configuration = configuration
         var logger = Logger(label: "recorderd-test")
         logger.logLevel = .warning
+        // buildApplication adds the workspaces' PCMs to ALSA_CONFIG_PATH for
+        // the daemon's process; this process keeps its own (a daemon spawned
+        // later by another test inherits it, and this one's file is removed
+        // with its workspaces).
+        let alsaConfigPath = ProcessInfo.processInfo.environment["ALSA_CONFIG_PATH"]
+        defer {
+            if let alsaConfigPath { setenv("ALSA_CONFIG_PATH", alsaConfigPath, 1) } else { unsetenv("ALSA_CONFIG_PATH") }
+        }
         let built = try await buildApplication(configuration: configuration, logger: logger, registry: PrometheusCollectorRegistry())
         guard let application = built as Any as? RecorderdApplication else { throw CocoaError(.featureUnsupported) }
         self.application = application

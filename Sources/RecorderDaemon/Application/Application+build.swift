@@ -12,7 +12,9 @@ import ServiceLifecycle
 /// directory): the executable's one line and exit 2.
 ///
 /// The process-wide setup stays with the caller: the logging and metrics
-/// backends (`registry` is the one `/metrics` shows) and SIGPIPE.
+/// backends (`registry` is the one `/metrics` shows) and SIGPIPE. The one
+/// process-wide change made here: `ALSA_CONFIG_PATH` gains the workspaces'
+/// PCMs (alsa-lib reads it once, at the first device opened).
 /// - Parameter readyFile: written with the bound `HOST:PORT` once the
 ///   server listens (for tests and supervisors).
 public func buildApplication(configuration: DaemonConfiguration, logger: Logger, registry: PrometheusCollectorRegistry,
