@@ -112,12 +112,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The recorder service: many recordings per host over an HTTP API,
-        // built on the engine's public API like record-display.
-        .executableTarget(
-            name: "recorderd",
+        // built on the engine's public API like record-display. The library
+        // holds the application (so tests build the same router in process);
+        // the executable parses the command line and runs it.
+        .target(
+            name: "RecorderDaemon",
             dependencies: [
                 "RecorderEngine",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -125,6 +126,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "recorderd",
+            dependencies: [
+                "RecorderDaemon", "RecorderEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -171,10 +185,24 @@ let package = Package(
         // jibri-ffmpeg: its argument mapping and lines alone, then the built binary
         // on the bench under Jibri's line rules, and the Debian package.
         .testTarget(name: "JibriFFmpegTests", dependencies: ["JibriDropIn", "RecorderEngine", "TestSupport"], swiftSettings: swiftSettings),
-        // recorderd as a process on the bench, over real HTTP.
-        // recorderd itself for its request field names (RequestFieldTests).
-        .testTarget(name: "RecorderdTests", dependencies: ["TestSupport", "recorderd", "RecorderEngine"],
-                    swiftSettings: swiftSettings),
+        // recorderd as a process on the bench, over real HTTP: signals, kill -9
+        // and recovery, workspaces, real recordings.
+        .testTarget(name: "RecorderdTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+        // recorderd's router in process (HummingbirdTesting): every bad request,
+        // the token, the refusals, and the routes and answers against
+        // docs/openapi.yaml (checked by openapi_answers.py).
+        .testTarget(
+            name: "RecorderDaemonTests",
+            dependencies: [
+                "RecorderDaemon", "RecorderEngine", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            exclude: ["openapi_answers.py"],
+            swiftSettings: swiftSettings
+        ),
         // Runs every capbench subcommand briefly through the built binary.
         .testTarget(name: "CapbenchTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RecorderDaemon
 import Logging
 
 /// `recorderd`'s command line: the configuration file's keys that an

@@ -71,6 +71,13 @@ import TestSupport
             ids.append(answer.json["id"] as! String)
         }
         for id in ids { _ = try daemon.waitFor(id) { Daemon.mediaSeconds($0) >= 3 } }
+        // An event stream open across the shutdown gets its `stopped` (the
+        // recorder hears the signal before the server stops).
+        let sse = "\(daemon.scratch)/term.sse"
+        let events = try ChildProcess(["curl", "-sN", "--max-time", "60", "-o", sse,
+                                       "http://\(daemon.address)/v1/recordings/\(ids[0])/events"])
+        let open = Date().addingTimeInterval(10)
+        while ((try? String(contentsOfFile: sse, encoding: .utf8)) ?? "").isEmpty && Date() < open { usleep(50_000) }
         let sent = Date()
         daemon.process.send(SIGTERM)
         // New recordings are refused from the signal on (or the port is closed).
@@ -79,6 +86,9 @@ import TestSupport
         let status = daemon.process.wait(timeout: 60)
         #expect(status == 0, "exit status \(String(describing: status))\n\(daemon.log.suffix(3000))")
         #expect(Date().timeIntervalSince(sent) < 30)
+        #expect(events.wait(timeout: 10) == 0)
+        let streamed = (try? String(contentsOfFile: sse, encoding: .utf8)) ?? ""
+        #expect(streamed.hasPrefix("event: started") && streamed.contains("event: stopped"), "\(streamed.suffix(500))")
         for (index, display) in displays.enumerated() {
             let (_, problems) = try checkRecording("\(daemon.recordings)/term/\(index).mp4", colour: display.rgb, tone: nil)
             #expect(problems.isEmpty, "\(index): \(problems)")

@@ -114,14 +114,7 @@ import TestSupport
         #expect(metrics["recorderd_recordings_refused_total{reason=\"cpu\"}"] == 1)
         #expect(metrics["recorderd_can_accept_recording"] == 0)
         #expect(daemon.stop() == 0)
-
-        // Disk: more minutes asked for than any disk holds.
-        let full = try Daemon(bench, arguments: ["--min-free-minutes", "100000000"])
-        let disk = try full.request("POST", "/v1/recordings", body: #"{"display": "\#(small.display)", "file": "c.mp4"}"#)
-        #expect(disk.status == 503, "\(disk.body)")
-        #expect(disk.json["reason"] as? String == "disk")
-        #expect(!FileManager.default.fileExists(atPath: "\(full.recordings)/c.mp4"))
-        #expect(full.stop() == 0)
+        // A refusal for want of disk: RecorderDaemonTests.RequestTableTests.
     }
 
     @Test func noMediaIsReportedEndsWhenMediaReturnsAndCanStopTheRecording() throws {

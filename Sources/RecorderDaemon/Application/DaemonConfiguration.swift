@@ -1,107 +1,109 @@
 import Foundation
-import Logging
+public import Logging
 import RecorderEngine
 import Yams
 
 /// Everything recorderd can be told, with its default. Read from a YAML file
 /// (`--config`, keys as below, unknown keys refused) and overridden by the
 /// command line; docs/DEPLOY.md lists every key.
-struct DaemonConfiguration: Sendable {
+public struct DaemonConfiguration: Sendable {
     /// `HOST:PORT` to listen on. Loopback by default; any other address
     /// needs `tokenFile`.
-    var listen = "127.0.0.1:8270"
+    public var listen = "127.0.0.1:8270"
     /// Where recordings are written; request file names are relative to it.
-    var recordingsDir = ""
+    public var recordingsDir = ""
     /// The daemon's own state (journal of running recordings, workspaces);
     /// default `RECORDINGS_DIR/.recorderd`.
-    var stateDir: String?
+    public var stateDir: String?
     /// A file holding the Bearer token every /v1 request must carry.
-    var tokenFile: String?
+    public var tokenFile: String?
     /// `/health`, the Jibri health and `/metrics` answer without the token.
-    var openHealthEndpoints = true
+    public var openHealthEndpoints = true
     /// Largest request body accepted, bytes.
-    var maxBodyBytes = 65_536
+    public var maxBodyBytes = 65_536
     /// Share of the cores the recordings may be estimated to use.
-    var cpuShare = 0.8
+    public var cpuShare = 0.8
     /// Cores to count; default: the cgroup's CPU quota, else the online CPUs.
-    var cores: Double?
+    public var cores: Double?
     /// Refuse a recording when the free disk would last fewer minutes at the
     /// expected bit rate of all recordings.
-    var minFreeMinutes = 30.0
+    public var minFreeMinutes = 30.0
     /// Expected bits per pixel per frame of a recording with no `maxrate`,
     /// for the disk check (0.1: 720p30 is 2.8 Mbit/s, 1080p30 6.2 Mbit/s).
-    var bitsPerPixel = 0.1
+    public var bitsPerPixel = 0.1
     /// Retry-After (seconds) of a refusal for want of CPU or disk.
-    var retryAfterSeconds = 30
+    public var retryAfterSeconds = 30
     /// SIGTERM: recordings get this long to stop and finish (and their
     /// finalize scripts to run) before they are cancelled.
-    var shutdownTimeoutSeconds = 60.0
+    public var shutdownTimeoutSeconds = 60.0
     /// How long `POST /v1/recordings` waits for the recording to start.
-    var startTimeoutSeconds = 15.0
+    public var startTimeoutSeconds = 15.0
     /// How long a waiting `POST .../stop` waits for the file to be final.
-    var stopTimeoutSeconds = 60.0
+    public var stopTimeoutSeconds = 60.0
     /// Run after each recording's file is final (and for recovered files),
     /// with the file's directory as its argument, as Jibri runs finalize.sh.
-    var finalizeScript: String?
+    public var finalizeScript: String?
     /// Regular expressions a stream URL must match whole (Jibri's
     /// rtmp-allow-list). Empty: streaming is refused.
-    var streamAllowList: [String] = []
+    public var streamAllowList: [String] = []
     /// Finished recordings kept for GET and their metrics.
-    var keepFinished = 100
+    public var keepFinished = 100
     /// Also answer Jibri's `GET /jibri/api/v1.0/health`.
-    var jibriHealth = false
-    var logLevel: Logger.Level = .info
+    public var jibriHealth = false
+    public var logLevel: Logger.Level = .info
     /// `json` (one object a line), `text`, or `auto` (JSON unless stderr is a TTY).
-    var logFormat = "auto"
+    public var logFormat = "auto"
     /// Statistics and metrics update interval, seconds.
-    var statisticsIntervalSeconds = 1.0
+    public var statisticsIntervalSeconds = 1.0
     /// Defaults of a request's `noMedia` (Jibri: no media 180 s, all muted 600 s).
-    var noMediaSilenceSeconds: Double? = 600
-    var noMediaFrozenSeconds: Double? = 180
-    var noMediaSilenceLevel = -60.0
-    var noMediaAction = NoMediaAction.report
+    public var noMediaSilenceSeconds: Double? = 600
+    public var noMediaFrozenSeconds: Double? = 180
+    public var noMediaSilenceLevel = -60.0
+    public var noMediaAction = NoMediaAction.report
     /// The recording `/health` asks "would one more fit?" about.
-    var probeWidth = 1920
-    var probeHeight = 1080
-    var probeFps = 30
-    var probePreset = "ultrafast"
+    public var probeWidth = 1920
+    public var probeHeight = 1080
+    public var probeFps = 30
+    public var probePreset = "ultrafast"
     /// Workspaces (private Xvfb and sound sink per meeting).
-    var workspacesEnabled = true
-    var maxWorkspaces = 16
-    var xvfbPath = "Xvfb"
-    var pulseaudioPath = "pulseaudio"
+    public var workspacesEnabled = true
+    public var maxWorkspaces = 16
+    public var xvfbPath = "Xvfb"
+    public var pulseaudioPath = "pulseaudio"
 
     /// What a recording does when its media stops.
-    enum NoMediaAction: String, Sendable, CaseIterable {
+    public enum NoMediaAction: String, Sendable, CaseIterable {
         /// Events, log lines and metrics only.
         case report
         /// Also stop the recording (and finalize it).
         case stop
     }
 
-    var resolvedStateDir: String { stateDir ?? (recordingsDir as NSString).appendingPathComponent(".recorderd") }
+    public init() {}
 
-    /// Reads the YAML file at `path` over the defaults.
-    mutating func load(file path: String) throws {
+    public var resolvedStateDir: String { stateDir ?? (recordingsDir as NSString).appendingPathComponent(".recorderd") }
+
+    /// Reads the YAML file at `path` (unknown keys refused; each error
+    /// names the key) over the defaults.
+    public mutating func load(file path: String) throws {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw FieldError(field: "--config", reason: "cannot read \(path): \(error.localizedDescription)")
         }
-        let loaded: Any?
         do {
-            loaded = try Yams.load(yaml: text)
+            // An empty file (or one of comments only) changes nothing.
+            guard try Yams.load(yaml: text) != nil else { return }
         } catch {
             throw FieldError(field: path, reason: "not valid YAML: \(error)")
         }
-        guard let loaded, let tree = JSONValue(yaml: loaded) else {
-            if loaded == nil { return }
-            throw FieldError(field: path, reason: "holds values other than strings, numbers, booleans, lists and maps")
+        do {
+            self = try YAMLDecoder().decode(DaemonConfiguration.self, from: text)
+        } catch let DecodingError.dataCorrupted(context) where context.underlyingError is FieldError {
+            // Yams wraps what the keys' reader threw.
+            throw context.underlyingError!
         }
-        var reader = try FieldReader(tree)
-        try apply(&reader)
-        try reader.finish()
     }
 
     private mutating func apply(_ reader: inout FieldReader) throws {
@@ -132,8 +134,12 @@ struct DaemonConfiguration: Sendable {
         if let value = try reader.string("logFormat") { logFormat = value }
         if let value = try reader.double("statisticsIntervalSeconds", in: 0.1...3600) { statisticsIntervalSeconds = value }
         if var noMedia = try reader.object("noMedia") {
-            if noMedia.has("silenceSeconds") { noMediaSilenceSeconds = try noMedia.double("silenceSeconds", in: 1...86_400) }
-            if noMedia.has("frozenSeconds") { noMediaFrozenSeconds = try noMedia.double("frozenSeconds", in: 1...86_400) }
+            if noMedia.has("silenceSeconds") {
+                noMediaSilenceSeconds = noMedia.isNull("silenceSeconds") ? nil : try noMedia.double("silenceSeconds", in: 1...86_400)
+            }
+            if noMedia.has("frozenSeconds") {
+                noMediaFrozenSeconds = noMedia.isNull("frozenSeconds") ? nil : try noMedia.double("frozenSeconds", in: 1...86_400)
+            }
             if let value = try noMedia.double("silenceLevel", in: -120...0) { noMediaSilenceLevel = value }
             if let value = try noMedia.string("action") {
                 guard let action = NoMediaAction(rawValue: value) else {
@@ -161,7 +167,7 @@ struct DaemonConfiguration: Sendable {
 
     /// Checks what the file and the command line gave together; the error
     /// names the key (or option) and the value.
-    func validate() throws {
+    public func validate() throws {
         guard !recordingsDir.isEmpty else {
             throw FieldError(field: "--recordings-dir", reason: "required (or recordingsDir in the configuration file)")
         }
@@ -201,8 +207,8 @@ struct DaemonConfiguration: Sendable {
 
 /// `HOST:PORT` (`[v6]:PORT` for IPv6).
 struct ListenAddress: Sendable {
-    var host: String
-    var port: Int
+    public var host: String
+    public var port: Int
 
     init(parsing text: String) throws {
         let refuse = FieldError(field: "--listen", reason: "'\(text)': expected HOST:PORT, e.g. 127.0.0.1:8270")
@@ -215,12 +221,22 @@ struct ListenAddress: Sendable {
     }
 
     /// Only this machine can connect: 127.0.0.0/8, ::1, localhost.
-    var isLoopback: Bool {
+    public var isLoopback: Bool {
         if host == "localhost" || host == "::1" { return true }
         // A numeric IPv4 address only: a name such as 127.example.com could
         // resolve anywhere.
         var address = in_addr()
         guard inet_pton(AF_INET, host, &address) == 1 else { return false }
         return UInt32(bigEndian: address.s_addr) >> 24 == 127
+    }
+}
+
+extension DaemonConfiguration: Decodable {
+    /// The configuration file's keys over the defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        var reader = try FieldReader(decoder)
+        try apply(&reader)
+        try reader.finish()
     }
 }

@@ -23,6 +23,26 @@ struct RecordingView: Encodable, Sendable {
     var finalizeScript: String?
 }
 
+extension RecordingView {
+    /// The recording as the API shows it (stream URLs already redacted).
+    init(_ recording: Recording) {
+        let now = recording.snapshot()
+        let statistics = now.statistics
+        self.init(
+            id: recording.id, state: now.state.rawValue, display: recording.display, audioDevice: recording.audioDevice,
+            workspace: recording.workspace, file: recording.file,
+            streams: zip(recording.streams.indices, recording.streams).map { index, url in
+                let live = index < statistics.streams.count ? statistics.streams[index] : nil
+                return StreamView(url: url, connected: live?.connected ?? false, connections: live?.connections ?? 0,
+                                  gaveUp: live?.gaveUp ?? false, packetsSent: live?.packetsSent ?? 0)
+            },
+            metadata: recording.metadata, createdAt: Recording.iso8601(recording.createdAt), stopReason: now.stopReason,
+            error: now.error, statistics: StatisticsView(statistics), noMedia: now.noMedia.isEmpty ? nil : now.noMedia,
+            cost: CostView(estimatedCores: recording.estimatedCores, measuredCores: now.measuredCores),
+            finalizeScript: now.result?.finalizeScript.map { "\($0)" })
+    }
+}
+
 struct StreamView: Encodable, Sendable {
     var url: String
     var connected: Bool
@@ -170,13 +190,5 @@ struct EventView: Encodable, Sendable {
         case .reconnected: "reconnected"
         case .gaveUp: "gaveUp"
         }
-    }
-}
-
-enum JSONOutput {
-    static func encode(_ value: some Encodable) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)) ?? Data("{}".utf8)
     }
 }

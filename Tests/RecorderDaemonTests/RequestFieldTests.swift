@@ -1,4 +1,4 @@
-@testable import recorderd
+@testable import RecorderDaemon
 import RecorderEngine
 import Testing
 import TestSupport

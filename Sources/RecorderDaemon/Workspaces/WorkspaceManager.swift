@@ -87,19 +87,21 @@ actor WorkspaceManager: Service {
 
     func workspace(_ id: String) -> Workspace? { workspaces[id] }
 
-    struct Failure: Error { let status: Int; let message: String; let field: String? }
+    /// Why a workspace was not made: not enabled, the limit reached, or
+    /// its processes did not start.
+    enum Failure: Error { case disabled, limit(Int), failed(String) }
 
     func create(width: Int, height: Int) async throws(Failure) -> WorkspaceView {
         guard configuration.workspacesEnabled else {
-            throw Failure(status: 404, message: "workspaces are not enabled on this daemon", field: nil)
+            throw .disabled
         }
         guard workspaces.count < configuration.maxWorkspaces else {
-            throw Failure(status: 503, message: "at most \(configuration.maxWorkspaces) workspaces", field: nil)
+            throw .limit(configuration.maxWorkspaces)
         }
         let id = "ws-" + randomHex(8)
         let directory = (runtimeDirectory as NSString).appendingPathComponent(id)
         guard mkdir(directory, 0o700) == 0 else {
-            throw Failure(status: 500, message: "cannot make \(directory)", field: nil)
+            throw .failed("cannot make \(directory)")
         }
         do {
             let (xvfb, display) = try await startXvfb(width: width, height: height, directory: directory)
@@ -120,7 +122,7 @@ actor WorkspaceManager: Service {
             return workspace.view(alsaConfig: alsaConfig)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
-            throw Failure(status: 500, message: "workspace could not start: \(error)", field: nil)
+            throw .failed("workspace could not start: \(error)")
         }
     }
 

@@ -1,24 +1,30 @@
 import Foundation
-import Logging
+public import Logging
 
 /// recorderd's log lines on stderr: one JSON object a line for a log
 /// collector (`{"time":…,"level":…,"label":…,"message":…, metadata…}`), or
 /// one readable line on a terminal. Writes each line with one `write(2)`,
 /// so lines from several threads never interleave.
-struct StderrLogHandler: LogHandler {
-    enum Format: Sendable { case json, text }
+public struct StderrLogHandler: LogHandler {
+    public enum Format: Sendable { case json, text }
 
-    var logLevel: Logger.Level
-    var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
     let label: String
     let format: Format
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public init(logLevel: Logger.Level, label: String, format: Format) {
+        self.logLevel = logLevel
+        self.label = label
+        self.format = format
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         // libav's and alsa-lib's chatter (x264's settings and summary, each
         // recording's) only when debugging; their warnings always.
         if event.level < .warning && logLevel > .debug && event.metadata?["library"] != nil { return }

@@ -1,14 +1,13 @@
 import Foundation
 import Hummingbird
 
-/// Bearer-token check for every request outside the open endpoints: the
-/// token is read once from a file at start; the comparison takes the same
-/// time wherever the tokens differ (every byte is looked at), so the answer
-/// time says nothing about the token.
+/// Bearer-token check for the routes of the group it is added to (`/v1`,
+/// and health and metrics unless `openHealthEndpoints`): the token is read
+/// once from a file at start; the comparison takes the same time wherever
+/// the tokens differ (every byte is looked at), so the answer time says
+/// nothing about the token.
 struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: [UInt8]
-    /// Paths answered without the token (health and metrics, when configured).
-    let openPaths: Set<String>
 
     /// Reads the token: the file's content without surrounding whitespace,
     /// at least 16 bytes.
@@ -24,32 +23,25 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if openPaths.contains(request.uri.path) { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
               Self.equal(Array(header.utf8.dropFirst(7)), token) else {
             var headers = HTTPFields()
             headers[.wwwAuthenticate] = "Bearer realm=\"recorderd\""
-            headers[.contentType] = "application/json"
-            return Response(status: .unauthorized, headers: headers, body: .init(byteBuffer: ByteBuffer(
-                data: JSONOutput.encode(ErrorView(error: "missing or wrong Bearer token", field: "Authorization", reason: "unauthorized")))))
+            return JSONAnswer.response(.unauthorized, ErrorView(error: "missing or wrong Bearer token", field: "Authorization",
+                                                                reason: "unauthorized"), headers: headers)
         }
         return try await next(request, context)
     }
 
     /// Constant-time comparison: the time depends on the lengths only.
     static func equal(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: given.count ^ expected.count)
+        // The lengths compared whole: truncated to a byte, the token followed
+        // by 256, 512... more bytes passed.
+        var difference: UInt = given.count == expected.count ? 0 : 1
         for index in 0..<expected.count {
             let byte = index < given.count ? given[index] : 0
-            difference |= byte ^ expected[index]
+            difference |= UInt(byte ^ expected[index])
         }
         return difference == 0
-    }
-}
-
-extension ByteBuffer {
-    init(data: Data) {
-        self = ByteBufferAllocator().buffer(capacity: data.count)
-        writeBytes(data)
     }
 }

@@ -1,38 +1,20 @@
 import Foundation
 import RecorderEngine
 
-/// The body of `POST /v1/recordings`, read field by field: every error names
-/// the field, unknown fields are refused. Names and limits are
+/// The body of `POST /v1/recordings`, decoded field by field: every error
+/// is a `FieldError` naming the field (unknown fields, wrong types, nulls
+/// where none is allowed, values out of range). Names and limits are
 /// record-display's (docs/API.md lists them).
-struct RecordingRequest: Sendable {
-    var display: String?
-    var region: CaptureRegion?
-    var fps = 30
-    /// Draw the pointer (record-display's `--draw-cursor`).
-    var drawCursor = false
-    /// nil: no sound.
-    var audioDevice: String?
-    var video = VideoEncodingOptions()
-    var audioRate = 44_100
-    var audioBitrate = 128_000
-    /// Relative to the recordings directory; nil: `ID/ID.mp4`.
-    var file: String?
-    var streams: [String] = []
-    var duration: Double?
-    /// Explicit values; nil means "the daemon's default", `.off` none.
-    var silenceSeconds: Setting<Double> = .default
-    var frozenSeconds: Setting<Double> = .default
-    var noMediaAction: DaemonConfiguration.NoMediaAction?
-    var workspace: String?
-    var metadata: [String: String] = [:]
-
-    enum Setting<Value: Sendable>: Sendable {
-        case `default`, off, value(Value)
-    }
-
-    init(body: JSONValue) throws {
-        var reader = try FieldReader(body)
+extension RecordingRequest: Decodable {
+    init(from decoder: any Decoder) throws {
+        self.init()
+        var reader = try FieldReader(decoder)
         display = try reader.string("display", maxLength: 256)
+        if display?.isEmpty == true {
+            // An empty name would be the daemon's own $DISPLAY to Xlib: a
+            // display no busy check knows by that name.
+            throw FieldError(field: "display", reason: "must not be empty")
+        }
         if let text = try reader.string("region", maxLength: 64) {
             do {
                 region = try CaptureRegion(parsing: text)
@@ -42,7 +24,7 @@ struct RecordingRequest: Sendable {
         }
         fps = try reader.int("fps", in: DisplayCaptureConfiguration.framesPerSecondRange) ?? fps
         drawCursor = try reader.bool("drawCursor") ?? drawCursor
-        audioDevice = try reader.string("audioDevice", maxLength: 256)
+        audioDevice = reader.isNull("audioDevice") ? nil : try reader.string("audioDevice", maxLength: 256)
         if var video = try reader.object("video") {
             try readVideo(&video)
             try video.finish()
@@ -87,8 +69,8 @@ struct RecordingRequest: Sendable {
         if let profile = try video.string("profile", maxLength: 32) {
             self.video.profile = try Self.choice(profile, field: "video.profile", VideoEncoderSettings.Profile.self)
         }
-        // The engine's ranges, read here to name the field with its value.
-        if video.has("crf") { self.video.crf = try video.int("crf", in: VideoEncoderSettings.crfRange) }
+        // 0 (lossless) needs High 4:4:4, which the engine refuses: 1-51 as the CLI.
+        if video.has("crf") { self.video.crf = video.isNull("crf") ? nil : try video.int("crf", in: VideoEncoderSettings.crfRange) }
         if let maxrate = try Self.bitrate(&video, "maxrate", in: 1000...500_000_000) { self.video.maxrate = maxrate }
         if let bufsize = try Self.bitrate(&video, "bufsize", in: 1000...1_000_000_000) { self.video.bufsize = bufsize }
         if self.video.bufsize != nil && self.video.maxrate == nil {
@@ -101,14 +83,16 @@ struct RecordingRequest: Sendable {
     private static func bitrate(_ reader: inout FieldReader, _ key: String, in range: ClosedRange<Int>) throws -> Int? {
         let field = reader.name(key)
         switch reader.value(key) {
-        case nil, .null?:
+        case nil:
             return nil
-        case let .number(number)?:
+        case .number?:
+            let number = try reader.decode(Double.self, key)
             guard let value = Int(exactly: number), range.contains(value) else {
                 throw FieldError(field: field, reason: "must be from \(range.lowerBound) to \(range.upperBound) bits/s")
             }
             return value
-        case let .string(text)?:
+        case .string?:
+            let text = try reader.decode(String.self, key)
             let value: Int
             do {
                 value = try VideoEncoderSettings.parseBitrate(text, key: .bitrate)
@@ -126,7 +110,7 @@ struct RecordingRequest: Sendable {
 
     private static func setting(_ reader: inout FieldReader, _ key: String) throws -> Setting<Double> {
         guard reader.has(key) else { return .default }
-        if case .null? = reader.value(key) { return .off }
+        if reader.value(key) == .null { return .off }
         return .value(try reader.double(key, in: NoMediaDetection.durationSecondsRange)!)
     }
 

@@ -1,46 +1,6 @@
 import Foundation
 import RecorderEngine
 
-/// `GET /health`: whether the daemon is idle (no recording), busy (some,
-/// and room for one more of the probe's size), or full; healthy or not,
-/// with the reasons; and the figures behind both.
-struct HealthView: Encodable, Sendable {
-    var status: String
-    var healthy: Bool
-    var reasons: [String]
-    var draining: Bool
-    var recordings: Int
-    var workspaces: Int
-    var cpu: CPUView
-    var disk: DiskView
-    /// Would one more recording of this size be admitted now?
-    var oneMore: OneMoreView
-
-    struct CPUView: Encodable, Sendable {
-        var capacityCores: Double
-        var share: Double
-        var committedCores: Double
-        var measuredCores: Double
-    }
-
-    struct DiskView: Encodable, Sendable {
-        var directory: String
-        var writable: Bool
-        var freeBytes: Int64?
-        var minFreeMinutes: Double
-    }
-
-    struct OneMoreView: Encodable, Sendable {
-        var width: Int
-        var height: Int
-        var fps: Int
-        var preset: String
-        var estimatedCores: Double
-        var fits: Bool
-        var reason: String?
-    }
-}
-
 extension Recorder {
     /// The health now, asking about one more recording of the given size
     /// (the configured probe's by default). Also updates the health metrics.
@@ -50,13 +10,13 @@ extension Recorder {
         let fps = fps ?? configuration.probeFps, preset = preset ?? configuration.probePreset
         let cores = costs.estimate(width: width, height: height, fps: fps, preset: preset)
         let refusal = admission(cores: cores, bitrate: expectedBitrate(width: width, height: height, fps: fps, maxrate: nil,
-                                                                      audioBitrate: 128_000))
+                                                                      audioBitrate: 128_000), beside: active)
         let directory = configuration.recordingsDir
         let writable = HostResources.writable(directory)
         let free = HostResources.freeBytes(directory)
         var reasons: [String] = []
         if !writable { reasons.append("recordings directory \(directory) is not writable") }
-        if refusal?.reason == "disk", let message = refusal?.message { reasons.append(message) }
+        if case let .disk(message)? = refusal { reasons.append(message) }
         let capacity = capacityCores
         let committed = active.reduce(0) { $0 + $1.committedCores }
         let measured = active.reduce(0) { $0 + $1.measuredCores }
@@ -87,6 +47,6 @@ extension Recorder {
             cpu: .init(capacityCores: capacity, share: configuration.cpuShare, committedCores: committed, measuredCores: measured),
             disk: .init(directory: directory, writable: writable, freeBytes: free, minFreeMinutes: configuration.minFreeMinutes),
             oneMore: .init(width: width, height: height, fps: fps, preset: preset, estimatedCores: cores, fits: fits,
-                           reason: draining ? "shutting down" : refusal?.message))
+                           reason: draining ? "shutting down" : refusal.map { "\($0)" }))
     }
 }

@@ -49,8 +49,9 @@ final class Recording: Sendable {
         var measuredCores = 0.0
         var lastCPU: (cpu: Duration, elapsed: Duration)?
         var finishedAt: Date?
-        var waiters: [CheckedContinuation<Void, Never>] = []
-        var startWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Tasks waiting for the start (true) or the end (false), by ticket.
+        var waiters: [UInt64: (forStart: Bool, continuation: CheckedContinuation<Void, Never>)] = [:]
+        var nextTicket: UInt64 = 0
     }
 
     private let mutable = Mutex(Mutable())
@@ -106,8 +107,10 @@ final class Recording: Sendable {
             switch event {
             case .started:
                 if value.state == .starting { value.state = .recording }
-                waiters = value.startWaiters
-                value.startWaiters = []
+                for (ticket, waiter) in value.waiters where waiter.forStart {
+                    waiters.append(waiter.continuation)
+                    value.waiters[ticket] = nil
+                }
             case let .statistics(statistics):
                 // The session's threads' CPU over the last interval, in cores.
                 if let last = value.lastCPU, statistics.elapsed > last.elapsed {
@@ -158,63 +161,89 @@ final class Recording: Sendable {
                 value.state = .finished
             }
             value.noMedia = [:]
-            defer { value.waiters = []; value.startWaiters = [] }
-            return value.waiters + value.startWaiters
+            defer { value.waiters = [:] }
+            return value.waiters.values.map(\.continuation)
         }
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Returns once the recording has started or ended.
-    func waitUntilStartedOrEnded() async {
-        await withCheckedContinuation { continuation in
-            let now = mutable.withLock { value -> Bool in
-                if value.state != .starting { return true }
-                value.startWaiters.append(continuation)
+    /// Returns true once the recording has started or ended; false at
+    /// `deadline` or when the task is cancelled.
+    func waitUntilStartedOrEnded(deadline: ContinuousClock.Instant) async -> Bool {
+        await wait(forStart: true, deadline: deadline)
+    }
+
+    /// Returns true once the recording has ended (file final, script run);
+    /// false at `deadline` or when the task is cancelled.
+    func waitUntilFinished(deadline: ContinuousClock.Instant) async -> Bool {
+        await wait(forStart: false, deadline: deadline)
+    }
+
+    private func wait(forStart: Bool, deadline: ContinuousClock.Instant) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.wait(forStart: forStart) }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
                 return false
             }
-            if now { continuation.resume() }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
     }
 
-    /// Returns once the recording has ended (file final, script run).
-    func waitUntilFinished() async {
-        await withCheckedContinuation { continuation in
-            let now = mutable.withLock { value -> Bool in
-                if !value.state.isActive { return true }
-                value.waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
+    /// Waits until the state has moved past `starting` (`forStart`) or is
+    /// no longer active; false when the task was cancelled first.
+    private func wait(forStart: Bool) async -> Bool {
+        let ticket = mutable.withLock { value in
+            value.nextTicket += 1
+            return value.nextTicket
         }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = mutable.withLock { value -> Bool in
+                    let done = forStart ? value.state != .starting : !value.state.isActive
+                    if done || Task.isCancelled { return true }
+                    value.waiters[ticket] = (forStart, continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            mutable.withLock { $0.waiters.removeValue(forKey: ticket) }?.continuation.resume()
+        }
+        return mutable.withLock { value in forStart ? value.state != .starting : !value.state.isActive }
     }
 
     var finishedAt: Date? { mutable.withLock { $0.finishedAt } }
 
-    // MARK: What the API shows
+    // MARK: What readers see
 
-    func view() -> RecordingView {
-        let snapshot = mutable.withLock { value in
+    /// The recording now: its state and why it stopped (the daemon's cause
+    /// before the engine's reason), the statistics (final once ended), the
+    /// no-media conditions holding, the measured cost, the result.
+    struct Snapshot: Sendable {
+        var state: State
+        var stopReason: String?
+        var error: String?
+        var statistics: RecordingStatistics
+        var noMedia: [String: Bool]
+        var measuredCores: Double
+        var result: RecordingResult?
+    }
+
+    func snapshot() -> Snapshot {
+        let (state, cause, error, result, noMedia, measured) = mutable.withLock { value in
             (value.state, value.cause, value.error, value.result, value.noMedia, value.measuredCores)
         }
-        let (state, cause, error, result, noMedia, measured) = snapshot
-        let statistics = result?.statistics ?? session.statistics
         var stopReason: String?
         if let result {
             stopReason = cause?.rawValue ?? "\(result.stopReason)"
         } else if let cause {
             stopReason = cause.rawValue
         }
-        return RecordingView(
-            id: id, state: state.rawValue, display: display, audioDevice: audioDevice, workspace: workspace, file: file,
-            streams: zip(streams.indices, streams).map { index, url in
-                let live = index < statistics.streams.count ? statistics.streams[index] : nil
-                return StreamView(url: url, connected: live?.connected ?? false, connections: live?.connections ?? 0,
-                                  gaveUp: live?.gaveUp ?? false, packetsSent: live?.packetsSent ?? 0)
-            },
-            metadata: metadata, createdAt: Self.iso8601(createdAt), stopReason: stopReason, error: error,
-            statistics: StatisticsView(statistics), noMedia: noMedia.isEmpty ? nil : noMedia,
-            cost: CostView(estimatedCores: estimatedCores, measuredCores: measured),
-            finalizeScript: result?.finalizeScript.map { "\($0)" })
+        return Snapshot(state: state, stopReason: stopReason, error: error, statistics: result?.statistics ?? session.statistics,
+                        noMedia: noMedia, measuredCores: measured, result: result)
     }
 
     static func iso8601(_ date: Date) -> String {

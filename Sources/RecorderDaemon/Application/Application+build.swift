@@ -1,0 +1,80 @@
+import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+public import Prometheus
+import RecorderEngine
+import ServiceLifecycle
+
+/// The daemon, ready to run: the state directory's journal and workspaces
+/// made, files a crash left behind finished, the router built. Throws a
+/// `FieldError` naming what cannot be used (the token file, the state
+/// directory): the executable's one line and exit 2.
+///
+/// The process-wide setup stays with the caller: the logging and metrics
+/// backends (`registry` is the one `/metrics` shows) and SIGPIPE. The one
+/// process-wide change made here: `ALSA_CONFIG_PATH` gains the workspaces'
+/// PCMs (alsa-lib reads it once, at the first device opened).
+/// - Parameter readyFile: written with the bound `HOST:PORT` once the
+///   server listens (for tests and supervisors).
+public func buildApplication(configuration: DaemonConfiguration, logger: Logger, registry: PrometheusCollectorRegistry,
+                             readyFile: String? = nil) async throws -> some ApplicationProtocol {
+    let token = try configuration.tokenFile.map { try TokenMiddleware<RecorderdRequestContext>.readToken($0) }
+    let journal: Journal
+    let workspaces: WorkspaceManager
+    do {
+        journal = try Journal(stateDirectory: configuration.resolvedStateDir)
+        workspaces = try WorkspaceManager(configuration: configuration, logger: logger)
+    } catch {
+        throw FieldError(field: "state directory \(configuration.resolvedStateDir)", reason: "\(error)")
+    }
+    // The workspaces' ALSA PCMs, before anything opens an ALSA device.
+    setenv("ALSA_CONFIG_PATH", workspaces.alsaConfigPath, 1)
+    workspaces.cleanLeftovers()
+
+    let recorder = Recorder(configuration: configuration, logger: logger, journal: journal, workspaces: workspaces)
+    let recovered = await CrashRecovery(journal: journal, logger: logger, metrics: recorder.metrics,
+                                        finalizeScript: configuration.finalizeScript).run()
+    let router = buildRouter(recorder: recorder, registry: registry, token: token)
+
+    let address = try ListenAddress(parsing: configuration.listen)
+    var httpLogger = logger
+    httpLogger.logLevel = max(configuration.logLevel, .notice)
+    let http = Application(
+        router: router,
+        configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "recorderd"),
+        onServerRunning: { channel in
+            let bound = channel.localAddress.map { "\($0.ipAddress ?? address.host):\($0.port ?? address.port)" }
+                ?? configuration.listen
+            logger.notice("listening", metadata: ["address": "\(bound)", "recordings_dir": "\(configuration.recordingsDir)",
+                                                 "recovered": "\(recovered)"])
+            if let readyFile { try? bound.write(toFile: readyFile, atomically: true, encoding: .utf8) }
+        },
+        logger: httpLogger)
+    return RecorderdApplication(http: http, recorder: recorder, workspaces: workspaces,
+                                shutdownTimeoutSeconds: configuration.shutdownTimeoutSeconds)
+}
+
+/// The routes (docs/API.md): `/v1` behind the token when there is one;
+/// `/health`, `/metrics` and Jibri's health open to probes or behind the
+/// token as `openHealthEndpoints` says. Errors become answers in
+/// `ErrorMiddleware`.
+func buildRouter(recorder: Recorder, registry: PrometheusCollectorRegistry, token: [UInt8]?)
+    -> Router<RecorderdRequestContext>
+{
+    let configuration = recorder.configuration
+    let router = Router(context: RecorderdRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ErrorMiddleware(metrics: recorder.metrics, retryAfterSeconds: configuration.retryAfterSeconds))
+
+    let probes = router.group()
+    if let token, !configuration.openHealthEndpoints { probes.add(middleware: TokenMiddleware(token: token)) }
+    probes.addRoutes(HealthController(recorder: recorder, registry: registry).endpoints)
+
+    let v1 = router.group("v1")
+    if let token { v1.add(middleware: TokenMiddleware(token: token)) }
+    v1.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
+    v1.addRoutes(RecordingsController(recorder: recorder).endpoints, atPath: "recordings")
+    v1.addRoutes(WorkspacesController(recorder: recorder).endpoints, atPath: "workspaces")
+    return router
+}

@@ -1,0 +1,42 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// recorderd's application: the HTTP server, the recorder and the workspace
+/// manager in one `ServiceGroup`.
+///
+/// Its own `run()` orders them so that a shutdown reaches the recorder
+/// first (a group stops its services in reverse order): new recordings are
+/// refused and running ones finish while the server still answers stops,
+/// health and event streams; then the server stops, then the workspaces.
+/// (Hummingbird's default `run()` puts added services before the server,
+/// so the server would stop first and an open event stream would hold it
+/// until the recorder, not yet told, ended that recording.)
+struct RecorderdApplication: ApplicationProtocol {
+    let http: Application<RouterResponder<RecorderdRequestContext>>
+    let recorder: Recorder
+    let workspaces: WorkspaceManager
+    let shutdownTimeoutSeconds: Double
+
+    var responder: RouterResponder<RecorderdRequestContext> { http.responder }
+    var configuration: ApplicationConfiguration { http.configuration }
+    var logger: Logger { http.logger }
+    var eventLoopGroup: any EventLoopGroup { http.eventLoopGroup }
+    /// What HummingbirdTesting runs beside the router.
+    var services: [any Service] { [workspaces, recorder] }
+
+    func onServerRunning(_ channel: any Channel) async {
+        await http.onServerRunning(channel)
+    }
+
+    func run() async throws {
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: workspaces), .init(service: http), .init(service: recorder)], logger: logger)
+        // The recorder cancels what did not finish within the timeout
+        // itself; the group's bound is the backstop.
+        group.maximumGracefulShutdownDuration = .seconds(shutdownTimeoutSeconds + 15)
+        group.maximumCancellationDuration = .seconds(15)
+        try await ServiceGroup(configuration: group).run()
+    }
+}

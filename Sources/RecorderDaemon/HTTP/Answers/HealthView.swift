@@ -1,0 +1,39 @@
+/// `GET /health`: whether the daemon is idle (no recording), busy (some,
+/// and room for one more of the probe's size), or full; healthy or not,
+/// with the reasons; and the figures behind both.
+struct HealthView: Encodable, Sendable {
+    var status: String
+    var healthy: Bool
+    var reasons: [String]
+    var draining: Bool
+    var recordings: Int
+    var workspaces: Int
+    var cpu: CPUView
+    var disk: DiskView
+    /// Would one more recording of this size be admitted now?
+    var oneMore: OneMoreView
+
+    struct CPUView: Encodable, Sendable {
+        var capacityCores: Double
+        var share: Double
+        var committedCores: Double
+        var measuredCores: Double
+    }
+
+    struct DiskView: Encodable, Sendable {
+        var directory: String
+        var writable: Bool
+        var freeBytes: Int64?
+        var minFreeMinutes: Double
+    }
+
+    struct OneMoreView: Encodable, Sendable {
+        var width: Int
+        var height: Int
+        var fps: Int
+        var preset: String
+        var estimatedCores: Double
+        var fits: Bool
+        var reason: String?
+    }
+}

@@ -1,0 +1,22 @@
+/// Jibri's health answer (`GET /jibri/api/v1.0/health`), so that Jibri's
+/// monitoring can watch recorderd: BUSY when no more recordings fit.
+struct JibriHealth: Encodable {
+    struct Status: Encodable {
+        var busyStatus: String
+        var health: Health
+    }
+
+    struct Health: Encodable {
+        var healthStatus: String
+        /// Jibri's per-component map; recorderd's reasons are on /health.
+        var details: [String: String]
+    }
+
+    var status: Status
+
+    init(_ health: HealthView) {
+        status = Status(busyStatus: health.oneMore.fits ? "IDLE" : "BUSY",
+                        health: Health(healthStatus: health.healthy ? "HEALTHY" : "UNHEALTHY",
+                                       details: [:]))
+    }
+}

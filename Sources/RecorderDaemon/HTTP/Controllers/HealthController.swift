@@ -1,0 +1,38 @@
+import Hummingbird
+import NIOCore
+import Prometheus
+
+/// `/health`, Prometheus `/metrics`, and Jibri's health shape (when
+/// `jibriHealth`): what load balancers and monitoring ask.
+struct HealthController {
+    let recorder: Recorder
+    let registry: PrometheusCollectorRegistry
+
+    var endpoints: RouteCollection<RecorderdRequestContext> {
+        let routes = RouteCollection(context: RecorderdRequestContext.self)
+            .get("health", use: health)
+            .get("metrics", use: metrics)
+        if recorder.configuration.jibriHealth {
+            routes.get("jibri/api/v1.0/health", use: jibriHealth)
+        }
+        return routes
+    }
+
+    /// 200 when healthy, 503 when not (the reasons say why).
+    @Sendable func health(_ request: Request, context: RecorderdRequestContext) async throws -> EditedResponse<HealthView> {
+        let query = try HealthQuery(request)
+        let health = await recorder.health(width: query.width, height: query.height, fps: query.fps, preset: query.preset)
+        return EditedResponse(status: health.healthy ? .ok : .serviceUnavailable, response: health)
+    }
+
+    @Sendable func metrics(_ request: Request, context: RecorderdRequestContext) async throws -> Response {
+        // Gauges that are read, not pushed, are brought up to date first.
+        _ = await recorder.health()
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+
+    @Sendable func jibriHealth(_ request: Request, context: RecorderdRequestContext) async throws -> JibriHealth {
+        JibriHealth(await recorder.health())
+    }
+}

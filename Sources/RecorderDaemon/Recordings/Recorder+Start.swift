@@ -1,0 +1,169 @@
+import Foundation
+import RecorderEngine
+
+extension Recorder {
+    /// Checks a request, admits it and starts its recording; returns it once
+    /// it records (or failed to start, or `startTimeoutSeconds` passed).
+    /// A refused request starts and writes nothing.
+    func start(_ request: RecordingRequest) async throws(RecorderError) -> Recording {
+        guard !isDraining else { throw .draining }
+        let id = "rec-" + randomHex(12)
+        let (display, audioDevice) = try await devices(for: request)
+        try checkStreams(request.streams)
+        let file = try recordingFile(request.file ?? "\(id)/\(id).mp4")
+
+        // The size is the region's; without one, the health probe's stands
+        // in for the cost until the display is open.
+        let width = request.region?.width ?? configuration.probeWidth
+        let height = request.region?.height ?? configuration.probeHeight
+        let cores = costs.estimate(width: width, height: height, fps: request.fps, preset: request.video.preset.rawValue)
+        let bitrate = expectedBitrate(width: width, height: height, fps: request.fps, maxrate: request.video.maxrate,
+                                      audioBitrate: audioDevice == nil ? nil : request.audioBitrate)
+        // Asked early so that a refusal for want of room makes no directory;
+        // asked again, with the registration, under the registry's lock.
+        if let refusal = admission(cores: cores, bitrate: bitrate, beside: activeRecordings) {
+            logger.notice("recording refused: \(refusal)")
+            throw refusal
+        }
+
+        // Directories the file needs, then the session (which checks the rest).
+        let made: [String]
+        do {
+            made = try file.createDirectories()
+        } catch {
+            throw .failed("\(error)")
+        }
+        let session: RecordingSession
+        do {
+            session = try RecordingSession(configuration: engineConfiguration(
+                id: id, request: request, display: display, audioDevice: audioDevice, file: file.path))
+        } catch let error as RecorderError {
+            file.removeDirectories(made)
+            throw error
+        } catch let error as RecordingError {
+            file.removeDirectories(made)
+            throw .configuration(error, streams: request.streams)
+        } catch {
+            file.removeDirectories(made)
+            throw .failed("\(error)")
+        }
+        let recording = Recording(
+            id: id, session: session, file: file.path, display: display, audioDevice: audioDevice,
+            workspace: request.workspace, streams: request.streams.map { (try? StreamURL($0))?.redacted ?? "***" },
+            metadata: request.metadata, width: request.region?.width, height: request.region?.height, fps: request.fps,
+            preset: request.video.preset.rawValue, noMediaAction: request.noMediaAction ?? configuration.noMediaAction,
+            estimatedCores: cores, expectedBitrate: bitrate)
+        do {
+            try admit(recording)
+        } catch {
+            file.removeDirectories(made)
+            switch error {
+            case .cpu, .disk: logger.notice("recording refused: \(error)")
+            default: break
+            }
+            throw error
+        }
+        do {
+            try journal.write(Journal.Entry(id: id, file: file.path, finalizeScript: configuration.finalizeScript,
+                                            metadata: request.metadata, startedAt: Recording.iso8601(Date())))
+        } catch {
+            withdraw(recording)
+            file.removeDirectories(made)
+            throw .failed("cannot write the journal in \(journal.directory): \(error)")
+        }
+        logger.info("recording admitted", metadata: [
+            "recording": "\(id)", "display": "\(display)", "audio": "\(audioDevice ?? "none")",
+            "file": "\(file.path)", "estimated_cores": "\(cores)",
+        ])
+        do {
+            try launch(recording)
+        } catch {
+            withdraw(recording)
+            journal.remove(id)
+            file.removeDirectories(made)
+            throw error
+        }
+        // Answer once it records, or failed to start.
+        _ = await recording.waitUntilStartedOrEnded(deadline: .now + .seconds(configuration.startTimeoutSeconds))
+        return recording
+    }
+
+    /// The display and sound device: the request's, or its workspace's.
+    private func devices(for request: RecordingRequest) async throws(RecorderError) -> (String, String?) {
+        guard let name = request.workspace else {
+            guard let display = request.display else { throw .invalid(FieldError(field: "display", reason: "required")) }
+            return (display, request.audioDevice)
+        }
+        guard let workspace = await workspaces.workspace(name) else {
+            throw .invalid(FieldError(field: "workspace", reason: "no workspace '\(name)'"))
+        }
+        return (workspace.display, workspace.capturePCM)
+    }
+
+    /// Stream URLs need an allow-list, and must be URLs the engine can send to.
+    private func checkStreams(_ streams: [String]) throws(RecorderError) {
+        if !streams.isEmpty && configuration.streamAllowList.isEmpty {
+            throw .invalid(FieldError(field: "streams",
+                                      reason: "streaming is not enabled here (the daemon has no stream allow-list)"))
+        }
+        for (index, url) in streams.enumerated() {
+            do {
+                _ = try StreamURL(url, key: .stream(index: index))
+            } catch {
+                throw .configuration(.configuration(error), streams: streams)
+            }
+        }
+    }
+
+    /// The file, confined to the recordings directory.
+    private func recordingFile(_ relative: String) throws(RecorderError) -> RecordingFile {
+        do {
+            return try RecordingFile(relative: relative, root: configuration.recordingsDir)
+        } catch let error as FieldError {
+            throw .invalid(error)
+        } catch let error as RecordingFile.FileExists {
+            throw .exists(error.path)
+        } catch {
+            throw .failed("\(error)")
+        }
+    }
+
+    /// The engine's configuration for a request, checked by the session
+    /// before anything opens.
+    private func engineConfiguration(id: String, request: RecordingRequest, display: String, audioDevice: String?,
+                                     file: String) throws(RecorderError) -> RecordingConfiguration {
+        var capture = DisplayCaptureConfiguration(display: display, framesPerSecond: request.fps,
+                                                  drawsCursor: request.drawCursor)
+        capture.region = request.region
+        let audioEncoding: AudioEncoderSettings
+        do {
+            audioEncoding = try AudioEncoderSettings(sampleRate: request.audioRate, channels: 2, bitrate: request.audioBitrate)
+        } catch {
+            throw .invalid(FieldError(field: "audio", reason: "\(error)"))
+        }
+        var engine = RecordingConfiguration(
+            capture: capture, audio: audioDevice.map { PCMCaptureConfiguration(device: $0) }, audioEncoding: audioEncoding,
+            video: request.video, output: FileOutput(path: file))
+        engine.id = id
+        // The engine adds `session` (the recording's id) to its lines.
+        engine.logger = logger
+        engine.streams = request.streams.map { StreamOutput(url: $0) }
+        engine.streamAllowList = configuration.streamAllowList
+        engine.duration = request.duration.map { .seconds($0) }
+        engine.finalizeScript = configuration.finalizeScript
+        engine.statisticsInterval = .seconds(configuration.statisticsIntervalSeconds)
+        engine.noMedia = configuration.noMediaDetection(
+            silenceSeconds: Self.resolve(request.silenceSeconds, default: configuration.noMediaSilenceSeconds),
+            frozenSeconds: Self.resolve(request.frozenSeconds, default: configuration.noMediaFrozenSeconds))
+        if audioDevice == nil { engine.noMedia.silenceDuration = nil }
+        return engine
+    }
+
+    private static func resolve(_ setting: RecordingRequest.Setting<Double>, default value: Double?) -> Double? {
+        switch setting {
+        case .default: value
+        case .off: nil
+        case let .value(seconds): seconds
+        }
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import Logging
+import RecorderEngine
+import ServiceLifecycle
+import Synchronization
+
+/// The daemon's recordings: admission, start, stop, the list, and the drain
+/// at shutdown.
+///
+/// A `Service`: `run()` runs every recording it admits (a task group fed by
+/// `start`) and returns once all of them have ended. On graceful shutdown it
+/// refuses new recordings (`draining`), asks each running one to stop, gives
+/// them `shutdownTimeoutSeconds` to finish their files and scripts, then
+/// cancels what is left; cancelled itself, it cancels them at once (a
+/// cancelled session still finishes its file). Finished recordings leave
+/// nothing in the group; the registry keeps the last `keepFinished` for the
+/// list.
+final class Recorder: Service, Sendable {
+    let configuration: DaemonConfiguration
+    let logger: Logger
+    let metrics = DaemonMetrics()
+    let costs: CostTable
+    let journal: Journal
+    let workspaces: WorkspaceManager
+    /// Admitted recordings on their way to `run()`; finished when draining.
+    private let starts: AsyncStream<Recording>
+    private let startsInput: AsyncStream<Recording>.Continuation
+
+    private struct Registry {
+        var recordings: [String: Recording] = [:]
+        /// Creation order, for the list and for dropping old finished ones.
+        var order: [String] = []
+        var draining = false
+
+        var active: [Recording] { order.compactMap { recordings[$0] }.filter(\.isActive) }
+    }
+
+    private let registry = Mutex(Registry())
+
+    init(configuration: DaemonConfiguration, logger: Logger, journal: Journal, workspaces: WorkspaceManager,
+         costs: CostTable = .measured) {
+        self.configuration = configuration
+        self.logger = logger
+        self.journal = journal
+        self.workspaces = workspaces
+        self.costs = costs
+        (starts, startsInput) = AsyncStream.makeStream(of: Recording.self)
+    }
+
+    // MARK: Service
+
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            await withGracefulShutdownHandler {
+                for await recording in starts {
+                    group.addTask { await self.record(recording) }
+                }
+            } onGracefulShutdown: {
+                self.beginDrain()
+            }
+            // Draining (or cancelled): every recording was asked to stop.
+            beginDrain()
+            let timeout = configuration.shutdownTimeoutSeconds
+            if await !waitUntilAllEnded(deadline: .now + .seconds(timeout)) {
+                let left = registry.withLock { $0.active.map(\.id) }
+                logger.warning("shutting down: recordings did not finish in \(timeout) s; cancelling them",
+                               metadata: ["recordings": "\(left.joined(separator: ","))"])
+                group.cancelAll()
+            }
+        }
+    }
+
+    var isDraining: Bool { registry.withLock { $0.draining } }
+
+    /// Refuses new recordings and stops every running one (SIGTERM).
+    func beginDrain() {
+        let active = registry.withLock { registry -> [Recording] in
+            guard !registry.draining else { return [] }
+            registry.draining = true
+            return registry.active
+        }
+        startsInput.finish()
+        metrics.draining.record(1)
+        if !active.isEmpty { logger.notice("shutting down: stopping \(active.count) recording(s)") }
+        for recording in active { recording.requestStop(.shutdown) }
+    }
+
+    /// True once every recording has ended; false at `deadline` or when cancelled.
+    private func waitUntilAllEnded(deadline: ContinuousClock.Instant) async -> Bool {
+        for recording in activeRecordings {
+            guard await recording.waitUntilFinished(deadline: deadline) else { return false }
+        }
+        return true
+    }
+
+    /// Runs one recording: the session, its events (state, CPU, the no-media
+    /// policy), then what the daemon does when it is over.
+    private func record(_ recording: Recording) async {
+        let session = recording.session
+        let events = session.events
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                for await event in events where recording.observe(event) {
+                    self.logger.notice("stopping \(recording.id): no media", metadata: ["recording": "\(recording.id)"])
+                    session.stop()
+                }
+            }
+            do throws(RecordingError) {
+                let result = try await session.record()
+                recording.finish(result: result, startError: nil)
+            } catch {
+                recording.finish(result: nil, startError: error)
+            }
+            await tasks.waitForAll()
+        }
+        let outcome = recording.snapshot()
+        logger.info("recording ended", metadata: [
+            "recording": "\(recording.id)", "state": "\(outcome.state.rawValue)", "reason": "\(outcome.stopReason ?? "")",
+            "media_seconds": "\(outcome.statistics.mediaDuration.seconds)", "error": "\(outcome.error ?? "none")",
+        ])
+        ended(recording)
+    }
+
+    // MARK: The registry
+
+    func recording(_ id: String) -> Recording? { registry.withLock { $0.recordings[id] } }
+
+    func list() -> [Recording] {
+        registry.withLock { registry in registry.order.compactMap { registry.recordings[$0] } }
+    }
+
+    var activeRecordings: [Recording] { registry.withLock { $0.active } }
+
+    /// Registers `recording` if the daemon is not draining, its display and
+    /// device are free and it fits beside the running ones: the check and the
+    /// registration under one lock, so that recordings asked for at the same
+    /// moment are admitted one after another.
+    func admit(_ recording: Recording) throws(RecorderError) {
+        try registry.withLock { registry throws(RecorderError) in
+            guard !registry.draining else { throw .draining }
+            let active = registry.active
+            for other in active {
+                if other.displayKey == recording.displayKey {
+                    throw .busy("display \(recording.display) is being recorded by \(other.id)")
+                }
+                if let device = recording.deviceKey, other.deviceKey == device {
+                    throw .busy("audio device \(device) is being recorded by \(other.id)")
+                }
+            }
+            if let refusal = admission(cores: recording.estimatedCores, bitrate: recording.expectedBitrate, beside: active) {
+                throw refusal
+            }
+            registry.recordings[recording.id] = recording
+            registry.order.append(recording.id)
+        }
+    }
+
+    /// Hands an admitted recording to `run()`; refused when draining began
+    /// since it was admitted (the caller withdraws it).
+    func launch(_ recording: Recording) throws(RecorderError) {
+        guard case .enqueued = startsInput.yield(recording) else { throw .draining }
+        metrics.started.increment()
+        metrics.active.record(activeRecordings.count)
+    }
+
+    /// Takes a recording back that was admitted but could not be started.
+    func withdraw(_ recording: Recording) {
+        registry.withLock { registry in
+            registry.recordings[recording.id] = nil
+            registry.order.removeAll { $0 == recording.id }
+        }
+    }
+
+    /// A recording ended: drop its journal entry, count it, forget the
+    /// oldest finished ones.
+    private func ended(_ recording: Recording) {
+        journal.remove(recording.id)
+        if recording.state == .failed { metrics.failed.increment() } else { metrics.finished.increment() }
+        metrics.active.record(activeRecordings.count)
+        let keep = configuration.keepFinished
+        registry.withLock { registry in
+            let finished = registry.order.filter { registry.recordings[$0]?.isActive == false }
+            for id in finished.dropLast(keep) {
+                registry.recordings[id] = nil
+                registry.order.removeAll { $0 == id }
+            }
+        }
+    }
+
+    // MARK: Admission
+
+    /// Whether a recording costing `cores` and writing `bitrate` bits/s fits
+    /// beside `active`: nil, or the refusal (`cpu` or `disk`).
+    func admission(cores: Double, bitrate: Double, beside active: [Recording]) -> RecorderError? {
+        let capacity = capacityCores
+        let committed = active.reduce(0) { $0 + $1.committedCores }
+        let budget = configuration.cpuShare * capacity
+        if committed + cores > budget {
+            return .cpu(String(
+                format: "not enough CPU: running recordings are committed to %.2f of the %.2f cores allowed "
+                    + "(%.2f x %.2f cores), and this one needs an estimated %.2f", committed, budget,
+                configuration.cpuShare, capacity, cores))
+        }
+        if let free = HostResources.freeBytes(configuration.recordingsDir) {
+            let rate = active.reduce(0) { $0 + $1.expectedBitrate } + bitrate
+            let needed = rate / 8 * configuration.minFreeMinutes * 60
+            if Double(free) < needed {
+                return .disk(String(
+                    format: "not enough disk: %.0f MB free in the recordings directory, %.0f MB needed for %.0f minutes "
+                        + "at %.1f Mbit/s (the running recordings and this one)",
+                    Double(free) / 1e6, needed / 1e6, configuration.minFreeMinutes, rate / 1e6))
+            }
+        }
+        return nil
+    }
+
+    var capacityCores: Double { configuration.cores ?? HostResources.cores() }
+
+    /// Bits/s a recording is expected to write: its maxrate, else
+    /// `bitsPerPixel` per pixel per frame, plus its audio.
+    func expectedBitrate(width: Int, height: Int, fps: Int, maxrate: Int?, audioBitrate: Int?) -> Double {
+        Double(maxrate ?? Int(Double(width * height * fps) * configuration.bitsPerPixel)) + Double(audioBitrate ?? 0)
+    }
+
+    // MARK: Workspaces
+
+    /// Stops a workspace no recording uses.
+    func deleteWorkspace(_ id: String) async throws(RecorderError) {
+        if activeRecordings.contains(where: { $0.workspace == id }) { throw .workspaceInUse(id) }
+        guard await workspaces.delete(id) else { throw .notFound("workspace \(id)") }
+    }
+
+    func createWorkspace(width: Int, height: Int) async throws -> WorkspaceView {
+        guard !isDraining else { throw RecorderError.draining }
+        return try await workspaces.create(width: width, height: height)
+    }
+}

@@ -1,0 +1,41 @@
+import RecorderEngine
+
+/// Why the recorder refused, or could not do, what it was asked: each case
+/// is one kind of refusal, with the words a person needs. The HTTP layer
+/// gives each its status (`APIError(answering:)`); nothing here knows HTTP.
+enum RecorderError: Error, Sendable {
+    /// A value of the request cannot be used: the request's field and why.
+    case invalid(FieldError)
+    /// The engine refused the recording's configuration (the stream URLs
+    /// as asked, to name the one it refused).
+    case configuration(RecordingError, streams: [String])
+    /// The display or the sound device is being recorded by another recording.
+    case busy(String)
+    /// The recording's file exists already (as the request named it).
+    case exists(String)
+    /// Not enough CPU, or disk: what is committed and what was asked.
+    case cpu(String)
+    case disk(String)
+    /// The daemon is shutting down: no new recordings.
+    case draining
+    /// No such thing: `recording ID`, `workspace ID`.
+    case notFound(String)
+    /// The workspace is being recorded.
+    case workspaceInUse(String)
+    /// The daemon could not do its own part (a directory, the journal).
+    case failed(String)
+}
+
+extension RecorderError: CustomStringConvertible {
+    var description: String {
+        switch self {
+        case let .invalid(field): field.description
+        case let .configuration(error, _): "\(error)"
+        case let .busy(message), let .cpu(message), let .disk(message), let .failed(message): message
+        case let .exists(path): "file '\(path)' exists already"
+        case .draining: "shutting down: no new recordings"
+        case let .notFound(what): "no such \(what)"
+        case let .workspaceInUse(id): "workspace \(id) is being recorded"
+        }
+    }
+}
