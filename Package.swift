@@ -164,7 +164,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RecordDisplayTests",
-            dependencies: ["TestSupport"],
+            // record-display itself for its text alone (`StatisticsTextTests`).
+            dependencies: ["TestSupport", "record-display", "RecorderEngine"],
             swiftSettings: swiftSettings
         ),
         // jibri-ffmpeg: its argument mapping and lines alone, then the built binary
