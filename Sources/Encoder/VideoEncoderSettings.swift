@@ -43,6 +43,9 @@ public struct VideoEncoderSettings: Sendable, Equatable {
     public let threads: Int
     /// The H.264 level, the lowest that holds the size, rate and VBV limits.
     public let level: H264Level
+    /// Keyframe rules and x264's own parameters beyond these (checked by
+    /// `X264Tuning.validate()` and when each parameter is made).
+    public var x264 = X264Tuning()
 
     /// Checks every value; throws `InvalidArgument` naming the first bad one.
     public init(width: Int, height: Int, fps: Int = 30, preset: Preset = .ultrafast, tune: Tune? = nil,

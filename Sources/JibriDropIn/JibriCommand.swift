@@ -38,6 +38,10 @@ public struct JibriCommand: Sendable {
         let line = try FFmpegCommandLine(arguments: arguments)
         if let option = line.global(.logLevel) { logLevel = try FFmpegLogLevel(option) }
         printsProgress = !line.has(.noStats) && (line.has(.stats) || logLevel >= .info)
+        // Sync: the engine stamps sound on the capture clock, corrects its
+        // drift gradually and writes a constant frame rate.
+        if let option = line.global(.audioSync) { try OutputMapping.checkAudioSync(option) }
+        if let option = line.global(.videoSync) { try OutputMapping.checkFrameRateMode(option) }
         if line.has(.overwrite) && line.has(.noOverwrite) {
             throw InvalidArgument(name: "option", value: "-n", reason: "contradicts -y (ffmpeg refuses both too)")
         }
