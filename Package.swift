@@ -178,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RecordDisplayTests",
-            // record-display itself for its option names (OptionNameTests).
+            // record-display itself for its option names (OptionNameTests) and its text (StatisticsTextTests).
             dependencies: ["TestSupport", "record-display", "RecorderEngine"],
             swiftSettings: swiftSettings
         ),

@@ -152,7 +152,7 @@ struct AVSyncBenchmark: AsyncParsableCommand {
             let ramp = calibration.ramps[event]
             let departure = ramp?.seconds(toReach: 0.5).map { $0 - ProbeRamp.nominalSeconds(toReach: 0.5) }
             let stepMax = ramp?.steps.map { Double($0.drawn - $0.requested) / 1e9 }.max()
-            lines.append(String(format: "probe,%d,%.6f,", event, Double(schedule.time(of: event)) / 1e9)
+            lines.append("probe,\(event)," + String(format: "%.6f,", Double(schedule.time(of: event)) / 1e9)
                          + [ms(calibration.beepErrors[event]), ms(departure), ramp.map { "\($0.steps.count)" } ?? "",
                             ms(stepMax), ms(calibration.pureVideoErrors[event]), "", "", "", "", "", "", "", "", ""]
                             .joined(separator: ","))
@@ -204,9 +204,9 @@ struct AVSyncBenchmark: AsyncParsableCommand {
         let result = try await RecordingSession(configuration: configuration).record()
         if let error = result.error { throw BenchFailure("the engine's recording failed: \(error)") }
         let statistics = result.statistics
-        let note = String(format: "%d frames, %d dropped, %d duplicated; its own A/V estimate %+.1f ms",
-                          statistics.framesEncoded, statistics.framesDropped, statistics.framesDuplicated,
-                          statistics.audioVideoOffset.seconds * 1000)
+        let note = "\(statistics.framesEncoded) frames, \(statistics.framesDropped) dropped, "
+            + "\(statistics.framesDuplicated) duplicated; its own A/V estimate "
+            + String(format: "%+.1f ms", statistics.audioVideoOffset.seconds * 1000)
         return (try RecordingAnalysis(path: output), note)
     }
 

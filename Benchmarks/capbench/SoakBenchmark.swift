@@ -66,9 +66,10 @@ struct SoakBenchmark: AsyncParsableCommand {
                 if case let .statistics(statistics) = event {
                     memory.add(seconds: statistics.elapsed.seconds, bytes: ProcessResources.current().residentBytes)
                     if Int(statistics.elapsed.seconds) % 60 < 10 {
-                        Self.log(String(format: "%.0f s: %d frames, %d dropped, A/V %+.1f ms, RSS %d MB", statistics.elapsed.seconds,
-                                   statistics.framesEncoded, statistics.framesDropped,
-                                   statistics.audioVideoOffset.seconds * 1000, ProcessResources.current().residentBytes >> 20))
+                        Self.log(String(format: "%.0f s: ", statistics.elapsed.seconds)
+                                 + "\(statistics.framesEncoded) frames, \(statistics.framesDropped) dropped, A/V "
+                                 + String(format: "%+.1f ms", statistics.audioVideoOffset.seconds * 1000)
+                                 + ", RSS \(ProcessResources.current().residentBytes >> 20) MB")
                     }
                 }
             }

@@ -43,6 +43,9 @@ public struct VideoEncoderSettings: Sendable, Equatable {
     public let threads: Int
     /// The H.264 level, the lowest that holds the size, rate and VBV limits.
     public let level: H264Level
+    /// Keyframe rules and x264's own parameters beyond these (checked by
+    /// `X264Tuning.validate()` and when each parameter is made).
+    public var x264 = X264Tuning()
 
     /// The constant rate factors accepted (0, lossless, is refused: see below).
     public static let crfRange = 1...51

@@ -82,6 +82,9 @@ package final class X264Context {
             }
             level += 1
         }
+        // The keyframe rules and x264's own parameters, where libavcodec
+        // applies `-keyint_min`, `-sc_threshold` and `-x264-params`.
+        settings.x264.apply(to: &param)
         guard x264_param_apply_profile(&param, settings.profile.rawValue) >= 0 else {
             throw InvalidSetting(.profile, value: settings.profile.rawValue, reason: "x264 refused it")
         }

@@ -13,16 +13,17 @@ public struct FFmpegOption: Sendable, Equatable {
     /// What an option means, whichever of ffmpeg's spellings named it.
     public enum Key: Sendable, Equatable {
         // Global: may stand anywhere.
-        case overwrite, noOverwrite, logLevel, noStdin, stdin, hideBanner, stats, noStats
+        case overwrite, noOverwrite, logLevel, noStdin, stdin, hideBanner, stats, noStats, audioSync, videoSync
         // Per file: apply to the next input (`-i`) or to the output.
         case format, frameRate, size, drawMouse, threadQueueSize, sampleRate, channels
         case videoCodec, audioCodec, videoBitrate, audioBitrate, strict, audioFilter, pixelFormat
         case crf, preset, tune, profile, level, gop, maxrate, bufsize, threads, duration, timestamp, movflags
-        case noAudio
+        case noAudio, keyframeMinimum, sceneCut, x264Parameters, x264Options, frameRateMode
 
         var isGlobal: Bool {
             switch self {
-            case .overwrite, .noOverwrite, .logLevel, .noStdin, .stdin, .hideBanner, .stats, .noStats: return true
+            case .overwrite, .noOverwrite, .logLevel, .noStdin, .stdin, .hideBanner, .stats, .noStats, .audioSync, .videoSync:
+                return true
             default: return false
             }
         }
@@ -60,6 +61,12 @@ public struct FFmpegOption: Sendable, Equatable {
         "profile:v": .profile, "profile": .profile, "level": .level, "level:v": .level,
         "g": .gop, "g:v": .gop, "maxrate": .maxrate, "maxrate:v": .maxrate, "bufsize": .bufsize, "bufsize:v": .bufsize,
         "threads": .threads, "t": .duration, "timestamp": .timestamp, "movflags": .movflags, "an": .noAudio,
+        // libx264's keyframe rules and x264's own parameters; the sync
+        // options (`-async`, `-vsync` global in ffmpeg 5.1; `-fps_mode` per output).
+        "keyint_min": .keyframeMinimum, "keyint_min:v": .keyframeMinimum,
+        "sc_threshold": .sceneCut, "sc_threshold:v": .sceneCut,
+        "x264-params": .x264Parameters, "x264-params:v": .x264Parameters, "x264opts": .x264Options, "x264opts:v": .x264Options,
+        "async": .audioSync, "vsync": .videoSync, "fps_mode": .frameRateMode, "fps_mode:v": .frameRateMode,
     ]
 
     /// A refusal of this option's value: `invalid -crf 'abc': reason`.

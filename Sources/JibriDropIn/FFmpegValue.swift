@@ -45,7 +45,7 @@ enum FFmpegValue {
         return Int(rate)
     }
 
-    /// A non-negative integer, optionally in a range.
+    /// An integer in `range`.
     static func integer(_ option: FFmpegOption, in range: ClosedRange<Int>, what: String) throws(FFmpegArgumentError) -> Int {
         guard let text = option.value, let value = Int(text), range.contains(value) else {
             throw option.refuse("expected \(what) from \(range.lowerBound) to \(range.upperBound)")

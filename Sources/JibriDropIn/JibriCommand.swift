@@ -6,11 +6,14 @@ public import RecorderEngine
 /// What is taken (docs/JIBRI.md lists it with each mapping): one x11grab
 /// input, at most one sound input (`-f alsa`, or `-f pulse` through ALSA's
 /// `pulse` plugin), one output: an MP4 file or an `rtmp://`/`rtmps://` FLV
-/// stream, encoded with libx264 and AAC. Options that only tune ffmpeg's own
-/// machinery (`-thread_queue_size`, `-strict`, `-af aresample=async=...`,
-/// `-nostdin`, `-hide_banner`) are accepted and need nothing: the engine's
-/// queues are sized by memory and its drift correction is built in. Anything
-/// else is refused with an `FFmpegArgumentError` naming the option.
+/// stream, encoded with libx264 and AAC, with x264's keyframe rules and own
+/// parameters (`-keyint_min`, `-sc_threshold`, `-x264-params`). Options that
+/// only tune ffmpeg's own machinery (`-thread_queue_size`, `-strict`,
+/// `-af aresample=async=...`, `-async`, `-vsync cfr`, `-nostdin`,
+/// `-hide_banner`) are accepted and need nothing: the engine's queues are
+/// sized by memory, its drift correction is built in and its timeline is
+/// constant-rate. Anything else is refused with an `FFmpegArgumentError` naming
+/// the option.
 ///
 /// Defaults are ffmpeg's with libx264, where Jibri's list leaves a value out:
 /// preset medium, profile high, CRF 23 (x264's), a keyframe every 250
@@ -38,6 +41,10 @@ public struct JibriCommand: Sendable {
         let line = try FFmpegCommandLine(arguments: arguments)
         if let option = line.global(.logLevel) { logLevel = try FFmpegLogLevel(option) }
         printsProgress = !line.has(.noStats) && (line.has(.stats) || logLevel >= .info)
+        // Sync: the engine stamps sound on the capture clock, corrects its
+        // drift gradually and writes a constant frame rate.
+        if let option = line.global(.audioSync) { try OutputMapping.checkAudioSync(option) }
+        if let option = line.global(.videoSync) { try OutputMapping.checkFrameRateMode(option) }
         if line.has(.overwrite) && line.has(.noOverwrite) {
             throw FFmpegArgumentError(name: "option", value: "-n", reason: "contradicts -y (ffmpeg refuses both too)")
         }

@@ -90,6 +90,16 @@ struct OutputMapping {
                 guard !flags.isEmpty, flags.allSatisfy({ $0 == "faststart" }) else {
                     throw option.refuse("only +faststart is taken (a finished recording has moov before mdat)")
                 }
+            case .keyframeMinimum:
+                video.x264.keyframeMinimum = try FFmpegValue.integer(option, in: 0...100_000, what: "a number of frames")
+            case .sceneCut:
+                // libx264 through ffmpeg: a negative threshold leaves x264's own.
+                let threshold = try FFmpegValue.integer(option, in: -1...100, what: "a scene-cut threshold (0: none)")
+                video.x264.sceneCut = threshold < 0 ? nil : threshold
+            case .x264Parameters, .x264Options:
+                try Self.mapX264(option, video: &video, level: &level)
+            case .frameRateMode:
+                try Self.checkFrameRateMode(option)
             case .threadQueueSize, .noAudio:
                 break
             case .drawMouse:
@@ -131,6 +141,80 @@ struct OutputMapping {
             throw refuse("cannot tell the format: give -f mp4")
         }
         return (url, nil)
+    }
+
+    /// `-x264-params name=value:...` (or `-x264opts`, where a name alone is
+    /// `name=1`): the GOP, rate control, threads, level and keyframe rules
+    /// go to the engine's own settings, as their ffmpeg options would; any
+    /// other parameter x264 takes is passed to it (`X264Parameter`), unless
+    /// the engine sets it itself.
+    private static func mapX264(_ option: FFmpegOption, video: inout VideoEncodingOptions,
+                                level: inout Int?) throws(FFmpegArgumentError) {
+        for pair in (option.value ?? "").split(separator: ":") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            let name = String(parts[0].map { $0 == "_" ? "-" : $0 })
+            guard parts.count == 2 || option.key == .x264Options else {
+                throw option.refuse("'\(pair)' has no value: write name=value, separated by ':'")
+            }
+            let value = parts.count == 2 ? String(parts[1]) : "1"
+            let part = FFmpegOption(key: option.key, spelling: "\(option.spelling) \(name)", value: value)
+            switch name {
+            case "keyint":
+                guard value != "infinite" else {
+                    throw option.refuse("keyint=infinite: the engine cuts files, segments and stream resumes at keyframes")
+                }
+                video.gop = try FFmpegValue.integer(part, in: 1...100_000, what: "a number of frames")
+            case "min-keyint", "keyint-min":
+                video.x264.keyframeMinimum = try FFmpegValue.integer(part, in: 0...100_000, what: "a number of frames")
+            case "scenecut":
+                video.x264.sceneCut = try FFmpegValue.integer(part, in: 0...100, what: "a scene-cut threshold (0: none)")
+            case "no-scenecut":
+                video.x264.sceneCut = 0
+            case "crf":
+                guard let crf = Double(value), crf.rounded() == crf, (1...51).contains(crf) else {
+                    throw part.refuse("expected a whole constant rate factor from 1 to 51")
+                }
+                video.crf = Int(crf)
+            case "bitrate":
+                video.bitrate = try FFmpegValue.integer(part, in: 1...10_000_000, what: "kbit/s") * 1000
+                video.crf = nil
+            case "vbv-maxrate":
+                video.maxrate = try FFmpegValue.integer(part, in: 1...10_000_000, what: "kbit/s") * 1000
+            case "vbv-bufsize":
+                video.bufsize = try FFmpegValue.integer(part, in: 1...10_000_000, what: "kbit") * 1000
+            case "threads":
+                video.threads = value == "auto" ? 0 : try FFmpegValue.integer(part, in: 0...64, what: "a thread count")
+            case "level":
+                level = try FFmpegValue.level(part)
+            default:
+                do {
+                    video.x264.parameters.append(try X264Parameter(name: name, value: value))
+                } catch let error as InvalidSetting {
+                    throw option.refuse("\(error.value): \(error.reason)")
+                } catch {
+                    throw option.refuse("\(name)=\(value): \(error)")
+                }
+            }
+        }
+    }
+
+    /// `-fps_mode` (`-vsync`): what the engine does is constant frame rate,
+    /// every frame at n/fps, a late grab repeating the picture (counted).
+    static func checkFrameRateMode(_ option: FFmpegOption) throws(FFmpegArgumentError) {
+        switch option.value ?? "" {
+        case "cfr", "1", "auto", "-1":
+            break
+        case "vfr", "2", "passthrough", "0", "drop":
+            throw option.refuse("the engine writes a constant frame rate (each frame at n/fps); take cfr or auto")
+        default:
+            throw option.refuse("expected cfr, auto, 1 or -1 (vfr, passthrough and drop are not taken)")
+        }
+    }
+
+    /// `-async N`: ffmpeg's audio sync (stretch or squeeze to the
+    /// timestamps), which the engine's drift correction does.
+    static func checkAudioSync(_ option: FFmpegOption) throws(FFmpegArgumentError) {
+        _ = try FFmpegValue.integer(option, in: 0...1_000_000, what: "samples per second of correction")
     }
 
     /// `aresample` with sync options only: the engine stamps sound on the

@@ -35,10 +35,10 @@ public struct ProgressLine: Sendable, Equatable {
     /// The line, without its end of line.
     public var text: String {
         let fps = elapsedSeconds > 1 ? Double(frames) / elapsedSeconds : 0
-        var line = cFormat("frame=%5d fps=%3.*f q=%3.1f ", Int32(clamping: frames), fps < 9.95 ? Int32(1) : Int32(0), fps, -1.0)
+        var line = cFormat("frame=%5lld fps=%3.*f q=%3.1f ", Int64(frames), fps < 9.95 ? Int32(1) : Int32(0), fps, -1.0)
         line += cFormat("size=%8.0fkB time=", Double(bytes) / 1024)
         let centiseconds = Int((max(0, mediaSeconds) * 100).rounded(.down))
-        line += cFormat("%02d:%02d:%02d.%02d ", Int32(centiseconds / 360_000), Int32(centiseconds / 6000 % 60),
+        line += cFormat("%02lld:%02d:%02d.%02d ", Int64(centiseconds / 360_000), Int32(centiseconds / 6000 % 60),
                         Int32(centiseconds / 100 % 60), Int32(centiseconds % 100))
         line += mediaSeconds > 0 ? cFormat("bitrate=%6.1fkbits/s", Double(bytes) * 8 / mediaSeconds / 1000) : "bitrate=N/A"
         if duplicated != 0 || dropped != 0 { line += " dup=\(duplicated) drop=\(dropped)" }

@@ -25,6 +25,9 @@ extension SettingKey {
         case .bufsize: "-bufsize"
         case .gop: "-g"
         case .threads: "-threads"
+        case .keyframeMinimum: "-keyint_min"
+        case .sceneCut: "-sc_threshold"
+        case .x264Parameter: "-x264-params"
         case .videoQueueCapacity, .audioSampleFormats, .audioPeriod, .audioQueue, .audioDeviceTimeout,
              .audioReopenInterval, .size, .encoderInputSize, .pictureSize, .audioInputRate, .audioInputChannels,
              .renditionName, .renditionSize, .rendition, .outputRendition, .segmentTime, .segmentSize, .segmentPolicy,

@@ -17,6 +17,8 @@ public enum SettingKey: Sendable, Hashable, CustomStringConvertible {
     // picture's `width` and `height`, the main rendition's scaled `size`,
     // and their `sizeAndRate` together against H.264's levels.
     case width, height, size, sizeAndRate, preset, tune, profile, crf, bitrate, maxrate, bufsize, gop, threads
+    /// x264's own keyframe rules and parameters (`X264Tuning`).
+    case keyframeMinimum, sceneCut, x264Parameter
     // The sound encode (`AudioEncoderSettings`).
     case audioRate, audioChannels, audioBitrate
     // What an encoder is handed when it opens: sizes and formats the session derives.
@@ -66,6 +68,9 @@ public enum SettingKey: Sendable, Hashable, CustomStringConvertible {
         case .bufsize: "bufsize"
         case .gop: "gop"
         case .threads: "threads"
+        case .keyframeMinimum: "keyframe minimum"
+        case .sceneCut: "scene cut"
+        case .x264Parameter: "x264 parameter"
         case .audioRate: "audio rate"
         case .audioChannels: "audio channels"
         case .audioBitrate: "audio bitrate"

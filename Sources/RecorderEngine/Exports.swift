@@ -13,6 +13,8 @@
 @_exported public import struct Encoder.H264Level
 @_exported public import enum Encoder.PictureScaling
 @_exported public import struct Encoder.VideoEncoderSettings
+@_exported public import struct Encoder.X264Parameter
+@_exported public import struct Encoder.X264Tuning
 @_exported public import struct MediaCore.AudioFormat
 @_exported public import struct MediaCore.InvalidSetting
 @_exported public import enum MediaCore.SettingKey

@@ -24,6 +24,7 @@ extension RecordingConfiguration {
                     fps: capture.framesPerSecond, preset: options.preset, tune: options.tune, profile: options.profile,
                     crf: options.crf, bitrate: options.bitrate, maxrate: options.maxrate, bufsize: options.bufsize,
                     gop: options.gop, threads: options.threads)
+                try options.x264.validate()
             }
         } else {
             if let region = capture.region {

@@ -33,6 +33,9 @@ public struct VideoEncodingOptions: Sendable, Equatable {
     public var size: PictureSize?
     /// How a `size` of another shape than the capture's is filled.
     public var scaling: PictureScaling = .letterbox
+    /// Keyframe rules and x264's own parameters (jibri-ffmpeg's
+    /// `-keyint_min`, `-sc_threshold`, `-x264-params`).
+    public var x264 = X264Tuning()
 
     public init() {}
 }

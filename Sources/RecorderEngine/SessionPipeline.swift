@@ -72,7 +72,7 @@ final class SessionPipeline {
             for planned in plan.encodes {
                 let options = planned.options
                 let (width, height) = (options.size?.width ?? capture.width, options.size?.height ?? capture.height)
-                let settings: VideoEncoderSettings
+                var settings: VideoEncoderSettings
                 do {
                     settings = try VideoEncoderSettings(
                         width: width, height: height, fps: capture.framesPerSecond, preset: options.preset,
@@ -84,6 +84,7 @@ final class SessionPipeline {
                 } catch {
                     throw Self.openFailure(error)
                 }
+                settings.x264 = options.x264
                 do {
                     let picture = try pictures.picture(width: width, height: height, scaling: options.scaling)
                     let encoder = try VideoEncoder(settings: settings, picture: picture, pictures: pictures,

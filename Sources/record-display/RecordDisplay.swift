@@ -65,8 +65,9 @@ struct RecordDisplay: ParsableCommand {
                                + "at or after the time and finished on its own (meeting.mp4: meeting-000.mp4, "
                                + "meeting-001.mp4...; a %d or %03d in the name places the number).", valueName: "seconds"))
     var segmentTime: Double?
-    @Option(help: ArgumentHelp("Start the next numbered file at the first keyframe after a file reached this size "
-                               + "(e.g. 500M, 2G; at least 1M).", valueName: "bytes"))
+    @Option(help: ArgumentHelp("Split the file into numbered files of at most this size, each cut at the last keyframe "
+                               + "before it would pass it (e.g. 500M, 2G; at least 1M; a GOP larger than every GOP "
+                               + "before it can still pass it).", valueName: "bytes"))
     var segmentSize: String?
     @Option(name: .customLong("hls"), help: ArgumentHelp("Also write HLS: this .m3u8 playlist (EVENT while recording, ENDLIST at the end) and "
                                + "fMP4 segments of a GOP each beside it; PLAYLIST or PLAYLIST@RENDITION.",

@@ -78,30 +78,16 @@ struct RecordingRun {
     }
 
     private func showStatus(_ statistics: RecordingStatistics) {
-        var line = String(format: "\r%7.1fs  %5.1f fps  dropped %d  duplicated %d  %6.0f kb/s  A/V %+5.0f ms ",
-                          statistics.mediaDuration.seconds, statistics.framesPerSecond, statistics.framesDropped,
-                          statistics.framesDuplicated, statistics.bitrate / 1000, statistics.audioVideoOffset.seconds * 1000)
-        if !statistics.streams.isEmpty {
-            let up = statistics.streams.filter(\.connected).count
-            let dropped = statistics.streams.reduce(0) { $0 + $1.videoPacketsDropped }
-            let queued = statistics.streams.map(\.queued.seconds).max() ?? 0
-            line += String(format: " streams %d/%d up, %d dropped, queue %.1f s ", up, statistics.streams.count,
-                           dropped, queued)
-        }
-        FileHandle.standardError.write(Data(line.utf8))
+        FileHandle.standardError.write(Data(StatisticsText.status(statistics).utf8))
     }
 
     private func summarize(_ result: RecordingResult) -> Int32 {
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
         writeStatistics(result)
         let statistics = result.statistics
-        let summary = statistics.renditions.isEmpty
-            ? String(format: "%.2f s of sound, %d bytes encoded", statistics.mediaDuration.seconds, statistics.bytesWritten)
-            : String(format: "%.2f s, %d frames (%d dropped, %d duplicated), %d bytes encoded",
-                     statistics.mediaDuration.seconds, statistics.framesEncoded, statistics.framesDropped,
-                     statistics.framesDuplicated, statistics.bytesWritten)
+        let summary = StatisticsText.summary(statistics)
         if let output = result.output {
-            let seconds = String(format: "%.2f", result.finalizeDuration?.seconds ?? 0)
+            let seconds = StatisticsText.fixed(result.finalizeDuration?.seconds ?? 0, 2)
             let state = result.outputState.map { "\($0.rawValue) in \(seconds) s" } ?? "finalized in \(seconds) s"
             if statistics.segments.count > 1 {
                 // The recording's figures, then the last segment's own.
@@ -115,17 +101,11 @@ struct RecordingRun {
             log("\(statistics.streams.isEmpty ? "wrote nothing" : "streamed"): \(summary)")
         }
         for stream in statistics.streams {
-            log(String(format: "stream %@: sent %d packets (%d bytes) over %d connection(s), %d disconnect(s); "
-                       + "dropped %d video packets (%d disposable, %d to a keyframe), %d with the queue full, "
-                       + "%d discarded while offline; longest queue %.2f s; %.2f CPU s",
-                       stream.url, stream.packetsSent, stream.bytesSent, stream.connections, stream.disconnects,
-                       stream.videoPacketsDropped, stream.videoPacketsDroppedDisposable,
-                       stream.videoPacketsDroppedToKeyframe, stream.packetsDroppedQueueFull,
-                       stream.packetsDiscardedOffline, stream.maximumQueued.seconds, stream.threadCPUTime.seconds))
+            log(StatisticsText.stream(stream))
         }
         if statistics.segments.count > 1 {
             log("\(statistics.segments.count) segments: " + statistics.segments.map {
-                String(format: "%@ (%.2f s)", ($0.path as NSString).lastPathComponent, $0.duration)
+                "\(($0.path as NSString).lastPathComponent) (\(StatisticsText.fixed($0.duration, 2)) s)"
             }.joined(separator: ", "))
         }
         if statistics.hlsSegments > 0 { log("HLS: \(statistics.hlsSegments) segments listed") }

@@ -44,10 +44,11 @@ struct RepairCommand: ParsableCommand {
                 say("\(file) is a finished recording already; left untouched")
                 return 0
             }
-            var line = String(format: "repaired %@: %d complete fragments, %.2f s, index %@", file, report.fragments,
-                              report.duration ?? 0, report.moovAtFront == true ? "before the media" : "after the media")
+            var line = "repaired \(file): \(report.fragments) complete fragments, "
+                + "\(StatisticsText.fixed(report.duration ?? 0, 2)) s, index "
+                + (report.moovAtFront == true ? "before the media" : "after the media")
             if report.droppedBytes > 0 { line += ", \(report.droppedBytes) bytes after the last complete fragment cut off" }
-            say(line + String(format: " (%.2f s)", report.seconds))
+            say(line + " (\(StatisticsText.fixed(report.seconds, 2)) s)")
             return 0
         } catch let refusal as MP4RepairRefusal {
             say("\(refusal)")

@@ -70,6 +70,32 @@ import Testing
         #expect(command.logLevel == .warning && command.printsProgress && command.requestedLevel == 40)
     }
 
+    /// What operators add to Jibri's lists for streaming platforms and sync
+    /// (docker-jitsi-meet#1630/#2284, jibri#162 and #560, start-ffmpeg.sh):
+    /// keyframe rules, x264's own parameters, ffmpeg's sync options.
+    @Test func operatorsKeyframeX264AndSyncOptionsMap() throws {
+        let command = try JibriCommand(arguments: ["-y", "-v", "info", "-async", "1", "-vsync", "1",
+            "-f", "x11grab", "-draw_mouse", "0", "-r", "30", "-s", "1280x720", "-i", ":0.0+0,0",
+            "-f", "alsa", "-i", "plug:bsnoop", "-acodec", "aac", "-ar", "44100", "-b:a", "128k",
+            "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", "60", "-keyint_min", "30",
+            "-sc_threshold", "0", "-x264-params", "keyint=90:min_keyint=90:nal-hrd=cbr:ref=2:rc-lookahead=10",
+            "-b:v", "3000k", "-maxrate", "3000k", "-bufsize", "6000k", "-fps_mode", "cfr", "-pix_fmt", "yuv420p",
+            "-f", "flv", "rtmp://a.rtmp.youtube.com/live2/key"])
+        let video = command.configuration.video
+        #expect(video.gop == 90 && video.x264.keyframeMinimum == 90 && video.x264.sceneCut == 0,
+                "-x264-params comes after -g and -keyint_min and wins, as in libx264: \(video.gop) \(video.x264)")
+        #expect(video.x264.parameters.map { "\($0.name)=\($0.value)" } == ["nal-hrd=cbr", "ref=2", "rc-lookahead=10"])
+        #expect(video.bitrate == 3_000_000 && video.maxrate == 3_000_000 && video.bufsize == 6_000_000)
+        // x264opts: a name alone is name=1; the engine's settings by x264's names.
+        let opts = try JibriCommand(arguments: ["-f", "x11grab", "-i", ":0", "-sc_threshold", "-1", "-x264opts",
+                                                "no-scenecut:crf=20:vbv-maxrate=2500:vbv-bufsize=5000:threads=auto:level=4.1",
+                                                "-fps_mode:v", "auto", "o.mp4"]).configuration.video
+        #expect(opts.x264.sceneCut == 0 && opts.crf == 20 && opts.maxrate == 2_500_000 && opts.bufsize == 5_000_000)
+        #expect(opts.threads == 0 && opts.x264.parameters.isEmpty)
+        let negative = try JibriCommand(arguments: ["-f", "x11grab", "-i", ":0", "-sc_threshold", "-1", "o.mp4"])
+        #expect(negative.configuration.video.x264.sceneCut == nil, "a negative threshold leaves x264's, as libx264's wrapper")
+    }
+
     @Test func logLevelDecidesProgressAsFFmpegDoes() throws {
         let tail = ["-f", "x11grab", "-i", ":0", "-f", "mp4", "/tmp/x.mp4"]
         #expect(try JibriCommand(arguments: ["-v", "error"] + tail).printsProgress == false)
@@ -115,6 +141,17 @@ import Testing
         (["-timestamp", "2020-01-01"], "invalid -timestamp '2020-01-01'"),
         (["-movflags", "+frag_keyframe"], "invalid -movflags '+frag_keyframe'"),
         (["-draw_mouse", "0"], "invalid option '-draw_mouse': does not apply to the output"),
+        (["-x264-params", "keyint=60:open-gop=1"], "invalid -x264-params 'keyint=60:open-gop=1': open-gop=1: not taken"),
+        (["-x264-params", "fps=25"], "invalid -x264-params 'fps=25': fps=25: not taken"),
+        (["-x264-params", "nosuch=1"], "invalid -x264-params 'nosuch=1': nosuch=1: x264 has no parameter"),
+        (["-x264-params", "scenecut"], "invalid -x264-params 'scenecut': 'scenecut' has no value"),
+        (["-x264-params", "keyint=infinite"], "invalid -x264-params 'keyint=infinite'"),
+        (["-x264opts", "bframes=many"], "invalid -x264opts 'bframes=many': bframes=many: x264 refuses that value"),
+        (["-sc_threshold", "500"], "invalid -sc_threshold '500'"),
+        (["-keyint_min", "-3"], "invalid -keyint_min '-3'"),
+        (["-fps_mode", "vfr"], "invalid -fps_mode 'vfr': the engine writes a constant frame rate"),
+        (["-fps_mode", "passthrough"], "invalid -fps_mode 'passthrough'"),
+        (["-c:a", "libmp3lame"], "invalid -c:a 'libmp3lame': the engine encodes sound with AAC only"),
     ])
     func outputOptionsAreRefusedByName(extra: [String], message: String) {
         let arguments = ["-f", "x11grab", "-s", "1280x720", "-i", ":0.0+0,0"] + extra + ["-f", "mp4", "/tmp/out.mp4"]
@@ -142,6 +179,10 @@ import Testing
         (["-f", "x11grab", "-i"], "invalid -i '': needs an input"),
         (["-f", "x11grab", "-i", ":0", "-crf"], "invalid -crf '': needs a value"),
         (["-i", ":0", "a.mp4"], "invalid -i ':0': needs -f before it"),
+        (["-vsync", "vfr", "-f", "x11grab", "-i", ":0", "a.mp4"], "invalid -vsync 'vfr': the engine writes a constant frame rate"),
+        (["-vsync", "2", "-f", "x11grab", "-i", ":0", "a.mp4"], "invalid -vsync '2'"),
+        (["-async", "x", "-f", "x11grab", "-i", ":0", "a.mp4"], "invalid -async 'x'"),
+        (["-f", "x11grab", "-i", ":0", "-f", "matroska", "a.mkv"], "invalid -f 'matroska': the engine writes MP4 files and FLV streams"),
     ])
     func commandLinesAreRefusedByName(arguments: [String], message: String) {
         #expect(refusal(arguments).hasPrefix(message), "\(refusal(arguments))")

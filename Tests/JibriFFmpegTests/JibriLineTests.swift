@@ -16,6 +16,10 @@ import TestSupport
                 == "frame=108000 fps= 30 q=-1.0 size= 1074219kB time=01:00:00.50 bitrate=2444.1kbits/s dup=3 drop=1 speed=   1x")
         #expect(ProgressLine(frames: 12, bytes: 2048, mediaSeconds: 0.4, elapsedSeconds: 1.5).text
                 == "frame=   12 fps=8.0 q=-1.0 size=       2kB time=00:00:00.40 bitrate=  41.0kbits/s speed=0.267x")
+        // Counts past 2^32 print whole (a 32-bit %d wrapped them).
+        #expect(ProgressLine(frames: 4_294_967_396, bytes: 6_000_000_000_000, mediaSeconds: 143_165_580,
+                             elapsedSeconds: 143_165_580).text
+                == "frame=4294967396 fps= 30 q=-1.0 size=5859375000kB time=39768:13:00.00 bitrate= 335.3kbits/s speed=   1x")
     }
 
     @Test func progressLinesAreJibrisEncodingLines() {

@@ -20,6 +20,7 @@ extension SettingKey {
         .srtPassphraseFile(index: 0), .tlsAuthority(index: 0), .allowPattern(index: 0),
         .sessionID, .duration, .statisticsInterval, .finalizeScript, .noVideo,
         .silenceLevel, .silenceDuration, .frozenDuration,
+        .keyframeMinimum, .sceneCut, .x264Parameter,
     ]
 
     /// This case's place in `samples`.
@@ -85,6 +86,9 @@ extension SettingKey {
         case .silenceLevel: 57
         case .silenceDuration: 58
         case .frozenDuration: 59
+        case .keyframeMinimum: 60
+        case .sceneCut: 61
+        case .x264Parameter: 62
         }
     }
 

@@ -14,7 +14,7 @@ public struct FileSegment: Sendable, Equatable {
     public var bytes: Int64
     /// nil while it is being written; then whether it was finished in place
     /// (a regular MP4) or kept as written (it still plays; `MP4Repair` can
-    /// finish it). Always nil for an HLS segment, which is a CMAF fragment
+    /// finish it). Always nil for an HLS segment, which is an fMP4 fragment
     /// sequence, complete once listed.
     public var outcome: MP4FinishOutcome?
     /// Why it was kept as written, if it was.

@@ -5,7 +5,7 @@ import CFFmpeg
 public import MediaCore
 public import MediaPackets
 
-/// An HLS output: fMP4 (CMAF) segments and a media playlist that lists them,
+/// An HLS output: fMP4 segments (RFC 8216 3.3) and a media playlist that lists them,
 /// live while recording (`#EXT-X-PLAYLIST-TYPE:EVENT`) and complete at the
 /// end (`#EXT-X-ENDLIST`), so a recording can be watched, or uploaded piece
 /// by piece, while the meeting still runs.
@@ -14,8 +14,7 @@ public import MediaPackets
 /// the streams, `#EXT-X-MAP`) and `live-00000.m4s`, `live-00001.m4s`...
 /// beside it, each a run of `moof`+`mdat` fragments starting at a keyframe
 /// (`#EXT-X-INDEPENDENT-SEGMENTS`), written by libavformat's MP4 muxer
-/// (`movflags` `cmaf`, one continuous timeline, `tfdt` in every fragment)
-/// through one output that moves on to the next file at each cut.
+/// (one continuous timeline, `tfdt` in every fragment) through one output that moves on to the next file at each cut.
 ///
 /// Cuts: at the first keyframe at or after each multiple of
 /// `segmentDuration` on the recording's timeline (sound alone: at the first
@@ -24,6 +23,18 @@ public import MediaPackets
 /// rewritten whole and renamed into place (`HLSPlaylist`), never names a
 /// file still being written, and after a crash it lists every complete
 /// segment (only `#EXT-X-ENDLIST` is missing).
+///
+/// Timestamps: the file's, plus one shift shared by both streams (see
+/// `StartShift`), so that nothing starts before 0: the segments have no
+/// edit list to start a track later or earlier, each fragment's `tfdt`
+/// carries its real decoding time (`frag_discont` for the first one) and
+/// composition offsets are positive (`trun` version 0), so each picture is
+/// presented at `n / fps` plus the shift and the sound keeps its place
+/// against it, whatever B-frames delay the decoding order. (libavformat's
+/// `cmaf` flag is left out: it writes negative composition offsets from a
+/// decoding timeline moved by the first picture's offset, which ffmpeg's
+/// own demuxer presents that much late, and differently for a segment
+/// read alone.)
 ///
 /// Not thread-safe: one thread (the mux thread) uses it.
 public final class HLSSink: PacketFileSink, @unchecked Sendable {
@@ -36,6 +47,7 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
     private let directory: String
     private let baseName: String
     private let timeBases: SegmentTimeBases
+    private let shift: StartShift
     private var segmentIndex = 0
     private var segmentStart: Double = 0
     private var packetsInSegment = 0
@@ -63,6 +75,7 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
         directory = String(path.dropLast(name.count))
         baseName = name.hasSuffix(".m3u8") ? String(name.dropLast(5)) : name
         timeBases = SegmentTimeBases(streams: streams)
+        shift = StartShift(streams: streams)
         nextCut = segmentDuration
         playlist = HLSPlaylist(path: path, targetDuration: Int(maximumSegmentDuration.rounded(.up)),
                                initName: baseName + "-init.mp4")
@@ -76,18 +89,22 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
             // init segment's mvhd, tkhd, mdhd).
             try muxer.setMetadata("creation_time", MP4FileSink.creationTime())
             try muxer.open(options: [
-                // cmaf: CMAF's brands and boxes; empty_moov: the init segment
+                // empty_moov: the init segment
                 // holds no samples; frag_keyframe: a fragment at each
                 // keyframe (and frag_duration inside long GOPs), so a
                 // segment's fragments reach the disk as they are made;
                 // default_base_moof: offsets relative to each moof, as
-                // HLS players expect; skip_trailer: no mfra.
-                "movflags": "cmaf+frag_keyframe+empty_moov+default_base_moof+skip_trailer",
+                // HLS players expect; skip_trailer: no mfra; frag_discont:
+                // each track's first tfdt is its first packet's decoding
+                // time (without it each track would start at 0 whatever
+                // its first timestamp, moving one against the other).
+                "movflags": "frag_keyframe+empty_moov+default_base_moof+skip_trailer+frag_discont",
                 "frag_duration": "1000000",
-                // One timeline for both streams: AAC's priming (-1024) and
-                // B-frames start before 0, which a written `moov` cannot
-                // edit away; shift both alike so the first is at 0.
-                "avoid_negative_ts": "make_zero",
+                // No edit lists: the shift made every timestamp
+                // non-negative, and nothing may move them again (make_zero
+                // would start each track at 0 by stretching its first sample).
+                "use_editlist": "0",
+                "avoid_negative_ts": "disabled",
             ], output: output.context)
             try output.flush()
             try output.start(segmentPath(0))
@@ -117,6 +134,7 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
         // durations, so they add up to the recording's.
         if timeBases.video == nil || packet.kind == .video { mediaEnd = max(mediaEnd, time + timeBases.duration(packet)) }
         packetsInSegment += 1
+        shift.apply(to: packet)
         do {
             try muxer.write(packet)
         } catch {

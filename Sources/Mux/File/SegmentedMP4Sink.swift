@@ -11,9 +11,11 @@ public import MediaPackets
 ///
 /// Cuts: at the first keyframe at or after each multiple of `duration` on
 /// the recording's timeline (so segments do not drift: with 2 s GOPs and
-/// 5 s segments, cuts at 6, 10, 16 s...), and at the first keyframe after a
-/// segment reached `maxBytes`. With no video, any AAC frame starts a
-/// segment. A segment starts with the picture it was cut at: its
+/// 5 s segments, cuts at 6, 10, 16 s...), and, with `maxBytes`, at the
+/// last keyframe before the file would pass it (`SegmentSizeGuard`): no
+/// file grows past `maxBytes` unless one GOP is larger than every GOP
+/// before it by more than the room left. With no video, any AAC frame
+/// starts a segment. A segment starts with the picture it was cut at: its
 /// timestamps are moved so that picture is at 0, and the sound that follows
 /// keeps its exact place against it (the edit list `MP4FileSink` writes
 /// when it finishes).
@@ -28,7 +30,7 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
     public struct Policy: Sendable, Equatable {
         /// Seconds per segment, or nil.
         public var duration: Double?
-        /// Bytes after which the next keyframe starts a segment, or nil.
+        /// The most bytes a file may hold (header, index and media), or nil.
         public var maxBytes: Int64?
 
         public init(duration: Double? = nil, maxBytes: Int64? = nil) {
@@ -58,8 +60,8 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
     /// Packets that can start a segment (pictures; AAC frames for sound
     /// alone) in the current one: a cut needs at least one.
     private var leadingPackets = 0
-    /// The current segment's size right after its header and reserve.
-    private var headerBytes: Int64 = 0
+    /// Judges when the size calls for a cut (with `maxBytes`).
+    private var sizeGuard: SegmentSizeGuard?
     /// Told each time a segment is opened (outcome nil) or finished.
     private let report: (FileSegment) -> Void
     private var finished = false
@@ -81,7 +83,8 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
         timeBases = SegmentTimeBases(streams: streams)
         nextCut = policy.duration ?? .infinity
         current = try makeSegment(0)
-        headerBytes = current!.bytesWritten
+        sizeGuard = policy.maxBytes.map { SegmentSizeGuard(maxBytes: $0, streams: streams, fragmentDuration: fragmentDuration) }
+        sizeGuard?.startedFile(fileBytes: current!.bytesWritten)
         report(FileSegment(index: 0, path: names.path(0), start: 0, duration: 0, bytes: 0))
     }
 
@@ -98,7 +101,8 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
         guard let segment = current else { preconditionFailure("write after finish()") }
         let time = timeBases.seconds(packet)
         let leading = timeBases.video == nil ? packet.kind == .audio : packet.kind == .video
-        if leadingPackets > 0, timeBases.canStart(packet), time >= nextCut || overSize(segment) {
+        let canStart = timeBases.canStart(packet)
+        if leadingPackets > 0, canStart, time >= nextCut || overSize(segment, at: time) {
             try cut(at: packet, time: time)
         }
         if leading {
@@ -107,7 +111,10 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
         }
         packet.pointer.pointee.pts = shifted(packet.pointer.pointee.pts, kind: packet.kind)
         packet.pointer.pointee.dts = shifted(packet.pointer.pointee.dts, kind: packet.kind)
-        try current!.write(packet)
+        let size = Int64(packet.pointer.pointee.size)
+        let written = current!
+        try written.write(packet)
+        sizeGuard?.wrote(bytes: size, fileBytes: written.bytesWritten, startsGroup: canStart)
     }
 
     /// Finishes the last segment; its report (the earlier ones were reported
@@ -127,9 +134,9 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
     // MARK: Cutting
 
     @inline(__always)
-    private func overSize(_ segment: MP4FileSink) -> Bool {
-        guard let maxBytes = policy.maxBytes else { return false }
-        return segment.bytesWritten - headerBytes >= maxBytes
+    private func overSize(_ segment: MP4FileSink, at time: Double) -> Bool {
+        guard sizeGuard != nil else { return false }
+        return sizeGuard!.nextGroupWouldPass(seconds: time - currentStart, reserve: segment.reservedIndexBytes)
     }
 
     /// Finishes the current segment and opens the next, starting at `packet`
@@ -157,7 +164,7 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
         leadingPackets = 0
         current = nil
         current = try makeSegment(currentIndex)
-        headerBytes = current!.bytesWritten
+        sizeGuard?.startedFile(fileBytes: current!.bytesWritten)
         report(FileSegment(index: currentIndex, path: names.path(currentIndex), start: time, duration: 0, bytes: 0))
     }
 
