@@ -3,6 +3,7 @@ import Foundation
 import MediaCore
 import MediaPackets
 import Mux
+import MediaTestSupport
 import Testing
 import TestSupport
 
@@ -65,15 +66,15 @@ import TestSupport
         for segment in finished {
             #expect(segment.outcome == .finishedInPlace, "\(segment)")
             #expect(try Self.decodeCleanly(segment.path).isEmpty, "\(segment.path) decodes with errors")
-            let probe = try MediaProbe.streams(segment.path, countFrames: true)
-            let video = try #require(MediaProbe.stream(probe.streams, type: "video"))
+            let probe = try EncodedFile.streams(segment.path, countFrames: true)
+            let video = try #require(EncodedFile.stream(probe.streams, type: "video"))
             let frames = Int(video["nb_read_frames"] as? String ?? "") ?? 0
             let seconds = Double(frames) / 30
             #expect(abs(seconds - segment.duration) < 0.001, "\(segment.path): \(frames) frames, \(segment.duration) s")
             #expect(video["start_time"] as? String == "0.000000", "each segment starts at 0 on its own")
             // The sound keeps its place against the picture: it starts with
             // the first AAC frame after the cut, less than a frame (23 ms) later.
-            let audio = try #require(MediaProbe.stream(probe.streams, type: "audio"))
+            let audio = try #require(EncodedFile.stream(probe.streams, type: "audio"))
             let audioStart = Double(audio["start_time"] as? String ?? "") ?? -1
             #expect(audioStart >= 0 && audioStart < 1024.0 / 44_100, "\(segment.path): audio starts at \(audioStart)")
             total += seconds
@@ -123,10 +124,10 @@ import TestSupport
         let result = try Subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", playlist,
                                          "-f", "null", "-"])
         #expect(result.status == 0 && result.standardError.isEmpty, "\(result.standardError)")
-        let probe = try MediaProbe.streams(playlist, countFrames: true)
-        let video = try #require(MediaProbe.stream(probe.streams, type: "video"))
+        let probe = try EncodedFile.streams(playlist, countFrames: true)
+        let video = try #require(EncodedFile.stream(probe.streams, type: "video"))
         #expect(video["nb_read_frames"] as? String == "270")
-        #expect(MediaProbe.stream(probe.streams, type: "audio") != nil)
+        #expect(EncodedFile.stream(probe.streams, type: "audio") != nil)
         let durations = text.split(separator: "\n").filter { $0.hasPrefix("#EXTINF:") }
             .compactMap { Double($0.dropFirst(8).dropLast()) }
         #expect(abs(durations.reduce(0, +) - 9) < 0.05, "\(durations)")

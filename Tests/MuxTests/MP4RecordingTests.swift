@@ -2,6 +2,7 @@ import Encoder
 import Foundation
 import MediaCore
 import Mux
+import MediaTestSupport
 import Testing
 import TestSupport
 
@@ -23,16 +24,16 @@ import TestSupport
         #expect(report.bytes > 0)
         #expect(!FileManager.default.fileExists(atPath: path + MP4FileSink.finalizingSuffix))
 
-        let boxes = try MediaProbe.topLevelBoxes(path)
+        let boxes = try EncodedFile.topLevelBoxes(path)
         let moov = try #require(boxes.firstIndex(of: "moov"), "\(boxes)")
         let mdat = try #require(boxes.firstIndex(of: "mdat"), "\(boxes)")
         #expect(moov < mdat, "top-level boxes \(boxes)")
         #expect(!boxes.contains("moof"), "the final file is not fragmented: \(boxes)")
 
-        let probe = try MediaProbe.streams(path)
+        let probe = try EncodedFile.streams(path)
         #expect(probe.streams.count == 2)
-        let video = try #require(MediaProbe.stream(probe.streams, type: "video"))
-        let audio = try #require(MediaProbe.stream(probe.streams, type: "audio"))
+        let video = try #require(EncodedFile.stream(probe.streams, type: "video"))
+        let audio = try #require(EncodedFile.stream(probe.streams, type: "audio"))
         #expect(video["codec_name"] as? String == "h264")
         #expect(video["width"] as? Int == 1280 && video["height"] as? Int == 720)
         #expect(video["nb_frames"] as? String == "300")
@@ -53,15 +54,15 @@ import TestSupport
         #expect(abs(duration - 10) <= 1.0 / 30, "format duration \(duration)")
 
         // The tone survives resampling 48000 -> 44100 and AAC.
-        let samples = try MediaProbe.decodeAudio(path, sampleRate: 44_100, directory: directory)
+        let samples = try EncodedFile.decodeAudio(path, sampleRate: 44_100, directory: directory)
         #expect(abs(Double(samples.count) / 44_100 - 10) <= 1.0 / 30, "decoded \(samples.count) samples")
         let middle = Array(samples[22_050..<(samples.count - 22_050)])
         let frequency = try #require(ToneAnalysis.frequency(of: middle, sampleRate: 44_100))
         #expect(abs(frequency - 440) <= 1, "tone at \(frequency) Hz")
         #expect(ToneAnalysis.rms(middle) > 4_000)
 
-        let frame = try MediaProbe.decodeFrame(path, index: 150, directory: directory)
-        MediaProbe.expectQuadrants(frame, width: 1280, height: 720)
+        let frame = try EncodedFile.decodeFrame(path, index: 150, directory: directory)
+        EncodedFile.expectQuadrants(frame, width: 1280, height: 720)
     }
 
     /// As after `kill -9`: packets written, encoders not drained, sink never
@@ -80,7 +81,7 @@ import TestSupport
                                       inputWidth: 640, inputHeight: 360)
         let sink = try recording.record(seconds: 6, flushEncoders: false) { try MP4FileSink(path: path, streams: [$0, $1]) }
         try withExtendedLifetime(sink) {
-            let boxes = try MediaProbe.topLevelBoxes(path)
+            let boxes = try EncodedFile.topLevelBoxes(path)
             #expect(Array(boxes.prefix(2)) == ["ftyp", "moov"], "\(boxes)")
             let fragments = boxes.filter { $0 == "moof" }.count
             #expect(fragments >= 4, "fragments on disk: \(boxes)")
@@ -89,9 +90,9 @@ import TestSupport
             #expect(decode.status == 0)
             #expect(decode.standardError.isEmpty, "ffmpeg: \(decode.standardError)")
 
-            let probe = try MediaProbe.streams(path, countFrames: true)
-            let video = try #require(MediaProbe.stream(probe.streams, type: "video"))
-            let audio = try #require(MediaProbe.stream(probe.streams, type: "audio"))
+            let probe = try EncodedFile.streams(path, countFrames: true)
+            let video = try #require(EncodedFile.stream(probe.streams, type: "video"))
+            let audio = try #require(EncodedFile.stream(probe.streams, type: "audio"))
             let videoFrames = Int(video["nb_read_frames"] as? String ?? "") ?? 0
             let audioFrames = Int(audio["nb_read_frames"] as? String ?? "") ?? 0
             let videoSeconds = Double(videoFrames) / 30
@@ -115,16 +116,16 @@ import TestSupport
             inputWidth: 1280, inputHeight: 720)
         let report = try recording.record(seconds: 2) { try MP4FileSink(path: path, streams: [$0, $1]) }.finish()
         #expect(abs(report.duration - 2) <= 1.0 / 30 + 0.001, "duration \(report.duration)")
-        let probe = try MediaProbe.streams(path)
-        let video = try #require(MediaProbe.stream(probe.streams, type: "video"))
+        let probe = try EncodedFile.streams(path)
+        let video = try #require(EncodedFile.stream(probe.streams, type: "video"))
         #expect(video["width"] as? Int == 640 && video["height"] as? Int == 360)
         #expect(video["nb_frames"] as? String == "60")
         #expect(video["has_b_frames"] as? Int ?? 0 > 0, "the encoder made B-frames")
         #expect(video["avg_frame_rate"] as? String == "30/1")
         #expect(video["start_time"] as? String == "0.000000")
-        let audio = try #require(MediaProbe.stream(probe.streams, type: "audio"))
+        let audio = try #require(EncodedFile.stream(probe.streams, type: "audio"))
         #expect(audio["sample_rate"] as? String == "48000" && audio["channels"] as? Int == 1)
-        let frame = try MediaProbe.decodeFrame(path, index: 15, directory: directory)
-        MediaProbe.expectQuadrants(frame, width: 640, height: 360)
+        let frame = try EncodedFile.decodeFrame(path, index: 15, directory: directory)
+        EncodedFile.expectQuadrants(frame, width: 640, height: 360)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import MediaCore
 import MediaPackets
 import Mux
+import MediaTestSupport
 import Testing
 import TestSupport
 
@@ -88,9 +89,9 @@ import TestSupport
         let asWritten = try MP4Inspection.packetCounts(path)
         let report = try MP4Repair.repair(path: path)
         #expect(!report.wasFinished && report.fragments >= 4, "\(report)")
-        let probe = try MediaProbe.streams(path)
-        let video = try #require(MediaProbe.stream(probe.streams, type: "video"))
-        let audio = try #require(MediaProbe.stream(probe.streams, type: "audio"))
+        let probe = try EncodedFile.streams(path)
+        let video = try #require(EncodedFile.stream(probe.streams, type: "video"))
+        let audio = try #require(EncodedFile.stream(probe.streams, type: "audio"))
         #expect(video["has_b_frames"] as? Int ?? 0 > 0, "the encoder made B-frames")
         #expect(video["start_time"] as? String == "0.000000", "\(video["start_time"] ?? "")")
         #expect(audio["start_time"] as? String == "0.000000", "\(audio["start_time"] ?? "")")

@@ -2,6 +2,7 @@ import Encoder
 import Foundation
 import MediaCore
 import Mux
+import MediaTestSupport
 import Testing
 
 /// Bad output paths are refused before anything is created. The tests run as

@@ -4,6 +4,7 @@ import Foundation
 import MediaCore
 import MediaPackets
 import Mux
+import MediaTestSupport
 
 /// The packets of a short real encode (libx264 + AAC), kept in memory and
 /// replayed for as long as wanted with advancing timestamps: hours of
