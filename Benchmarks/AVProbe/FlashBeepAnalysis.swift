@@ -24,15 +24,10 @@ public struct FlashBeepAnalysis {
     public let sampleRate: Int
     public let audioStart: Double
 
-    public init(path: String) throws {
-        let times = try Self.lines(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time",
-                                    "-of", "csv=p=0", path]).compactMap { Double($0) }.sorted()
-        let pixels = try Subprocess.runBinary(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0",
-                                               "-vf", "scale=8:8:flags=area,format=gray", "-fps_mode", "passthrough",
-                                               "-f", "rawvideo", "pipe:1"])
-        let levels = stride(from: 0, to: pixels.count - 63, by: 64).map { start in
-            pixels[pixels.startIndex + start..<pixels.startIndex + start + 64].reduce(0.0) { $0 + Double($1) } / 64
-        }
+    /// Reads `path` with ffprobe and ffmpeg, run by `run`.
+    public init(path: String, run: ToolRunner) throws {
+        let times = try RecordingTracks.pictureTimes(path, run: run)
+        let levels = try RecordingTracks.pictureLevels(path, region: nil, run: run)
         let count = min(times.count, levels.count)
         var flashes: [Double] = []
         if count > 1, let dark = levels.prefix(count).min(), let bright = levels.prefix(count).max(), bright - dark > 64 {
@@ -43,25 +38,13 @@ public struct FlashBeepAnalysis {
         }
         self.flashes = flashes
 
-        let rate = try Self.lines(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=sample_rate",
-                                   "-of", "csv=p=0", path]).first.flatMap { Int($0) } ?? 44_100
-        let audioStart = try Self.lines(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "frame=pts_time",
-                                         "-read_intervals", "%+#2", "-of", "csv=p=0", path]).first.flatMap { Double($0) } ?? 0
-        let audio = try Subprocess.runBinary(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-ac", "1",
-                                              "-f", "f32le", "pipe:1"])
-        let samples = audio.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        self.samples = samples
+        let audio = try RecordingTracks.audio(path, run: run)
+        let rate = audio.rate ?? 44_100, audioStart = audio.start ?? 0
+        samples = audio.samples
         sampleRate = rate
         self.audioStart = audioStart
-        var beeps: [Double] = []
-        if let peak = samples.lazy.map({ abs($0) }).max(), peak > 0.05 {
-            let threshold = 0.3 * peak, quiet = rate / 4
-            var lastLoud = -quiet - 1
-            for (index, sample) in samples.enumerated() where abs(sample) >= threshold {
-                if index - lastLoud > quiet { beeps.append(audioStart + Double(index) / Double(rate)) }
-                lastLoud = index
-            }
-        }
+        let beeps = OnsetDetector.beeps(samples: audio.samples, quiet: rate / 4, minimumPeak: 0.05)
+            .map { audioStart + Double($0) / Double(rate) }
         self.beeps = beeps
         pairs = flashes.compactMap { flash in
             guard let beep = beeps.min(by: { abs($0 - flash) < abs($1 - flash) }), abs(beep - flash) < 0.6 else { return nil }
@@ -75,7 +58,7 @@ public struct FlashBeepAnalysis {
         let first = max(0, Int((from - audioStart) * Double(sampleRate)))
         let last = min(samples.count, Int((to - audioStart) * Double(sampleRate)))
         guard last > first else { return 0 }
-        return ToneAnalysis.rms(samples[first..<last].map(Double.init))
+        return (samples[first..<last].reduce(0.0) { $0 + Double($1) * Double($1) } / Double(last - first)).squareRoot()
     }
 
     /// Samples (at `sampleRate`) between `from` and `to` seconds whose
@@ -85,10 +68,5 @@ public struct FlashBeepAnalysis {
         let last = min(samples.count, Int((to - audioStart) * Double(sampleRate)))
         guard last > first else { return 0 }
         return Double(samples[first..<last].count { abs($0) <= level }) / Double(last - first)
-    }
-
-    private static func lines(_ arguments: [String]) throws -> [String] {
-        try Subprocess.run(arguments).standardOutput.split(separator: "\n")
-            .map { $0.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: ","))) }.filter { !$0.isEmpty }
     }
 }

@@ -1,6 +1,6 @@
 /// Finds the probe's ramps in a series of picture brightness values and its
 /// beeps in a series of samples, and pairs them.
-enum OnsetDetector {
+package enum OnsetDetector {
     /// The probe's ramps in a series of pictures. `levels[i]` is picture
     /// `i`'s brightness (the mean of the ramp region's patch) at `times[i]`
     /// (seconds, rising). Empty when nothing flashed (the bright and dark
@@ -19,7 +19,7 @@ enum OnsetDetector {
     /// whose level is strictly between 10 % and 90 % of the way from black to
     /// white is on the ramp, except one that repeats the picture before it
     /// (within 3 %: a ramp moves 22 % in a frame at 30 fps).
-    static func ramps(times: [Double], levels: [Double], minimumGap: Double = 0.5) -> [RampSighting] {
+    package static func ramps(times: [Double], levels: [Double], minimumGap: Double = 0.5) -> [RampSighting] {
         let count = min(times.count, levels.count)
         guard count > 2 else { return [] }
         let sorted = levels[0..<count].sorted()
@@ -62,9 +62,10 @@ enum OnsetDetector {
     /// Sample indices where the magnitude first exceeds `fraction` of the
     /// loudest sample after at least `quiet` samples below it: the beeps'
     /// starts. A beep starts at full amplitude, so the threshold is crossed
-    /// within a sample or two of its true start, even after AAC.
-    static func beeps(samples: [Float], quiet: Int, fraction: Float = 0.3) -> [Int] {
-        guard let peak = samples.lazy.map({ abs($0) }).max(), peak > 0.01 else { return [] }
+    /// within a sample or two of its true start, even after AAC. None when
+    /// no sample is louder than `minimumPeak`.
+    package static func beeps(samples: [Float], quiet: Int, fraction: Float = 0.3, minimumPeak: Float = 0.01) -> [Int] {
+        guard let peak = samples.lazy.map({ abs($0) }).max(), peak > minimumPeak else { return [] }
         let threshold = fraction * peak
         var onsets: [Int] = []
         var lastLoud = -quiet - 1
@@ -85,14 +86,14 @@ enum OnsetDetector {
     /// beep nearest that offset, within `window` (less than half the shortest
     /// gap between events, so the nearest is the right one), which leaves room
     /// for the offset to drift during the recording.
-    static func pair(flashes: [Double], beeps: [Double], maximumOffset: Double = 2.5, tolerance: Double = 0.08,
+    package static func pair(flashes: [Double], beeps: [Double], maximumOffset: Double = 2.5, tolerance: Double = 0.08,
                      window: Double = 0.25) -> [(time: Double, offset: Double)] {
         pairIndices(flashes: flashes, beeps: beeps, maximumOffset: maximumOffset, tolerance: tolerance, window: window)
             .map { (flashes[$0.flash], beeps[$0.beep] - flashes[$0.flash]) }
     }
 
     /// `pair`, as indices into `flashes` and `beeps`.
-    static func pairIndices(flashes: [Double], beeps: [Double], maximumOffset: Double = 2.5, tolerance: Double = 0.08,
+    package static func pairIndices(flashes: [Double], beeps: [Double], maximumOffset: Double = 2.5, tolerance: Double = 0.08,
                             window: Double = 0.25) -> [(flash: Int, beep: Int)] {
         var best: (matches: Int, offset: Double)?
         for flash in flashes {

@@ -7,42 +7,42 @@
 /// lasting several frames is seen part-way by each of them: a picture's grey
 /// level says when it was taken, to a fraction of a frame, and every frame on
 /// the ramp gives the onset again (`OnsetDetector.ramps`).
-struct ProbeRamp {
+package struct ProbeRamp {
     /// The nominal ramp: black to white, linearly, over this long.
-    static let seconds = 0.15
+    package static let seconds = 0.15
     /// Time between redraws.
-    static let stepNanoseconds: Int64 = 1_000_000
+    package static let stepNanoseconds: Int64 = 1_000_000
     /// How long the region stays lit from the instant (ramp, then white).
-    static let litSeconds = 0.32
+    package static let litSeconds = 0.32
 
     /// One redraw.
-    struct Step {
+    package struct Step {
         /// Grey level drawn (0-255), set from the clock at `requested`.
-        var level: UInt8
+        package var level: UInt8
         /// When the fill was asked for, ns: not in the framebuffer before.
-        var requested: Int64
+        package var requested: Int64
         /// When `XSync` returned, ns: in the framebuffer by then.
-        var drawn: Int64
+        package var drawn: Int64
 
         /// Best-known time the level reached the framebuffer, ns.
-        var shown: Double { Double(requested + drawn) / 2 }
+        package var shown: Double { Double(requested + drawn) / 2 }
     }
 
-    var event: Int
+    package var event: Int
     /// The event's instant, ns: where the ramp starts from black.
-    var scheduled: Int64
+    package var scheduled: Int64
     /// Every redraw, levels rising (each level drawn once).
-    var steps: [Step]
+    package var steps: [Step]
 
     /// The nominal time from the instant to `fraction` of white, seconds.
-    static func nominalSeconds(toReach fraction: Double) -> Double { fraction * seconds }
+    package static func nominalSeconds(toReach fraction: Double) -> Double { fraction * seconds }
 
     /// Seconds from the instant to the moment the framebuffer showed
     /// `fraction` of white, on the ramp as drawn: each level held from its
     /// step to the next, so a picture showing it was most likely taken in the
     /// middle of that interval; between levels (a level that compression
     /// blurred) the middles are joined by straight lines.
-    func seconds(toReach fraction: Double) -> Double? {
+    package func seconds(toReach fraction: Double) -> Double? {
         guard let first = steps.first else { return nil }
         let level = fraction * 255
         if level <= Double(first.level) { return (first.shown - Double(scheduled)) / 1e9 }
@@ -60,7 +60,7 @@ struct ProbeRamp {
     /// The longest the probe may have taken to pass a picture's level
     /// (`passage`) for that picture to be timed: the nominal ramp passes
     /// six levels in 3.5 ms, plus a step either side.
-    static let timingLimit = 0.008
+    package static let timingLimit = 0.008
 
     /// Hard bounds on how long the region took to pass from `levels` below
     /// `fraction` of white to `levels` above it, seconds: from the request
@@ -68,7 +68,7 @@ struct ProbeRamp {
     /// first step at or above the upper. About what compression blurs a
     /// level by; when the X server or the probe's thread stalled there, the
     /// ramp stood still and a picture showing that level cannot be timed.
-    func passage(around fraction: Double, levels: Double = 3) -> Double? {
+    package func passage(around fraction: Double, levels: Double = 3) -> Double? {
         let low = fraction * 255 - levels, high = fraction * 255 + levels
         guard let last = steps.last, Double(last.level) >= high else { return nil }
         let from = steps.last { Double($0.level) <= low }?.requested ?? scheduled
@@ -78,21 +78,21 @@ struct ProbeRamp {
 
     /// `seconds(toReach:)` where the probe can time it (`passage` within
     /// `timingLimit`), nil elsewhere.
-    func timedSeconds(toReach fraction: Double) -> Double? {
+    package func timedSeconds(toReach fraction: Double) -> Double? {
         guard let passage = passage(around: fraction), passage <= Self.timingLimit else { return nil }
         return seconds(toReach: fraction)
     }
 
     /// Each step's departure from the nominal ramp, seconds: when it reached
     /// the framebuffer, less when the nominal ramp reaches its level.
-    var departures: [Double] {
+    package var departures: [Double] {
         steps.map { ($0.shown - Double(scheduled)) / 1e9 - Self.nominalSeconds(toReach: Double($0.level) / 255) }
     }
 
     /// Hard bounds on when level `level` was in the framebuffer, ns: after its
     /// fill was asked for, before the next one was drawn. Nil for a level not
     /// drawn.
-    func interval(showing level: UInt8) -> (from: Int64, to: Int64)? {
+    package func interval(showing level: UInt8) -> (from: Int64, to: Int64)? {
         guard let index = steps.firstIndex(where: { $0.level == level }) else { return nil }
         return (steps[index].requested, index + 1 < steps.count ? steps[index + 1].drawn : .max)
     }

@@ -8,15 +8,15 @@
 /// spread it is. And the irregular gaps (0.6 to 1.4 s by default) make the
 /// sequence of flashes in a file match the sequence of beeps at one shift
 /// only, so an offset of more than half a period is still paired right.
-struct ProbeSchedule: Sendable {
+package struct ProbeSchedule: Sendable {
     /// The nominal time of event 0, in nanoseconds.
-    let start: Int64
+    package let start: Int64
     /// Nanoseconds between nominal event times.
-    let period: Int64
+    package let period: Int64
     /// Each event is late by a fixed pseudo-random amount in [0, jitter).
-    let jitter: Int64
+    package let jitter: Int64
 
-    init(start: Int64, period: Int64 = 1_000_000_000, jitter: Int64) {
+    package init(start: Int64, period: Int64 = 1_000_000_000, jitter: Int64) {
         precondition(period > 0 && jitter >= 0 && jitter < period / 2)
         self.start = start
         self.period = period
@@ -24,12 +24,12 @@ struct ProbeSchedule: Sendable {
     }
 
     /// The instant event `k` flashes and beeps.
-    func time(of k: Int) -> Int64 {
+    package func time(of k: Int) -> Int64 {
         start + Int64(k) * period + phase(k)
     }
 
     /// The event whose instant is nearest `time` (may be negative).
-    func event(near time: Int64) -> Int {
+    package func event(near time: Int64) -> Int {
         let k = Int(((Double(time - start) - Double(jitter) / 2) / Double(period)).rounded())
         return [k - 1, k, k + 1].min { abs(self.time(of: $0) - time) < abs(self.time(of: $1) - time) }!
     }

@@ -15,18 +15,18 @@ import Synchronization
 /// still waiting (`snd_pcm_avail`), with the call bracketed by two clock
 /// readings. That is the usual method for a capture PCM (and the engine's);
 /// the results show what it leaves on this loopback.
-final class RawPCMCapture: @unchecked Sendable {
+package final class RawPCMCapture: @unchecked Sendable {
     /// Beep onsets (sample indices) and, per period, (first sample index, clock ns).
-    struct Recording {
-        var sampleRate: Int
-        var onsets: [Int] = []
-        var stamps: [(index: Int, time: Int64)] = []
-        var overruns = 0
+    package struct Recording {
+        package var sampleRate: Int
+        package var onsets: [Int] = []
+        package var stamps: [(index: Int, time: Int64)] = []
+        package var overruns = 0
 
         /// Clock time of sample `index`. Each period's stamp carries the
         /// scheduling jitter of its read; the median over the second around
         /// it (a hundred periods) does not, and follows any slow drift.
-        func time(ofSample index: Int) -> Int64? {
+        package func time(ofSample index: Int) -> Int64? {
             guard let first = stamps.first, index >= first.index else { return nil }
             var low = 0, high = stamps.count - 1
             while low < high {
@@ -40,24 +40,24 @@ final class RawPCMCapture: @unchecked Sendable {
         }
 
         /// Every beep's first sample as stamped, clock seconds.
-        var beepTimes: [Double] { onsets.compactMap { time(ofSample: $0).map { Double($0) / 1e9 } } }
+        package var beepTimes: [Double] { onsets.compactMap { time(ofSample: $0).map { Double($0) / 1e9 } } }
     }
 
     /// A sample this loud (of full scale, mono) starts a beep: the probe plays
     /// its beeps at half scale, nothing else plays into the bench's loopback.
-    let threshold: Float = 0.15
+    package let threshold: Float = 0.15
     private let stream: ALSAStream
     private let running = Atomic<Bool>(false)
     private let result: Mutex<Recording>
     private let failure = Mutex<String?>(nil)
     private var thread: MediaThread?
 
-    init(device: String) throws {
+    package init(device: String) throws {
         stream = try ALSAStream(name: device, capture: true, sampleRate: 48_000, channels: 2, latency: 0.1)
         result = Mutex(Recording(sampleRate: 48_000))
     }
 
-    func start() {
+    package func start() {
         running.store(true, ordering: .releasing)
         thread = MediaThread(role: "probe-capture") { [self] in
             RealTimePriority.request()
@@ -65,11 +65,11 @@ final class RawPCMCapture: @unchecked Sendable {
         }
     }
 
-    func stop() throws -> Recording {
+    package func stop() throws -> Recording {
         running.store(false, ordering: .releasing)
         thread?.join()
         thread = nil
-        if let error = failure.withLock({ $0 }) { throw BenchFailure(error) }
+        if let error = failure.withLock({ $0 }) { throw ProbeFailure(error) }
         return result.withLock { $0 }
     }
 

@@ -4,12 +4,12 @@ import Foundation
 /// the recorders (and, here, with other people's builds) does not make a
 /// flash or a read late. Best effort: without the privilege the thread keeps
 /// its normal priority, and the probe's measured bounds show the cost.
-enum RealTimePriority {
+package enum RealTimePriority {
     /// Puts the calling thread under SCHED_FIFO at a modest priority (above
     /// every normal thread, below the kernel's own real-time threads).
     /// Returns whether it was granted.
     @discardableResult
-    static func request() -> Bool {
+    package static func request() -> Bool {
         var parameters = sched_param()
         parameters.sched_priority = 20
         return pthread_setschedparam(pthread_self(), SCHED_FIFO, &parameters) == 0

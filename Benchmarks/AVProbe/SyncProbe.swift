@@ -1,6 +1,6 @@
 import Foundation
 import MediaCore
-import Synchronization
+package import Synchronization
 
 /// Ramps a grey region of the screen from black to white and plays a beep
 /// into the loopback, both starting at the same instant on the monotonic
@@ -8,32 +8,32 @@ import Synchronization
 /// what a recorder in sync must put at the same time in its file. Every
 /// step of every ramp is stamped (`ProbeRamp`), so the picture's real timing
 /// is known, not assumed.
-final class SyncProbe: @unchecked Sendable {
-    let schedule: ProbeSchedule
+package final class SyncProbe: @unchecked Sendable {
+    package let schedule: ProbeSchedule
     private let window: FlashWindow
     private let beeps: BeepPlayer
     private let running = Atomic<Bool>(false)
     private let ramps = Mutex<[ProbeRamp]>([])
     /// Whether the flash thread runs under real-time scheduling.
-    let realTime = Atomic<Bool>(false)
+    package let realTime = Atomic<Bool>(false)
     private var flashThread: MediaThread?
 
     /// Opens the window (black) and the playback PCM. The first event comes
     /// about `lead` seconds after `start()`.
-    init(display: String, width: Int, height: Int, playbackPCM: String, lead: Double = 3) throws {
+    package init(display: String, width: Int, height: Int, playbackPCM: String, lead: Double = 3) throws {
         window = try FlashWindow(displayName: display, width: width, height: height)
         schedule = ProbeSchedule(start: MonotonicClock().now() + Int64(lead * 1e9), jitter: 400_000_000)
         beeps = try BeepPlayer(device: playbackPCM, schedule: schedule)
     }
 
-    func start() {
+    package func start() {
         running.store(true, ordering: .releasing)
         beeps.start()
         flashThread = MediaThread(role: "probe-flash") { [self] in flashLoop() }
     }
 
     /// Stops both sides; what they did.
-    func stop() -> (ramps: [ProbeRamp], beeps: [BeepPlayer.Beep], underruns: Int, error: String?) {
+    package func stop() -> (ramps: [ProbeRamp], beeps: [BeepPlayer.Beep], underruns: Int, error: String?) {
         running.store(false, ordering: .releasing)
         flashThread?.join()
         flashThread = nil

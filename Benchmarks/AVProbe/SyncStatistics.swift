@@ -1,26 +1,26 @@
 /// Mean, spread and drift of a series of A/V offsets over time.
-struct SyncStatistics {
+package struct SyncStatistics {
     /// Pairs found.
-    let count: Int
+    package let count: Int
     /// Mean offset, seconds (positive: sound after picture).
-    let mean: Double
+    package let mean: Double
     /// Standard deviation of the offsets, seconds.
-    let standardDeviation: Double
+    package let standardDeviation: Double
     /// How far the offset moved from the first event to the last, seconds:
     /// the least-squares line's change over that span. A line rather than the
     /// last offset less the first: each single offset carries its own
     /// measurement noise, which would swamp a drift of a few milliseconds.
-    let drift: Double
+    package let drift: Double
     /// Standard error of `drift`, seconds: how much of it the scatter of
     /// the offsets alone would explain.
-    let driftError: Double
+    package let driftError: Double
     /// Seconds from the first pair to the last.
-    let span: Double
+    package let span: Double
     /// Standard deviation of the offsets about the line, seconds: the
     /// spread with any drift taken out.
-    let residualDeviation: Double
+    package let residualDeviation: Double
 
-    init?(_ pairs: [(time: Double, offset: Double)]) {
+    package init?(_ pairs: [(time: Double, offset: Double)]) {
         guard !pairs.isEmpty else { return nil }
         count = pairs.count
         let n = Double(pairs.count)
@@ -45,7 +45,7 @@ struct SyncStatistics {
 
     /// Mean, standard deviation and largest of plain values (seconds), for
     /// the calibration's latencies.
-    static func meanAndDeviation(_ values: [Double]) -> (mean: Double, deviation: Double, maximum: Double)? {
+    package static func meanAndDeviation(_ values: [Double]) -> (mean: Double, deviation: Double, maximum: Double)? {
         guard !values.isEmpty else { return nil }
         let mean = values.reduce(0, +) / Double(values.count)
         let deviation = values.count > 1

@@ -1,3 +1,4 @@
+import AVProbe
 import CaptureX11
 import MediaCore
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AVProbe
 import Foundation
 import MediaCore
 import RecorderEngine
