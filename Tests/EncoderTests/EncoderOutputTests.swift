@@ -10,7 +10,7 @@ import TestSupport
 
 /// What the encoders hand the muxers: global headers, time bases, timestamps,
 /// and packets that go back to their pool.
-@Suite struct EncoderOutputTests {
+@Suite(.tags(.bench)) struct EncoderOutputTests {
     @Test func encodersPublishGlobalHeadersAndTimeBases() throws {
         TestMedia.quietLibav
         let video = try VideoEncoder(settings: try VideoEncoderSettings(width: 320, height: 240, fps: 25),

@@ -10,7 +10,7 @@ import TestSupport
 /// Segmented MP4 files and HLS from real libx264 + AAC on the synthetic
 /// scene, fed as the mux thread feeds them (through a `PacketFanOut`),
 /// checked with ffprobe and ffmpeg.
-@Suite struct FileSegmentTests {
+@Suite(.tags(.bench)) struct FileSegmentTests {
     static func videoSettings() throws -> VideoEncoderSettings {
         try VideoEncoderSettings(width: 320, height: 240, fps: 30, preset: .ultrafast, crf: 25, gop: 60)
     }

@@ -13,7 +13,7 @@ import Glibc
 /// A disk that fills up under the real MP4 file sink (a small tmpfs, real
 /// ENOSPC), and a file removed while it is written: everything before the
 /// failed write stays whole, and what is on disk is reported as it is.
-@Suite(.serialized) struct FullDiskTests {
+@Suite(.serialized, .tags(.bench)) struct FullDiskTests {
     @Test func aDiskFullWhileRecordingKeepsEveryWholeFragmentAndFinishesInPlace() throws {
         let disk = try SmallDisk(bytes: 6 << 20)
         defer { disk.unmount() }

@@ -13,7 +13,7 @@ import Glibc
 /// Finishing in place: a recording becomes a regular MP4 where it lies, in
 /// the same time whatever its length. Long recordings are real encoded
 /// packets replayed through the file sink with advancing timestamps.
-@Suite(.serialized) struct MP4FinishInPlaceTests {
+@Suite(.serialized, .tags(.bench)) struct MP4FinishInPlaceTests {
     /// 4 s of 192x108 (two 2 s GOPs) and AAC, looped.
     static let replay = Result { try PacketReplay(width: 192, height: 108, frames: 120, gop: 60) }
 

@@ -7,7 +7,7 @@ import Testing
 import TestSupport
 
 /// Real libx264 + AAC through the MP4 file sink, checked with ffprobe/ffmpeg.
-@Suite struct MP4RecordingTests {
+@Suite(.tags(.bench)) struct MP4RecordingTests {
     @Test func tenSecondsOf720pWithToneFinalizeToAFastStartMP4() throws {
         let directory = try TestMedia.scratchDirectory("720p")
         defer { TestMedia.removeDirectory(directory) }

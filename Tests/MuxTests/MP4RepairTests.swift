@@ -9,7 +9,7 @@ import TestSupport
 
 /// `MP4Repair` on real recordings left unfinished, cut at any byte, and on
 /// files that are not ours.
-@Suite(.serialized) struct MP4RepairTests {
+@Suite(.serialized, .tags(.bench)) struct MP4RepairTests {
     /// A 12 s recording as a crash leaves it: fragments written, never finished.
     static func crashedRecording(_ directory: String) throws -> String {
         let path = "\(directory)/crashed.mp4"

@@ -4,7 +4,7 @@ import TestSupport
 
 /// Token, listening address, file confinement, the stream allow-list and
 /// request checking: each refusal names what is wrong, starts and writes nothing.
-@Suite(.serialized) struct RecorderdSecurityTests {
+@Suite(.serialized, .tags(.bench)) struct RecorderdSecurityTests {
     @Test func listeningBeyondLoopbackNeedsAToken() throws {
         let bench = try TestBench.current()
         let directory = try bench.scratchDirectory("listen")
