@@ -24,24 +24,18 @@ import Glibc
 /// session.stop()                                                      // or graceful shutdown, or `duration`
 /// ```
 ///
-/// - `run()` opens the display, the PCM and the encoders, creates the file,
-///   records until the configured duration, `stop()` or a graceful shutdown
-///   (then encodes what is queued, finishes the file, the streams and the
-///   finalize script), or until the task is cancelled (then it stops at once
-///   and still finishes the file with what was encoded). It returns when every
-///   thread it started has ended and every resource is released. It throws
-///   the `RecordingError` that kept the recording from starting (nothing was
-///   written) or that ended it early (what was recorded is kept).
+/// - `run()` records until the configured duration, `stop()` or a graceful
+///   shutdown (then encodes what is queued and finishes the file, the streams
+///   and the finalize script), or until the task is cancelled (then it stops
+///   at once and still finishes the file with what was encoded). It returns
+///   when every thread it started has ended and every resource is released,
+///   and throws the `RecordingError` that kept the recording from starting
+///   (nothing written) or ended it early (what was recorded is kept).
 ///   `record()` does the same and returns the `RecordingResult`.
-/// - A session records once.
-/// - `events` may be read by any number of consumers; `statistics` at any
-///   moment, from any thread.
+/// - A session records once. `events` may be read by any number of
+///   consumers; `statistics` at any moment, from any thread.
 ///
-/// Threads: video capture, audio capture, one encoder thread each, a mux
-/// thread, one thread per live stream, and a control thread that opens
-/// everything, reports statistics and runs the stop sequence. They hand
-/// media to each other through lock-free rings and sleep on wake-up signals
-/// when idle; nothing waits on a live stream's network.
+/// Its threads, rings and stop sequence: docs/ARCHITECTURE.md.
 public final class RecordingSession: Service, Sendable {
     /// The session's id (`RecordingConfiguration.id`, or one made up).
     public let id: String

@@ -8,36 +8,14 @@ import MediaCore
 /// moved, and the writes are the index and three headers whatever the
 /// length. `MP4FileSink.finish()` and `MP4Repair` both end here.
 ///
-/// The file on disk is in one of these states at every moment, and each
-/// either plays as it is or is finished by running this again (which is
-/// what `MP4Repair` does):
+/// Invariant: at every moment the file is in one of five states (fragmented;
+/// index written but hidden; two `moov`s; one `mdat` over everything; finished),
+/// each fsynced before the next, and each either plays as it is or is
+/// finished by running this again (what `MP4Repair` does). The states and
+/// why they come in that order: docs/ARCHITECTURE.md, "The file".
 ///
-/// 1. Fragmented: `ftyp`, fragmented `moov`, marker, reserve (`free`),
-///    `moof`+`mdat`... Plays; players see every fragment.
-/// 2. The complete `moov` written inside the reserve while the reserve's
-///    header still says `free` (or appended after the last fragment as a
-///    `free` box): invisible to readers; still state 1 for them.
-/// 3. (fsync) The index's 8-byte header turned to `moov`. Two `moov`
-///    boxes: readers use the first, the fragmented one (libavformat skips a
-///    second `moov`), and play every fragment.
-/// 4. (fsync) One `mdat` header (64-bit size) written after the index in
-///    the reserve, covering the rest of the reserve and every fragment (or,
-///    with the index after the media, at the reserve's start, covering up to
-///    the index). Readers walking the boxes meet no `moof` any more: the
-///    fragmented `moov` finds no samples, so from here to step 5 the file
-///    needs the rerun (two small writes apart).
-/// 5. (fsync) The fragmented `moov` turned into `free`: finished. One
-///    `moov`, without `mvex`, and one `mdat` holding all media (and the
-///    fragment headers, now opaque bytes): the layout of a faststart MP4.
-///
-/// The order keeps a reader from ever seeing a complete index beside
-/// fragment headers it could read samples from twice. The fsyncs order the
-/// steps for a power loss too: the index is durable before it becomes
-/// visible, and the fragments are hidden before the fragmented `moov` goes.
-///
-/// Space: in the reserve, nothing is allocated (its zeros were written while
-/// recording). After the media, the index needs its own size; when that
-/// write fails (ENOSPC) it is cut away and the file stays in state 1.
+/// Space: in the reserve nothing is allocated; after the media, a failed
+/// write of the index (ENOSPC) is cut away and the file stays fragmented.
 struct MP4InPlaceFinisher {
     let file: FileHandleIO
     /// A 16-byte `mdat` header with a 64-bit size (ISO/IEC 14496-12 §4.2:

@@ -8,41 +8,21 @@ public import MediaPackets
 /// crash, `kill -9` or a full disk, and turns it into a regular MP4 in place
 /// on a clean stop, in time that does not grow with the recording.
 ///
-/// While recording, the file at `path` is a fragmented MP4: `ftyp`, an empty
-/// `moov`, our marker (`MP4RecordingMarker`), a `free` box reserving room for
-/// the final index, then `moof`+`mdat` pairs. libavformat cuts a fragment at
-/// every keyframe and at least every `fragmentDuration` seconds even inside a
-/// long GOP; each fragment reaches the kernel as soon as it is cut. So at any
-/// moment the file plays up to about `fragmentDuration` plus the encoder's
-/// latency before a crash (with the default 1 s: under 2 s).
+/// While recording, the file at `path` is a fragmented MP4 (`ftyp`, an empty
+/// `moov`, our marker, a `free` reserve for the final index, then
+/// `moof`+`mdat` pairs), cut at every keyframe and at least every
+/// `fragmentDuration` seconds, each fragment handed to the kernel as it is
+/// cut: it plays up to about `fragmentDuration` plus the encoder's latency
+/// before a crash. A failed write (ENOSPC, EDQUOT, EIO, the file removed)
+/// cuts the file back to its last whole fragment and throws; `finish()` then
+/// still finishes what is there. A sink released without `finish()` leaves
+/// the file as a crash would.
 ///
-/// "Reaches the kernel" is what survives a crash or `kill -9`; a power loss
-/// also loses what the kernel had not written back yet (Linux writes dirty
-/// pages back within about 30 s), and may leave a torn last fragment, which
-/// `MP4Repair` cuts off. Fragments are not fsynced one by one: that would
-/// put the disk's latency on the mux thread.
-///
-/// The bytes go through `MP4FragmentOutput`, which knows where each fragment
-/// ends: when a write fails (ENOSPC, EDQUOT, EIO, the file removed), the file
-/// is cut back to its last whole fragment and `write` throws; `finish()`
-/// then still finishes what is there.
-///
-/// `finish()` (`FinishMode.inPlace`, the default) writes the complete index
-/// into the reserve (`moov` before the media) or, for a recording longer
-/// than the reserve holds, after the media, and one `mdat` header over all
-/// the fragments (see `MP4InPlaceFinisher` for the states and their order):
-/// no media is copied, no second file exists. `FinishMode.remux` copies the recording
-/// into a new faststart MP4 instead, as before (time and free space grow
-/// with the length).
-///
-/// A fragmented MP4 has no edit lists, so each stream starts at 0 in it: a
-/// file left by a crash plays with the audio up to the encoders' start-up
-/// delays (23 ms of AAC priming, two frames of B-frame delay) off the video.
-/// The offsets are kept in the marker; finishing (and `MP4Repair`) restores
-/// the exact timestamps with edit lists.
-///
-/// A sink released without `finish()` closes the file as a crash would leave
-/// it: every fragment already cut, nothing finalized.
+/// `finish()` (`FinishMode.inPlace`) writes the complete index and edit lists
+/// into the reserve (or after the media) without copying media
+/// (`MP4InPlaceFinisher`); `FinishMode.remux` copies into a new faststart MP4.
+/// Layout, durability and the finishing states: docs/ARCHITECTURE.md, "The
+/// file".
 ///
 /// Not thread-safe: one thread (the mux thread) uses it.
 public final class MP4FileSink: PacketFileSink, @unchecked Sendable {
