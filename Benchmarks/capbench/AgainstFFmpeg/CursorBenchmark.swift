@@ -17,15 +17,19 @@ import Synchronization
 /// becomes one x264 encodes instead of a skipped picture: that, not the
 /// drawing, is most of the cost there. On full motion every frame is encoded
 /// anyway and only the query and the drawing remain.
-struct CursorBenchmark: ParsableCommand {
+struct CursorBenchmark: ParsableCommand, RunCommand {
     static let configuration = CommandConfiguration(
         commandName: "cursor", abstract: "The cost of drawing the pointer per frame, against ffmpeg's -draw_mouse.")
 
-    @Option(help: "X display (default $DISPLAY).") var display: String?
-    @Option(help: "Picture size WxH (the display must be at least this large).") var size = "1920x1080"
-    @Option(help: "Frames per second.") var fps = 30
-    @Option(help: "Seconds recorded per run.") var seconds = 10
-    @Option(help: "Rounds (ours without and with the pointer, ffmpeg without and with, in each).") var rounds = 2
+    @OptionGroup var recording: RunOptions<Defaults>
+
+    enum Defaults: RunDefaults {
+        static let seconds: Int = 10
+        static let rounds = 2
+        static let sizeHelp = "Picture size WxH (the display must be at least this large)."
+        static let roundsHelp = "Rounds (ours without and with the pointer, ffmpeg without and with, in each)."
+    }
+
     @Option(help: "Scenes, comma-separated: static, motion.") var scenes = "static,motion"
     @Option(help: "Seconds the X server's rate for the scene alone is measured before each recording.")
     var quietSeconds = 2.0

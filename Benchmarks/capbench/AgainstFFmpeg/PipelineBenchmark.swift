@@ -8,15 +8,21 @@ import RecorderEngine
 /// command on the same display and PCM, alternating, with the encoder-only
 /// floor (the same encoders fed pre-converted frames of the same content)
 /// measured beside both.
-struct PipelineBenchmark: ParsableCommand {
+struct PipelineBenchmark: ParsableCommand, RunCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline", abstract: "A whole recording against Jibri's ffmpeg command, with the encoder-only floor.")
 
-    @Option(help: "X display (default $DISPLAY).") var display: String?
+    @OptionGroup var recording: RunOptions<Defaults>
+
+    enum Defaults: RunDefaults {
+        static let seconds: Int = 20
+        static let rounds = 1
+        static let sizeHelp = "Picture size WxH."
+        static let roundsHelp = "Rounds (ours, then ffmpeg, in each)."
+    }
+
     @Option(help: "ALSA PCM to record (default $BENCH_CAPTURE_PCM).") var audioDevice: String?
     @Option(help: "ALSA PCM the test tone plays into (default $BENCH_PLAYBACK_PCM).") var playbackDevice: String?
-    @Option(help: "Picture size WxH.") var size = "1920x1080"
-    @Option(help: "Frames per second.") var fps = 30
     @Option(help: "x264 preset.") var preset = "ultrafast"
     @Option(help: "Constant rate factor (omit with --no-crf).") var crf = 25
     @Flag(help: "No CRF (streaming settings use maxrate alone).") var noCrf = false
@@ -26,8 +32,6 @@ struct PipelineBenchmark: ParsableCommand {
     @Option(help: "GOP length in frames.") var gop = 60
     @Option(help: "x264 threads for the engine (0 or none: the engine's choice). ffmpeg runs Jibri's command as is.")
     var encoderThreads: Int?
-    @Option(help: "Seconds recorded per run.") var seconds = 20
-    @Option(help: "Rounds (ours, then ffmpeg, in each).") var rounds = 1
     @Option(help: "X server PID, to count its CPU (default $BENCH_XVFB_PID).") var serverPid: Int32?
     @Option(help: ArgumentHelp("Run jibri-ffmpeg against ffmpeg, both given Jibri's exact argument list: recording "
                                + "(an MP4 file) or streaming (FLV to --rtmp-url). Sets the x264 options to the list's.",

@@ -17,20 +17,24 @@ import Foundation
 /// default) on the same I420 picture, and against what ffmpeg's scaled
 /// branch really runs (BGRA at the capture size to yuv420p at the smaller
 /// size in one `sws_scale`). Thread CPU time, alternating batches.
-struct RenditionsBenchmark: ParsableCommand {
+struct RenditionsBenchmark: ParsableCommand, RunCommand {
     static let configuration = CommandConfiguration(
         commandName: "renditions",
         abstract: "A file and a scaled stream from one capture against ffmpeg -filter_complex split; the scaling per frame.")
 
-    @Option(help: "X display (default $DISPLAY).") var display: String?
+    @OptionGroup var recording: RunOptions<Defaults>
+
+    enum Defaults: RunDefaults {
+        static let seconds: Int = 20
+        static let rounds = 1
+        static let sizeHelp = "Capture and file size WxH."
+        static let roundsHelp = "Rounds (ours, then ffmpeg, in each); the best run of each counts."
+    }
+
     @Option(help: "ALSA PCM to record (default $BENCH_CAPTURE_PCM).") var audioDevice: String?
     @Option(help: "ALSA PCM the test tone plays into (default $BENCH_PLAYBACK_PCM).") var playbackDevice: String?
     @Option(help: "RTMP application URL the stream goes to (default $BENCH_RTMP_URL).") var rtmpUrl: String?
-    @Option(help: "Capture and file size WxH.") var size = "1920x1080"
     @Option(help: "Stream rendition size WxH.") var streamSize = "1280x720"
-    @Option(help: "Frames per second.") var fps = 30
-    @Option(help: "Seconds recorded per run.") var seconds = 20
-    @Option(help: "Rounds (ours, then ffmpeg, in each); the best run of each counts.") var rounds = 1
     @Option(help: "Scalings per timed batch.") var scaleFrames = 60
     @Option(help: "Timed batches per scaler.") var scaleRounds = 7
     @Option(help: "X server PID, to count its CPU (default $BENCH_XVFB_PID).") var serverPid: Int32?

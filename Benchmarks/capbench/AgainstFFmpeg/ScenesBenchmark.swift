@@ -15,15 +15,19 @@ import Foundation
 /// the video's figures on a still screen). Each recorder's CPU is its own
 /// (`wait4`) plus the X server's above the scene's own rate, measured over
 /// two quiet seconds before each recording, as `resolution-sweep` does.
-struct ScenesBenchmark: ParsableCommand {
+struct ScenesBenchmark: ParsableCommand, RunCommand {
     static let configuration = CommandConfiguration(
         commandName: "scenes", abstract: "Damage-driven capture on still, slide, small-tile and full-motion scenes, against ffmpeg.")
 
-    @Option(help: "X display (default $DISPLAY).") var display: String?
-    @Option(help: "Picture size WxH (the display must be at least this large).") var size = "1920x1080"
-    @Option(help: "Frames per second.") var fps = 30
-    @Option(help: "Seconds recorded per run.") var seconds = 20
-    @Option(help: "Rounds (ours, ours with full grabs, ffmpeg, in each).") var rounds = 2
+    @OptionGroup var recording: RunOptions<Defaults>
+
+    enum Defaults: RunDefaults {
+        static let seconds: Int = 20
+        static let rounds = 2
+        static let sizeHelp = "Picture size WxH (the display must be at least this large)."
+        static let roundsHelp = "Rounds (ours, ours with full grabs, ffmpeg, in each)."
+    }
+
     @Option(help: "Scenes, comma-separated: static, slides, tile, motion.") var scenes = "static,slides,tile,motion"
     @Option(help: "X server PID, to count its CPU (default $BENCH_XVFB_PID).") var serverPid: Int32?
     @OptionGroup var common: CommonOptions

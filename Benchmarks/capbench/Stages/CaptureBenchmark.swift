@@ -5,14 +5,20 @@ import MediaCore
 
 /// Grabs per second and CPU per grab (ours plus the X server's) through the
 /// MIT-SHM pool, against ffmpeg's x11grab on the same display, alternating.
-struct CaptureBenchmark: ParsableCommand {
+struct CaptureBenchmark: ParsableCommand, RunCommand {
     static let configuration = CommandConfiguration(commandName: "capture", abstract: "Display grabs against ffmpeg x11grab.")
 
-    @Option(help: "X display (default $DISPLAY).") var display: String?
-    @Option(help: "Grab size WxH, from the top-left corner.") var size = "1920x1080"
-    @Option(help: "Seconds per trial.") var seconds = 4.0
-    @Option(help: "Rounds; each runs ours then ffmpeg, unpaced and at --fps.") var rounds = 2
-    @Option(help: "Paced rate for the CPU-per-second trial.") var fps = 30
+    @OptionGroup var recording: RunOptions<Defaults>
+
+    enum Defaults: RunDefaults {
+        static let seconds: Double = 4.0
+        static let rounds = 2
+        static let sizeHelp = "Grab size WxH, from the top-left corner."
+        static let fpsHelp = "Paced rate for the CPU-per-second trial."
+        static let secondsHelp = "Seconds per trial."
+        static let roundsHelp = "Rounds; each runs ours then ffmpeg, unpaced and at --fps."
+    }
+
     @Option(help: "X server PID, to count its CPU (default $BENCH_XVFB_PID).") var serverPid: Int32?
     @OptionGroup var common: CommonOptions
 
