@@ -191,16 +191,6 @@ public final class VideoEncoder: @unchecked Sendable {
         try ownPictures.update(from: frame)
     }
 
-    /// Runs `body` with the luma plane of the picture the encoder was last
-    /// given (the persistent input picture, at the output size): the plane,
-    /// its stride in bytes, and its width and height in samples. For
-    /// read-only checks on the encode thread (the frozen-picture detector);
-    /// valid only during `body`.
-    @inline(__always)
-    public func withInputLuma<Result>(_ body: (UnsafePointer<UInt8>, Int, Int, Int) -> Result) -> Result {
-        picture.withLuma(body)
-    }
-
     /// Encodes a picture that `fill` writes straight into the encoder's input
     /// frame, already I420 at the output size: for the benchmark's encoder-only
     /// floor (pre-converted frames) or a source that converts by itself.

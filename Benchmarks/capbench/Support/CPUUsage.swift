@@ -25,13 +25,6 @@ enum CPUUsage {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    /// Peak resident set size of this process in bytes.
-    static func ownPeakRSS() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss * 1024
-    }
-
     /// The X server's PID: `--server-pid`, else the bench's `BENCH_XVFB_PID`.
     static func serverPID(_ option: Int32?) -> Int32? {
         option ?? ProcessInfo.processInfo.environment["BENCH_XVFB_PID"].flatMap { Int32($0) }

@@ -88,9 +88,6 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
     /// The segment being written (`PacketFileSink`).
     public var currentPath: String { names.path(currentIndex) }
 
-    /// The segment being written.
-    public var currentSegment: MP4FileSink? { current }
-
     /// Writes `packet` into the current segment, first starting the next
     /// one when the packet can start a segment and a cut is due.
     @inline(__always)
