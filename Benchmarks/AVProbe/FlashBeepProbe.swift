@@ -118,24 +118,14 @@ public final class FlashBeepProbe: @unchecked Sendable {
     private func flashLoop() {
         let clock = MonotonicClock()
         for (event, instant) in instants.enumerated() {
-            guard sleep(until: instant, clock: clock) else { return }
+            guard clock.sleep(until: instant, step: 50_000_000, while: running) else { return }
             // A flash the thread woke too late for is skipped, not drawn late.
             guard clock.now() - instant < 5_000_000 else { continue }
             window.fill(level: 255)
             flashed.withLock { $0.append(event) }
-            guard sleep(until: instant + 200_000_000, clock: clock) else { break }
+            guard clock.sleep(until: instant + 200_000_000, step: 50_000_000, while: running) else { break }
             window.fill(level: 0)
         }
-    }
-
-    /// Sleeps until `deadline` in steps, so `stop()` is not held up; false when stopped.
-    private func sleep(until deadline: Int64, clock: MonotonicClock) -> Bool {
-        while running.load(ordering: .acquiring) {
-            let now = clock.now()
-            if now >= deadline { return true }
-            clock.sleep(until: min(deadline, now + 50_000_000))
-        }
-        return false
     }
 
     private func beepLoop() {

@@ -47,13 +47,13 @@ package final class SyncProbe: @unchecked Sendable {
         var event = 0
         while running.load(ordering: .acquiring) {
             let instant = schedule.time(of: event)
-            guard sleep(until: instant, clock: clock) else { return }
+            guard clock.sleep(until: instant, step: 100_000_000, while: running) else { return }
             // Never flash late: a ramp the thread woke too late for is skipped,
             // and the analysis then finds no picture for that beep.
             if clock.now() - instant < 5_000_000 {
                 let steps = ramp(from: instant, clock: clock)
                 ramps.withLock { $0.append(ProbeRamp(event: event, scheduled: instant, steps: steps)) }
-                guard sleep(until: instant + Int64(ProbeRamp.litSeconds * 1e9), clock: clock) else { break }
+                guard clock.sleep(until: instant + Int64(ProbeRamp.litSeconds * 1e9), step: 100_000_000, while: running) else { break }
                 window.fill(level: 0)
             }
             event += 1
@@ -81,16 +81,5 @@ package final class SyncProbe: @unchecked Sendable {
             clock.sleep(until: instant + ((clock.now() - instant) / step + 1) * step)
         }
         return steps
-    }
-
-    /// Sleeps until `deadline` in steps, so that `stop()` is not held up;
-    /// false when stopped meanwhile.
-    private func sleep(until deadline: Int64, clock: MonotonicClock) -> Bool {
-        while running.load(ordering: .acquiring) {
-            let now = clock.now()
-            if now >= deadline { return true }
-            clock.sleep(until: min(deadline, now + 100_000_000))
-        }
-        return false
     }
 }

@@ -12,10 +12,8 @@ public struct TestRecording {
     public var inputHeight: Int
 
     public init(videoSettings: VideoEncoderSettings, audioSettings: AudioEncoderSettings, inputWidth: Int, inputHeight: Int) {
-        self.videoSettings = videoSettings
-        self.audioSettings = audioSettings
-        self.inputWidth = inputWidth
-        self.inputHeight = inputHeight
+        (self.videoSettings, self.audioSettings) = (videoSettings, audioSettings)
+        (self.inputWidth, self.inputHeight) = (inputWidth, inputHeight)
     }
 
     /// Encodes `seconds` of the scene and the tone into `sink` (fed as the

@@ -22,14 +22,7 @@ struct CursorBenchmark: ParsableCommand, RunCommand {
         commandName: "cursor", abstract: "The cost of drawing the pointer per frame, against ffmpeg's -draw_mouse.")
 
     @OptionGroup var recording: RunOptions<Defaults>
-
-    enum Defaults: RunDefaults {
-        static let seconds: Int = 10
-        static let rounds = 2
-        static let sizeHelp = "Picture size WxH (the display must be at least this large)."
-        static let roundsHelp = "Rounds (ours without and with the pointer, ffmpeg without and with, in each)."
-    }
-
+    enum Defaults: RunDefaults { static let seconds = 10, rounds = 2 }
     @Option(help: "Scenes, comma-separated: static, motion.") var scenes = "static,motion"
     @Option(help: "Seconds the X server's rate for the scene alone is measured before each recording.")
     var quietSeconds = 2.0

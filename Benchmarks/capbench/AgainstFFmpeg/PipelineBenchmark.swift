@@ -13,14 +13,7 @@ struct PipelineBenchmark: ParsableCommand, RunCommand {
         commandName: "pipeline", abstract: "A whole recording against Jibri's ffmpeg command, with the encoder-only floor.")
 
     @OptionGroup var recording: RunOptions<Defaults>
-
-    enum Defaults: RunDefaults {
-        static let seconds: Int = 20
-        static let rounds = 1
-        static let sizeHelp = "Picture size WxH."
-        static let roundsHelp = "Rounds (ours, then ffmpeg, in each)."
-    }
-
+    enum Defaults: RunDefaults { static let seconds = 20, rounds = 1 }
     @Option(help: "ALSA PCM to record (default $BENCH_CAPTURE_PCM).") var audioDevice: String?
     @Option(help: "ALSA PCM the test tone plays into (default $BENCH_PLAYBACK_PCM).") var playbackDevice: String?
     @Option(help: "x264 preset.") var preset = "ultrafast"

@@ -23,14 +23,7 @@ struct RenditionsBenchmark: ParsableCommand, RunCommand {
         abstract: "A file and a scaled stream from one capture against ffmpeg -filter_complex split; the scaling per frame.")
 
     @OptionGroup var recording: RunOptions<Defaults>
-
-    enum Defaults: RunDefaults {
-        static let seconds: Int = 20
-        static let rounds = 1
-        static let sizeHelp = "Capture and file size WxH."
-        static let roundsHelp = "Rounds (ours, then ffmpeg, in each); the best run of each counts."
-    }
-
+    enum Defaults: RunDefaults { static let seconds = 20, rounds = 1 }
     @Option(help: "ALSA PCM to record (default $BENCH_CAPTURE_PCM).") var audioDevice: String?
     @Option(help: "ALSA PCM the test tone plays into (default $BENCH_PLAYBACK_PCM).") var playbackDevice: String?
     @Option(help: "RTMP application URL the stream goes to (default $BENCH_RTMP_URL).") var rtmpUrl: String?

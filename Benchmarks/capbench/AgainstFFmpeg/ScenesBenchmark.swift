@@ -20,14 +20,7 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
         commandName: "scenes", abstract: "Damage-driven capture on still, slide, small-tile and full-motion scenes, against ffmpeg.")
 
     @OptionGroup var recording: RunOptions<Defaults>
-
-    enum Defaults: RunDefaults {
-        static let seconds: Int = 20
-        static let rounds = 2
-        static let sizeHelp = "Picture size WxH (the display must be at least this large)."
-        static let roundsHelp = "Rounds (ours, ours with full grabs, ffmpeg, in each)."
-    }
-
+    enum Defaults: RunDefaults { static let seconds = 20, rounds = 2 }
     @Option(help: "Scenes, comma-separated: static, slides, tile, motion.") var scenes = "static,slides,tile,motion"
     @Option(help: "X server PID, to count its CPU (default $BENCH_XVFB_PID).") var serverPid: Int32?
     @OptionGroup var common: CommonOptions

@@ -9,16 +9,7 @@ struct CaptureBenchmark: ParsableCommand, RunCommand {
     static let configuration = CommandConfiguration(commandName: "capture", abstract: "Display grabs against ffmpeg x11grab.")
 
     @OptionGroup var recording: RunOptions<Defaults>
-
-    enum Defaults: RunDefaults {
-        static let seconds: Double = 4.0
-        static let rounds = 2
-        static let sizeHelp = "Grab size WxH, from the top-left corner."
-        static let fpsHelp = "Paced rate for the CPU-per-second trial."
-        static let secondsHelp = "Seconds per trial."
-        static let roundsHelp = "Rounds; each runs ours then ffmpeg, unpaced and at --fps."
-    }
-
+    enum Defaults: RunDefaults { static let seconds = 4.0, rounds = 2 }
     @Option(help: "X server PID, to count its CPU (default $BENCH_XVFB_PID).") var serverPid: Int32?
     @OptionGroup var common: CommonOptions
 
