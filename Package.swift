@@ -129,6 +129,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The A/V sync probe: a window that flashes and a PCM that beeps at
+        // known instants, a plain capture that stamps the beeps, and the
+        // analysis that finds both in a recording. Shared by capbench (`avsync`,
+        // `soak`) and the tests; not part of the RecorderEngine product.
+        .target(name: "AVProbe", dependencies: ["MediaCore", "CX11", "CALSA"], path: "Benchmarks/AVProbe", swiftSettings: swiftSettings),
         .executableTarget(
             name: "recorderd",
             dependencies: [
@@ -145,9 +150,9 @@ let package = Package(
         .executableTarget(
             name: "capbench",
             dependencies: [
-                "RecorderEngine", "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux",
-                // The peers and probes: libswscale against libyuv, an X window
-                // that flashes and an ALSA PCM that beeps for the sync probe.
+                "AVProbe", "RecorderEngine", "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux",
+                // The peers: libswscale against libyuv; X and ALSA for the
+                // scenes, the tone and the private benches.
                 "CFFmpeg", "CYUV", "CX11", "CALSA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -171,7 +176,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RecorderEngineTests",
-            dependencies: ["RecorderEngine", "MediaCore", "MediaPackets", "Encoder", "Mux", "TestSupport",
+            dependencies: ["RecorderEngine", "MediaCore", "MediaPackets", "Encoder", "Mux", "TestSupport", "AVProbe",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
@@ -179,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "RecordDisplayTests",
             // record-display itself for its option names (OptionNameTests) and its text (StatisticsTextTests).
-            dependencies: ["TestSupport", "record-display", "RecorderEngine"],
+            dependencies: ["TestSupport", "AVProbe", "record-display", "RecorderEngine"],
             swiftSettings: swiftSettings
         ),
         // jibri-ffmpeg: its argument mapping and lines alone, then the built binary
@@ -210,9 +215,24 @@ let package = Package(
             dependencies: ["MediaCore", "MediaPackets", "Encoder", "Mux", "CFFmpeg", "CX11", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        // Synthetic pictures and tone encoded for real, and what ffprobe reads
+        // back: shared by the encoder and muxer suites.
+        .target(
+            name: "MediaTestSupport",
+            dependencies: ["MediaCore", "MediaPackets", "Encoder", "Mux", "CFFmpeg", "TestSupport"],
+            path: "Tests/MediaTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EncoderTests",
-            dependencies: ["MediaCore", "MediaPackets", "Encoder", "Mux", "CFFmpeg", "CX264", "TestSupport"],
+            dependencies: ["MediaCore", "MediaPackets", "Encoder", "Mux", "CFFmpeg", "CX264", "TestSupport", "MediaTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // The file outputs: MP4 recording, finishing in place, repair,
+        // segments, HLS paths, a full disk.
+        .testTarget(
+            name: "MuxTests",
+            dependencies: ["MediaCore", "MediaPackets", "Encoder", "Mux", "CFFmpeg", "TestSupport", "MediaTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

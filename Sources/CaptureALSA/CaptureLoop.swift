@@ -4,35 +4,17 @@ import Synchronization
 
 /// The capture thread's work: read a period, stamp it, queue it, repeat; and
 /// when the device stops delivering, keep the timeline on the clock with
-/// silence, and when it fails, reopen it.
+/// silence, and when it fails, reopen it (states: docs/ARCHITECTURE.md, "The
+/// sound device's life").
 ///
 /// Kept apart from `PCMCapture` so that the thread's closure holds this object,
 /// not the public one: a `PCMCapture` nobody references any more can still run
 /// its `deinit`, which stops and joins the thread.
 ///
-/// Everything the loop touches per period was made at start: the pool, the
-/// ring, the scratch period. Per period it allocates nothing, takes no lock and
-/// creates no closure, array or string; only the error path builds an
-/// `ALSAError`, and only a reopen allocates (the new handle and its
-/// parameters).
-///
-/// The device's life on this thread:
-/// - **Delivering**: each period is measured and placed (`SampleTimeline`).
-/// - **Stalled** (`snd_pcm_wait` times out, every 100 ms): silence follows
-///   the clock once the lag passes the stall threshold; after
-///   `deviceTimeoutSeconds` with nothing, `.deviceLost(.noData)` is reported
-///   once. The PCM stays open and is waited on: a hung sound server cannot
-///   be closed or reopened without blocking (measured on the bench:
-///   `snd_pcm_open` and `snd_pcm_close` on the `pulse` plugin wait for ever
-///   on a SIGSTOPped server), and a frozen one comes back by itself.
-/// - **Lost** (an error other than a recoverable overrun: `-ENODEV`,
-///   `-EBADFD`, `-EIO`, a broken sound-server connection): `.deviceLost` is
-///   reported, the PCM closed, silence follows the clock, and the device is
-///   opened again after 0.25 s, then at doubling intervals up to
-///   `reopenMaximumIntervalSeconds`, with the same name and values.
-/// - **Restored**: the first period after a loss is reported with
-///   `.deviceRestored` and placed by its measurement, so the sound comes
-///   back at its time, not earlier.
+/// Per period it allocates nothing, takes no lock and creates no closure,
+/// array or string (the pool, the ring and the scratch period are made at
+/// start); only the error path builds an `ALSAError`, and only a reopen
+/// allocates.
 final class CaptureLoop<Clock: MediaClock>: @unchecked Sendable {
     let clock: Clock
     let counters: MediaCounters

@@ -5,67 +5,16 @@ import MediaCore
 /// each period's first frame. Pure arithmetic, no device, so that each rule can
 /// be checked with numbers.
 ///
-/// The stamps follow the sample count from an `origin` (the clock time of
-/// frame 0), which the measurements move. A measurement (the clock after a
-/// read, less the frames still waiting) can only be late, never early: a
-/// frame is seen some time after it was captured, so the measurement is an
-/// upper bound of its capture time, even when the device hides frames behind
-/// a full buffer.
+/// Invariants: stamps strictly increase; a stamp follows the sample count from
+/// an `origin` (the clock time of frame 0, ns) that the measurements move, by
+/// at most 1 % of the time passed upward; whenever the device delivers fewer
+/// frames than the clock says have passed (a stall longer than
+/// `stallNanoseconds`, an overrun, a reopen, a loss it did not report), the
+/// timeline follows the clock with silence and drops what then arrives late
+/// in a burst, so later audio is never pulled forward.
 ///
-/// While the device delivers in real time:
-/// - The origin follows the lower envelope of the measured origins: an
-///   earlier one is taken at once, a later one moves it up by at most 1 % of
-///   the time passed. A period delivered 10 ms late (seen on the bench about
-///   once every 3 s) does not move its stamp; a device clock up to 1 % off
-///   the system's is followed (crystals are within 100 ppm; the simulation of
-///   hours runs at 0.5 %, whose sample count the encoder's resampler then
-///   corrects).
-/// - While the device's buffer is full, a measurement cannot see how much more
-///   waits behind it (the pulse plugin keeps up to seconds in the sound server
-///   and shows a full ALSA buffer meanwhile), so it does not move the origin.
-///
-/// Whenever the device delivers fewer frames than the clock says have passed,
-/// the timeline follows the clock, never the device:
-/// - **Stall** (`idle(at:)`): the device delivered nothing while the clock
-///   moved more than `stallNanoseconds` past the sample count (a frozen or
-///   hung sound server, a suspended or lost device). Silence is filled up to
-///   a period before now, and again at every later look, so the consumer
-///   keeps getting audio in real time.
-/// - **Overrun** the device reported (`-EPIPE`, `-ESTRPIPE`), **a reopened
-///   device**, or **after a stall**, the timeline is *recovering*: the next
-///   measurements place it again. What the device delivers late and in a
-///   burst, what it held back during a stall (PulseAudio's null sink renders
-///   a frozen interval at once when the server resumes), cannot be placed:
-///   its time was silence already. Those frames are dropped: every period
-///   read in the burst, and of a period the sample count has run ahead of,
-///   as many frames as the count is ahead by. So later audio is never pulled
-///   forward. The first period delivered in real time again is placed where
-///   it was measured, the lag before it silence. After an overrun or a
-///   reopen, the first period places the timeline at once (the device
-///   buffer was just emptied: no burst can follow).
-/// - **A loss the device did not report**: once the buffer drains after being
-///   full, a first measurement later than the count by more than five periods
-///   means frames were lost on the way (a plugin that drops silently); and
-///   any later than the count by more than `stallNanoseconds` means the same
-///   whatever the buffer did. That gap is filled like an overrun. Only a
-///   period the capture thread had to wait for counts (see `place`'s
-///   `caughtUp`): one read at once after another may come out of a backlog
-///   the device hides, and its measurement says nothing about a loss.
-/// - **A burst after a recovery ended**: a period measured before the count
-///   by more than five periods (even an upper bound of its time is behind
-///   what the count says) means frames are coming faster than real time: a
-///   recovery ended on a burst period the thread happened to wait for. The
-///   timeline recovers again (drops what follows until a period in real
-///   time places it).
-/// - Stamps strictly increase.
-///
-/// Why `stallNanoseconds` is the device buffer's length (about 200 ms,
-/// `PCMCapture.minimumBufferNanoseconds`): a device that holds less than its
-/// buffer either delivers it in time or overruns; one that delivers nothing
-/// for longer, and reports nothing, has lost the frames or is holding them
-/// back. Shorter lags are the sound server's normal delivery jitter (periods
-/// come in pairs every 120 ms on the bench, now and then a period 10 ms
-/// late), which must not become silence.
+/// The rules and the measurements behind them: docs/ARCHITECTURE.md, "The
+/// sound timeline's rules".
 struct SampleTimeline {
     /// Frames per second.
     let sampleRate: Int64

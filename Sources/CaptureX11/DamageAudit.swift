@@ -1,27 +1,17 @@
 import MediaCore
 
 /// Checks that DAMAGE reports every change: every `interval` frames the
-/// grabber takes one whole grab, and a tile of the picture that changed
-/// since the previous check although no DAMAGE rectangle touched it means
-/// the server changes the screen without telling (a framebuffer written
-/// behind the X server's back, a driver that draws without reporting, an
-/// extension that stopped working). The grabber then gives up DAMAGE and
-/// grabs whole frames, as where the server has none (issue 15: "where its
-/// events stop, fall back to full grabs and say so").
+/// grabber takes one whole grab, and a tile of the picture that changed since
+/// the previous check although no DAMAGE rectangle touched it means the server
+/// changes the screen without telling. The grabber then gives up DAMAGE and
+/// grabs whole frames.
 ///
-/// What a check remembers is a 64-bit hash per 64x64-pixel tile (4 KB for
-/// 1080p), not the picture. A tile is compared only when no DAMAGE
-/// rectangle touched it since the last check; the tiles that differ are
-/// judged once the *next* frame's events are read, because a drawing the
-/// check's grab already saw may have its event still on the way (the server
-/// sends it before the grab's reply, but the grabber reads events only at
-/// the start of a frame). A tile that such an event touches is excused.
-///
-/// Cost at 1920x1080: one whole grab (the X server's copy) and one pass of
-/// hashing over it every `interval` frames, about 3 ms of the capture
-/// thread (`perf record` of a 20 s still recording: 10 % of its 0.014
-/// CPU-s/s); marking is a few stores per DAMAGE rectangle. Buffers are
-/// made once here; nothing else allocates.
+/// Remembers a 64-bit hash per 64x64-pixel tile (4 KB for 1080p), not the
+/// picture; differing tiles are judged once the next frame's events are read
+/// (an event for a drawing the check already saw may still be on the way), and
+/// a tile such an event touches is excused. Buffers are made once here; nothing
+/// else allocates. Cost and reasons: docs/ARCHITECTURE.md, "Display capture
+/// notes".
 final class DamageAudit {
     /// Tile edge in pixels: small enough to name where a change was, large
     /// enough that marking a full-screen rectangle touches few tiles

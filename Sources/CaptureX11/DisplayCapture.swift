@@ -6,37 +6,22 @@ import Synchronization
 /// stamped on the session clock, to a ring the encoder reads.
 ///
 /// With MIT-SHM the X server writes straight into a pooled shared-memory
-/// segment, the frame travels down the ring as that buffer, and the buffer goes
-/// back to the pool when the encoder drops the frame: no per-frame allocation and
-/// no copy on our side. Without it (`XGetImage` path) the server sends the pixels
-/// over the socket into the same kind of pooled buffer.
+/// segment that travels down the ring and returns to the pool when the
+/// encoder drops the frame: no per-frame allocation, no copy on our side
+/// (`XGetImage` fills the same kind of pooled buffer otherwise).
 ///
-/// Pacing uses absolute deadlines `start + k/fps` on the clock. A grab that
-/// starts a frame or more late is counted and the grabber moves on to the
-/// current deadline; it never catches up in a burst. Frame `sequence` is `k`.
+/// Pacing: absolute deadlines `start + k/fps` on the clock; a grab a frame or
+/// more late is counted and the grabber moves on to the current deadline,
+/// never catching up in a burst. Frame `sequence` is `k`.
 ///
-/// With DAMAGE (`tracksDamage`) a frame grabs only the rectangles that
-/// changed since the last frame handed on, packed one after another in its
-/// buffer (`VideoFrame.damage` says where each one goes), or nothing at all
-/// when nothing changed (`.unchanged`): the encoder keeps the whole picture
-/// and updates it. A frame the queue refused leaves its rectangles for the
-/// next frame, so no change is lost. Every 2 s one whole grab checks that
-/// DAMAGE reported every change (`DamageAudit`); a change it missed ends
-/// following DAMAGE: whole grabs from then on, and one event says so.
-///
-/// Frames hold the screen's own pixel format (`pixelFormat`: 32-bit BGRX,
-/// or 16-, 15- or 30-bit TrueColor); the encoder converts each to I420.
-///
-/// With `drawsCursor` each frame also says where the pointer is and which
-/// shape it has (`VideoFrame.cursor`, shapes in `cursorShapes`), polled once
-/// per frame (`CursorTracker`); the pixels never include it.
-///
-/// The screen may change size while capturing (RandR): the root window's
-/// `ConfigureNotify`, or a grab the server refuses with `BadMatch` (a resize
-/// it reported after the grab was sent), makes the grabber read the new size
-/// and go on. Frames keep the region's size; the part of it off screen is
-/// black. The pool's segments are the region's size, which is the most a
-/// grab can ever need, so they are never re-created.
+/// With DAMAGE (`tracksDamage`) a frame carries only the changed rectangles
+/// (`VideoFrame.damage`), or none (`.unchanged`); a refused frame's
+/// rectangles go with the next one, so no change is lost, and a periodic
+/// whole grab checks DAMAGE (`DamageAudit`). Frames hold the screen's own
+/// pixel format (`pixelFormat`) and the region's size through screen resizes
+/// (the part off screen black). With `drawsCursor` each frame says where the
+/// pointer is (`VideoFrame.cursor`); the pixels never include it. Details:
+/// docs/ARCHITECTURE.md, "Display capture notes".
 public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     /// Pixels per row and rows of every frame.
     public var width: Int { loop.width }

@@ -35,12 +35,6 @@ final class EncoderContext {
         avcodec_free_context(&context)
     }
 
-    /// Sets a codec-private option (x264's `preset`, `crf`...).
-    func setPrivateOption(_ name: String, _ value: String) throws {
-        let status = av_opt_set(pointer.pointee.priv_data, name, value, 0)
-        guard status >= 0 else { throw AVError(code: status, operation: "av_opt_set") }
-    }
-
     /// Opens the codec with the fields and options set so far.
     func open() throws {
         let status = avcodec_open2(pointer, nil, nil)

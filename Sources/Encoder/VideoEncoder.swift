@@ -4,41 +4,19 @@ public import MediaPackets
 
 /// Encodes pictures to H.264 with libx264 at a constant frame rate.
 ///
-/// The encoder sends one persistent I420 picture (`I420Picture`) to x264,
-/// which copies it in: either a picture of its own, fed captured frames
-/// through `encode(_:frameIndex:cursor:emit:)` (converted by libyuv into it,
-/// from BGRA or the 16-, 15- or 30-bit pixels of such screens, and scaled
-/// when the output size differs from the capture's), or a picture
-/// shared with the other renditions of a recording (`RenditionPictures`:
-/// one conversion per frame for all of them), encoded with
-/// `encodePicture(frameIndex:changed:cursor:emit:)`. libswscale costs about 9 ms
-/// per 1080p conversion where libyuv takes about 1 ms.
+/// The encoder sends one persistent I420 picture (`I420Picture`) to x264:
+/// either its own, fed captured frames through
+/// `encode(_:frameIndex:cursor:emit:)` (converted by libyuv, scaled when the
+/// output size differs), or one shared with the other renditions
+/// (`RenditionPictures`), encoded with
+/// `encodePicture(frameIndex:changed:cursor:emit:)`.
 ///
-/// A frame that brings no change (`FrameDamage.unchanged`, or a slot the
-/// timeline fills by repeating) is written, where the stream allows it, as an
-/// H.264 picture whose macroblocks are all skipped, without x264
-/// (`H264SkipPictureWriter`, `SkipPictureSequencer`): a few bytes and a few
-/// microseconds instead of x264 analysing a picture it already has. The
-/// stream stays constant-rate with its keyframes where they were. Where the
-/// stream does not allow it (`skipPictureObstacle`: B-frames, several
-/// reference frames), or while x264 holds a frame back (frame threads), the
-/// previous picture goes to x264 again.
-///
-/// x264 is driven directly (`X264Context`, the stream libavcodec's wrapper
-/// gave, byte for byte) so that each picture of the capture's size carries
-/// which macroblocks changed since the previous picture x264 was given
-/// (`MacroblockChanges`, from the frames' DAMAGE rectangles): x264 spends no
-/// analysis on the others. On a 1080p page with a 320x240 video tile this
-/// takes about a quarter off x264's time per picture (4.6 to 3.5 ms, one
-/// thread; the scenes benchmark has the whole recording's figure). Scaled
-/// renditions, and pictures with the pointer drawn, go without hints.
-///
-/// The pointer, when a frame carries one (`CursorOverlay`), is drawn onto the
-/// picture only for x264 to take it and taken off again at once
-/// (`CursorCompositor`): the persistent picture, which other renditions may
-/// share, stays the screen's. A frame whose screen did not change but whose
-/// pointer moved or changed shape is a changed frame and goes to x264; one
-/// where neither changed is a skip.
+/// A frame that brings no change is written, where the stream allows it
+/// (`skipPictureObstacle`), as an all-skip H.264 picture without x264; a
+/// changed capture-size picture tells x264 which macroblocks changed
+/// (`mb_info`); the pointer is drawn for x264 only and taken off again, so the
+/// persistent picture stays the screen's. Figures and reasons:
+/// docs/ARCHITECTURE.md, "Video encoding notes".
 ///
 /// Not thread-safe: one thread (the video encode thread) uses it at a time.
 public final class VideoEncoder: @unchecked Sendable {
@@ -211,16 +189,6 @@ public final class VideoEncoder: @unchecked Sendable {
     public func update(from frame: borrowing VideoFrame) throws {
         guard let ownPictures else { preconditionFailure("a shared picture is updated by its owner") }
         try ownPictures.update(from: frame)
-    }
-
-    /// Runs `body` with the luma plane of the picture the encoder was last
-    /// given (the persistent input picture, at the output size): the plane,
-    /// its stride in bytes, and its width and height in samples. For
-    /// read-only checks on the encode thread (the frozen-picture detector);
-    /// valid only during `body`.
-    @inline(__always)
-    public func withInputLuma<Result>(_ body: (UnsafePointer<UInt8>, Int, Int, Int) -> Result) -> Result {
-        picture.withLuma(body)
     }
 
     /// Encodes a picture that `fill` writes straight into the encoder's input

@@ -75,17 +75,4 @@ public struct FrameDamage: Sendable {
         precondition(index >= 0 && index < count)
         return storage[index]
     }
-
-    /// Pixels whose grabbed contents the frame brings (black rectangles not
-    /// included); the whole picture for `full`.
-    public func grabbedPixels(pictureWidth: Int, pictureHeight: Int) -> Int {
-        switch kind {
-        case .full: return pictureWidth * pictureHeight
-        case .unchanged: return 0
-        case .rectangles:
-            var total = 0
-            for index in 0..<count where storage[index].offset != nil { total += storage[index].area }
-            return total
-        }
-    }
 }

@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 
 /// Each C module links, and a trivial call through it works.
-@Suite struct CModuleTests {
+@Suite(.tags(.bench)) struct CModuleTests {
     @Test func ffmpegFindsLibx264AndTheNativeAACEncoder() {
         let x264 = avcodec_find_encoder_by_name("libx264")
         #expect(x264 != nil, "libx264 encoder not found in libavcodec")

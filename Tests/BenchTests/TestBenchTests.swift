@@ -4,7 +4,7 @@ import TestSupport
 
 /// The bench starts each part, tears it down, and runs beside itself without
 /// clashes. Each run is a nested `scripts/testbench` running `bench-selftest`.
-@Suite(.serialized) struct TestBenchTests {
+@Suite(.serialized, .tags(.bench)) struct TestBenchTests {
     private func runSelftest() throws -> CommandResult {
         try Subprocess.run([Repository.script("testbench"), "--", Repository.script("bench-selftest")])
     }

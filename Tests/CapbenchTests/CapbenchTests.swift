@@ -6,7 +6,7 @@ import TestSupport
 /// the built binary on the test bench: the table is printed, the JSON holds
 /// the figures with sane values, and every same-work check holds. Never a
 /// speed: these run on a shared machine while others build.
-@Suite(.serialized) struct CapbenchTests {
+@Suite(.serialized, .tags(.bench)) struct CapbenchTests {
     /// The debug binaries `swift build --build-tests` makes.
     static let binary = "\(Repository.root)/.build/debug/capbench"
     static let recordDisplay = "\(Repository.root)/.build/debug/record-display"

@@ -8,7 +8,7 @@ import TestSupport
 /// Display and sound captured together on one clock for 10 s while the
 /// consumer stalls for 2 s: video drops are counted, audio loses nothing, and
 /// memory stays flat (the pools are fixed, and the process's RSS does not grow).
-@Suite(.serialized) struct CombinedCaptureTests {
+@Suite(.serialized, .tags(.bench)) struct CombinedCaptureTests {
     @Test func aTwoSecondStallCostsVideoFramesButNoAudioAndNoMemory() async throws {
         let bench = try TestBench.current()
         let clock = MonotonicClock()

@@ -22,7 +22,7 @@ private func drawScene(on display: String) throws -> TestWindow {
     return window
 }
 
-@Suite(.serialized) struct DisplayCaptureTests {
+@Suite(.serialized, .tags(.bench)) struct DisplayCaptureTests {
     @Test(arguments: [GrabMethod.sharedMemory, .getImage])
     func fullScreenCaptureReturnsTheDrawnPixels(method: GrabMethod) throws {
         let bench = try TestBench.current()

@@ -8,7 +8,7 @@ import TestSupport
 /// PCM capture on the real bench: PulseAudio's null sink played into through
 /// one ALSA PCM and captured through another, in real time. Needs
 /// `scripts/testbench` (TestBench.current() fails loudly without it).
-@Suite(.serialized) struct PCMCaptureTests {
+@Suite(.serialized, .tags(.bench)) struct PCMCaptureTests {
     let clock = MonotonicClock()
 
     // MARK: Sound and time

@@ -2,6 +2,7 @@ import Encoder
 import Foundation
 import MediaCore
 import MediaPackets
+import MediaTestSupport
 import Testing
 
 /// A capture device whose clock runs 0.1 % fast: it claims 48000 Hz but

@@ -2,6 +2,7 @@ import CFFmpeg
 import Encoder
 import MediaCore
 import MediaPackets
+import MediaTestSupport
 import Testing
 
 /// `-b:v` as ffmpeg gives it to libx264: an average bit rate (ABR), and no

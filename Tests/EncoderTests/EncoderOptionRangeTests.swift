@@ -1,6 +1,7 @@
 import Encoder
 import MediaCore
 import MediaPackets
+import MediaTestSupport
 import Testing
 
 /// Issue 11 part 5: every documented encoder option, at both ends of its

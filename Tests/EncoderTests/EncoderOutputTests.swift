@@ -4,12 +4,13 @@ import Foundation
 import MediaCore
 import MediaPackets
 import Mux
+import MediaTestSupport
 import Testing
 import TestSupport
 
 /// What the encoders hand the muxers: global headers, time bases, timestamps,
 /// and packets that go back to their pool.
-@Suite struct EncoderOutputTests {
+@Suite(.tags(.bench)) struct EncoderOutputTests {
     @Test func encodersPublishGlobalHeadersAndTimeBases() throws {
         TestMedia.quietLibav
         let video = try VideoEncoder(settings: try VideoEncoderSettings(width: 320, height: 240, fps: 25),
@@ -67,9 +68,9 @@ import TestSupport
         #expect(pool.availableCount == pool.capacity)
         #expect(pool.overflowCount == 0)
         #expect(abs(report.duration - 1.5) < 0.001)
-        let probe = try MediaProbe.streams(path)
+        let probe = try EncodedFile.streams(path)
         #expect(probe.streams.count == 1)
-        #expect(MediaProbe.stream(probe.streams, type: "video")?["nb_frames"] as? String == "45")
+        #expect(EncodedFile.stream(probe.streams, type: "video")?["nb_frames"] as? String == "45")
     }
 
     /// A session whose one x264 thread does not keep up goes on with more:
@@ -96,13 +97,13 @@ import TestSupport
         #expect(written.timestamps == (0..<90).map(Int64.init))
         #expect(written.keyframes == [0, 40])
         _ = sink.finish()
-        let probe = try MediaProbe.streams(path, countFrames: true)
+        let probe = try EncodedFile.streams(path, countFrames: true)
         #expect(probe.streams.count == 1)
-        #expect(MediaProbe.stream(probe.streams, type: "video")?["nb_read_frames"] as? String == "90")
+        #expect(EncodedFile.stream(probe.streams, type: "video")?["nb_read_frames"] as? String == "90")
         let decode = try Subprocess.run(["ffmpeg", "-v", "error", "-xerror", "-i", path, "-f", "null", "-"])
         #expect(decode.status == 0 && decode.standardError.isEmpty, "decode errors: \(decode.standardError)")
-        let last = try MediaProbe.decodeFrame(path, index: 89, directory: directory)
-        MediaProbe.expectQuadrants(last, width: 640, height: 480)
+        let last = try EncodedFile.decodeFrame(path, index: 89, directory: directory)
+        EncodedFile.expectQuadrants(last, width: 640, height: 480)
     }
 }
 

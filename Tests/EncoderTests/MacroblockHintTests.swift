@@ -9,7 +9,7 @@ import TestSupport
 /// said to be constant keeps the previous picture's pixels even where the
 /// new picture differs (so hints must never lie: `VideoEncoder` derives
 /// them from the DAMAGE rectangles), and the others take the new picture.
-@Suite struct MacroblockHintTests {
+@Suite(.tags(.bench)) struct MacroblockHintTests {
     static let width = 320, height = 240
 
     /// Encodes picture A (dark) then picture B (bright) with `hints` on B,
@@ -80,7 +80,7 @@ import TestSupport
 }
 
 /// Rectangles of pixels to the macroblocks x264 is told changed.
-@Suite struct MacroblockChangesTests {
+@Suite(.tags(.bench)) struct MacroblockChangesTests {
     private func constant(_ changes: MacroblockChanges) -> [Bool] {
         let hints = UnsafeMutablePointer<UInt8>.allocate(capacity: changes.count)
         defer { hints.deallocate() }

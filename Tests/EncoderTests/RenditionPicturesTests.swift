@@ -3,6 +3,7 @@ import Foundation
 import MediaCore
 import MediaPackets
 import Mux
+import MediaTestSupport
 import Testing
 import TestSupport
 

@@ -2,6 +2,7 @@ import CFFmpeg
 import Encoder
 import MediaCore
 import MediaPackets
+import MediaTestSupport
 import Testing
 import TestSupport
 

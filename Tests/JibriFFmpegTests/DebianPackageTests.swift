@@ -10,7 +10,7 @@ import TestSupport
 /// minutes on two cores the first time, seconds after), unless `PACKAGE_DEB`
 /// names a package `scripts/package` made already (as `scripts/test` does). It installs the
 /// package on this machine for the length of the test.
-@Suite(.serialized) struct DebianPackageTests {
+@Suite(.serialized, .tags(.bench)) struct DebianPackageTests {
     static let name = "swift-display-capture"
 
     /// The environment of a host without the toolchain: no /opt/swift, no

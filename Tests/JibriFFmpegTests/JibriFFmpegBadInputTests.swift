@@ -4,7 +4,7 @@ import TestSupport
 
 /// Bad input to the built jibri-ffmpeg: one line on stderr naming the
 /// option or value, exit status 2, nothing written, before any capture.
-@Suite(.serialized) struct JibriFFmpegBadInputTests {
+@Suite(.serialized, .tags(.bench)) struct JibriFFmpegBadInputTests {
     /// Jibri's recording list into `directory`, with `change` applied.
     private func run(_ bench: TestBench, directory: String, _ change: ([String]) -> [String]) throws -> CommandResult {
         let arguments = change(JibriArguments.recording(display: bench.display, pcm: bench.capturePCM, size: "640x480",

@@ -5,7 +5,7 @@ import TestSupport
 /// jibri-ffmpeg on the bench, given Jibri's own argument lists, its output
 /// read as Jibri reads it (`JibriCapturerState`, from Jibri's source), and
 /// what it wrote or streamed read back with ffprobe.
-@Suite(.serialized) struct JibriFFmpegBenchTests {
+@Suite(.serialized, .tags(.bench)) struct JibriFFmpegBenchTests {
     /// How long Jibri may wait for a recording to start here: ffmpeg shows
     /// progress within about a second; the test allows three.
     static let startLimit = 3.0

@@ -8,7 +8,7 @@ import TestSupport
 /// frame must show the square exactly where the pointer was, hot spot
 /// included, and nowhere else: the pointer moving over a still screen makes
 /// new pictures, and none keeps a trace of where it had been.
-@Suite(.serialized) struct CursorTests {
+@Suite(.serialized, .tags(.bench)) struct CursorTests {
     static let size = (width: 640, height: 480)
     static let background: UInt32 = 0x2060A0
     static let places = [(x: 100, y: 100), (x: 420, y: 300), (x: 250, y: 390)]

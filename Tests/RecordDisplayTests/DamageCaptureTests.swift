@@ -5,7 +5,7 @@ import TestSupport
 /// Issue 15: damage-driven capture records the same pictures as full grabs,
 /// costs (almost) nothing on a still screen, and falls back to full grabs
 /// where the server has no DAMAGE.
-@Suite(.serialized) struct DamageCaptureTests {
+@Suite(.serialized, .tags(.bench)) struct DamageCaptureTests {
     private struct Recording {
         let path: String
         let log: String

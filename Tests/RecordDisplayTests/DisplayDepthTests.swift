@@ -8,7 +8,7 @@ import TestSupport
 /// 4:2:0 and x264 change, greys grey, and a change drawn while recording
 /// must arrive through DAMAGE's partial grabs. An 8-bit (PseudoColor)
 /// screen is refused by name.
-@Suite(.serialized) struct DisplayDepthTests {
+@Suite(.serialized, .tags(.bench)) struct DisplayDepthTests {
     static let size = (width: 640, height: 480)
     /// 160x160 patches in a 4x3 grid, left to right, top to bottom.
     static let colours: [UInt32] = [0x808080, 0x404040, 0xC0C0C0, 0xFFFFFF, 0xFF0000, 0x00FF00, 0x0000FF, 0xFFFF00,

@@ -6,7 +6,7 @@ import TestSupport
 /// A real Xtigervnc at 1280x720 shows one colour everywhere; at 3 s it
 /// shrinks to 1024x768, at 6 s it grows to 1920x1080. The recording must go
 /// on to its 10 s with its size, black where the region is off screen.
-@Suite(.serialized) struct DisplayResizeTests {
+@Suite(.serialized, .tags(.bench)) struct DisplayResizeTests {
     static let colour = (r: 48, g: 96, b: 192)
 
     struct Case: CustomTestStringConvertible, Sendable {

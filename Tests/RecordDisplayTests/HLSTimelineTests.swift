@@ -1,3 +1,4 @@
+import AVProbe
 import Foundation
 import Testing
 import TestSupport
@@ -6,7 +7,7 @@ import TestSupport
 /// B-frames x264 uses. One recording per preset writes both; ffprobe reads
 /// each packet of both, and a flash with a beep at four instants gives the
 /// sync each one presents.
-@Suite(.serialized) struct HLSTimelineTests {
+@Suite(.serialized, .tags(.bench)) struct HLSTimelineTests {
     struct Packet: Equatable {
         var pts: Double
         var dts: Double
@@ -115,7 +116,7 @@ import TestSupport
         #expect(fromSegments.sorted() == pictures, "segments read alone differ from the playlist")
 
         // The sync each presents: beep less flash, identical in both.
-        let inFile = try FlashBeepAnalysis(path: file), inHLS = try FlashBeepAnalysis(path: playlist)
+        let inFile = try FlashBeepAnalysis(path: file, run: Subprocess.runBinary), inHLS = try FlashBeepAnalysis(path: playlist, run: Subprocess.runBinary)
         let fileOffsets = inFile.pairs.map { ($0.offset * 1000).rounded() / 1000 }
         let hlsOffsets = inHLS.pairs.map { ($0.offset * 1000).rounded() / 1000 }
         print("\(preset): shift \(shift) s; beep - flash, file: \(fileOffsets) s; HLS: \(hlsOffsets) s; "

@@ -5,7 +5,7 @@ import TestSupport
 /// Issue 14's outputs through record-display on the bench: two renditions
 /// from one capture (a file and a stream), numbered segments, HLS, and
 /// sound alone; checked with ffprobe/ffmpeg and nginx's copy of the stream.
-@Suite(.serialized) struct OutputsTests {
+@Suite(.serialized, .tags(.bench)) struct OutputsTests {
     /// Quadrant centres of the 1920x1080 scene (away from the noise band).
     static let quadrants: [(x: Int, y: Int, rgb: (Int, Int, Int))] = [
         (480, 270, (255, 0, 0)), (1440, 270, (0, 255, 0)), (480, 810, (0, 0, 255)), (1440, 810, (255, 255, 255)),

@@ -4,7 +4,7 @@ import TestSupport
 
 /// record-display end to end on the bench: a window of four known colours at
 /// the top left, a 440 Hz tone in the loopback, and what ffprobe/ffmpeg read back.
-@Suite(.serialized) struct RecordDisplayTests {
+@Suite(.serialized, .tags(.bench)) struct RecordDisplayTests {
     static let quadrants: [(x: Int, y: Int, rgb: (Int, Int, Int))] = [
         (0, 0, (255, 0, 0)), (640, 0, (0, 255, 0)), (0, 360, (0, 0, 255)), (640, 360, (255, 255, 255)),
     ]

@@ -5,7 +5,7 @@ import TestSupport
 /// `record-display repair` and the crash states it repairs: a kill while
 /// recording, a kill after each write of finishing (in `repair` itself and
 /// in the recorder's own finishing), files that are not ours.
-@Suite(.serialized) struct RepairCommandTests {
+@Suite(.serialized, .tags(.bench)) struct RepairCommandTests {
     private func scene(_ bench: TestBench) throws -> TestWindow {
         let window = try TestWindow(displayName: bench.display, x: 0, y: 0, width: 640, height: 480)
         window.fill(0xFF0000, x: 0, y: 0, width: 320, height: 240)

@@ -7,7 +7,7 @@ import TestSupport
 /// 2 s GOP) recorded 24 s in 4 MB files: every file is at most 4,000,000
 /// bytes on disk, finished, and decodes (before: 5.38 MB files, the cut one
 /// GOP after the size was passed).
-@Suite(.serialized) struct SegmentSizeTests {
+@Suite(.serialized, .tags(.bench)) struct SegmentSizeTests {
     @Test func noFilePassesTheSegmentSize() throws {
         let bench = try TestBench.current()
         let directory = try bench.scratchDirectory("segment-size")

@@ -8,7 +8,7 @@ import TestSupport
 /// Recordings asked for at the same moment are admitted one after another
 /// (issue 20, item 4: the check once ran before the registry's lock and
 /// registration did not check again, so two were admitted where one fit).
-@Suite(.serialized) struct ConcurrentAdmissionTests {
+@Suite(.serialized, .tags(.bench)) struct ConcurrentAdmissionTests {
     /// `--cores 1 --cpu-share 0.3`: a 1280x720@30 ultrafast recording is
     /// estimated at 0.186 cores, so one fits and two do not. Ten requests at
     /// once to ten idle displays (each a real Xvfb, so that the admitted one

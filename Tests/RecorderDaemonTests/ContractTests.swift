@@ -11,7 +11,7 @@ import Yams
 /// real answers (validated by openapi_answers.py with
 /// openapi-schema-validator, the validator of the contract's own dialect,
 /// OpenAPI 3.0 with `nullable`, that scripts/setup already installs).
-@Suite struct ContractTests {
+@Suite(.tags(.bench)) struct ContractTests {
     static let spec = "\(Repository.root)/docs/openapi.yaml"
 
     /// `METHOD /path/{param}` for every operation in the contract.

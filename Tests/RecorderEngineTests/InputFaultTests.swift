@@ -1,3 +1,4 @@
+import AVProbe
 import Foundation
 import MediaCore
 import RecorderEngine
@@ -9,7 +10,7 @@ import TestSupport
 /// bench: a black region with a flash and a beep at known instants (the
 /// probe), a private sound server the test freezes, kills and restarts, a
 /// private X server it kills. Each test checks what the file holds.
-@Suite(.serialized) struct InputFaultTests {
+@Suite(.serialized, .tags(.bench)) struct InputFaultTests {
     /// What one probed recording gave.
     struct Probed {
         var result: RecordingResult
@@ -85,7 +86,7 @@ import TestSupport
         await listener.value
         let placed = probe.stop()
         let streams = try MediaProbe(path: output, countFrames: false)
-        return Probed(result: result, probe: placed, warnings: warnings.withLock { $0 }, analysis: try FlashBeepAnalysis(path: output),
+        return Probed(result: result, probe: placed, warnings: warnings.withLock { $0 }, analysis: try FlashBeepAnalysis(path: output, run: Subprocess.runBinary),
                       video: streams.video?.duration ?? 0, audio: streams.audio?.duration ?? 0,
                       faultTimes: faultTimes.withLock { $0 })
     }

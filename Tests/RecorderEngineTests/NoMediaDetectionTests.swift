@@ -5,7 +5,7 @@ import TestSupport
 
 /// The engine's own no-media detection, through the session API: a still
 /// picture and a silent PCM on the bench, a change of picture afterwards.
-@Suite(.serialized) struct NoMediaDetectionTests {
+@Suite(.serialized, .tags(.bench)) struct NoMediaDetectionTests {
     @Test func frozenPictureAndSilenceAreReportedAndAChangeEndsTheFreeze() async throws {
         let bench = try TestBench.current()
         let server = try TestXServer(width: 320, height: 240)

@@ -7,7 +7,7 @@ import TestSupport
 /// them, segmentation and sound alone are refused by
 /// `RecordingSession(configuration:)` as `RecordingError.configuration`
 /// naming the value, before anything opens or is written.
-@Suite struct OutputConfigurationTests {
+@Suite(.tags(.bench)) struct OutputConfigurationTests {
     @Test func badRenditionsSegmentsAndSoundAloneAreTypedConfigurationErrorsNamingTheValue() throws {
         let bench = try TestBench.current()
         let directory = try bench.scratchDirectory("badoutputs")

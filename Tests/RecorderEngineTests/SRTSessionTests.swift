@@ -8,7 +8,7 @@ import TestSupport
 /// refuses the connection is a typed event a daemon can match
 /// (`StreamFailure.rejected` with SRT's reason), never a bare I/O error, and
 /// the passphrase reaches no log line, even at trace level.
-@Suite(.serialized) struct SRTSessionTests {
+@Suite(.serialized, .tags(.bench)) struct SRTSessionTests {
     /// The listener's passphrase, and the caller's (nil: none).
     static let cases: [(listener: String, caller: String?, reason: SRTRejectReason)] = [
         ("listener-passphrase-1", "caller-passphrase-2", .wrongPassphrase),

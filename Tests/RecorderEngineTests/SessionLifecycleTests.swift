@@ -11,7 +11,7 @@ import TestSupport
 /// cancellation with a finished file, fails to start with a typed error, and
 /// keeps its statistics, metrics and logs its own. All on the bench's real
 /// display, sound server and encoders.
-@Suite(.serialized) struct SessionLifecycleTests {
+@Suite(.serialized, .tags(.bench)) struct SessionLifecycleTests {
     /// The metrics backend every session of this test process reports to
     /// (swift-metrics is bootstrapped once per process).
     static let metrics: TestMetrics = {

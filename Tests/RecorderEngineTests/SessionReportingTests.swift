@@ -9,7 +9,7 @@ import TestSupport
 /// What a running session tells: events to several consumers in order,
 /// statistics at any moment, metrics by the right amounts, and log lines
 /// (its own and libav's) with its id and without a stream key.
-@Suite(.serialized) struct SessionReportingTests {
+@Suite(.serialized, .tags(.bench)) struct SessionReportingTests {
     init() { _ = SessionLifecycleTests.metrics }
 
     @Test func everyConsumerSeesStartedFirstAndStoppedLastAndTheStreamsFinish() async throws {

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// recorderd's lifetime: a crash and a restart, and SIGTERM with recordings running.
-@Suite(.serialized) struct RecorderdLifecycleTests {
+@Suite(.serialized, .tags(.bench)) struct RecorderdLifecycleTests {
     /// A finalize script that notes its argument (the recording's directory).
     private func finalizeScript(_ directory: String) throws -> (script: String, marker: String) {
         let script = "\(directory)/finalize.sh", marker = "\(directory)/finalized"

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// Recordings started and stopped over recorderd's HTTP API on the bench.
-@Suite(.serialized) struct RecorderdRecordingTests {
+@Suite(.serialized, .tags(.bench)) struct RecorderdRecordingTests {
     @Test func threeRecordingsOnThreeDisplaysAndPCMs() throws {
         let bench = try TestBench.current()
         let colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]

@@ -5,7 +5,7 @@ import TestSupport
 /// The listening address, refused at start by the process itself. (The
 /// token, file confinement, the stream allow-list and every bad request are
 /// checked in process: RecorderDaemonTests.RequestTableTests.)
-@Suite(.serialized) struct RecorderdSecurityTests {
+@Suite(.serialized, .tags(.bench)) struct RecorderdSecurityTests {
     @Test func listeningBeyondLoopbackNeedsAToken() throws {
         let bench = try TestBench.current()
         let directory = try bench.scratchDirectory("listen")

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// Workspaces: a private Xvfb and sound sink per meeting, recorded by name.
-@Suite(.serialized) struct RecorderdWorkspaceTests {
+@Suite(.serialized, .tags(.bench)) struct RecorderdWorkspaceTests {
     @Test func twoWorkspacesRecordTheirOwnPictureAndToneAndLeaveNothing() throws {
         let bench = try TestBench.current()
         let daemon = try Daemon(bench)

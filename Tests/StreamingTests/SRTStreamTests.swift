@@ -5,7 +5,7 @@ import TestSupport
 /// Issue 14, part 3: `srt://` streams (MPEG-TS over SRT, caller mode) to a
 /// real listener, `srt-live-transmit`, writing what it receives to a file;
 /// and SRT's bad input, refused before any datagram is sent.
-@Suite(.serialized) struct SRTStreamTests {
+@Suite(.serialized, .tags(.bench)) struct SRTStreamTests {
     /// A secret that looks like one, so the tests can check it never shows.
     private func secret(_ label: String) -> String { "\(label)-\(UUID().uuidString.prefix(12))" }
 

@@ -5,7 +5,7 @@ import TestSupport
 /// Bad stream input: exit 2, one line naming the problem with the key
 /// redacted, no file written and no connection made (the URLs point at a
 /// port that listens and counts connection attempts).
-@Suite(.serialized) struct StreamBadInputTests {
+@Suite(.serialized, .tags(.bench)) struct StreamBadInputTests {
     static let youtube = #"rtmp://a\.rtmp\.youtube\.com/live2/.*"#
 
     /// `PORT` in the arguments becomes the trap's port; `SECRET` marks the key.

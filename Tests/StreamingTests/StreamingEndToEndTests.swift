@@ -4,7 +4,7 @@ import TestSupport
 
 /// record-display streaming on the bench: what nginx-rtmp received, read back
 /// with ffprobe, and what the recorder reported on stderr and in its stats.
-@Suite(.serialized) struct StreamingEndToEndTests {
+@Suite(.serialized, .tags(.bench)) struct StreamingEndToEndTests {
     /// A stream name that looks like a key, so the tests can check it never shows.
     private func secretName(_ label: String) -> String { "\(label)-key-\(UUID().uuidString.prefix(12))" }
 

@@ -6,39 +6,19 @@ import Synchronization
 /// Streams a recording's packets to a live ingest server, on its own thread,
 /// and keeps streaming through network trouble: FLV over `rtmp://` or
 /// `rtmps://`, or MPEG-TS over `srt://` (`StreamDestination`; each protocol's
-/// connection is its own type, `RTMPConnection` and `SRTConnection`, and
-/// everything else here is the same for all).
+/// connection is its own type, `RTMPConnection` and `SRTConnection`).
 ///
-/// The feeding thread (the mux thread) calls `offer(_:)` for every packet,
-/// in decoding order. `offer` never blocks: it takes a reference to the
-/// packet's payload (no copy) from the sink's own packet pool and pushes it
-/// into the sink's bounded lock-free queue, unless the congestion policy says
-/// to drop it. So the encoders and the file sink never wait on the network.
+/// The feeding thread (the mux thread) calls `offer(_:)` for every packet, in
+/// decoding order. `offer` never blocks: it takes a reference to the packet's
+/// payload from the sink's own pool and pushes it into a lock-free queue
+/// bounded in media time (`CongestionPolicy`: video dropped past 0.7 s and
+/// 0.9 s queued, audio never, reconnect past 5 s), every drop counted.
 ///
-/// The queue is bounded in media time (`CongestionPolicy`): past 0.7 s
-/// queued, disposable video frames are dropped; past 0.9 s, video up to the
-/// next keyframe; audio is never dropped for congestion; past 5 s the
-/// connection is taken for stalled and reconnected. Every drop is counted.
-/// The ring behind it (1024 packets) is a hard backstop that only a stalled
-/// connection can fill.
-///
-/// "Queued" is the smaller of two measures: the media time between the
-/// newest packet offered and the packet being sent, and how long (wall
-/// clock) the packet being sent has waited since it was offered. Under
-/// congestion both grow together, since media is produced in real time. A
-/// burst (at start the encoders' first packets reach the interleaver in a
-/// clump, several hundred ms of media at once) makes only the first large,
-/// and a stalled encoder only the second: neither is congestion.
-///
-/// The sink's thread connects, sends and, when the connection fails or the
-/// server goes away, retries with `ReconnectBackoff` (about 2 s, then
-/// doubling, capped at 30 s, with jitter) until `maxReconnects` failed
-/// attempts in a row (nil: until stopped). Media arriving while disconnected
-/// is discarded and counted. A new connection starts with fresh sequence
-/// headers (FLV's, or MPEG-TS's SPS/PPS before each keyframe) and the next
-/// keyframe; its timestamps continue the session's
-/// media timeline (a connection made 12 s in starts at 12 s, never back at
-/// 0), so what the server receives is on one timeline across reconnections.
+/// The sink's thread connects, sends, and retries with `ReconnectBackoff`
+/// until `maxReconnects` failed attempts in a row (nil: until stopped); a new
+/// connection starts with fresh sequence headers and the next keyframe, on the
+/// session's media timeline. How "queued" is measured and why:
+/// docs/ARCHITECTURE.md, "What travels between threads" and "Live streams".
 ///
 /// `finishInput()` ends the stream: queued packets are sent (for at most
 /// `drainTimeout` seconds), then the container's trailer and the protocol's

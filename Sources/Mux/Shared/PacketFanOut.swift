@@ -22,14 +22,6 @@ public final class PacketFanOut {
     /// several files).
     private let references: PacketPool?
 
-    /// The first file output, as before several could be given.
-    public var file: MP4FileSink? { files.first as? MP4FileSink }
-
-    /// Video and audio time bases come from `parameters` (one of each kind at most).
-    public convenience init(parameters: [StreamParameters], file: MP4FileSink?, streams: [NetworkSink]) {
-        self.init(parameters: parameters, files: file.map { [$0] } ?? [], streams: streams)
-    }
-
     /// Video and audio time bases come from `parameters` (one of each kind at
     /// most); `files` and `streams` take every packet.
     public init(parameters: [StreamParameters], files: [any PacketFileSink], streams: [NetworkSink]) {
