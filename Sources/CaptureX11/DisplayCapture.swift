@@ -19,7 +19,10 @@ import Synchronization
 /// changed since the last frame handed on, packed one after another in its
 /// buffer (`VideoFrame.damage` says where each one goes), or nothing at all
 /// when nothing changed (`.unchanged`): the encoder keeps the whole picture
-/// and updates it. A frame the queue refused leaves its rectangles for the
+/// and updates it. What was grabbed is compared with the picture the frames
+/// handed on hold (`RepaintFilter`): a client repainting the same pixels
+/// makes an unchanged frame too, and a partly changed rectangle brings only
+/// the box of its changed pixels. A frame the queue refused leaves its rectangles for the
 /// next frame, so no change is lost. Every 2 s one whole grab checks that
 /// DAMAGE reported every change (`DamageAudit`); a change it missed ends
 /// following DAMAGE: whole grabs from then on, and one event says so.
