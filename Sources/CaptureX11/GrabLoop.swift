@@ -125,9 +125,13 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         // Grabs refused in a row; a resize costs one or two, a server that
         // refuses every grab for two seconds ends the capture.
         var refusedInARow = 0
+        // Every frame's calls have a deadline (`DisplayWatchdog`); none while asleep.
+        defer { connection.disarm() }
         while running.load(ordering: .relaxed) {
             let due = deadline(k, from: start)
+            connection.disarm()
             clock.sleep(until: due)
+            connection.arm()
             var now = clock.now()
             if now - due >= interval {
                 counters.videoLateGrabs.add()
@@ -185,7 +189,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// rectangles into `pending`, a root resize into `layout`. Never blocks.
     private func readEvents(onEvent: (DisplayCaptureEvent) -> Void) throws(XError) {
         let display = connection.display
-        if connection.broken.load(ordering: .acquiring) { throw XError(.connectionLost, display: connection.name) }
+        if connection.broken.load(ordering: .acquiring) { throw connection.lostError }
         var event = XEvent()
         var damaged = false
         while XEventsQueued(display, QueuedAfterReading) > 0 {
@@ -207,7 +211,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
             }
         }
         if damaged && trustsDamage { damageTracker?.acknowledge() }
-        if connection.broken.load(ordering: .acquiring) { throw XError(.connectionLost, display: connection.name) }
+        if connection.broken.load(ordering: .acquiring) { throw connection.lostError }
     }
 
     /// A grab was refused as if the screen had changed: asks the server for
@@ -373,7 +377,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     @inline(__always)
     private func check(_ ok: Bool) throws(XError) {
         if !ok || connection.broken.load(ordering: .relaxed) {
-            if connection.broken.load(ordering: .acquiring) { throw XError(.connectionLost, display: connection.name) }
+            if connection.broken.load(ordering: .acquiring) { throw connection.lostError }
             let code = connection.lastErrorCode.exchange(0, ordering: .acquiringAndReleasing)
             if code != 0 {
                 throw XError(.protocolError(request: method == .sharedMemory ? "XShmGetImage" : "XGetSubImage", code: code),
