@@ -35,7 +35,11 @@ final class DamageTracker {
     }
 
     deinit {
+        // The capture is closing: its calls wait for no slow server.
+        connection.hurry()
+        connection.arm()
         stopReporting()
+        connection.disarm()
     }
 
     /// Destroys the DAMAGE object: the server stops tracking and reporting

@@ -2,6 +2,10 @@ import CX11
 public import MediaCore
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Grabs the X display at a fixed rate into pooled buffers and hands each frame,
 /// stamped on the session clock, to a ring the encoder reads.
 ///
@@ -15,7 +19,10 @@ import Synchronization
 /// never catching up in a burst. Frame `sequence` is `k`.
 ///
 /// With DAMAGE (`tracksDamage`) a frame carries only the changed rectangles
-/// (`VideoFrame.damage`), or none (`.unchanged`); a refused frame's
+/// (`VideoFrame.damage`), or none (`.unchanged`); what was grabbed is
+/// compared with what the frames handed on hold (`RepaintFilter`), so a
+/// repaint of the same pixels is unchanged too and a partly changed
+/// rectangle brings only the box of its changed pixels; a refused frame's
 /// rectangles go with the next one, so no change is lost, and a periodic
 /// whole grab checks DAMAGE (`DamageAudit`). Frames hold the screen's own
 /// pixel format (`pixelFormat`) and the region's size through screen resizes
@@ -53,12 +60,30 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     /// Opens the display, checks the region against the screen and allocates the
     /// frame pool (ring capacity plus the frames the grabber and encoder hold).
     ///
-    /// Throws `InvalidSetting` for a bad rate or a region off the screen and
-    /// `XError` when the display cannot be opened, its visual is unsupported
-    /// (naming its depth) or the pointer is asked for without XFixes.
+/// Throws `InvalidSetting` for a bad rate or a region off the screen and
+/// `XError` when the display cannot be opened, does not answer within
+/// `answerTimeout` (`.notAnswering`, after at most about that long), its
+/// visual is unsupported (naming its depth) or the pointer is asked for
+/// without XFixes.
     public init(configuration: DisplayCaptureConfiguration, clock: Clock, counters: MediaCounters) throws {
         try configuration.validate()
-        let connection = try DisplayConnection(name: configuration.display)
+        let connection = try DisplayConnection(name: configuration.display,
+                                               answerTimeout: configuration.answerTimeout.nanoseconds)
+        // One deadline for the whole setup; a call it interrupts breaks the
+        // connection, and the error says the server does not answer.
+        connection.arm()
+        defer { connection.disarm() }
+        do {
+            loop = try Self.makeLoop(configuration: configuration, connection: connection, clock: clock, counters: counters)
+        } catch {
+            if connection.broken.load(ordering: .acquiring) { throw connection.lostError }
+            throw error
+        }
+        if connection.broken.load(ordering: .acquiring) { throw connection.lostError }
+    }
+
+    private static func makeLoop(configuration: DisplayCaptureConfiguration, connection: DisplayConnection, clock: Clock,
+                                 counters: MediaCounters) throws -> GrabLoop<Clock> {
         let region = configuration.region
             ?? CaptureRegion(width: connection.screenWidth & ~1, height: connection.screenHeight & ~1)
         try region.validate(screenWidth: connection.screenWidth, screenHeight: connection.screenHeight)
@@ -105,7 +130,7 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
             damageTracker = nil
             damageUnavailableReason = nil
         }
-        loop = GrabLoop(connection: connection, region: region, slots: slots, ring: ring,
+        return GrabLoop(connection: connection, region: region, slots: slots, ring: ring,
                         framesPerSecond: configuration.framesPerSecond, damageTracker: damageTracker,
                         damageUnavailableReason: damageUnavailableReason, cursorTracker: cursorTracker,
                         clock: clock, counters: counters)
@@ -122,7 +147,9 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
 
     /// Grabs one frame now, on the calling thread (not while capture runs).
     public func grabFrame(sequence: Int = 0) throws(XError) -> VideoFrame {
-        try loop.grabFrame(sequence: sequence)
+        loop.connection.arm()
+        defer { loop.connection.disarm() }
+        return try loop.grabFrame(sequence: sequence)
     }
 
     /// Starts the capture thread (named `grab`, with `context`'s tag, log
@@ -137,16 +164,27 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         let loop = self.loop
         loop.running.store(true, ordering: .releasing)
         thread = MediaThread(role: "grab", context: context, priority: .realTimeIfPermitted) {
+            // A write Xlib makes on a socket the watchdog shut down fails
+            // with EPIPE instead of killing the process (SIGPIPE stays
+            // pending on this thread, blocked).
+            var pipe = sigset_t()
+            sigemptyset(&pipe)
+            sigaddset(&pipe, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipe, nil)
             let failure = loop.run(onEvent: onEvent)
             loop.framesReady.notify()
             if let failure { onEvent(.failed(failure)) }
         }
     }
 
-    /// Stops the capture thread and waits for it. Frames already queued stay in
+    /// Stops the capture thread and waits for it, 1 s at most more than a
+    /// frame's work whatever the X server does: a call still blocked then is
+    /// interrupted (the capture fails with `.notAnswering`) and the
+    /// connection is not used again. Frames already queued stay in
     /// `frames` for the consumer.
     public func stop() {
         loop.running.store(false, ordering: .releasing)
+        if thread != nil { loop.connection.hurry() }
         thread?.join()
         thread = nil
     }

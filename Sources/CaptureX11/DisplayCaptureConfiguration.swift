@@ -29,6 +29,11 @@ public struct DisplayCaptureConfiguration: Sendable {
     /// it is (`VideoFrame.cursor`) and the encoder composites it onto each
     /// picture it encodes; it never enters the captured pixels.
     public var drawsCursor: Bool
+    /// How long the X server may take to answer any call, the opening
+    /// included, before capture fails with `XError.Kind.notAnswering` (a
+    /// stopped or wedged server; 1 s to 60 s). A stop waits for no call
+    /// more than 1 s, whatever this is.
+    public var answerTimeout: Duration
 
     /// The memory the automatic queue may fill with frames (with the two
     /// frames being grabbed and encoded), reckoned at 4 bytes a pixel.
@@ -36,7 +41,7 @@ public struct DisplayCaptureConfiguration: Sendable {
 
     public init(display: String? = nil, region: CaptureRegion? = nil, framesPerSecond: Int = 30,
                 method: GrabMethod = .automatic, queueCapacity: Int? = nil, tracksDamage: Bool = true,
-                drawsCursor: Bool = false) {
+                drawsCursor: Bool = false, answerTimeout: Duration = .seconds(5)) {
         self.display = display
         self.region = region
         self.framesPerSecond = framesPerSecond
@@ -44,6 +49,7 @@ public struct DisplayCaptureConfiguration: Sendable {
         self.queueCapacity = queueCapacity
         self.tracksDamage = tracksDamage
         self.drawsCursor = drawsCursor
+        self.answerTimeout = answerTimeout
     }
 
     /// The rates `validate` accepts, in frames per second.
@@ -54,6 +60,9 @@ public struct DisplayCaptureConfiguration: Sendable {
     public func validate() throws(InvalidSetting) {
         guard Self.framesPerSecondRange.contains(framesPerSecond) else {
             throw InvalidSetting(.fps, value: String(framesPerSecond), reason: "must be 1 to 120")
+        }
+        guard answerTimeout >= .seconds(1) && answerTimeout <= .seconds(60) else {
+            throw InvalidSetting(.displayAnswerTimeout, value: "\(answerTimeout)", reason: "must be 1 s to 60 s")
         }
         if let queueCapacity, queueCapacity < 1 {
             throw InvalidSetting(.videoQueueCapacity, value: String(queueCapacity), reason: "must be at least 1")
@@ -71,7 +80,8 @@ public struct DisplayCaptureConfiguration: Sendable {
 /// What the capture thread reports while it runs. Every case but `failed`
 /// is a warning: capture goes on.
 public enum DisplayCaptureEvent: Sendable, CustomStringConvertible {
-    /// Capture stopped because of this error (the server went away, a grab failed).
+    /// Capture stopped because of this error (the server went away or does
+    /// not answer, a grab failed).
     case failed(XError)
     /// The screen changed size (RandR). The frames keep their size: the part
     /// of the region now off screen is black. `sentence` says it for a person.

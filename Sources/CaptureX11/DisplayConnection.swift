@@ -14,6 +14,13 @@ import Glibc
 /// which record the error for the connection that caused it. When the server
 /// goes away, Xlib's I/O-error exit handler (libX11 1.7+) marks the connection
 /// broken and returns instead of exiting, so capture ends with an error event.
+///
+/// Every call has a deadline: opening waits at most `answerTimeout` (on a
+/// thread of its own, abandoned if the server never answers), and callers
+/// `arm()` before their calls and `disarm()` after; a call still blocked at
+/// its deadline is interrupted by `DisplayWatchdog` (the socket is shut
+/// down), the connection breaks as if the server had gone away, and
+/// `lostError` says the server does not answer (`XError.Kind.notAnswering`).
 final class DisplayConnection: @unchecked Sendable {
     let display: OpaquePointer
     let name: String
@@ -29,13 +36,27 @@ final class DisplayConnection: @unchecked Sendable {
     let broken = Atomic<Bool>(false)
     /// The last X protocol error code seen on this connection (0 for none).
     let lastErrorCode = Atomic<UInt8>(0)
+    /// Nanoseconds the server may take to answer a call.
+    let answerTimeout: Int64
+    /// Clock time (`monotonicNow`) by which the call under way must be
+    /// answered; 0 when none is.
+    let callDeadline = Atomic<Int64>(0)
+    /// The watchdog interrupted a call: the server did not answer in time.
+    let timedOut = Atomic<Bool>(false)
+    /// A stop or a teardown is under way: calls get `shortTimeout`.
+    private let hurried = Atomic<Bool>(false)
+    /// What a call may take once the owner stops the capture or closes the
+    /// connection: a stop finishes within about this, whatever the server does.
+    static let shortTimeout: Int64 = 1_000_000_000
 
-    init(name requestedName: String?) throws(XError) {
+    /// Opens `requestedName` (nil: `$DISPLAY`); a server that accepts the
+    /// connection but does not answer within `answerTimeout` nanoseconds is
+    /// `notAnswering`.
+    init(name requestedName: String?, answerTimeout: Int64) throws(XError) {
         let resolved = requestedName ?? getenv("DISPLAY").map { String(cString: $0) } ?? ""
         Self.installErrorHandlers()
-        guard let display = XOpenDisplay(requestedName) else {
-            throw XError(.cannotOpenDisplay, display: resolved)
-        }
+        self.answerTimeout = answerTimeout
+        let display = try DisplayOpening.open(requestedName, resolvedName: resolved, timeout: answerTimeout)
         self.display = display
         name = resolved
         screen = XDefaultScreen(display)
@@ -48,14 +69,90 @@ final class DisplayConnection: @unchecked Sendable {
         XSetIOErrorExitHandler(display, { display, _ in
             DisplayConnection.lookup(display)?.broken.store(true, ordering: .releasing)
         }, nil)
+        DisplayWatchdog.shared.watch(self)
         pixelFormat = try checkVisual()
     }
 
     deinit {
+        // What XCloseDisplay waits for, under a deadline; then the watchdog
+        // lets go of the socket before Xlib closes it (its own sync after
+        // this one has nothing left to wait for).
+        hurry()
+        arm()
+        if !broken.load(ordering: .acquiring) { XSync(display, 0) }
+        disarm()
+        DisplayWatchdog.shared.unwatch(self)
         Self.unregister(self)
-        // After an I/O error the connection's state is undefined; closing it could
-        // touch freed memory in Xlib, so the small Display struct is leaked instead.
-        if !broken.load(ordering: .acquiring) { XCloseDisplay(display) }
+        if !broken.load(ordering: .acquiring) {
+            XCloseDisplay(display)
+        } else {
+            // After an I/O error the connection's state is undefined; closing it
+            // could touch freed memory in Xlib, so the small Display struct is
+            // leaked instead, but not its socket.
+            close(XConnectionNumber(display))
+        }
+    }
+
+    // MARK: Deadlines
+
+    /// `CLOCK_MONOTONIC` in nanoseconds (the watchdog's clock, whatever
+    /// clock the capture paces by).
+    @inline(__always)
+    static func monotonicNow() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+
+    /// Gives the calls from now to `disarm()` a deadline: `answerTimeout`
+    /// from now, or `shortTimeout` once hurried. No lock, no allocation.
+    @inline(__always)
+    func arm() {
+        let now = Self.monotonicNow()
+        callDeadline.store(now + answerTimeout, ordering: .sequentiallyConsistent)
+        // Pairs with `hurry()`: one of the two sees the other.
+        if hurried.load(ordering: .sequentiallyConsistent) {
+            callDeadline.store(now + min(answerTimeout, Self.shortTimeout), ordering: .sequentiallyConsistent)
+            DisplayWatchdog.shared.deadlineShortened()
+        }
+    }
+
+    @inline(__always)
+    func disarm() {
+        callDeadline.store(0, ordering: .sequentiallyConsistent)
+    }
+
+    /// From now on every call gets `shortTimeout`, the one under way too:
+    /// the owner is stopping or closing, and waits for no slow server.
+    func hurry() {
+        hurried.store(true, ordering: .sequentiallyConsistent)
+        let shortened = Self.monotonicNow() + min(answerTimeout, Self.shortTimeout)
+        var current = callDeadline.load(ordering: .sequentiallyConsistent)
+        while current != 0 && current > shortened {
+            let (exchanged, original) = callDeadline.compareExchange(expected: current, desired: shortened,
+                                                                     ordering: .sequentiallyConsistent)
+            if exchanged { break }
+            current = original
+        }
+        DisplayWatchdog.shared.deadlineShortened()
+    }
+
+    /// Called by the watchdog (under its lock, so never after `deinit`
+    /// left it) when a call passed its deadline: shuts the socket down so
+    /// that Xlib's blocked read or write fails and its I/O-error path runs.
+    func interrupt() {
+        callDeadline.store(0, ordering: .sequentiallyConsistent)
+        timedOut.store(true, ordering: .releasing)
+        shutdown(XConnectionNumber(display), Int32(SHUT_RDWR))
+    }
+
+    /// The error for a broken connection: the server went away, or did not
+    /// answer in time.
+    var lostError: XError {
+        if timedOut.load(ordering: .acquiring) {
+            return XError(.notAnswering(milliseconds: Int(answerTimeout / 1_000_000)), display: name)
+        }
+        return XError(.connectionLost, display: name)
     }
 
     /// The screen's TrueColor formats the encoder converts from, by their
@@ -97,7 +194,7 @@ final class DisplayConnection: @unchecked Sendable {
     }
 
     /// Sends every queued request and waits for the server; returns the X error
-    /// code the requests caused, or 0.
+    /// code the requests caused, or 0. The caller has armed a deadline.
     func syncAndTakeError() -> UInt8 {
         XSync(display, 0)
         return lastErrorCode.exchange(0, ordering: .acquiringAndReleasing)

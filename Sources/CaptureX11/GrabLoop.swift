@@ -31,6 +31,9 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     private var trustsDamage: Bool
     /// Why DAMAGE is not used although it was asked for.
     let damageUnavailableReason: String?
+    /// Drops what a damaged grab did not really change (set with
+    /// `damageTracker`; full grabs stay the plain reference).
+    private let repaints: RepaintFilter?
     /// Set when the pointer is drawn.
     let cursorTracker: CursorTracker?
     let frames: SPSCRing<VideoFrame>
@@ -62,6 +65,9 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         audit = damageTracker.map { _ in
             DamageAudit(width: region.width, height: region.height, bytesPerPixel: connection.pixelFormat.bytesPerPixel,
                         interval: framesPerSecond * DamageAudit.checkSeconds)
+        }
+        repaints = damageTracker.map { _ in
+            RepaintFilter(width: region.width, height: region.height, bytesPerPixel: connection.pixelFormat.bytesPerPixel)
         }
         self.damageUnavailableReason = damageUnavailableReason
         self.cursorTracker = cursorTracker
@@ -119,9 +125,13 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         // Grabs refused in a row; a resize costs one or two, a server that
         // refuses every grab for two seconds ends the capture.
         var refusedInARow = 0
+        // Every frame's calls have a deadline (`DisplayWatchdog`); none while asleep.
+        defer { connection.disarm() }
         while running.load(ordering: .relaxed) {
             let due = deadline(k, from: start)
+            connection.disarm()
             clock.sleep(until: due)
+            connection.arm()
             var now = clock.now()
             if now - due >= interval {
                 counters.videoLateGrabs.add()
@@ -161,9 +171,11 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
             if damage.kind == .unchanged { counters.videoFramesUnchanged.add() }
             if let refused = frames.push(frame) {
                 // Ring full: drop the newest, keep the queue's older frames.
-                // What it grabbed stays pending for the next frame.
+                // What it grabbed stays pending for the next frame (and the
+                // repaint filter's copy is ahead of the encoder's picture).
                 _ = consume refused
                 counters.videoFramesDroppedQueueFull.add()
+                repaints?.invalidate()
             } else {
                 pending.clear()
                 framesReady.notify()
@@ -177,7 +189,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// rectangles into `pending`, a root resize into `layout`. Never blocks.
     private func readEvents(onEvent: (DisplayCaptureEvent) -> Void) throws(XError) {
         let display = connection.display
-        if connection.broken.load(ordering: .acquiring) { throw XError(.connectionLost, display: connection.name) }
+        if connection.broken.load(ordering: .acquiring) { throw connection.lostError }
         var event = XEvent()
         var damaged = false
         while XEventsQueued(display, QueuedAfterReading) > 0 {
@@ -199,7 +211,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
             }
         }
         if damaged && trustsDamage { damageTracker?.acknowledge() }
-        if connection.broken.load(ordering: .acquiring) { throw XError(.connectionLost, display: connection.name) }
+        if connection.broken.load(ordering: .acquiring) { throw connection.lostError }
     }
 
     /// A grab was refused as if the screen had changed: asks the server for
@@ -221,15 +233,28 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         layout = ScreenLayout(region: region, screenWidth: screenWidth, screenHeight: screenHeight)
         pending.markAll()
         audit?.reset()
+        repaints?.invalidate()
         counters.videoScreenSizeChanges.add()
         onEvent(.screenResized(width: screenWidth, height: screenHeight, visibleWidth: layout.visible.width,
                                visibleHeight: layout.visible.height, sentence: layout.describe(display: connection.name)))
     }
 
     /// Grabs what `pending` says changed into the slot and says where it put
-    /// it. Without DAMAGE everything is pending every frame.
+    /// it, less what the grab shows did not change (`RepaintFilter`: a
+    /// client repainting the same pixels). Without DAMAGE everything is
+    /// pending every frame.
     private func grabChanges(into slot: Int32, base: UnsafeMutableRawPointer) throws(XError) -> FrameDamage {
         if !trustsDamage { pending.markAll() }
+        if let repaints, layout.isWhole {
+            // The filter's copy is reloaded by a whole grab.
+            if repaints.wantsWholeGrab && !pending.isEmpty { pending.markAll() }
+            return repaints.filter(try grabDamage(into: slot, base: base), base: base)
+        }
+        return try grabDamage(into: slot, base: base)
+    }
+
+    /// Grabs what `pending` says changed, as DAMAGE reported it.
+    private func grabDamage(into slot: Int32, base: UnsafeMutableRawPointer) throws(XError) -> FrameDamage {
         let visible = layout.visible
         // Past half the picture, one whole grab costs less than many pieces.
         let whole = pending.all || pending.area * 2 > visible.area
@@ -352,7 +377,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     @inline(__always)
     private func check(_ ok: Bool) throws(XError) {
         if !ok || connection.broken.load(ordering: .relaxed) {
-            if connection.broken.load(ordering: .acquiring) { throw XError(.connectionLost, display: connection.name) }
+            if connection.broken.load(ordering: .acquiring) { throw connection.lostError }
             let code = connection.lastErrorCode.exchange(0, ordering: .acquiringAndReleasing)
             if code != 0 {
                 throw XError(.protocolError(request: method == .sharedMemory ? "XShmGetImage" : "XGetSubImage", code: code),

@@ -47,6 +47,10 @@ final class ImageSlots: @unchecked Sendable {
     }
 
     deinit {
+        // The capture is closing: its calls wait for no slow server.
+        connection.hurry()
+        connection.arm()
+        defer { connection.disarm() }
         let broken = connection.broken.load(ordering: .acquiring)
         for (index, image) in images.enumerated() {
             if method == .sharedMemory && index < attached && !broken {

@@ -20,6 +20,10 @@ public struct XError: Error, Sendable, CustomStringConvertible {
         case protocolError(request: StaticString, code: UInt8)
         /// The connection to the X server broke (the server went away).
         case connectionLost
+        /// The server accepted the connection but answered no call (or the
+        /// opening) within `milliseconds`: stopped, wedged, or overloaded.
+        /// The connection was shut down, as if the server had gone away.
+        case notAnswering(milliseconds: Int)
         /// A grab returned no image.
         case grabFailed(request: StaticString)
     }
@@ -31,6 +35,12 @@ public struct XError: Error, Sendable, CustomStringConvertible {
     public init(_ kind: Kind, display: String) {
         self.kind = kind
         self.display = display
+    }
+
+    /// The server did not answer in time (`Kind.notAnswering`).
+    public var isNotAnswering: Bool {
+        if case .notAnswering = kind { return true }
+        return false
     }
 
     /// A grab refused with `BadMatch` (the rectangle is not on the screen):
@@ -70,6 +80,9 @@ public struct XError: Error, Sendable, CustomStringConvertible {
             return "display '\(display)': \(request) failed with X error \(code)"
         case .connectionLost:
             return "display '\(display)': connection to the X server lost"
+        case let .notAnswering(milliseconds):
+            let seconds = milliseconds % 1000 == 0 ? "\(milliseconds / 1000)" : "\(Double(milliseconds) / 1000)"
+            return "display '\(display)' does not answer (no reply within \(seconds) s)"
         case let .grabFailed(request):
             return "display '\(display)': \(request) returned no image"
         }

@@ -28,7 +28,7 @@ extension SettingKey {
         case .keyframeMinimum: "-keyint_min"
         case .sceneCut: "-sc_threshold"
         case .x264Parameter: "-x264-params"
-        case .videoQueueCapacity, .audioSampleFormats, .audioPeriod, .audioQueue, .audioDeviceTimeout,
+        case .videoQueueCapacity, .displayAnswerTimeout, .audioSampleFormats, .audioPeriod, .audioQueue, .audioDeviceTimeout,
              .audioReopenInterval, .size, .encoderInputSize, .pictureSize, .audioInputRate, .audioInputChannels,
              .renditionName, .renditionSize, .rendition, .outputRendition, .segmentTime, .segmentSize, .segmentPolicy,
              .fragmentDuration, .reservedIndexBytes, .muxerOption, .hls, .hlsRendition, .hlsSegmentDuration,

@@ -21,8 +21,9 @@ public final class MediaCounters: Sendable {
     public let videoSkippedDeadlines = Counter()
     /// Frames dropped because the ring toward the encoder was full or the pool empty.
     public let videoFramesDroppedQueueFull = Counter()
-    /// Frames the grabber passed on without grabbing: the DAMAGE extension
-    /// reported no change in the region since the previous frame.
+    /// Frames the grabber passed on bringing nothing: the DAMAGE extension
+    /// reported no change in the region since the previous frame, or what
+    /// it grabbed held the same pixels as before (a repaint).
     public let videoFramesUnchanged = Counter()
     /// Pixels read from the X server for the picture (whole frames and
     /// damaged rectangles); the DAMAGE checks' whole grabs count apart.

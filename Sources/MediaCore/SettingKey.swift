@@ -9,7 +9,7 @@
 /// `.renditions`, `.streamAllowList`).
 public enum SettingKey: Sendable, Hashable, CustomStringConvertible {
     // The display capture (`DisplayCaptureConfiguration`).
-    case region, fps, videoQueueCapacity
+    case region, fps, videoQueueCapacity, displayAnswerTimeout
     // The sound capture (`PCMCaptureConfiguration`).
     case audioDevice, audioCaptureRate, audioCaptureChannels, audioSampleFormats, audioPeriod, audioQueue
     case audioDeviceTimeout, audioReopenInterval
@@ -47,6 +47,7 @@ public enum SettingKey: Sendable, Hashable, CustomStringConvertible {
         case .region: "region"
         case .fps: "fps"
         case .videoQueueCapacity: "video queue capacity"
+        case .displayAnswerTimeout: "display answer timeout"
         case .audioDevice: "audio device"
         case .audioCaptureRate: "audio sample rate"
         case .audioCaptureChannels: "audio capture channels"

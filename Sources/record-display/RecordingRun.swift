@@ -19,8 +19,9 @@ struct RecordingRun {
     }
 
     /// Records until the session stops; returns the process exit code: 0,
-    /// 1 for a failure after the start (the file is kept), 2 when the
-    /// recording could not start (nothing was written).
+    /// 1 for a failure after the start (the file is kept) or an X server
+    /// that does not answer, 2 when the recording could not start otherwise
+    /// (nothing was written).
     func execute() async -> Int32 {
         // Subscribed before the start, so no event is missed.
         let events = session.events
@@ -33,9 +34,11 @@ struct RecordingRun {
         do {
             try await group.run()
         } catch let error as RecordingError where session.result == nil {
-            // It never started: nothing was written.
+            // It never started: nothing was written. A server that does not
+            // answer is a fault of the host, not of the command line.
             _ = await reported
             log(OptionError.describe(error))
+            if case let .display(display) = error, display.isNotAnswering { return 1 }
             return 2
         } catch {
             // A failure after the start is in the result, reported below.

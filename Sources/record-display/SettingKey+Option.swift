@@ -46,7 +46,7 @@ extension SettingKey {
              .audioPeriod, .audioQueue, .audioDeviceTimeout, .audioChannels, .encoderInputSize, .pictureSize,
              .audioInputRate, .audioInputChannels, .segmentPolicy, .fragmentDuration, .reservedIndexBytes,
              .muxerOption, .hlsSegmentDuration, .sessionID, .statisticsInterval, .silenceLevel, .silenceDuration,
-             .frozenDuration, .keyframeMinimum, .sceneCut, .x264Parameter:
+             .frozenDuration, .keyframeMinimum, .sceneCut, .x264Parameter, .displayAnswerTimeout:
             description
         }
     }

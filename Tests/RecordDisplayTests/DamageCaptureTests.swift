@@ -235,6 +235,55 @@ import TestSupport
         #expect(playback.width == 1280)
     }
 
+    /// Issue 20, item 7: a client repainting the same pixels (a player
+    /// showing a still picture) makes DAMAGE report the whole window every
+    /// time; what the grab shows unchanged costs no conversion and no x264
+    /// work, and a one-pixel change in what it repaints is in the file.
+    @Test func aWindowRepaintedWithTheSamePixelsGivesUnchangedFramesAndAOnePixelChangeIsSeen() async throws {
+        let bench = try TestBench.current()
+        let window = try RepaintingWindow(display: bench.display, width: DamageScene.width, height: DamageScene.height,
+                                          perSecond: 30)
+        defer { window.stop() }
+        let directory = try bench.scratchDirectory("repaint")
+        let seconds = 6, frames = seconds * 30
+        let (child, result) = try startRecorder(bench.display, directory: directory, name: "repaint", seconds: seconds,
+                                                region: "\(DamageScene.width)x\(DamageScene.height)+0+0",
+                                                extra: ["--crf", "12"])
+        try await waitForStart("\(directory)/repaint.log")
+        // Three seconds of repaints, then one pixel changes in them.
+        let first = window.repaints
+        let deadline = Date().addingTimeInterval(20)
+        while window.repaints < first + 90 && Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
+        window.mark()
+        let status = finish(child)
+        let repainted = window.repaints - first
+        window.stop()
+        let recording = try result()
+        #expect(status == 0, "\(recording.log)")
+        #expect(repainted >= 120, "the window was repainted \(repainted) times")
+        // DAMAGE reported the repaints and they were grabbed (most frames
+        // whole), but all save the first and the change brought nothing.
+        #expect(recording.count("pixelsGrabbed") >= 60 * DamageScene.width * DamageScene.height, "\(recording.statistics)")
+        #expect(recording.count("framesEncoded") == frames, "\(recording.statistics)")
+        #expect(recording.count("framesUnchanged") >= recording.count("framesCaptured") - 6, "\(recording.statistics)")
+        #expect(recording.count("framesConverted") <= 6, "\(recording.statistics)")
+        // x264 encoded the keyframes (every 60 frames) and the change only.
+        #expect(recording.count("skipPictures") >= frames - 3 - 6, "\(recording.statistics)")
+
+        let pictures = try decodeLuma(recording.path)
+        #expect(pictures.count == frames)
+        func luma(_ picture: [UInt8], _ x: Int, _ y: Int) -> Int { Int(picture[y * DamageScene.width + x]) }
+        let background = DamageScene.luma(RepaintingWindow.background)
+        let marked = RepaintingWindow.marked
+        let before = try #require(pictures.dropFirst(30).first), last = try #require(pictures.last)
+        #expect(abs(luma(before, marked.x, marked.y) - background) <= 8, "before: \(luma(before, marked.x, marked.y))")
+        #expect(luma(last, marked.x, marked.y) >= background + 60, "the changed pixel: \(luma(last, marked.x, marked.y))")
+        // Its neighbours stay the background.
+        #expect(abs(luma(last, marked.x + 4, marked.y) - background) <= 12 && abs(luma(last, marked.x, marked.y + 4) - background) <= 12)
+        #expect(abs(luma(last, RepaintingWindow.block.x + 50, RepaintingWindow.block.y + 50)
+                    - DamageScene.luma(RepaintingWindow.blockColour)) <= 4)
+    }
+
     @Test func withoutDAMAGETheRecorderGrabsWholeFramesAndSaysSoOnce() async throws {
         let bench = try TestBench.current()
         let server = try TestXServer(arguments: ["+extension", "MIT-SHM", "-extension", "DAMAGE"])

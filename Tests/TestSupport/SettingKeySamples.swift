@@ -20,7 +20,7 @@ extension SettingKey {
         .srtPassphraseFile(index: 0), .tlsAuthority(index: 0), .allowPattern(index: 0),
         .sessionID, .duration, .statisticsInterval, .finalizeScript, .noVideo,
         .silenceLevel, .silenceDuration, .frozenDuration,
-        .keyframeMinimum, .sceneCut, .x264Parameter,
+        .keyframeMinimum, .sceneCut, .x264Parameter, .displayAnswerTimeout,
     ]
 
     /// This case's place in `samples`.
@@ -89,6 +89,7 @@ extension SettingKey {
         case .keyframeMinimum: 60
         case .sceneCut: 61
         case .x264Parameter: 62
+        case .displayAnswerTimeout: 63
         }
     }
 

@@ -28,6 +28,8 @@ struct SceneCommand: ParsableCommand {
     var tileFrames: String?
     @Option(help: "Tile size WxH.") var tileSize = "320x240"
     @Option(help: "Tile's top-left corner X,Y.") var tileAt = "800,400"
+    @Flag(help: "Draw the held frame again every tick, the same pixels (as a player showing a still picture does).")
+    var repaint = false
 
     /// Writes `count` frames of ffmpeg's `testsrc2` (or another lavfi
     /// `source`, at `rate` frames per second of its own) at `size` as raw
@@ -79,7 +81,7 @@ struct SceneCommand: ParsableCommand {
             let elapsed = Double(clock.now() - start) / 1e9
             let current = holdSeconds > 0 ? Int(elapsed / holdSeconds) % count : Int(index % Int64(count))
             var drew = false
-            if current != shown {
+            if current != shown || repaint {
                 full.pointee.data = (mapping + current * frame.width * frame.height * 4).assumingMemoryBound(to: CChar.self)
                 XPutImage(connection, window, gc, full, 0, 0, 0, 0, UInt32(frame.width), UInt32(frame.height))
                 shown = current

@@ -9,7 +9,14 @@ import Foundation
 /// - `static`: one still slide;
 /// - `slides`: a slide that changes every 10 s;
 /// - `tile`: a 320x240 video tile (testsrc2, 30 fps) on a still page;
-/// - `motion`: full motion (testsrc2 at the whole size, 30 fps).
+/// - `motion`: full motion (testsrc2 at the whole size, 30 fps);
+/// - `repaint`: one still slide drawn again whole 25 times a second, the
+///   same pixels each time (what a player showing a still picture does);
+/// - `ffplay`: the issue's own input, `ffplay -loop 0 slide.png` (ffplay
+///   repaints its window about 25 times a second).
+///
+/// `--baseline` records with another record-display too (an older build),
+/// alternating with the others, for a same-run comparison.
 ///
 /// No sound (the AAC encoder would cost the same on every side and hide
 /// the video's figures on a still screen). Each recorder's CPU is its own
@@ -21,7 +28,10 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
 
     @OptionGroup var recording: RunOptions<Defaults>
     enum Defaults: RunDefaults { static let seconds = 20, rounds = 2 }
-    @Option(help: "Scenes, comma-separated: static, slides, tile, motion.") var scenes = "static,slides,tile,motion"
+    @Option(help: "Scenes, comma-separated: static, slides, tile, motion, repaint, ffplay.")
+    var scenes = "static,slides,tile,motion,repaint,ffplay"
+    @Option(help: "Another record-display binary measured beside ours in every round (an older build).")
+    var baseline: String?
     @Option(help: "X server PID, to count its CPU (default $BENCH_XVFB_PID).") var serverPid: Int32?
     @OptionGroup var common: CommonOptions
 
@@ -34,8 +44,9 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
     func run() throws {
         let frame = try FrameSize(parsing: size)
         let chosen = scenes.split(separator: ",").map(String.init)
-        for scene in chosen where !["static", "slides", "tile", "motion"].contains(scene) {
-            throw ValidationError("unknown scene '\(scene)' (static, slides, tile, motion)")
+        let known = ["static", "slides", "tile", "motion", "repaint", "ffplay"]
+        for scene in chosen where !known.contains(scene) {
+            throw ValidationError("unknown scene '\(scene)' (\(known.joined(separator: ", ")))")
         }
         guard let display = display ?? ProcessInfo.processInfo.environment["DISPLAY"] else {
             throw ValidationError("no display: pass --display")
@@ -58,10 +69,20 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
         let slides = scratch.file("slides.bgr0")
         try SceneCommand.writeFrames(size: frame, count: 4, to: slides, source: "testsrc", rate: 1)
         for scene in chosen {
+            // A player showing a still picture repaints it about 25 times a second.
             var arguments = [BenchChild.siblingExecutable("capbench"), "scene", "--display", display, "--size", "\(frame)",
-                             "--fps", "\(fps)"]
+                             "--fps", scene == "repaint" ? "25" : "\(fps)"]
+            var environment: [String: String?] = [:]
             switch scene {
             case "static": arguments += ["--frames", slides, "--hold-seconds", "1000000"]
+            case "repaint": arguments += ["--frames", slides, "--hold-seconds", "1000000", "--repaint"]
+            case "ffplay":
+                let slide = scratch.file("slide.png")
+                let made = try BenchChild(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                                           "testsrc=size=\(frame):rate=1", "-frames:v", "1", slide]).wait()
+                guard made.status == 0 else { throw BenchFailure("ffmpeg could not write the slide") }
+                arguments = ["ffplay", "-loglevel", "error", "-an", "-noborder", "-left", "0", "-top", "0", "-loop", "0", slide]
+                environment = ["DISPLAY": display, "SDL_AUDIODRIVER": "dummy"]
             case "slides": arguments += ["--frames", slides, "--hold-seconds", "10"]
             case "tile":
                 let tileFrames = scratch.file("tile.bgr0")
@@ -74,11 +95,15 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
                 arguments += ["--frames", motion]
             }
             log("\(scene): starting the scene")
-            let player = try BenchChild(arguments, standardError: scratch.file("scene-\(scene).log"))
+            let player = try BenchChild(arguments, environment: environment, standardError: scratch.file("scene-\(scene).log"))
             defer { _ = player.stop(grace: 1) }  // at the end of this scene's iteration
             usleep(1_500_000)
-            var damage: [Trial] = [], full: [Trial] = [], peer: [Trial] = []
+            var damage: [Trial] = [], full: [Trial] = [], peer: [Trial] = [], older: [Trial] = []
             for round in 0..<rounds {
+                if let baseline {
+                    log("\(scene) round \(round + 1): baseline record-display")
+                    older.append(try measure(server: server) { try recordOurs(baseline, display, frame, scratch, extra: []) })
+                }
                 log("\(scene) round \(round + 1): record-display")
                 damage.append(try measure(server: server) { try recordOurs(binary, display, frame, scratch, extra: []) })
                 log("\(scene) round \(round + 1): record-display --full-grabs")
@@ -89,6 +114,15 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
             func leanest(_ trials: [Trial]) -> Trial { trials.min { $0.totalPerSecond < $1.totalPerSecond }! }
             let ours = leanest(damage), fullGrabs = leanest(full), ffmpeg = leanest(peer)
             let peerName = "ffmpeg (Jibri)"
+            if !older.isEmpty {
+                // Round by round: each pair ran within a minute of each other.
+                for (round, pair) in zip(damage, older).enumerated() {
+                    report.add(Figure("\(scene): round \(round + 1), recorder + X server", unit: "CPU-s/s",
+                                      ours: pair.0.totalPerSecond, peer: pair.1.totalPerSecond, peerName: "baseline"))
+                }
+                report.add(Figure("\(scene): CPU per recorded second, recorder + X server, leanest", unit: "CPU-s/s",
+                                  ours: ours.totalPerSecond, peer: leanest(older).totalPerSecond, peerName: "baseline"))
+            }
             report.add(Figure("\(scene): CPU per recorded second, recorder + X server", unit: "CPU-s/s",
                               ours: ours.totalPerSecond, peer: ffmpeg.totalPerSecond, peerName: peerName))
             report.add(Figure("\(scene): CPU per recorded second, recorder alone", unit: "CPU-s/s",

@@ -37,7 +37,7 @@ extension SettingKey {
              .renditionSize, .rendition, .outputRendition, .segmentTime, .segmentSize, .segmentPolicy,
              .fragmentDuration, .reservedIndexBytes, .muxerOption, .hls, .hlsRendition, .hlsSegmentDuration,
              .streamRendition, .maxReconnects, .srtLatency, .srtPassphraseFile, .tlsAuthority, .sessionID,
-             .statisticsInterval, .noVideo, .keyframeMinimum, .sceneCut, .x264Parameter:
+             .statisticsInterval, .noVideo, .keyframeMinimum, .sceneCut, .x264Parameter, .displayAnswerTimeout:
             description
         }
     }

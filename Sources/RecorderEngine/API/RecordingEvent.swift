@@ -150,8 +150,9 @@ public struct RecordingStatistics: Sendable {
     public var framesDuplicated = 0
     /// Grabs that ran a frame or more late.
     public var lateGrabs = 0
-    /// Frames the screen did not change in (DAMAGE): nothing grabbed or
-    /// converted. Their share of `framesCaptured` is the still share.
+    /// Frames the screen did not change in (DAMAGE reported nothing, or
+    /// the grab showed the same pixels): nothing converted or encoded.
+    /// Their share of `framesCaptured` is the still share.
     public var framesUnchanged = 0
     /// Frames converted to I420, in whole or in part: once per frame that
     /// changed, whatever the number of renditions.

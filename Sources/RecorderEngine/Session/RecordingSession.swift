@@ -32,8 +32,15 @@ import Glibc
 ///   and throws the `RecordingError` that kept the recording from starting
 ///   (nothing written) or ended it early (what was recorded is kept).
 ///   `record()` does the same and returns the `RecordingResult`.
-/// - A session records once. `events` may be read by any number of
-///   consumers; `statistics` at any moment, from any thread.
+/// - An X server that does not answer (stopped, wedged) fails the start
+///   after `capture.answerTimeout` (`RecordingError.display`, whose
+///   `XError.isNotAnswering`), and ends a running recording the same way,
+///   as a server that went away does; a stop ends the capture within about
+///   a second whatever the server does (`DisplayCapture.stop()`), then
+///   finishes the file as usual.
+/// - A session records once.
+/// - `events` may be read by any number of consumers; `statistics` at any
+///   moment, from any thread.
 ///
 /// Its threads, rings and stop sequence: docs/ARCHITECTURE.md.
 public final class RecordingSession: Service, Sendable {

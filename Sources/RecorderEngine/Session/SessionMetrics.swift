@@ -24,8 +24,9 @@ final class SessionMetrics: Sendable {
     private let framesDropped: Counter
     private let framesDuplicated: Counter
     private let lateGrabs: Counter
-    /// Frames DAMAGE reported unchanged (nothing grabbed or converted); their
-    /// share of `framesCaptured` is how still the screen was.
+    /// Frames that brought no change (DAMAGE reported none, or the grab
+    /// showed the same pixels; nothing converted); their share of
+    /// `framesCaptured` is how still the screen was.
     private let framesUnchanged: Counter
     /// Output frames written as all-skipped pictures, without x264.
     private let skipPictures: Counter
