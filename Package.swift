@@ -57,7 +57,8 @@ let package = Package(
         // Haivision's SRT, for `srt://` streams: the library libavformat links
         // (its log lines routed, a listener's rejection reason read).
         .systemLibrary(name: "CSRT", pkgConfig: "srt", providers: [.apt(["libsrt-gnutls-dev"])]),
-        // Linux system calls behind glibc's variadic syscall() (futex, gettid).
+        // Linux system calls behind glibc's variadic syscall() (futex, gettid),
+        // and glibc calls declared only under _GNU_SOURCE (spawn actions, eventfd).
         .systemLibrary(name: "CLinux"),
 
         // Clock, rings, pools, threads and their wake-ups, counters, log
@@ -75,6 +76,9 @@ let package = Package(
             dependencies: ["MediaCore", "CFFmpeg", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // Child processes (clean signal state, own process group, rusage,
+        // waits with deadlines) and private X and sound servers: no media.
+        .target(name: "HostProcesses", dependencies: ["CLinux"], swiftSettings: swiftSettings),
         .target(name: "CaptureX11", dependencies: ["MediaCore", "CX11"], swiftSettings: swiftSettings),
         .target(
             name: "CaptureALSA",
