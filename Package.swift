@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "RecorderEngine",
             dependencies: [
-                "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "CFFmpeg", "CALSA",
+                "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "CFFmpeg", "CALSA", "HostProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
