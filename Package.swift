@@ -135,7 +135,7 @@ let package = Package(
         .executableTarget(
             name: "capbench",
             dependencies: [
-                "RecorderEngine", "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux",
+                "RecorderEngine", "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "HostProcesses",
                 // The peers and probes: libswscale against libyuv, an X window
                 // that flashes and an ALSA PCM that beeps for the sync probe.
                 "CFFmpeg", "CYUV", "CX11", "CALSA",

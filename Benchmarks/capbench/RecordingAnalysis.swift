@@ -1,4 +1,5 @@
 import Foundation
+import HostProcesses
 
 /// Reads a recording back the way a player presents it and finds the probe's
 /// ramps and beeps in it: every picture's presentation time and the mean
@@ -80,10 +81,10 @@ struct RecordingAnalysis {
             + "geq=lum='16+219*clip(\(since)/\(ProbeRamp.seconds),0,1)*lt(\(since),\(ProbeRamp.litSeconds))':cb=128:cr=128"
         let sinceAudio = "(t-floor(t)-0.5-0.0057*floor(t))"
         let audio = "aevalsrc='0.5*cos(2*PI*1000*\(sinceAudio))*between(\(sinceAudio),0,0.08)':s=48000:d=\(seconds)"
-        let child = try BenchChild(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", video, "-f", "lavfi",
+        let child = try ChildProcess(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", video, "-f", "lavfi",
                                     "-i", audio, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "25",
                                     "-c:a", "aac", "-b:a", "128k", "-ar", "44100", "-ac", "2", "-f", "mp4", path],
-                                   standardError: path + ".log")
+                                   standardError: .file(path + ".log"))
         guard child.wait().status == 0 else { throw BenchFailure("ffmpeg could not write the reference (see \(path).log)") }
     }
 
@@ -95,7 +96,7 @@ struct RecordingAnalysis {
     /// A tool's standard output; it must exit with status 0.
     private static func output(_ arguments: [String]) throws -> Data {
         let pipe = Pipe()
-        let child = try BenchChild(arguments, passing: [(pipe.fileHandleForWriting.fileDescriptor, 1)])
+        let child = try ChildProcess(arguments, standardOutput: .descriptor(pipe.fileHandleForWriting.fileDescriptor))
         try pipe.fileHandleForWriting.close()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         guard child.wait().status == 0 else { throw BenchFailure("\(arguments.prefix(2).joined(separator: " ")) failed on \(arguments.last ?? "")") }
