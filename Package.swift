@@ -147,7 +147,9 @@ let package = Package(
         ),
 
         // Finds the test bench and runs the bench's tools; shared by the test targets.
-        .target(name: "TestSupport", dependencies: ["CX11", "CALSA", "MediaCore"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["CX11", "CALSA", "MediaCore", "HostProcesses"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        // Spawns, waits, group stops; a private X server and sound server on their own.
+        .testTarget(name: "HostProcessesTests", dependencies: ["HostProcesses", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BenchTests",
