@@ -12,8 +12,9 @@ public import Glibc
 /// child would inherit that) and as the leader of its own process group, so
 /// that `stop` ends everything it started (a shell's pipeline, a script's
 /// background jobs). A thread of its own waits for it (`waitid`, then
-/// `wait4` for its rusage): waits block, none polls. Descriptors other than
-/// 0-2 and `passing` are closed in the child.
+/// `wait4` for its rusage): waits block, none polls. In the child every
+/// descriptor from 3 on is closed, but for those `passing` gives it (from
+/// the number after the highest of them on).
 ///
 /// Dropping the owner while the child runs kills its group (SIGKILL); the
 /// child is still reaped. Foundation's `Process` is not used: it passes on

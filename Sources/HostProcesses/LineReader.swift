@@ -38,7 +38,8 @@ enum LineReader {
     /// - Throws: `CancellationError`.
     static func readLine(_ descriptor: Int32, deadline: ContinuousClock.Instant) async throws -> String? {
         let wake = clinux_eventfd_cloexec()
-        guard wake >= 0 else { return readLine(descriptor, deadline: min(deadline, .now), wake: nil) }
+        // No eventfd (descriptors exhausted): still bounded by the deadline.
+        guard wake >= 0 else { return readLine(descriptor, deadline: deadline, wake: nil) }
         defer { close(wake) }
         let line: String? = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
