@@ -57,7 +57,8 @@ let package = Package(
         // Haivision's SRT, for `srt://` streams: the library libavformat links
         // (its log lines routed, a listener's rejection reason read).
         .systemLibrary(name: "CSRT", pkgConfig: "srt", providers: [.apt(["libsrt-gnutls-dev"])]),
-        // Linux system calls behind glibc's variadic syscall() (futex, gettid).
+        // Linux system calls behind glibc's variadic syscall() (futex, gettid),
+        // and glibc calls declared only under _GNU_SOURCE (spawn actions, eventfd).
         .systemLibrary(name: "CLinux"),
 
         // Clock, rings, pools, threads and their wake-ups, counters, log
@@ -75,6 +76,9 @@ let package = Package(
             dependencies: ["MediaCore", "CFFmpeg", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // Child processes (clean signal state, own process group, rusage,
+        // waits with deadlines) and private X and sound servers: no media.
+        .target(name: "HostProcesses", dependencies: ["CLinux"], swiftSettings: swiftSettings),
         .target(name: "CaptureX11", dependencies: ["MediaCore", "CX11"], swiftSettings: swiftSettings),
         .target(
             name: "CaptureALSA",
@@ -86,7 +90,7 @@ let package = Package(
         .target(
             name: "RecorderEngine",
             dependencies: [
-                "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "CFFmpeg", "CALSA",
+                "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "CFFmpeg", "CALSA", "HostProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -118,7 +122,7 @@ let package = Package(
         .target(
             name: "RecorderDaemon",
             dependencies: [
-                "RecorderEngine",
+                "RecorderEngine", "HostProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -150,7 +154,7 @@ let package = Package(
         .executableTarget(
             name: "capbench",
             dependencies: [
-                "AVProbe", "RecorderEngine", "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux",
+                "AVProbe", "RecorderEngine", "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "HostProcesses",
                 // The peers: libswscale against libyuv; X and ALSA for the
                 // scenes, the tone and the private benches.
                 "CFFmpeg", "CYUV", "CX11", "CALSA",
@@ -162,7 +166,9 @@ let package = Package(
         ),
 
         // Finds the test bench and runs the bench's tools; shared by the test targets.
-        .target(name: "TestSupport", dependencies: ["CX11", "CALSA", "MediaCore"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["CX11", "CALSA", "MediaCore", "HostProcesses"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        // Spawns, waits, group stops; a private X server and sound server on their own.
+        .testTarget(name: "HostProcessesTests", dependencies: ["HostProcesses", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BenchTests",

@@ -2,8 +2,11 @@
 #define CLINUX_SHIM_H
 // Linux system calls Swift cannot reach: glibc's `syscall()` is variadic, and
 // Swift imports no variadic C function. Each wrapper is one call, no logic.
+#include <fcntl.h>
 #include <linux/futex.h>
+#include <spawn.h>
 #include <stdint.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,4 +25,24 @@ static inline long clinux_futex_wake(uint32_t *address, int count) {
 
 // gettid(2): glibc 2.30+ has a wrapper, but it is declared only under _GNU_SOURCE.
 static inline int32_t clinux_gettid(void) { return (int32_t)syscall(SYS_gettid); }
+
+// posix_spawn file actions glibc declares only under _GNU_SOURCE (since
+// 2.29 and 2.34): close every descriptor from `low` on, and change the
+// working directory, both in the child before exec.
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *, int);
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *__restrict, const char *__restrict);
+static inline int clinux_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int low) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, low);
+}
+static inline int clinux_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+// pipe2(2) with close-on-exec (declared only under _GNU_SOURCE): no window in
+// which a child spawned by another thread could inherit either end.
+extern int pipe2(int fds[2], int flags);
+static inline int clinux_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+// eventfd(2) with close-on-exec: a counter a thread can poll beside other descriptors.
+static inline int clinux_eventfd_cloexec(void) { return eventfd(0, EFD_CLOEXEC); }
 #endif

@@ -30,7 +30,7 @@ final class JibriProcess: @unchecked Sendable {
         defer { close(ends[1]) }
         do {
             child = try ChildProcess([binary] + arguments, environment: environment,
-                                     standardOutput: ends[1], standardError: ends[1])
+                                     standardOutput: .descriptor(ends[1]), standardError: .descriptor(ends[1]))
         } catch {
             close(ends[0])
             throw error
@@ -111,7 +111,7 @@ final class JibriProcess: @unchecked Sendable {
     private var exited: Bool { lock.withLock { exitStatus != nil } || peekExit() }
 
     private func peekExit() -> Bool {
-        guard let status = child.wait(timeout: 0.001) else { return false }
+        guard let status = child.wait(timeout: 0.001)?.status else { return false }
         finishExit(status)
         return true
     }
@@ -121,7 +121,7 @@ final class JibriProcess: @unchecked Sendable {
     /// exit check sees the last line.
     func waitForExit(seconds: Double) -> Int32? {
         if let status = lock.withLock({ exitStatus }) { return status }
-        guard let status = child.wait(timeout: seconds) else { return nil }
+        guard let status = child.wait(timeout: seconds)?.status else { return nil }
         finishExit(status)
         return status
     }

@@ -28,7 +28,7 @@ import TestSupport
         async throws -> (frames: [[UInt8]], statistics: [String: Any])
     {
         let bench = try TestBench.current()
-        let server = try TestXServer(width: Self.size.width, height: Self.size.height)
+        let server = try PrivateXServer(width: Self.size.width, height: Self.size.height)
         let window = try TestWindow(displayName: server.display, x: 0, y: 0, width: Self.size.width, height: Self.size.height)
         defer { withExtendedLifetime((server, window)) {} }
         window.setBackground(Self.background)
@@ -42,7 +42,7 @@ import TestSupport
         let outputArguments = rendition.map { ["--rendition", "small:\($0)", "--output", output + "@small"] } ?? ["--output", output]
         let recorder = try ChildProcess([RecordDisplayBinary.path, "--display", server.display, "--no-audio", "--fps", "10",
                                          "--duration", "5", "--crf", "12", "--stats-json", stats] + outputArguments
-                                        + (drawCursor ? ["--draw-cursor"] : []), standardError: log.fileDescriptor)
+                                        + (drawCursor ? ["--draw-cursor"] : []), standardError: .descriptor(log.fileDescriptor))
         func logText() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
         let deadline = Date().addingTimeInterval(15)
         while !logText().contains("recording ") && Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
@@ -52,8 +52,8 @@ import TestSupport
             if due.timeIntervalSinceNow > 0 { try await Task.sleep(nanoseconds: UInt64(due.timeIntervalSinceNow * 1e9)) }
             try move(server.display, to: place)
         }
-        var status = recorder.wait(timeout: 20)
-        if status == nil { recorder.send(SIGKILL); status = recorder.wait() }
+        var status = recorder.wait(timeout: 20)?.status
+        if status == nil { recorder.send(SIGKILL); status = recorder.wait().status }
         #expect(status == 0, "\(logText())")
 
         let data = try Subprocess.runBinary(["ffmpeg", "-nostdin", "-v", "error", "-i", output, "-f", "rawvideo",

@@ -20,7 +20,7 @@ import TestSupport
         let log = try #require(FileHandle(forWritingAtPath: logPath))
         let child = try ChildProcess([RecordDisplayBinary.path, "--display", display, "--no-audio", "--region", region,
                                       "--fps", "30", "--duration", "\(seconds)", "--output", output, "--stats-json", stats]
-                                     + extra, standardError: log.fileDescriptor)
+                                     + extra, standardError: .descriptor(log.fileDescriptor))
         return (child, {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             let json = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats)))) as? [String: Any]
@@ -37,7 +37,7 @@ import TestSupport
     }
 
     private func finish(_ child: ChildProcess, timeout: Double = 30) -> Int32? {
-        if let status = child.wait(timeout: timeout) { return status }
+        if let status = child.wait(timeout: timeout)?.status { return status }
         child.send(SIGKILL)
         child.wait()
         return nil
@@ -286,7 +286,7 @@ import TestSupport
 
     @Test func withoutDAMAGETheRecorderGrabsWholeFramesAndSaysSoOnce() async throws {
         let bench = try TestBench.current()
-        let server = try TestXServer(arguments: ["+extension", "MIT-SHM", "-extension", "DAMAGE"])
+        let server = try PrivateXServer(arguments: ["+extension", "MIT-SHM", "-extension", "DAMAGE"])
         let display = server.display
         let window = try TestWindow(displayName: display, x: 0, y: 0, width: 640, height: 480)
         defer { withExtendedLifetime(window) {} }
@@ -322,7 +322,7 @@ import TestSupport
     @Test func aScreenThatChangesWithoutDAMAGEEventsIsCaughtAndGrabbedWhole() async throws {
         let bench = try TestBench.current()
         let framebuffer = try bench.scratchDirectory("fbdir")
-        let server = try TestXServer(arguments: ["+extension", "MIT-SHM", "-fbdir", framebuffer])
+        let server = try PrivateXServer(arguments: ["+extension", "MIT-SHM", "-fbdir", framebuffer])
         let window = try TestWindow(displayName: server.display, x: 0, y: 0, width: 640, height: 480)
         defer { withExtendedLifetime(window) {} }
         window.setBackground(0x3060C0)

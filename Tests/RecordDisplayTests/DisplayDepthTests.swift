@@ -31,7 +31,7 @@ import TestSupport
     @Test(arguments: [16, 15, 30])
     func aTrueColorScreenRecordsItsColoursAndItsChanges(depth: Int) async throws {
         let bench = try TestBench.current()
-        let server = try TestXServer(width: Self.size.width, height: Self.size.height, depth: depth)
+        let server = try PrivateXServer(width: Self.size.width, height: Self.size.height, depth: depth)
         let window = try TestWindow(displayName: server.display, x: 0, y: 0, width: Self.size.width, height: Self.size.height)
         defer { withExtendedLifetime((server, window)) {} }
         for (index, colour) in Self.colours.enumerated() {
@@ -46,15 +46,15 @@ import TestSupport
         let log = try #require(FileHandle(forWritingAtPath: logPath))
         let recorder = try ChildProcess([RecordDisplayBinary.path, "--display", server.display, "--no-audio", "--fps", "10",
                                          "--duration", "4", "--crf", "10", "--output", output, "--stats-json", stats],
-                                        standardError: log.fileDescriptor)
+                                        standardError: .descriptor(log.fileDescriptor))
         func logText() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
         let deadline = Date().addingTimeInterval(15)
         while !logText().contains("recording ") && Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
         try await Task.sleep(nanoseconds: 2_000_000_000)
         window.fill(Self.changed, x: 0, y: 0, width: 160, height: 160)
         window.sync()
-        var status = recorder.wait(timeout: 20)
-        if status == nil { recorder.send(SIGKILL); status = recorder.wait() }
+        var status = recorder.wait(timeout: 20)?.status
+        if status == nil { recorder.send(SIGKILL); status = recorder.wait().status }
         #expect(status == 0, "\(logText())")
         #expect(logText().contains("\(Self.size.width)x\(Self.size.height)@10"), "\(logText())")
 
@@ -85,7 +85,7 @@ import TestSupport
 
     @Test func anEightBitScreenIsRefusedNamingItsDepth() throws {
         let bench = try TestBench.current()
-        let server = try TestXServer(width: 320, height: 240, depth: 8)
+        let server = try PrivateXServer(width: 320, height: 240, depth: 8)
         defer { withExtendedLifetime(server) {} }
         let directory = try bench.scratchDirectory("depth8")
         let result = try Subprocess.run([RecordDisplayBinary.path, "--display", server.display, "--no-audio",

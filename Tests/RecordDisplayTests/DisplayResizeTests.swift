@@ -64,7 +64,7 @@ import TestSupport
             [RecordDisplayBinary.path, "--display", server.display, "--audio-device", bench.capturePCM, "--fps", "15",
              "--duration", "10", "--output", output] + (testCase.region.map { ["--region", $0] } ?? [])
                 + (testCase.fullGrabs ? ["--full-grabs"] : []),
-            standardError: log.fileDescriptor)
+            standardError: .descriptor(log.fileDescriptor))
         func logText() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
         // The schedule counts from the recorder's start line.
@@ -79,7 +79,7 @@ import TestSupport
 
         deadline = Date().addingTimeInterval(20)
         var status: Int32?
-        while status == nil && Date() < deadline { status = recorder.wait(timeout: 0.2) }
+        while status == nil && Date() < deadline { status = recorder.wait(timeout: 0.2)?.status }
         if status == nil { recorder.send(SIGKILL) }
         let text = logText()
         #expect(status == 0, "\(text)")

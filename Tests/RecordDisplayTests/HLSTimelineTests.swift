@@ -51,8 +51,8 @@ import TestSupport
         let recorder = try ChildProcess([RecordDisplayBinary.path, "--display", bench.display, "--audio-device", bench.capturePCM,
                                          "--region", "320x240+0+0", "--preset", preset, "--gop", "60", "--duration", "12.05",
                                          "--output", file, "--hls", playlist],
-                                        standardError: logHandle.fileDescriptor)
-        let status = recorder.wait(timeout: 60)
+                                        standardError: .descriptor(logHandle.fileDescriptor))
+        let status = recorder.wait(timeout: 60)?.status
         withExtendedLifetime(logHandle) {}
         let placed = probe.stop()
         let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""

@@ -62,7 +62,7 @@ import TestSupport
         precondition(FileManager.default.createFile(atPath: path, contents: nil))
         let handle = FileHandle(forWritingAtPath: path)!
         return try ChildProcess([RecordDisplayBinary.path] + arguments, environment: environment,
-                                standardError: handle.fileDescriptor)
+                                standardError: .descriptor(handle.fileDescriptor))
     }
 
     private func log(_ bench: TestBench, _ name: String) -> String {
@@ -110,7 +110,7 @@ import TestSupport
             "--rendition", "live:1280x720,preset=veryfast,tune=zerolatency,maxrate=2976k,bufsize=5952k",
             "--stream", "\(bench.rtmpURL)/\(key)@live",
         ], log: "renditions")
-        #expect(recorder.wait(timeout: 60) == 0, "\(log(bench, "renditions"))")
+        #expect(recorder.wait(timeout: 60)?.status == 0, "\(log(bench, "renditions"))")
         withExtendedLifetime(scene) {}
 
         let probe = try MediaProbe(path: file)
@@ -198,7 +198,7 @@ import TestSupport
             "--duration", "7", "--segment-time", "3", "--output", "\(directory)/part.mp4",
             "--finalize-script", script, "--stats-json", stats,
         ], log: "segments")
-        #expect(recorder.wait(timeout: 40) == 0, "\(log(bench, "segments"))")
+        #expect(recorder.wait(timeout: 40)?.status == 0, "\(log(bench, "segments"))")
         withExtendedLifetime(scene) {}
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         // 2 s GOPs: cut at the first keyframe at or after 3 s (4 s), then
@@ -243,7 +243,7 @@ import TestSupport
         }
         #expect(fragments, "\(log(bench, "segments-kill"))")
         recorder.send(SIGKILL)
-        #expect(recorder.wait() == 128 + SIGKILL)
+        #expect(recorder.wait().status == 128 + SIGKILL)
         withExtendedLifetime(scene) {}
 
         let first = "\(directory)/cut-000.mp4"
@@ -290,7 +290,7 @@ import TestSupport
             }
         }
         withExtendedLifetime(scene) {}
-        #expect(recorder.wait() == 0, "\(log(bench, "hls"))")
+        #expect(recorder.wait().status == 0, "\(log(bench, "hls"))")
         #expect(looks > 20)
         #expect(listedWhileRecording >= 2, "the live playlist listed at most \(listedWhileRecording) segments")
         let text = try String(contentsOfFile: playlist, encoding: .utf8)
@@ -323,7 +323,7 @@ import TestSupport
         environment["DISPLAY"] = nil
         let recorder = try record(bench, ["--no-video", "--audio-device", bench.capturePCM, "--duration", "4",
                                           "--output", output], log: "sound", environment: environment)
-        #expect(recorder.wait(timeout: 40) == 0, "\(log(bench, "sound"))")
+        #expect(recorder.wait(timeout: 40)?.status == 0, "\(log(bench, "sound"))")
         let probe = try MediaProbe(path: output)
         #expect(probe.streams.count == 1 && probe.audio?.codec == "aac", "\(probe.streams.map(\.codec))")
         #expect(abs((probe.duration ?? 0) - 4) <= 0.025, "duration \(probe.duration ?? 0)")

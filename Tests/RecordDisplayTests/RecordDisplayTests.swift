@@ -28,7 +28,7 @@ import TestSupport
         precondition(log)
         let handle = FileHandle(forWritingAtPath: "\(bench.directory)/record.log")!
         return try ChildProcess([RecordDisplayBinary.path, "--display", bench.display, "--audio-device", bench.capturePCM]
-                                + arguments, standardError: handle.fileDescriptor)
+                                + arguments, standardError: .descriptor(handle.fileDescriptor))
     }
 
     private func recordLog(_ bench: TestBench) -> String {
@@ -43,7 +43,7 @@ import TestSupport
         defer { tone.send(SIGTERM); tone.wait() }
         let output = "\(try bench.scratchDirectory("ten"))/ten.mp4"
         let recorder = try record(bench, ["--region", "1280x720+0+0", "--fps", "30", "--duration", "10", "--output", output])
-        #expect(recorder.wait() == 0, "\(recordLog(bench))")
+        #expect(recorder.wait().status == 0, "\(recordLog(bench))")
 
         let probe = try MediaProbe(path: output)
         #expect(probe.streams.count == 2)
@@ -89,7 +89,7 @@ import TestSupport
         let recorder = try record(bench, ["--region", "1280x720+0+0", "--output", output])
         try await Task.sleep(nanoseconds: 6_000_000_000)
         recorder.send(SIGKILL)
-        #expect(recorder.wait() == 128 + SIGKILL)
+        #expect(recorder.wait().status == 128 + SIGKILL)
         #expect(try MediaProbe.decodeErrors(output).isEmpty, "decoding the killed file reported errors")
         let videoSeconds = try MediaProbe.decodableSeconds(output, stream: "v:0")
         let audioSeconds = try MediaProbe.decodableSeconds(output, stream: "a:0")
@@ -115,7 +115,7 @@ import TestSupport
                                           "--stats-json", "\(directory)/stats.json"])
         try await Task.sleep(nanoseconds: 5_000_000_000)
         recorder.send(SIGINT)
-        #expect(recorder.wait(timeout: 30) == 0, "\(recordLog(bench))")
+        #expect(recorder.wait(timeout: 30)?.status == 0, "\(recordLog(bench))")
         let probe = try MediaProbe(path: output, countFrames: false)
         #expect(abs((probe.duration ?? 0) - 5) < 1, "duration \(probe.duration ?? 0)")
         let boxes = try MediaProbe.topLevelBoxes(output)
@@ -147,7 +147,7 @@ import TestSupport
         }
         try await Task.sleep(nanoseconds: 2_000_000_000)
         recorder.send(SIGTERM)
-        #expect(recorder.wait(timeout: 15) == 0, "\(recordLog(bench))")
+        #expect(recorder.wait(timeout: 15)?.status == 0, "\(recordLog(bench))")
         let boxes = try MediaProbe.topLevelBoxes(output)
         #expect(boxes.contains("moov") && !boxes.contains("moof"), "finished: \(boxes)")
         let probe = try MediaProbe(path: output, countFrames: false)
@@ -217,7 +217,7 @@ import TestSupport
         let recorder = try ChildProcess([RecordDisplayBinary.path, "--display", bench.display, "--region", "640x480+0+0",
                                          "--audio-device", server.capturePCM, "--audio-reopen-max", "1",
                                          "--duration", "12", "--output", output],
-                                        environment: server.environment, standardError: handle.fileDescriptor)
+                                        environment: server.environment, standardError: .descriptor(handle.fileDescriptor))
         // Wait until the file has media in it: the recording has started.
         let started = Date()
         while (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int ?? 0) ?? 0 < 1_000,
@@ -230,7 +230,7 @@ import TestSupport
         try server.restart()
         let second = try tone(20)
         defer { second.send(SIGTERM); second.wait() }
-        #expect(recorder.wait(timeout: 30) == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        #expect(recorder.wait(timeout: 30)?.status == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         let stderr = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(stderr.contains("warning: audio device '\(server.capturePCM)': capture failed"), "\(stderr)")
         #expect(stderr.contains("warning: audio device '\(server.capturePCM)' is back after"), "\(stderr)")

@@ -58,7 +58,7 @@ import TestSupport
                                          bench.capturePCM, "--region", "640x480+0+0", "--output", crashed])
         #expect(waitUntil(30) { fragments(crashed) >= 5 }, "fragments written")
         recorder.send(SIGKILL)
-        #expect(recorder.wait() == 128 + SIGKILL)
+        #expect(recorder.wait().status == 128 + SIGKILL)
         #expect(try MP4Inspection.decodeErrors(crashed).isEmpty, "a killed recording plays as it is")
         let expected = try MP4Inspection.packetCounts(crashed)
         let original = try Data(contentsOf: URL(fileURLWithPath: crashed))

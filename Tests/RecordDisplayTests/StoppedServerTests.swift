@@ -11,7 +11,7 @@ import TestSupport
 
     @Test func aStartOnAStoppedServerExitsWithOneNamingTheDisplayWithinItsBound() throws {
         let bench = try TestBench.current()
-        let server = try TestXServer()
+        let server = try PrivateXServer()
         let directory = try bench.scratchDirectory("stopped-start")
         let logPath = "\(directory)/start.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -20,8 +20,8 @@ import TestSupport
         defer { server.process.send(SIGCONT) }
         let started = Date()
         let child = try ChildProcess([RecordDisplayBinary.path, "--display", server.display, "--no-audio", "--duration", "3",
-                                      "--output", "\(directory)/never.mp4"], standardError: log.fileDescriptor)
-        let status = child.wait(timeout: 30)
+                                      "--output", "\(directory)/never.mp4"], standardError: .descriptor(log.fileDescriptor))
+        let status = child.wait(timeout: 30)?.status
         let took = Date().timeIntervalSince(started)
         if status == nil { child.send(SIGKILL); child.wait() }
         print("stopped server, start: exit \(String(describing: status)) after \(String(format: "%.2f", took)) s: \(text(logPath))")
@@ -34,7 +34,7 @@ import TestSupport
 
     @Test func sigintWhileTheServerIsStoppedFinishesThePlayableFileInPlaceWithinTenSeconds() async throws {
         let bench = try TestBench.current()
-        let server = try TestXServer()
+        let server = try PrivateXServer()
         let window = try TestWindow(displayName: server.display, x: 0, y: 0, width: 320, height: 240)
         window.fill(0x00FF00, x: 0, y: 0, width: 320, height: 240)
         window.sync()
@@ -45,7 +45,7 @@ import TestSupport
         let log = try #require(FileHandle(forWritingAtPath: logPath))
         let child = try ChildProcess([RecordDisplayBinary.path, "--display", server.display, "--no-audio", "--region",
                                       "320x240+0+0", "--duration", "60", "--output", output],
-                                     standardError: log.fileDescriptor)
+                                     standardError: .descriptor(log.fileDescriptor))
         // Two fragments written: a couple of seconds recorded.
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline && ((try? MediaProbe.topLevelBoxes(output)) ?? []).filter({ $0 == "moof" }).count < 2 {
@@ -58,7 +58,7 @@ import TestSupport
         try await Task.sleep(nanoseconds: 500_000_000)
         let interrupted = Date()
         child.send(SIGINT)
-        let status = child.wait(timeout: 10)
+        let status = child.wait(timeout: 10)?.status
         let took = Date().timeIntervalSince(interrupted)
         if status == nil { child.send(SIGKILL); child.wait() }
         print("stopped server, SIGINT: exit \(String(describing: status)) after \(String(format: "%.2f", took)) s: \(text(logPath))")

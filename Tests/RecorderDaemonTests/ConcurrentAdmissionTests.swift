@@ -17,7 +17,7 @@ import TestSupport
     /// above the budget.
     @Test func tenRequestsAtOnceAdmitOneWhereOneFits() async throws {
         _ = try TestBench.current()
-        let servers = try (0..<10).map { _ in try TestXServer(width: 1280, height: 720) }
+        let servers = try (0..<10).map { _ in try PrivateXServer(width: 1280, height: 720) }
         let daemon = try await InProcessDaemon { configuration, _ in
             configuration.cores = 1
             configuration.cpuShare = 0.3

@@ -201,7 +201,7 @@ import TestSupport
     /// the sound up to that moment in it.
     @Test func anXServerThatGoesAwayEndsTheRecordingFinishedWithItsSound() async throws {
         let bench = try TestBench.current()
-        let server = try TestXServer(width: 640, height: 480)
+        let server = try PrivateXServer(width: 640, height: 480)
         let tone = try ChildProcess.tone(pcm: bench.playbackPCM, seconds: 30)
         defer { tone.send(SIGTERM); tone.wait() }
         let output = "\(try bench.scratchDirectory("xgone"))/xgone.mp4"

@@ -8,7 +8,7 @@ import TestSupport
 @Suite(.serialized, .tags(.bench)) struct NoMediaDetectionTests {
     @Test func frozenPictureAndSilenceAreReportedAndAChangeEndsTheFreeze() async throws {
         let bench = try TestBench.current()
-        let server = try TestXServer(width: 320, height: 240)
+        let server = try PrivateXServer(width: 320, height: 240)
         var window: TestWindow? = try TestWindow(displayName: server.display, x: 0, y: 0, width: 320, height: 240)
         defer { window = nil }
         window!.fill(0x336699, x: 0, y: 0, width: 320, height: 240)

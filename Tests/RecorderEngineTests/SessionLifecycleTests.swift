@@ -88,7 +88,7 @@ import TestSupport
     @Test func threeSessionsAtOnceOnThreeDisplaysEachRecordTheirOwn() async throws {
         let bench = try TestBench.current()
         let directory = try bench.scratchDirectory("three")
-        let servers = [try TestXServer(), try TestXServer()]
+        let servers = [try PrivateXServer(), try PrivateXServer()]
         let displays = [bench.display] + servers.map(\.display)
         let colours: [(UInt32, (Int, Int, Int))] = [(0xFF0000, (255, 0, 0)), (0x00FF00, (0, 255, 0)), (0x0000FF, (0, 0, 255))]
         var windows: [TestWindow] = []

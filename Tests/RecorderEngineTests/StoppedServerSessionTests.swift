@@ -11,7 +11,7 @@ import TestSupport
 @Suite(.serialized) struct StoppedServerSessionTests {
     @Test func aStartOnAStoppedServerFailsWithNotAnsweringWithinTheTimeout() async throws {
         let bench = try TestBench.current()
-        let server = try TestXServer()
+        let server = try PrivateXServer()
         let directory = try bench.scratchDirectory("stopped-session-start")
         var configuration = try SessionFixture.configuration(bench, display: server.display,
                                                              output: "\(directory)/never.mp4", seconds: 2, audio: false)
@@ -38,7 +38,7 @@ import TestSupport
 
     @Test func aStopWhileTheServerIsStoppedFinishesTheFileWithinAFewSeconds() async throws {
         let bench = try TestBench.current()
-        let server = try TestXServer()
+        let server = try PrivateXServer()
         let output = "\(try bench.scratchDirectory("stopped-session-stop"))/stopped.mp4"
         let session = try RecordingSession(configuration: SessionFixture.configuration(
             bench, display: server.display, output: output, seconds: nil, audio: false))

@@ -37,13 +37,13 @@ final class Daemon: @unchecked Sendable {
         env.merge(environment) { $1 }
         process = try ChildProcess([Self.binary, "--listen", "127.0.0.1:0", "--recordings-dir", self.recordings,
                                     "--ready-file", ready, "--log-format", "json"] + arguments,
-                                   environment: env, standardError: log.fileDescriptor)
+                                   environment: env, standardError: .descriptor(log.fileDescriptor))
         self.token = token
         let deadline = Date().addingTimeInterval(60)
         var address: String?
         while Date() < deadline {
             if let text = try? String(contentsOfFile: ready, encoding: .utf8), !text.isEmpty { address = text; break }
-            if let status = process.wait(timeout: 0.05) {
+            if let status = process.wait(timeout: 0.05)?.status {
                 throw DaemonError.exited(status, (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
             }
         }
@@ -138,7 +138,7 @@ final class Daemon: @unchecked Sendable {
     /// Stops the daemon with `signal` and waits (at most `seconds`).
     func stop(_ signal: Int32 = SIGTERM, seconds: Double = 90) -> Int32? {
         process.send(signal)
-        return process.wait(timeout: seconds)
+        return process.wait(timeout: seconds)?.status
     }
 }
 
@@ -199,12 +199,12 @@ func playTone(_ frequency: Int, into pcm: String, alsaConfigPath: String? = nil,
 /// window's connection is closed before the server stops (Xlib ends the
 /// process when its server goes away under it).
 final class ColouredDisplay {
-    let server: TestXServer
+    let server: PrivateXServer
     private var window: TestWindow?
     let rgb: (Int, Int, Int)
 
     init(_ rgb: (Int, Int, Int), width: Int = 640, height: Int = 480) throws {
-        server = try TestXServer(width: width, height: height)
+        server = try PrivateXServer(width: width, height: height)
         window = try TestWindow(displayName: server.display, x: 0, y: 0, width: width, height: height)
         self.rgb = rgb
         paint(rgb)

@@ -83,10 +83,10 @@ import TestSupport
         // New recordings are refused from the signal on (or the port is closed).
         let late = try daemon.request("POST", "/v1/recordings", body: #"{"display": "\#(bench.display)", "file": "late.mp4"}"#)
         #expect(late.status == 503 || late.status == 0, "\(late.status) \(late.body)")
-        let status = daemon.process.wait(timeout: 60)
+        let status = daemon.process.wait(timeout: 60)?.status
         #expect(status == 0, "exit status \(String(describing: status))\n\(daemon.log.suffix(3000))")
         #expect(Date().timeIntervalSince(sent) < 30)
-        #expect(events.wait(timeout: 10) == 0)
+        #expect(events.wait(timeout: 10)?.status == 0)
         let streamed = (try? String(contentsOfFile: sse, encoding: .utf8)) ?? ""
         #expect(streamed.hasPrefix("event: started") && streamed.contains("event: stopped"), "\(streamed.suffix(500))")
         for (index, display) in displays.enumerated() {

@@ -149,7 +149,7 @@ import TestSupport
         #expect(problems.isEmpty, "\(problems)")
         #expect((3.0...6.0).contains(probe.duration ?? 0), "stopped after the 3 s threshold: \(probe.duration ?? 0) s")
         // Its events, as Server-Sent Events; the stream ends after `stopped`.
-        #expect(stopEvents.wait(timeout: 10) == 0)
+        #expect(stopEvents.wait(timeout: 10)?.status == 0)
         let stopText = (try? String(contentsOfFile: "\(daemon.scratch)/stop.sse", encoding: .utf8)) ?? ""
         #expect(stopText.hasPrefix("event: started"), "\(stopText.prefix(300))")
         #expect(stopText.contains("event: noMedia"))

@@ -31,7 +31,7 @@ import TestSupport
             "--allow-scheme", "srt", "--srt-passphrase-file", try writePassphrase(passphrase, in: directory),
             "--srt-latency", "200", "--stats-json", "\(directory)/stats.json", "--log-level", "trace",
         ], log: "\(directory)/record.log")
-        #expect(recorder.process.wait(timeout: 40) == 0, "\(recorder.log)")
+        #expect(recorder.process.wait(timeout: 40)?.status == 0, "\(recorder.log)")
         listener.stop(signal: SIGTERM)
         let log = recorder.log, stats = statisticsText("\(directory)/stats.json")
         #expect(log.contains("stream \(listener.url)?***: connected"), "\(log)")
@@ -82,7 +82,7 @@ import TestSupport
             // SRT's 5 s idle timeout, then the first backoff (1.5 to 2 s).
             #expect(reconnected.timeIntervalSince(restarted) <= 9, "reconnected \(reconnected.timeIntervalSince(restarted)) s after the restart")
         }
-        #expect(recorder.process.wait(timeout: 40) == 0, "\(recorder.log)")
+        #expect(recorder.process.wait(timeout: 40)?.status == 0, "\(recorder.log)")
         listener.stop(signal: SIGTERM)
         let log = recorder.log
         #expect(log.contains("stream \(listener.url): disconnected:"), "\(log)")
@@ -118,7 +118,7 @@ import TestSupport
             "--max-reconnects", "0", "--log-level", "trace",
         ], log: "\(directory)/record.log")
         // The stream gave up: the recording did not do all it was asked.
-        #expect(recorder.process.wait(timeout: 30) == 1, "\(recorder.log)")
+        #expect(recorder.process.wait(timeout: 30)?.status == 1, "\(recorder.log)")
         let log = recorder.log
         #expect(log.contains("stream \(listener.url): connection attempt 1 failed: the SRT listener rejected the passphrase"
                              + " (SRT_REJ_BADSECRET); no more attempts"), "\(log)")

@@ -26,7 +26,7 @@ import TestSupport
         let recorder = try RecorderRun(bench, ["--region", "640x480+0+0", "--duration", "10",
                                                "--stream", "\(bench.rtmpURL)/\(name)",
                                                "--stats-json", "\(directory)/stats.json"], log: "\(directory)/record.log")
-        #expect(recorder.process.wait(timeout: 40) == 0, "\(recorder.log)")
+        #expect(recorder.process.wait(timeout: 40)?.status == 0, "\(recorder.log)")
         #expect(!recorder.log.contains(name), "the stream key was printed: \(recorder.log)")
         #expect(recorder.log.contains("stream \(bench.rtmpURL)/***: connected"), "\(recorder.log)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).allSatisfy { !$0.hasSuffix(".mp4") },
@@ -54,7 +54,7 @@ import TestSupport
         let recorder = try RecorderRun(bench, ["--region", "640x480+0+0", "--duration", "10", "--output", output,
                                                "--stream", "\(bench.rtmpURL)/\(first)", "--stream", "\(bench.rtmpURL)/\(second)",
                                                "--stats-json", "\(directory)/stats.json"], log: "\(directory)/record.log")
-        #expect(recorder.process.wait(timeout: 40) == 0, "\(recorder.log)")
+        #expect(recorder.process.wait(timeout: 40)?.status == 0, "\(recorder.log)")
         #expect(!recorder.log.contains(first) && !recorder.log.contains(second), "a key was printed: \(recorder.log)")
 
         let file = try MediaProbe(path: output)
@@ -95,7 +95,7 @@ import TestSupport
         if let reconnected {
             #expect(reconnected.timeIntervalSince(restarted) <= 5, "reconnected \(reconnected.timeIntervalSince(restarted)) s after the restart")
         }
-        #expect(recorder.process.wait(timeout: 40) == 0, "\(recorder.log)")
+        #expect(recorder.process.wait(timeout: 40)?.status == 0, "\(recorder.log)")
         let log = recorder.log
         #expect(log.contains("stream \(server.url)/***: disconnected:"), "\(log)")
         #expect(log.contains("stream \(server.url)/***: reconnected after"), "\(log)")
@@ -148,7 +148,7 @@ import TestSupport
         let early = recorder.residentKilobytes ?? 0
         Thread.sleep(forTimeInterval: 9)
         let late = recorder.residentKilobytes ?? 0
-        #expect(recorder.process.wait(timeout: 40) == 0, "\(recorder.log)")
+        #expect(recorder.process.wait(timeout: 40)?.status == 0, "\(recorder.log)")
         #expect(early > 0 && late > 0)
         #expect(late - early < 12_000, "resident memory grew from \(early) kB to \(late) kB")
 
@@ -176,7 +176,7 @@ import TestSupport
             let name = secretName(label)
             let recorder = try RecorderRun(bench, ["--region", "320x240+0+0", "--duration", "3", "--max-reconnects", "0",
                                                    "--stream", "\(base)/\(name)"] + options, log: "\(directory)/\(label).log")
-            return (recorder.process.wait(timeout: 30), recorder.log, name)
+            return (recorder.process.wait(timeout: 30)?.status, recorder.log, name)
         }
 
         let trusted = try run("trusted", ["--tls-ca", tunnel.authorityPath])
@@ -211,7 +211,7 @@ import TestSupport
         let recorder = try RecorderRun(bench, ["--region", "320x240+0+0", "--duration", "4", "--output", output,
                                                "--stream", "rtmp://127.0.0.1:\(port)/live/unreachable-key"],
                                        log: "\(directory)/record.log")
-        #expect(recorder.process.wait(timeout: 30) == 0, "\(recorder.log)")
+        #expect(recorder.process.wait(timeout: 30)?.status == 0, "\(recorder.log)")
         let log = recorder.log
         #expect(log.contains("stream rtmp://127.0.0.1:\(port)/live/***: connection attempt 1 failed: avio_open2: Connection refused"),
                 "\(log)")

@@ -162,7 +162,7 @@ final class RecorderRun {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         defer { try? handle.close() }
         process = try ChildProcess([Self.binary, "--display", bench.display, "--audio-device", bench.capturePCM] + arguments,
-                                   standardError: handle.fileDescriptor)
+                                   standardError: .descriptor(handle.fileDescriptor))
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

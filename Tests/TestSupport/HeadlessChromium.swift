@@ -70,7 +70,7 @@ public enum HeadlessChromium {
             ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--mute-audio",
              "--autoplay-policy=no-user-gesture-required", "--user-data-dir=\(profile)", "--remote-debugging-pipe",
              "about:blank"],
-            inherit: [(commands.fileHandleForReading.fileDescriptor, 3), (replies.fileHandleForWriting.fileDescriptor, 4)])
+            passing: [(commands.fileHandleForReading.fileDescriptor, 3), (replies.fileHandleForWriting.fileDescriptor, 4)])
         try commands.fileHandleForReading.close()
         try replies.fileHandleForWriting.close()
         var connection = Connection(commands: commands.fileHandleForWriting.fileDescriptor,

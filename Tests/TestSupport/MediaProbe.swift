@@ -101,10 +101,10 @@ extension Subprocess {
     /// Runs a command and returns its standard output as bytes.
     public static func runBinary(_ arguments: [String]) throws -> Data {
         let out = Pipe()
-        let child = try ChildProcess(arguments, standardOutput: out.fileHandleForWriting.fileDescriptor)
+        let child = try ChildProcess(arguments, standardOutput: .descriptor(out.fileHandleForWriting.fileDescriptor))
         try out.fileHandleForWriting.close()
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        guard child.wait() == 0 else { throw ProbeError.failed(arguments.joined(separator: " "), "exit status") }
+        guard child.wait().status == 0 else { throw ProbeError.failed(arguments.joined(separator: " "), "exit status") }
         return data
     }
 }

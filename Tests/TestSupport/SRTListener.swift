@@ -40,7 +40,7 @@ public final class SRTListener {
             return file
         }()))
         defer { try? output.close() }
-        process = try ChildProcess(["srt-live-transmit", "-q", source, "file://con"], standardOutput: output.fileDescriptor)
+        process = try ChildProcess(["srt-live-transmit", "-q", source, "file://con"], standardOutput: .descriptor(output.fileDescriptor))
         guard waitForUDPListener(port: port) else { throw FixtureError.failed("srt-live-transmit did not bind \(port)") }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import CX11
 import Encoder
 import Foundation
+import HostProcesses
 import MediaCore
 import Synchronization
 
@@ -48,7 +49,7 @@ struct CursorBenchmark: ParsableCommand, RunCommand {
         }
         let server = CPUUsage.serverPID(serverPid)
         let scratch = try ScratchDirectory("cursor")
-        let binary = BenchChild.siblingExecutable("record-display")
+        let binary = ChildProcess.siblingExecutable("record-display")
         var report = BenchReport(benchmark: "cursor", settings: [
             "size": "\(frame)", "fps": "\(fps)", "seconds": "\(seconds)", "rounds": "\(rounds)",
             "encoder": "ultrafast crf 25 main, gop 60 (Jibri's recording settings), no sound",
@@ -72,7 +73,7 @@ struct CursorBenchmark: ParsableCommand, RunCommand {
         let slides = scratch.file("slide.bgr0")
         try SceneCommand.writeFrames(size: frame, count: 1, to: slides, source: "testsrc", rate: 1)
         for scene in chosen {
-            var arguments = [BenchChild.siblingExecutable("capbench"), "scene", "--display", display, "--size", "\(frame)",
+            var arguments = [ChildProcess.siblingExecutable("capbench"), "scene", "--display", display, "--size", "\(frame)",
                              "--fps", "\(fps)"]
             if scene == "static" {
                 arguments += ["--frames", slides, "--hold-seconds", "1000000"]
@@ -82,7 +83,7 @@ struct CursorBenchmark: ParsableCommand, RunCommand {
                 arguments += ["--frames", motion]
             }
             log("\(scene): starting the scene")
-            let player = try BenchChild(arguments, standardError: scratch.file("scene-\(scene).log"))
+            let player = try ChildProcess(arguments, standardError: .file(scratch.file("scene-\(scene).log")))
             defer { _ = player.stop(grace: 1) }
             usleep(1_500_000)
             var without: [Trial] = [], with: [Trial] = [], peerWithout: [Trial] = [], peerWith: [Trial] = []
@@ -163,7 +164,7 @@ struct CursorBenchmark: ParsableCommand, RunCommand {
     /// Runs one recording and charges it the X server's CPU above the
     /// scene's own rate (the pointer's motion included), measured over
     /// `quietSeconds` just before.
-    private func measure(_ server: Int32?, _ record: () throws -> (BenchChild.Outcome, Trial)) throws -> Trial {
+    private func measure(_ server: Int32?, _ record: () throws -> (Termination, Trial)) throws -> Trial {
         let quietStart = CPUUsage.processSeconds(server) ?? 0
         let quietTime = Date()
         usleep(UInt32(quietSeconds * 1e6))
@@ -175,13 +176,13 @@ struct CursorBenchmark: ParsableCommand, RunCommand {
     }
 
     private func recordOurs(_ binary: String, _ display: String, _ frame: FrameSize, _ scratch: ScratchDirectory,
-                            drawCursor: Bool) throws -> (BenchChild.Outcome, Trial) {
+                            drawCursor: Bool) throws -> (Termination, Trial) {
         let output = scratch.file("ours.mp4"), stats = scratch.file("ours.json"), log = scratch.file("ours.log")
         defer { try? FileManager.default.removeItem(atPath: output) }
-        let child = try BenchChild([binary, "--display", display, "--region", "\(frame)+0+0", "--fps", "\(fps)", "--no-audio",
+        let child = try ChildProcess([binary, "--display", display, "--region", "\(frame)+0+0", "--fps", "\(fps)", "--no-audio",
                                     "--preset", "ultrafast", "--crf", "25", "--profile", "main", "--gop", "60",
                                     "--duration", "\(seconds)", "--output", output, "--overwrite", "--stats-json", stats]
-                                   + (drawCursor ? ["--draw-cursor"] : []), standardError: log)
+                                   + (drawCursor ? ["--draw-cursor"] : []), standardError: .file(log))
         guard let outcome = child.wait(timeout: Double(seconds) + 60), outcome.status == 0 else {
             _ = child.stop()
             throw BenchFailure("record-display failed: \(Self.tail(log))")
@@ -191,14 +192,14 @@ struct CursorBenchmark: ParsableCommand, RunCommand {
     }
 
     private func recordFFmpeg(_ display: String, _ frame: FrameSize, _ scratch: ScratchDirectory,
-                              drawMouse: Bool) throws -> (BenchChild.Outcome, Trial) {
+                              drawMouse: Bool) throws -> (Termination, Trial) {
         let output = scratch.file("ffmpeg.mp4"), log = scratch.file("ffmpeg.log")
         defer { try? FileManager.default.removeItem(atPath: output); try? FileManager.default.removeItem(atPath: log) }
-        let child = try BenchChild(["ffmpeg", "-nostdin", "-y", "-v", "info", "-f", "x11grab", "-draw_mouse", drawMouse ? "1" : "0",
+        let child = try ChildProcess(["ffmpeg", "-nostdin", "-y", "-v", "info", "-f", "x11grab", "-draw_mouse", drawMouse ? "1" : "0",
                                     "-r", "\(fps)", "-s", "\(frame)", "-thread_queue_size", "4096", "-i", "\(display)+0,0",
                                     "-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "\(fps)", "-crf", "25", "-preset", "ultrafast",
                                     "-profile:v", "main", "-g", "60", "-t", "\(seconds)", "-f", "mp4", output],
-                                   standardError: log)
+                                   standardError: .file(log))
         guard let outcome = child.wait(timeout: Double(seconds) + 60), outcome.status == 0 else {
             _ = child.stop()
             throw BenchFailure("ffmpeg failed: \(Self.tail(log))")

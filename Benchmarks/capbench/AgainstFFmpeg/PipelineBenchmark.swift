@@ -1,6 +1,7 @@
 import ArgumentParser
 import Encoder
 import Foundation
+import HostProcesses
 import MediaCore
 import RecorderEngine
 
@@ -76,7 +77,7 @@ struct PipelineBenchmark: ParsableCommand, RunCommand {
         for round in 0..<rounds {
             if let jibri {
                 ours.append(try runProgressPrinter(jibriArguments(
-                    jibri, program: BenchChild.siblingExecutable("jibri-ffmpeg"), display: display, audio: audio, width: width,
+                    jibri, program: ChildProcess.siblingExecutable("jibri-ffmpeg"), display: display, audio: audio, width: width,
                     height: height, output: "\(directory)/jibri-ffmpeg-\(getpid())-\(round).mp4", rtmpURL: rtmpURL), server: server))
                 peer.append(try runProgressPrinter(jibriArguments(
                     jibri, program: "ffmpeg", display: display, audio: audio, width: width, height: height,
@@ -147,7 +148,7 @@ struct PipelineBenchmark: ParsableCommand, RunCommand {
     }
 
     private func runOurs(display: String, audio: String, width: Int, height: Int, output: String, server: Int32?) throws -> Run {
-        let binary = BenchChild.siblingExecutable("record-display")
+        let binary = ChildProcess.siblingExecutable("record-display")
         let stats = output + ".json"
         let server0 = CPUUsage.processSeconds(server) ?? 0
         let child = try Self.run([binary, "--display", display, "--region", "\(width)x\(height)+0+0", "--fps", "\(fps)",
@@ -225,7 +226,7 @@ struct PipelineBenchmark: ParsableCommand, RunCommand {
     /// as at least its parent's high-water mark at the spawn.
     private func runFloor(frames: String, threads: Int, directory: String) throws -> Double {
         let result = "\(directory)/floor-result"
-        var arguments = [BenchChild.siblingExecutable("capbench"), "pipeline", "--floor-frames", frames,
+        var arguments = [ChildProcess.siblingExecutable("capbench"), "pipeline", "--floor-frames", frames,
                          "--floor-result", result, "--size", size, "--fps", "\(fps)", "--preset", preset,
                          "--gop", "\(gop)", "--seconds", "\(seconds)", "--crf", "\(crf)"]
         if noCrf { arguments.append("--no-crf") }
@@ -309,7 +310,7 @@ struct PipelineBenchmark: ParsableCommand, RunCommand {
                                                    contextSwitches: Int, standardError: String) {
         let errors = NSTemporaryDirectory() + "capbench-pipeline-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
         defer { unlink(errors) }
-        let outcome = try BenchChild(arguments, standardError: errors).wait()
+        let outcome = try ChildProcess(arguments, standardError: .file(errors)).wait()
         return (outcome.status, outcome.cpuSeconds, outcome.peakRSSBytes, outcome.contextSwitches,
                 (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")
     }

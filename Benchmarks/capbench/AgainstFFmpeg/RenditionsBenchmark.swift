@@ -2,6 +2,7 @@ import ArgumentParser
 import CFFmpeg
 import CYUV
 import Foundation
+import HostProcesses
 
 /// Two renditions from one capture (issue 14): record-display writing a file
 /// at the capture size (ultrafast, CRF 25) and streaming a smaller rendition
@@ -115,7 +116,7 @@ struct RenditionsBenchmark: ParsableCommand, RunCommand {
         let file = Self.fileSettings, live = Self.streamSettings
         let server0 = CPUUsage.processSeconds(server) ?? 0
         let child = try PipelineBenchmark.run([
-            BenchChild.siblingExecutable("record-display"), "--display", display, "--region", "\(full.width)x\(full.height)+0+0",
+            ChildProcess.siblingExecutable("record-display"), "--display", display, "--region", "\(full.width)x\(full.height)+0+0",
             "--fps", "\(fps)", "--audio-device", audio, "--audio-rate", "44100", "--audio-bitrate", "128k",
             "--duration", "\(seconds)", "--preset", file.preset, "--crf", "\(file.crf)", "--gop", "\(file.gop)",
             "--output", output, "--stats-json", stats,
@@ -166,9 +167,9 @@ struct RenditionsBenchmark: ParsableCommand, RunCommand {
         while Date() < deadline, !FileManager.default.fileExists(atPath: path) { usleep(100_000) }
         defer { unlink(path) }
         let pipe = Pipe()
-        guard let child = try? BenchChild(["ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
+        guard let child = try? ChildProcess(["ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
                                            "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", path],
-                                          passing: [(pipe.fileHandleForWriting.fileDescriptor, 1)]) else { return 0 }
+                                          standardOutput: .descriptor(pipe.fileHandleForWriting.fileDescriptor)) else { return 0 }
         try? pipe.fileHandleForWriting.close()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         guard child.wait().status == 0 else { return 0 }

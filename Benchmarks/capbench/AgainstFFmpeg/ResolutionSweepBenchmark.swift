@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HostProcesses
 
 /// CPU per recorded second against resolution, for the whole pipeline:
 /// `record-display` (the engine's command line, built in release next to
@@ -41,7 +42,7 @@ struct ResolutionSweepBenchmark: ParsableCommand {
     func run() throws {
         let parsed = try sizes.split(separator: ",").map { try FrameSize(parsing: String($0)) }
         guard seconds >= 2, rounds > 0 else { throw ValidationError("--seconds must be at least 2 and --rounds positive") }
-        let binary = recordDisplay ?? BenchChild.siblingExecutable("record-display")
+        let binary = recordDisplay ?? ChildProcess.siblingExecutable("record-display")
         guard access(binary, X_OK) == 0 else {
             throw ValidationError("no record-display at \(binary): build it (swift build -c release --product record-display) "
                                   + "or pass --record-display")
@@ -102,7 +103,7 @@ struct ResolutionSweepBenchmark: ParsableCommand {
     /// seconds and drops) and charges it the X server's CPU above the
     /// scene's own rate, measured over two quiet seconds just before.
     private func measure(_ bench: PrivateBench, output: String,
-                         _ record: (String) throws -> (BenchChild.Outcome, Double, Int)) throws -> Trial {
+                         _ record: (String) throws -> (Termination, Double, Int)) throws -> Trial {
         let quietStart = CPUUsage.processSeconds(bench.serverPID) ?? 0
         let quietTime = Date()
         usleep(2_000_000)
@@ -116,12 +117,12 @@ struct ResolutionSweepBenchmark: ParsableCommand {
                      peakRSS: Double(outcome.peakRSSBytes), droppedOrDuplicated: drops)
     }
 
-    private func recordOurs(binary: String, bench: PrivateBench, output: String) throws -> (BenchChild.Outcome, Double, Int) {
+    private func recordOurs(binary: String, bench: PrivateBench, output: String) throws -> (Termination, Double, Int) {
         let stats = output + ".stats.json"
         defer { try? FileManager.default.removeItem(atPath: stats) }
-        let child = try BenchChild([binary, "--display", bench.display, "--audio-device", bench.capturePCM,
+        let child = try ChildProcess([binary, "--display", bench.display, "--audio-device", bench.capturePCM,
                                     "--duration", "\(seconds)", "--output", output, "--overwrite", "--stats-json", stats],
-                                   standardError: output + ".log")
+                                   standardError: .file(output + ".log"))
         guard let outcome = child.wait(timeout: seconds + 60), outcome.status == 0 else {
             child.stop()
             throw BenchFailure("record-display failed: \(Self.tail(output + ".log"))")
@@ -134,10 +135,10 @@ struct ResolutionSweepBenchmark: ParsableCommand {
         return (outcome, summary.statistics.mediaSeconds, summary.statistics.framesDropped + summary.statistics.framesDuplicated)
     }
 
-    private func recordFFmpeg(bench: PrivateBench, size: FrameSize, output: String) throws -> (BenchChild.Outcome, Double, Int) {
-        let child = try BenchChild(JibriFFmpeg.recording(display: bench.display, width: size.width, height: size.height,
+    private func recordFFmpeg(bench: PrivateBench, size: FrameSize, output: String) throws -> (Termination, Double, Int) {
+        let child = try ChildProcess(JibriFFmpeg.recording(display: bench.display, width: size.width, height: size.height,
                                                          audioDevice: bench.capturePCM, seconds: seconds, output: output),
-                                   standardError: output + ".log")
+                                   standardError: .file(output + ".log"))
         guard let outcome = child.wait(timeout: seconds + 60), outcome.status == 0 else {
             child.stop()
             throw BenchFailure("ffmpeg failed: \(Self.tail(output + ".log"))")

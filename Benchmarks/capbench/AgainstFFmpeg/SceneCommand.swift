@@ -1,6 +1,7 @@
 import ArgumentParser
 import CX11
 import Foundation
+import HostProcesses
 import MediaCore
 
 /// `capbench scene` (hidden): shows pre-rendered frames of a moving scene on
@@ -35,9 +36,9 @@ struct SceneCommand: ParsableCommand {
     /// `source`, at `rate` frames per second of its own) at `size` as raw
     /// bgr0 for `--frames`.
     static func writeFrames(size: FrameSize, count: Int, to path: String, source: String = "testsrc2", rate: Int = 30) throws {
-        let child = try BenchChild(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
+        let child = try ChildProcess(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
                                     "-i", "\(source)=size=\(size):rate=\(rate)", "-frames:v", "\(count)",
-                                    "-pix_fmt", "bgr0", "-f", "rawvideo", path], standardError: path + ".err")
+                                    "-pix_fmt", "bgr0", "-f", "rawvideo", path], standardError: .file(path + ".err"))
         guard child.wait().status == 0 else { throw BenchFailure("ffmpeg could not write the scene (see \(path).err)") }
     }
 

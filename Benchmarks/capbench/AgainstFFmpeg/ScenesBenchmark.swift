@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HostProcesses
 
 /// What damage-driven capture saves on the screens meetings show:
 /// record-display (DAMAGE, the default), record-display with `--full-grabs`
@@ -53,7 +54,7 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
         }
         let server = CPUUsage.serverPID(serverPid)
         let scratch = try ScratchDirectory("scenes")
-        let binary = BenchChild.siblingExecutable("record-display")
+        let binary = ChildProcess.siblingExecutable("record-display")
         let tile = FrameSize(width: min(320, frame.width / 2 & ~1), height: min(240, frame.height / 2 & ~1))
         let tileAt = "\(frame.width / 2 - tile.width / 2),\(frame.height / 2 - tile.height / 2)"
 
@@ -70,7 +71,7 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
         try SceneCommand.writeFrames(size: frame, count: 4, to: slides, source: "testsrc", rate: 1)
         for scene in chosen {
             // A player showing a still picture repaints it about 25 times a second.
-            var arguments = [BenchChild.siblingExecutable("capbench"), "scene", "--display", display, "--size", "\(frame)",
+            var arguments = [ChildProcess.siblingExecutable("capbench"), "scene", "--display", display, "--size", "\(frame)",
                              "--fps", scene == "repaint" ? "25" : "\(fps)"]
             var environment: [String: String?] = [:]
             switch scene {
@@ -78,8 +79,8 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
             case "repaint": arguments += ["--frames", slides, "--hold-seconds", "1000000", "--repaint"]
             case "ffplay":
                 let slide = scratch.file("slide.png")
-                let made = try BenchChild(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                                           "testsrc=size=\(frame):rate=1", "-frames:v", "1", slide]).wait()
+                let made = try ChildProcess(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                                             "testsrc=size=\(frame):rate=1", "-frames:v", "1", slide]).wait()
                 guard made.status == 0 else { throw BenchFailure("ffmpeg could not write the slide") }
                 arguments = ["ffplay", "-loglevel", "error", "-an", "-noborder", "-left", "0", "-top", "0", "-loop", "0", slide]
                 environment = ["DISPLAY": display, "SDL_AUDIODRIVER": "dummy"]
@@ -95,7 +96,8 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
                 arguments += ["--frames", motion]
             }
             log("\(scene): starting the scene")
-            let player = try BenchChild(arguments, environment: environment, standardError: scratch.file("scene-\(scene).log"))
+            let player = try ChildProcess(arguments, environment: environment.isEmpty ? nil : ChildProcess.environment(updating: environment),
+                                          standardError: .file(scratch.file("scene-\(scene).log")))
             defer { _ = player.stop(grace: 1) }  // at the end of this scene's iteration
             usleep(1_500_000)
             var damage: [Trial] = [], full: [Trial] = [], peer: [Trial] = [], older: [Trial] = []
@@ -147,7 +149,7 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
 
     /// Runs one recording and charges it the X server's CPU above the
     /// scene's own rate, measured over two quiet seconds just before.
-    private func measure(server: Int32?, _ record: () throws -> (BenchChild.Outcome, Trial)) throws -> Trial {
+    private func measure(server: Int32?, _ record: () throws -> (Termination, Trial)) throws -> Trial {
         let quietStart = CPUUsage.processSeconds(server) ?? 0
         let quietTime = Date()
         usleep(2_000_000)
@@ -159,13 +161,13 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
     }
 
     private func recordOurs(_ binary: String, _ display: String, _ frame: FrameSize, _ scratch: ScratchDirectory,
-                            extra: [String]) throws -> (BenchChild.Outcome, Trial) {
+                            extra: [String]) throws -> (Termination, Trial) {
         let output = scratch.file("ours.mp4"), stats = scratch.file("ours.json")
         defer { try? FileManager.default.removeItem(atPath: output) }
-        let child = try BenchChild([binary, "--display", display, "--region", "\(frame)+0+0", "--fps", "\(fps)", "--no-audio",
+        let child = try ChildProcess([binary, "--display", display, "--region", "\(frame)+0+0", "--fps", "\(fps)", "--no-audio",
                                     "--preset", "ultrafast", "--crf", "25", "--profile", "main", "--gop", "60",
                                     "--duration", "\(seconds)", "--output", output, "--overwrite", "--stats-json", stats] + extra,
-                                   standardError: scratch.file("ours.log"))
+                                   standardError: .file(scratch.file("ours.log")))
         guard let outcome = child.wait(timeout: Double(seconds) + 60), outcome.status == 0 else {
             _ = child.stop()
             throw BenchFailure("record-display failed: \(Self.tail(scratch.file("ours.log")))")
@@ -177,14 +179,14 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
                                frames: figures["framesEncoded"] as? Int))
     }
 
-    private func recordFFmpeg(_ display: String, _ frame: FrameSize, _ scratch: ScratchDirectory) throws -> (BenchChild.Outcome, Trial) {
+    private func recordFFmpeg(_ display: String, _ frame: FrameSize, _ scratch: ScratchDirectory) throws -> (Termination, Trial) {
         let output = scratch.file("ffmpeg.mp4"), log = scratch.file("ffmpeg.log")
         defer { try? FileManager.default.removeItem(atPath: output); try? FileManager.default.removeItem(atPath: log) }
-        let child = try BenchChild(["ffmpeg", "-nostdin", "-y", "-v", "info", "-f", "x11grab", "-draw_mouse", "0",
+        let child = try ChildProcess(["ffmpeg", "-nostdin", "-y", "-v", "info", "-f", "x11grab", "-draw_mouse", "0",
                                     "-r", "\(fps)", "-s", "\(frame)", "-thread_queue_size", "4096", "-i", "\(display)+0,0",
                                     "-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "\(fps)", "-crf", "25", "-preset", "ultrafast",
                                     "-profile:v", "main", "-g", "60", "-t", "\(seconds)", "-f", "mp4", output],
-                                   standardError: log)
+                                   standardError: .file(log))
         guard let outcome = child.wait(timeout: Double(seconds) + 60), outcome.status == 0 else {
             _ = child.stop()
             throw BenchFailure("ffmpeg failed: \(Self.tail(log))")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HostProcesses
 import MediaCore
 import RecorderEngine
 
@@ -188,12 +189,12 @@ struct ConcurrencyBenchmark: AsyncParsableCommand {
 
     private func recordFFmpeg(_ benches: [PrivateBench], frame: FrameSize, scratch: ScratchDirectory) throws -> Step {
         var step = Step(sessions: benches.count, lagLimit: lagLimit)
-        var children: [(BenchChild, String)] = []
+        var children: [(ChildProcess, String)] = []
         for bench in benches {
             let output = scratch.file("ffmpeg-\(benches.count)-\(bench.index).mp4")
             let arguments = JibriFFmpeg.recording(display: bench.display, width: frame.width, height: frame.height,
                                                   audioDevice: bench.capturePCM, seconds: seconds, output: output, fps: fps)
-            children.append((try BenchChild(arguments, standardError: output + ".log"), output + ".log"))
+            children.append((try ChildProcess(arguments, standardError: .file(output + ".log")), output + ".log"))
         }
         for (child, log) in children {
             guard let outcome = child.wait(timeout: seconds + 60) else {

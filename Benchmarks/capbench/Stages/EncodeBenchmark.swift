@@ -1,6 +1,7 @@
 import ArgumentParser
 import Encoder
 import Foundation
+import HostProcesses
 import MediaCore
 import RecorderEngine
 
@@ -173,9 +174,9 @@ struct EncodeBenchmark: ParsableCommand {
     }
 
     /// Runs ffmpeg to its end; its outcome and what it reported.
-    static func runFFmpeg(_ arguments: [String], log: String) throws -> (BenchChild.Outcome, FFmpegSummary) {
+    static func runFFmpeg(_ arguments: [String], log: String) throws -> (Termination, FFmpegSummary) {
         try? FileManager.default.removeItem(atPath: log)
-        let child = try BenchChild(arguments, standardError: log)
+        let child = try ChildProcess(arguments, standardError: .file(log))
         let outcome = child.wait()
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         guard outcome.status == 0 else {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CFFmpeg
 import Encoder
 import Foundation
+import HostProcesses
 import MediaCore
 import MediaPackets
 import Mux
@@ -63,8 +64,8 @@ struct FinalizeBenchmark: ParsableCommand {
                 // the sink still holds (at most a second).
                 let output = scratch.file("faststart.mp4")
                 let log = scratch.file("ffmpeg.log")
-                let result = try BenchChild(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", path, "-c", "copy",
-                                             "-movflags", "+faststart", output], standardError: log).wait()
+                let result = try ChildProcess(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", path, "-c", "copy",
+                                             "-movflags", "+faststart", output], standardError: .file(log)).wait()
                 guard result.status == 0 else {
                     throw BenchFailure("ffmpeg failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
                 }

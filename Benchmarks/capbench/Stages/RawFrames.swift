@@ -1,5 +1,6 @@
 import Encoder
 import Foundation
+import HostProcesses
 
 /// Raw yuv420p frames in a file, mapped into memory: the same input for our
 /// encoder (copied into its input frame, as ffmpeg's rawvideo demuxer copies
@@ -15,9 +16,9 @@ final class RawFrames {
     /// Writes `count` frames of ffmpeg's moving `testsrc2` pattern (the scene
     /// `scripts/demo` records) as raw yuv420p.
     static func writePattern(size: FrameSize, count: Int, to path: String) throws {
-        let child = try BenchChild(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
+        let child = try ChildProcess(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
                                     "-i", "testsrc2=size=\(size):rate=30", "-frames:v", "\(count)",
-                                    "-pix_fmt", "yuv420p", "-f", "rawvideo", path], standardError: path + ".err")
+                                    "-pix_fmt", "yuv420p", "-f", "rawvideo", path], standardError: .file(path + ".err"))
         guard child.wait().status == 0 else { throw BenchFailure("ffmpeg could not write the test pattern (see \(path).err)") }
     }
 

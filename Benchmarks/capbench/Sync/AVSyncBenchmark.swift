@@ -1,6 +1,7 @@
 import ArgumentParser
 import AVProbe
 import Foundation
+import HostProcesses
 import MediaCore
 import RecorderEngine
 
@@ -214,7 +215,7 @@ struct AVSyncBenchmark: AsyncParsableCommand {
     private func recordFFmpeg(display: String, frame: FrameSize, capturePCM: String, output: String) throws -> RecordingAnalysis {
         let arguments = JibriFFmpeg.recording(display: display, width: frame.width, height: frame.height,
                                               audioDevice: capturePCM, seconds: seconds, output: output, fps: fps)
-        let child = try BenchChild(arguments, standardError: output + ".log")
+        let child = try ChildProcess(arguments, standardError: .file(output + ".log"))
         guard let outcome = child.wait(timeout: seconds + 60), outcome.status == 0 else {
             child.stop()
             throw BenchFailure("ffmpeg's recording failed (see \(output).log)")

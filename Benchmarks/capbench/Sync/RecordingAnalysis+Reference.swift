@@ -1,5 +1,6 @@
 import AVProbe
 import Foundation
+import HostProcesses
 
 extension RecordingAnalysis {
     /// Reads `path` with ffprobe and ffmpeg started as the benchmark's children.
@@ -21,10 +22,10 @@ extension RecordingAnalysis {
             + "geq=lum='16+219*clip(\(since)/\(ProbeRamp.seconds),0,1)*lt(\(since),\(ProbeRamp.litSeconds))':cb=128:cr=128"
         let sinceAudio = "(t-floor(t)-0.5-0.0057*floor(t))"
         let audio = "aevalsrc='0.5*cos(2*PI*1000*\(sinceAudio))*between(\(sinceAudio),0,0.08)':s=48000:d=\(seconds)"
-        let child = try BenchChild(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", video, "-f", "lavfi",
+        let child = try ChildProcess(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", video, "-f", "lavfi",
                                     "-i", audio, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "25",
                                     "-c:a", "aac", "-b:a", "128k", "-ar", "44100", "-ac", "2", "-f", "mp4", path],
-                                   standardError: path + ".log")
+                                   standardError: .file(path + ".log"))
         guard child.wait().status == 0 else { throw BenchFailure("ffmpeg could not write the reference (see \(path).log)") }
     }
 }

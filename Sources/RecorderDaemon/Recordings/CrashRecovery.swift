@@ -1,4 +1,5 @@
 import Foundation
+import HostProcesses
 import Logging
 import RecorderEngine
 
@@ -54,9 +55,14 @@ struct CrashRecovery {
         if let script = entry.finalizeScript ?? finalizeScript {
             let directory = (entry.file as NSString).deletingLastPathComponent
             do {
-                let status = try await ChildProcess([script, directory]).wait()
+                let child = try ChildProcess([script, directory])
+                let status = try await child.terminated().status
                 logger.info("finalize script ran for a recovered recording",
                             metadata: metadata.merging(["script": "\(script)", "status": "\(status)"]) { $1 })
+            } catch is CancellationError {
+                // The daemon is stopping: dropping the child ended its process group.
+                logger.warning("finalize script of a recovered recording ended: the daemon is stopping",
+                               metadata: metadata.merging(["script": "\(script)"]) { $1 })
             } catch {
                 logger.error("finalize script could not start: \(error)", metadata: metadata)
             }

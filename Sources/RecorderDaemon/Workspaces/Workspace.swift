@@ -1,4 +1,5 @@
 import Foundation
+import HostProcesses
 
 /// A private display and sound sink for one meeting: an Xvfb and a
 /// PulseAudio server with one null sink, whose monitor the recorder reads
@@ -12,13 +13,15 @@ struct Workspace: Sendable {
     let display: String
     /// The workspace's runtime directory (PulseAudio's socket and home).
     let directory: String
-    let xvfb: ChildProcess
-    let pulse: ChildProcess
+    let xvfb: PrivateXServer
+    let pulse: PrivateSoundServer
 
     /// The null sink's name in the workspace's PulseAudio.
     static let sinkName = "workspace"
+    /// Its socket's name in the workspace's directory.
+    static let socketName = "native"
 
-    var pulseServer: String { "unix:\(directory)/native" }
+    var pulseServer: String { pulse.address }
     /// ALSA PCMs defined by the daemon's ALSA configuration (`alsaConfig`).
     var capturePCM: String { "recorderd_capture:\(id)" }
     var playbackPCM: String { "recorderd_playback:\(id)" }

@@ -1,4 +1,5 @@
 import Foundation
+import HostProcesses
 import Logging
 import ServiceLifecycle
 
@@ -41,21 +42,9 @@ actor WorkspaceManager: Service {
     /// workspace's own PulseAudio (ALSA's `pulse` plugin, as the test bench
     /// uses it).
     private static func alsaDefinitions(runtime: String) -> String {
-        func pcm(_ name: String, device: String) -> String {
-            """
-            pcm.\(name) {
-                @args [ WS ]
-                @args.WS { type string }
-                type pulse
-                device "\(device)"
-                server { @func concat strings [ "unix:\(runtime)/" $WS "/native" ] }
-            }
-
-            """
-        }
-        return "# recorderd workspaces: made at start, removed at exit.\n"
-            + pcm("recorderd_capture", device: "\(Workspace.sinkName).monitor")
-            + pcm("recorderd_playback", device: Workspace.sinkName)
+        "# recorderd workspaces: made at start, removed at exit.\n"
+            + ALSAPulsePCMs.definitions(playback: "recorderd_playback", capture: "recorderd_capture",
+                                        socketDirectory: runtime, socketName: Workspace.socketName, sink: Workspace.sinkName)
     }
 
     /// `ALSA_CONFIG_PATH` with the workspaces' PCMs added to what the process
@@ -104,14 +93,20 @@ actor WorkspaceManager: Service {
             throw .failed("cannot make \(directory)")
         }
         do {
-            let (xvfb, display) = try await startXvfb(width: width, height: height, directory: directory)
-            let pulse: ChildProcess
+            let xvfb = try await PrivateXServer.start(width: width, height: height, program: configuration.xvfbPath,
+                                                      log: (directory as NSString).appendingPathComponent("xvfb.log"),
+                                                      readyWithin: 15)
+            let pulse: PrivateSoundServer
             do {
-                pulse = try await startPulse(directory: directory)
+                pulse = try await PrivateSoundServer.start(
+                    directory: directory, socket: (directory as NSString).appendingPathComponent(Workspace.socketName),
+                    sink: Workspace.sinkName, program: configuration.pulseaudioPath,
+                    log: (directory as NSString).appendingPathComponent("pulse.log"), readyWithin: 10)
             } catch {
-                _ = await xvfb.stop()
+                await xvfb.terminate()
                 throw error
             }
+            let display = xvfb.display
             let workspace = Workspace(id: id, width: width, height: height, display: display, directory: directory,
                                       xvfb: xvfb, pulse: pulse)
             workspaces[id] = workspace
@@ -131,82 +126,12 @@ actor WorkspaceManager: Service {
     func delete(_ id: String) async -> Bool {
         guard let workspace = workspaces.removeValue(forKey: id) else { return false }
         order.removeAll { $0 == id }
-        _ = await workspace.pulse.stop()
-        _ = await workspace.xvfb.stop()
+        await workspace.pulse.terminate()
+        await workspace.xvfb.terminate()
         try? FileManager.default.removeItem(atPath: workspace.directory)
         unlink((stateDirectory as NSString).appendingPathComponent("\(id).json"))
         logger.info("workspace stopped", metadata: ["workspace": "\(id)"])
         return true
-    }
-
-    // MARK: Processes
-
-    private func startXvfb(width: Int, height: Int, directory: String) async throws -> (ChildProcess, String) {
-        var descriptors: [Int32] = [0, 0]
-        guard pipe(&descriptors) == 0 else { throw FieldError(field: "workspace", reason: "pipe failed") }
-        let (reader, writer) = (descriptors[0], descriptors[1])
-        defer { close(reader) }
-        let process: ChildProcess
-        do {
-            process = try ChildProcess([configuration.xvfbPath, "-displayfd", "\(writer)", "-screen", "0",
-                                        "\(width)x\(height)x24", "-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM"],
-                                       output: (directory as NSString).appendingPathComponent("xvfb.log"), passing: writer)
-        } catch {
-            close(writer)
-            throw error
-        }
-        close(writer)
-        // Xvfb writes the display number once it accepts connections.
-        let text = await Self.readLine(reader, timeoutMilliseconds: 15_000)
-        guard let number = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            _ = await process.stop(grace: 1)
-            throw FieldError(field: "workspace", reason: "Xvfb did not report a display (see \(directory)/xvfb.log)")
-        }
-        return (process, ":\(number)")
-    }
-
-    private func startPulse(directory: String) async throws -> ChildProcess {
-        let socket = (directory as NSString).appendingPathComponent("native")
-        var environment = ProcessInfo.processInfo.environment
-        environment["HOME"] = directory
-        environment["XDG_RUNTIME_DIR"] = directory
-        environment["PULSE_SERVER"] = nil
-        let process = try ChildProcess(
-            [configuration.pulseaudioPath, "--system=no", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit",
-             "--use-pid-file=no", "--log-target=stderr",
-             "-L", "module-native-protocol-unix socket=\(socket) auth-anonymous=1",
-             "-L", "module-null-sink sink_name=\(Workspace.sinkName) rate=48000 channels=2 sink_properties=device.description=\(Workspace.sinkName)",
-             "-L", "module-always-sink"],
-            environment: environment, output: (directory as NSString).appendingPathComponent("pulse.log"))
-        // The socket appears once the server accepts clients: a check every
-        // 20 ms for at most 10 s, once per workspace.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            var info = stat()
-            if stat(socket, &info) == 0 { return process }
-            if kill(process.pid, 0) != 0 { break }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        _ = await process.stop(grace: 1)
-        throw FieldError(field: "workspace", reason: "PulseAudio did not open its socket (see \(directory)/pulse.log)")
-    }
-
-    /// Reads what is written to `descriptor` until a newline, the writer
-    /// closing, or the timeout; on a thread of its own.
-    private static func readLine(_ descriptor: Int32, timeoutMilliseconds: Int32) async -> String {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var text = ""
-                var buffer = [UInt8](repeating: 0, count: 64)
-                var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-                while !text.contains("\n") && poll(&poller, 1, timeoutMilliseconds) > 0 {
-                    let count = read(descriptor, &buffer, buffer.count)
-                    if count <= 0 { break }
-                    text += String(decoding: buffer[0..<count], as: UTF8.self)
-                }
-                continuation.resume(returning: text)
-            }
-        }
     }
 
     // MARK: Leftovers of a crash
@@ -214,7 +139,7 @@ actor WorkspaceManager: Service {
     private struct Note: Codable { var id: String; var pids: [Int32]; var directory: String }
 
     private func note(_ workspace: Workspace) {
-        let note = Note(id: workspace.id, pids: [workspace.xvfb.pid, workspace.pulse.pid], directory: workspace.directory)
+        let note = Note(id: workspace.id, pids: [workspace.xvfb.process.pid, workspace.pulse.process.pid], directory: workspace.directory)
         let path = (stateDirectory as NSString).appendingPathComponent("\(workspace.id).json")
         if let data = try? JSONEncoder().encode(note) { FileManager.default.createFile(atPath: path, contents: data) }
     }

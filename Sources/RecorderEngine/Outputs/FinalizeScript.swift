@@ -1,23 +1,23 @@
-import MediaCore
-#if canImport(Glibc)
-import Glibc
-#endif
+import HostProcesses
 
 /// Runs the user's finalize script the way Jibri calls `finalize.sh`: after the
 /// file is final, with the recording's directory as the only argument.
 enum FinalizeScript {
-    /// Runs `path directory` and waits for it.
+    /// Runs `path directory` and waits for it. The script shares this
+    /// process's standard streams and environment, with a clean signal state
+    /// whatever this thread blocks, in a process group of its own.
     static func run(_ path: String, directory: String) -> FinalizeScriptOutcome {
-        // Default signal handling, whatever this thread blocks.
-        let attributes = ShellSpawnAttributes()
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup(directory), nil]
-        defer { argv.forEach { free($0) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, path, nil, attributes.pointer, argv, environ)
-        guard spawned == 0 else { return .couldNotStart(errno: spawned) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .killed(signal: status & 0x7f)
+        // A bare name is a file here, as `posix_spawn` takes it, not a PATH search.
+        let program = path.contains("/") ? path : "./" + path
+        let script: ChildProcess
+        do {
+            script = try ChildProcess([program, directory], standardInput: .inherit, standardOutput: .inherit,
+                                      standardError: .inherit)
+        } catch {
+            return .couldNotStart(errno: error.errno)
+        }
+        let ended = script.wait()
+        return ended.signal.map { .killed(signal: $0) } ?? .exited(ended.status)
     }
 
     /// The directory holding `path` (`.` for a bare name).
