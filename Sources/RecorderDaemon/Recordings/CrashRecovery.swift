@@ -3,31 +3,38 @@ import HostProcesses
 import Logging
 import RecorderEngine
 
-/// On start, finishes the recordings a crash (of the daemon, or of the host)
-/// left behind: every journal entry is a recording whose file was not
-/// finished; its fragmented MP4 is turned into a regular one holding every
-/// complete fragment (`InterruptedRecording.finish`, the engine's one call
-/// for it), the finalize script runs for it, and the log and
-/// `recorderd_recovered_recordings_total` say so.
+/// Finishes, in the background of a started daemon, the recordings a crash
+/// (of the daemon, or of the host) left behind: every journal entry is a
+/// recording whose file was not final; its fragmented MP4 is turned into a
+/// regular one holding every complete fragment (`InterruptedRecording.finish`,
+/// the engine's one call for it), its entry is removed, then the finalize
+/// script runs for it once, under the same time limit as a live
+/// recording's; the log and `recorderd_recovered_recordings_total` say so.
 struct CrashRecovery {
     let journal: Journal
     let logger: Logger
     let metrics: DaemonMetrics
+    /// The entry's finalize script, else this one, run for at most `scriptTimeout`.
     let finalizeScript: String?
+    let scriptTimeout: Duration
 
-    /// Recovers every leftover; returns how many files were finished.
+    /// Recovers `leftovers` (read from the journal before the daemon wrote
+    /// any entry), calling `done` after each; returns how many files were
+    /// finished. Cancelled, it stops before the next entry.
     @discardableResult
-    func run() async -> Int {
+    func run(_ leftovers: [(file: String, entry: Journal.Entry?)], done: @Sendable () -> Void) async -> Int {
         var recovered = 0
-        for (file, entry) in journal.leftovers() {
+        for (file, entry) in leftovers {
+            defer { done() }
+            guard !Task.isCancelled else { continue }
             guard let entry else {
                 logger.error("unreadable journal entry left by a crash; removed", metadata: ["journal": "\(file)"])
                 unlink(file)
                 continue
             }
             if await recover(entry) { recovered += 1 }
-            journal.remove(entry.id)
         }
+        if !leftovers.isEmpty { logger.notice("recovery done", metadata: ["recovered": "\(recovered)"]) }
         return recovered
     }
 
@@ -35,6 +42,7 @@ struct CrashRecovery {
         let metadata: Logger.Metadata = ["recording": "\(entry.id)", "file": "\(entry.file)"]
         guard access(entry.file, F_OK) == 0 else {
             logger.warning("a crash left a recording with no file (it had written nothing)", metadata: metadata)
+            journal.remove(entry.id)
             return false
         }
         do {
@@ -50,22 +58,15 @@ struct CrashRecovery {
         } catch {
             metrics.recoveryFailures.increment()
             logger.error("could not recover a recording a crash left behind: \(error)", metadata: metadata)
+            journal.remove(entry.id)
             return false
         }
-        if let script = entry.finalizeScript ?? finalizeScript {
+        // The file is final: a crash during the script does not run it again.
+        journal.remove(entry.id)
+        if let path = entry.finalizeScript ?? finalizeScript {
+            let runner = FinalizeScriptRunner(path: path, timeout: scriptTimeout, logger: logger)
             let directory = (entry.file as NSString).deletingLastPathComponent
-            do {
-                let child = try ChildProcess([script, directory])
-                let status = try await child.terminated().status
-                logger.info("finalize script ran for a recovered recording",
-                            metadata: metadata.merging(["script": "\(script)", "status": "\(status)"]) { $1 })
-            } catch is CancellationError {
-                // The daemon is stopping: dropping the child ended its process group.
-                logger.warning("finalize script of a recovered recording ended: the daemon is stopping",
-                               metadata: metadata.merging(["script": "\(script)"]) { $1 })
-            } catch {
-                logger.error("finalize script could not start: \(error)", metadata: metadata)
-            }
+            _ = await runner.run(directory: directory, metadata: metadata.merging(["recovered": "true"]) { $1 })
         }
         return true
     }

@@ -41,12 +41,25 @@ extension Recorder {
         metrics.healthy.record(reasons.isEmpty ? 1 : 0)
         metrics.workspaces.record(workspaceCount)
         metrics.active.record(active.count)
+        // Jibri records one meeting on its one display: the display a
+        // controller would send the next meeting to is `jibriDisplay`, or,
+        // without one, a new workspace's while one can be made.
+        let displayTaken: Bool
+        if let display = configuration.jibriDisplay {
+            let key = Recording.displayKey(display)
+            displayTaken = active.contains { $0.displayKey == key }
+        } else {
+            let workspaceFree = configuration.workspacesEnabled && workspaceCount < configuration.maxWorkspaces
+            displayTaken = !active.isEmpty && !workspaceFree
+        }
         return HealthView(
-            status: status, healthy: reasons.isEmpty, reasons: reasons, draining: draining, recordings: active.count,
+            status: status, healthy: reasons.isEmpty, reasons: reasons, draining: draining, recovering: recoveringCount,
+            recordings: active.count,
             workspaces: workspaceCount,
             cpu: .init(capacityCores: capacity, share: configuration.cpuShare, committedCores: committed, measuredCores: measured),
             disk: .init(directory: directory, writable: writable, freeBytes: free, minFreeMinutes: configuration.minFreeMinutes),
             oneMore: .init(width: width, height: height, fps: fps, preset: preset, estimatedCores: cores, fits: fits,
-                           reason: draining ? "shutting down" : refusal.map { "\($0)" }))
+                           reason: draining ? "shutting down" : refusal.map { "\($0)" }),
+            jibriBusy: !fits || displayTaken)
     }
 }
