@@ -48,7 +48,7 @@ public struct DaemonConfiguration: Sendable {
     public var finalizeTimeoutSeconds = 600.0
     /// The display a Jibri-style controller records on (Jibri's `:0`): the
     /// Jibri health says BUSY while a recording holds it. Unset: BUSY while
-    /// any recording runs and no new workspace can be made.
+    /// any recording runs, as Jibri is while it records.
     public var jibriDisplay: String?
     /// Regular expressions a stream URL must match whole (Jibri's
     /// rtmp-allow-list). Empty: streaming is refused.

@@ -45,8 +45,21 @@ struct CrashRecovery {
             journal.remove(entry.id)
             return false
         }
+        // On a thread of its own: rewriting a large file takes seconds, and
+        // the cooperative threads serve the API meanwhile.
+        let path = entry.file
+        guard let finished = await Self.onThread({ () -> Result<InterruptedRecording.Outcome, InterruptedRecording.Failure> in
+            do throws(InterruptedRecording.Failure) {
+                return .success(try InterruptedRecording.finish(path: path))
+            } catch {
+                return .failure(error)
+            }
+        }) else {
+            logger.warning("shutting down: recovery left for the next start", metadata: metadata)
+            return false
+        }
         do {
-            switch try InterruptedRecording.finish(path: entry.file) {
+            switch try finished.get() {
             case .alreadyFinished:
                 logger.notice("recording was finished before the crash; running its finalize script", metadata: metadata)
             case let .finished(duration, bytes, took):
@@ -69,5 +82,17 @@ struct CrashRecovery {
             _ = await runner.run(directory: directory, metadata: metadata.merging(["recovered": "true"]) { $1 })
         }
         return true
+    }
+
+    /// Runs `work` on a new thread; its value, or nil when the task is
+    /// cancelled first (the work then finishes on its own).
+    private static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T? {
+        let (stream, input) = AsyncStream.makeStream(of: T.self, bufferingPolicy: .bufferingNewest(1))
+        Thread.detachNewThread {
+            input.yield(work())
+            input.finish()
+        }
+        for await value in stream { return value }
+        return nil
     }
 }

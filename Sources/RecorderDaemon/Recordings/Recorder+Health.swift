@@ -41,16 +41,15 @@ extension Recorder {
         metrics.healthy.record(reasons.isEmpty ? 1 : 0)
         metrics.workspaces.record(workspaceCount)
         metrics.active.record(active.count)
-        // Jibri records one meeting on its one display: the display a
-        // controller would send the next meeting to is `jibriDisplay`, or,
-        // without one, a new workspace's while one can be made.
+        // Jibri records one meeting on its one display and is BUSY while it
+        // does: the display a controller sends the next meeting to is
+        // `jibriDisplay`, or, without one, any display a recording holds.
         let displayTaken: Bool
         if let display = configuration.jibriDisplay {
             let key = Recording.displayKey(display)
             displayTaken = active.contains { $0.displayKey == key }
         } else {
-            let workspaceFree = configuration.workspacesEnabled && workspaceCount < configuration.maxWorkspaces
-            displayTaken = !active.isEmpty && !workspaceFree
+            displayTaken = !active.isEmpty
         }
         return HealthView(
             status: status, healthy: reasons.isEmpty, reasons: reasons, draining: draining, recovering: recoveringCount,
