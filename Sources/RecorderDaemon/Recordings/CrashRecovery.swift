@@ -8,8 +8,8 @@ import RecorderEngine
 /// recording whose file was not final; its fragmented MP4 is turned into a
 /// regular one holding every complete fragment (`InterruptedRecording.finish`,
 /// the engine's one call for it), its entry is removed, then the finalize
-/// script runs for it once, under the same time limit as a live
-/// recording's; the log and `recorderd_recovered_recordings_total` say so.
+/// scripts run once each, side by side, under the same time limit as a
+/// live recording's; the log and `recorderd_recovered_recordings_total` say so.
 struct CrashRecovery {
     let journal: Journal
     let logger: Logger
@@ -19,26 +19,51 @@ struct CrashRecovery {
     let scriptTimeout: Duration
 
     /// Recovers `leftovers` (read from the journal before the daemon wrote
-    /// any entry), calling `done` after each; returns how many files were
-    /// finished. Cancelled, it stops before the next entry.
+    /// any entry): every file first, one after another, then their scripts
+    /// side by side; `done` is called once per entry when nothing more is
+    /// left to do for it. Returns how many files were finished. Cancelled,
+    /// it stops before the next file (its scripts are ended).
     @discardableResult
-    func run(_ leftovers: [(file: String, entry: Journal.Entry?)], done: @Sendable () -> Void) async -> Int {
+    func run(_ leftovers: [(file: String, entry: Journal.Entry?)], done: @escaping @Sendable () -> Void) async -> Int {
         var recovered = 0
+        var scripts: [(entry: Journal.Entry, script: String)] = []
         for (file, entry) in leftovers {
-            defer { done() }
-            guard !Task.isCancelled else { continue }
-            guard let entry else {
-                logger.error("unreadable journal entry left by a crash; removed", metadata: ["journal": "\(file)"])
-                unlink(file)
+            guard !Task.isCancelled, let entry else {
+                if entry == nil {
+                    logger.error("unreadable journal entry left by a crash; removed", metadata: ["journal": "\(file)"])
+                    unlink(file)
+                }
+                done()
                 continue
             }
-            if await recover(entry) { recovered += 1 }
+            if await finishFile(entry) {
+                recovered += 1
+                if let script = entry.finalizeScript ?? finalizeScript {
+                    scripts.append((entry, script))
+                    continue
+                }
+            }
+            done()
+        }
+        await withDiscardingTaskGroup { group in
+            for (entry, script) in scripts {
+                group.addTask {
+                    let runner = FinalizeScriptRunner(path: script, timeout: scriptTimeout, logger: logger)
+                    let directory = (entry.file as NSString).deletingLastPathComponent
+                    _ = await runner.run(directory: directory, metadata: [
+                        "recording": "\(entry.id)", "file": "\(entry.file)", "recovered": "true",
+                    ])
+                    done()
+                }
+            }
         }
         if !leftovers.isEmpty { logger.notice("recovery done", metadata: ["recovered": "\(recovered)"]) }
         return recovered
     }
 
-    private func recover(_ entry: Journal.Entry) async -> Bool {
+    /// Makes the entry's file final and removes the entry; true when the
+    /// file is final (its script is to run).
+    private func finishFile(_ entry: Journal.Entry) async -> Bool {
         let metadata: Logger.Metadata = ["recording": "\(entry.id)", "file": "\(entry.file)"]
         guard access(entry.file, F_OK) == 0 else {
             logger.warning("a crash left a recording with no file (it had written nothing)", metadata: metadata)
@@ -76,11 +101,6 @@ struct CrashRecovery {
         }
         // The file is final: a crash during the script does not run it again.
         journal.remove(entry.id)
-        if let path = entry.finalizeScript ?? finalizeScript {
-            let runner = FinalizeScriptRunner(path: path, timeout: scriptTimeout, logger: logger)
-            let directory = (entry.file as NSString).deletingLastPathComponent
-            _ = await runner.run(directory: directory, metadata: metadata.merging(["recovered": "true"]) { $1 })
-        }
         return true
     }
 
