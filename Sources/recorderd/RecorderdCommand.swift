@@ -28,6 +28,8 @@ struct RecorderdCommand: ParsableCommand {
     @Option(help: "Minutes of free disk at the expected bit rate below which recordings are refused (default 30).")
     var minFreeMinutes: Double?
     @Option(help: "Run after each recording is final, with its directory as the argument.") var finalizeScript: String?
+    @Option(help: "Seconds the finalize script may run before its process group is ended (default 600).")
+    var finalizeTimeout: Double?
     @Option(name: .customLong("allow"), help: "Stream URL allow-list pattern, matched whole (repeatable; replaces the file's list).")
     var allowList: [String] = []
     @Option(help: "Seconds recordings get to finish on SIGTERM before they are cancelled (default 60).")
@@ -58,6 +60,12 @@ struct RecorderdCommand: ParsableCommand {
             configuration.minFreeMinutes = minFreeMinutes
         }
         if let finalizeScript { configuration.finalizeScript = finalizeScript }
+        if let finalizeTimeout {
+            guard (1...86_400).contains(finalizeTimeout) else {
+                throw FieldError(field: "--finalize-timeout", reason: "\(finalizeTimeout): must be from 1 to 86400 seconds")
+            }
+            configuration.finalizeTimeoutSeconds = finalizeTimeout
+        }
         if !allowList.isEmpty { configuration.streamAllowList = allowList }
         if let shutdownTimeout {
             guard (1...3600).contains(shutdownTimeout) else {

@@ -7,7 +7,7 @@ import RecorderEngine
 import ServiceLifecycle
 
 /// The daemon, ready to run: the state directory's journal and workspaces
-/// made, files a crash left behind finished, the router built. Throws a
+/// made, the journal's leftovers read (finished in the background), the router built. Throws a
 /// `FieldError` naming what cannot be used (the token file, the state
 /// directory): the executable's one line and exit 2.
 ///
@@ -32,9 +32,11 @@ public func buildApplication(configuration: DaemonConfiguration, logger: Logger,
     setenv("ALSA_CONFIG_PATH", workspaces.alsaConfigPath, 1)
     workspaces.cleanLeftovers()
 
-    let recorder = Recorder(configuration: configuration, logger: logger, journal: journal, workspaces: workspaces)
-    let recovered = await CrashRecovery(journal: journal, logger: logger, metrics: recorder.metrics,
-                                        finalizeScript: configuration.finalizeScript).run()
+    // What a crash left is read now, before any new entry; the recorder
+    // finishes it in the background while the server answers.
+    let recorder = Recorder(configuration: configuration, logger: logger, journal: journal, workspaces: workspaces,
+                            leftovers: journal.leftovers())
+    let recovering = recorder.recoveringCount
     let router = buildRouter(recorder: recorder, registry: registry, token: token)
 
     let address = try ListenAddress(parsing: configuration.listen)
@@ -47,7 +49,7 @@ public func buildApplication(configuration: DaemonConfiguration, logger: Logger,
             let bound = channel.localAddress.map { "\($0.ipAddress ?? address.host):\($0.port ?? address.port)" }
                 ?? configuration.listen
             logger.notice("listening", metadata: ["address": "\(bound)", "recordings_dir": "\(configuration.recordingsDir)",
-                                                 "recovered": "\(recovered)"])
+                                                 "recovering": "\(recovering)"])
             if let readyFile { try? bound.write(toFile: readyFile, atomically: true, encoding: .utf8) }
         },
         logger: httpLogger)

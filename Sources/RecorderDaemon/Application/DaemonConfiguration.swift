@@ -43,6 +43,13 @@ public struct DaemonConfiguration: Sendable {
     /// Run after each recording's file is final (and for recovered files),
     /// with the file's directory as its argument, as Jibri runs finalize.sh.
     public var finalizeScript: String?
+    /// Longest a finalize script may run; then its process group is ended
+    /// and the recording is `scriptTimedOut`.
+    public var finalizeTimeoutSeconds = 600.0
+    /// The display a Jibri-style controller records on (Jibri's `:0`): the
+    /// Jibri health says BUSY while a recording holds it. Unset: BUSY while
+    /// any recording runs, as Jibri is while it records.
+    public var jibriDisplay: String?
     /// Regular expressions a stream URL must match whole (Jibri's
     /// rtmp-allow-list). Empty: streaming is refused.
     public var streamAllowList: [String] = []
@@ -122,6 +129,8 @@ public struct DaemonConfiguration: Sendable {
         if let value = try reader.double("startTimeoutSeconds", in: 1...600) { startTimeoutSeconds = value }
         if let value = try reader.double("stopTimeoutSeconds", in: 1...3600) { stopTimeoutSeconds = value }
         if let value = try reader.string("finalizeScript") { finalizeScript = value }
+        if let value = try reader.double("finalizeTimeoutSeconds", in: 1...86_400) { finalizeTimeoutSeconds = value }
+        if let value = try reader.string("jibriDisplay") { jibriDisplay = value }
         if let value = try reader.strings("streamAllowList", maxCount: 256) { streamAllowList = value }
         if let value = try reader.int("keepFinished", in: 0...100_000) { keepFinished = value }
         if let value = try reader.bool("jibriHealth") { jibriHealth = value }

@@ -2,8 +2,8 @@ import Foundation
 
 /// The daemon's record of recordings in progress: one small JSON file per
 /// recording in `STATE/journal/`, written before the session starts and
-/// removed once its file is final and its finalize script has run. What a
-/// crash leaves here is what `CrashRecovery` finishes on the next start.
+/// removed as soon as its file is final (before its finalize script runs).
+/// What a crash leaves here is what `CrashRecovery` finishes on the next start.
 struct Journal: Sendable {
     let directory: String
 

@@ -41,12 +41,24 @@ extension Recorder {
         metrics.healthy.record(reasons.isEmpty ? 1 : 0)
         metrics.workspaces.record(workspaceCount)
         metrics.active.record(active.count)
+        // Jibri records one meeting on its one display and is BUSY while it
+        // does: the display a controller sends the next meeting to is
+        // `jibriDisplay`, or, without one, any display a recording holds.
+        let displayTaken: Bool
+        if let display = configuration.jibriDisplay {
+            let key = Recording.displayKey(display)
+            displayTaken = active.contains { $0.displayKey == key }
+        } else {
+            displayTaken = !active.isEmpty
+        }
         return HealthView(
-            status: status, healthy: reasons.isEmpty, reasons: reasons, draining: draining, recordings: active.count,
+            status: status, healthy: reasons.isEmpty, reasons: reasons, draining: draining, recovering: recoveringCount,
+            recordings: active.count,
             workspaces: workspaceCount,
             cpu: .init(capacityCores: capacity, share: configuration.cpuShare, committedCores: committed, measuredCores: measured),
             disk: .init(directory: directory, writable: writable, freeBytes: free, minFreeMinutes: configuration.minFreeMinutes),
             oneMore: .init(width: width, height: height, fps: fps, preset: preset, estimatedCores: cores, fits: fits,
-                           reason: draining ? "shutting down" : refusal.map { "\($0)" }))
+                           reason: draining ? "shutting down" : refusal.map { "\($0)" }),
+            jibriBusy: !fits || displayTaken)
     }
 }

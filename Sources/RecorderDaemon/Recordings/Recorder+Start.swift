@@ -83,8 +83,14 @@ extension Recorder {
             file.removeDirectories(made)
             throw error
         }
-        // Answer once it records, or failed to start.
-        _ = await recording.waitUntilStartedOrEnded(deadline: .now + .seconds(configuration.startTimeoutSeconds))
+        // Answer once it records, or failed to start; at the deadline it
+        // fails, naming its display, and releases it.
+        let deadline = ContinuousClock.now + .seconds(configuration.startTimeoutSeconds)
+        if await !recording.waitUntilStartedOrEnded(deadline: deadline), ContinuousClock.now >= deadline,
+           recording.startTimedOut(after: configuration.startTimeoutSeconds) {
+            logger.warning("recording did not start within \(configuration.startTimeoutSeconds) s: failed, display released",
+                           metadata: ["recording": "\(id)", "display": "\(display)"])
+        }
         return recording
     }
 
@@ -135,6 +141,9 @@ extension Recorder {
         var capture = DisplayCaptureConfiguration(display: display, framesPerSecond: request.fps,
                                                   drawsCursor: request.drawCursor)
         capture.region = request.region
+        // Every X call's deadline, well inside the start's: a server that
+        // does not answer fails the start with its name before the answer.
+        capture.answerTimeout = .milliseconds(Int(1000 * min(5, max(1, configuration.startTimeoutSeconds / 3))))
         let audioEncoding: AudioEncoderSettings
         do {
             audioEncoding = try AudioEncoderSettings(sampleRate: request.audioRate, channels: 2, bitrate: request.audioBitrate)
@@ -150,7 +159,7 @@ extension Recorder {
         engine.streams = request.streams.map { StreamOutput(url: $0) }
         engine.streamAllowList = configuration.streamAllowList
         engine.duration = request.duration.map { .seconds($0) }
-        engine.finalizeScript = configuration.finalizeScript
+        // The daemon runs the script itself, once the display is released.
         engine.statisticsInterval = .seconds(configuration.statisticsIntervalSeconds)
         engine.noMedia = configuration.noMediaDetection(
             silenceSeconds: Self.resolve(request.silenceSeconds, default: configuration.noMediaSilenceSeconds),

@@ -7,12 +7,16 @@ import Synchronization
 /// The daemon's recordings: admission, start, stop, the list, and the drain
 /// at shutdown.
 ///
-/// A `Service`: `run()` runs every recording it admits (a task group fed by
-/// `start`) and returns once all of them have ended. On graceful shutdown it
-/// refuses new recordings (`draining`), asks each running one to stop, gives
-/// them `shutdownTimeoutSeconds` to finish their files and scripts, then
-/// cancels what is left; cancelled itself, it cancels them at once (a
-/// cancelled session still finishes its file). Finished recordings leave
+/// A `Service`: `run()` finishes what a crash left (`CrashRecovery`, in the
+/// background) and runs every recording it admits (a task group fed by
+/// `start`): the session, then, once the file is final and the display,
+/// device and CPU released, the finalize script (`FinalizeScriptRunner`,
+/// at most `finalizeTimeoutSeconds`). It returns once all of them have
+/// ended. On graceful shutdown it refuses new recordings (`draining`), asks
+/// each running one to stop, gives them `shutdownTimeoutSeconds` to finish
+/// their files and scripts, then cancels what is left (a cancelled session
+/// still finishes its file; a cancelled script's process group is killed);
+/// cancelled itself, it cancels them at once. Finished recordings leave
 /// nothing in the group; the registry keeps the last `keepFinished` for the
 /// list.
 final class Recorder: Service, Sendable {
@@ -36,24 +40,47 @@ final class Recorder: Service, Sendable {
     }
 
     private let registry = Mutex(Registry())
+    /// Tasks of `run()`'s group still running (recordings with their
+    /// scripts, the recovery), and the journal entries still to recover.
+    private let running = Mutex((tasks: 0, recovering: 0))
+    private let runningChanged = ChangeSignal()
+    /// What a crash left in the journal, read before any new entry is written.
+    private let leftovers: [(file: String, entry: Journal.Entry?)]
 
     init(configuration: DaemonConfiguration, logger: Logger, journal: Journal, workspaces: WorkspaceManager,
-         costs: CostTable = .measured) {
+         costs: CostTable = .measured, leftovers: [(file: String, entry: Journal.Entry?)] = []) {
         self.configuration = configuration
         self.logger = logger
         self.journal = journal
         self.workspaces = workspaces
         self.costs = costs
+        self.leftovers = leftovers
         (starts, startsInput) = AsyncStream.makeStream(of: Recording.self)
+        running.withLock { $0.recovering = leftovers.count }
     }
 
     // MARK: Service
 
     func run() async {
         await withDiscardingTaskGroup { group in
+            if !leftovers.isEmpty {
+                counted(+1)
+                group.addTask {
+                    await CrashRecovery(journal: self.journal, logger: self.logger, metrics: self.metrics,
+                                        finalizeScript: self.configuration.finalizeScript,
+                                        scriptTimeout: .seconds(self.configuration.finalizeTimeoutSeconds)).run(self.leftovers) {
+                        self.running.withLock { $0.recovering -= 1 }
+                    }
+                    self.counted(-1)
+                }
+            }
             await withGracefulShutdownHandler {
                 for await recording in starts {
-                    group.addTask { await self.record(recording) }
+                    counted(+1)
+                    group.addTask {
+                        await self.record(recording)
+                        self.counted(-1)
+                    }
                 }
             } onGracefulShutdown: {
                 self.beginDrain()
@@ -61,12 +88,34 @@ final class Recorder: Service, Sendable {
             // Draining (or cancelled): every recording was asked to stop.
             beginDrain()
             let timeout = configuration.shutdownTimeoutSeconds
-            if await !waitUntilAllEnded(deadline: .now + .seconds(timeout)) {
-                let left = registry.withLock { $0.active.map(\.id) }
-                logger.warning("shutting down: recordings did not finish in \(timeout) s; cancelling them",
-                               metadata: ["recordings": "\(left.joined(separator: ","))"])
+            let allEnded = await runningChanged.wait(until: { self.running.withLock { $0.tasks == 0 } },
+                                                     deadline: .now + .seconds(timeout))
+            if !allEnded {
+                let left = registry.withLock { registry in
+                    registry.order.compactMap { registry.recordings[$0] }.filter { !$0.state.isDone }
+                }
+                let recovering = recoveringCount
+                logger.warning("shutting down: recordings and scripts did not finish in \(timeout) s; cancelling them",
+                               metadata: ["recordings": "\(left.map { "\($0.id) (\($0.state.rawValue))" }.joined(separator: ","))",
+                                          "recovering": "\(recovering)"])
                 group.cancelAll()
             }
+        }
+    }
+
+    /// Counts a task of `run()`'s group in (+1) or out (-1).
+    private func counted(_ change: Int) {
+        running.withLock { $0.tasks += change }
+        runningChanged.changed()
+    }
+
+    /// Journal entries a crash left whose files are not finished yet.
+    var recoveringCount: Int { running.withLock { $0.recovering } }
+
+    /// The finalize script, run by the daemon with its time limit; nil when none.
+    var finalizeScriptRunner: FinalizeScriptRunner? {
+        configuration.finalizeScript.map {
+            FinalizeScriptRunner(path: $0, timeout: .seconds(configuration.finalizeTimeoutSeconds), logger: logger)
         }
     }
 
@@ -85,40 +134,53 @@ final class Recorder: Service, Sendable {
         for recording in active { recording.requestStop(.shutdown) }
     }
 
-    /// True once every recording has ended; false at `deadline` or when cancelled.
-    private func waitUntilAllEnded(deadline: ContinuousClock.Instant) async -> Bool {
-        for recording in activeRecordings {
-            guard await recording.waitUntilFinished(deadline: deadline) else { return false }
-        }
-        return true
-    }
-
     /// Runs one recording: the session, its events (state, CPU, the no-media
-    /// policy), then what the daemon does when it is over.
+    /// policy), then what the daemon does when the file is final: the
+    /// journal entry goes (the file needs no recovery), the display, device
+    /// and CPU are released (`finalizing`), and the finalize script runs.
     private func record(_ recording: Recording) async {
         let session = recording.session
         let events = session.events
+        let script = recording.file == nil ? nil : finalizeScriptRunner
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
-                for await event in events where recording.observe(event) {
-                    self.logger.notice("stopping \(recording.id): no media", metadata: ["recording": "\(recording.id)"])
+                for await event in events {
+                    guard let cause = recording.observe(event) else { continue }
+                    switch cause {
+                    case .startTimeout:
+                        self.logger.warning("stopping \(recording.id): it started after its start timed out",
+                                            metadata: ["recording": "\(recording.id)"])
+                    default:
+                        self.logger.notice("stopping \(recording.id): no media", metadata: ["recording": "\(recording.id)"])
+                    }
                     session.stop()
                 }
             }
             do throws(RecordingError) {
                 let result = try await session.record()
-                recording.finish(result: result, startError: nil)
+                journal.remove(recording.id)
+                recording.finish(result: result, startError: nil, script: script != nil && result.output != nil)
             } catch {
-                recording.finish(result: nil, startError: error)
+                journal.remove(recording.id)
+                recording.finish(result: nil, startError: error, script: false)
             }
             await tasks.waitForAll()
         }
-        let outcome = recording.snapshot()
+        var outcome = recording.snapshot()
         logger.info("recording ended", metadata: [
             "recording": "\(recording.id)", "state": "\(outcome.state.rawValue)", "reason": "\(outcome.stopReason ?? "")",
             "media_seconds": "\(outcome.statistics.mediaDuration.seconds)", "error": "\(outcome.error ?? "none")",
         ])
-        ended(recording)
+        metrics.active.record(activeRecordings.count)
+        // As the engine ran it: for every file written, but never for a
+        // recording whose start timed out.
+        if let script, let file = recording.file, outcome.result?.output != nil,
+           outcome.stopReason != Recording.StopCause.startTimeout.rawValue {
+            let directory = (file as NSString).deletingLastPathComponent
+            recording.scriptEnded(await script.run(directory: directory, metadata: ["recording": "\(recording.id)"]))
+            outcome = recording.snapshot()
+        }
+        ended(recording, state: outcome.state)
     }
 
     // MARK: The registry
@@ -171,15 +233,14 @@ final class Recorder: Service, Sendable {
         }
     }
 
-    /// A recording ended: drop its journal entry, count it, forget the
+    /// A recording ended (file final, script run): count it, forget the
     /// oldest finished ones.
-    private func ended(_ recording: Recording) {
-        journal.remove(recording.id)
-        if recording.state == .failed { metrics.failed.increment() } else { metrics.finished.increment() }
+    private func ended(_ recording: Recording, state: Recording.State) {
+        if state == .failed { metrics.failed.increment() } else { metrics.finished.increment() }
         metrics.active.record(activeRecordings.count)
         let keep = configuration.keepFinished
         registry.withLock { registry in
-            let finished = registry.order.filter { registry.recordings[$0]?.isActive == false }
+            let finished = registry.order.filter { registry.recordings[$0]?.state.isDone == true }
             for id in finished.dropLast(keep) {
                 registry.recordings[id] = nil
                 registry.order.removeAll { $0 == id }

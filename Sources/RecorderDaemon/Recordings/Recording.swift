@@ -9,13 +9,25 @@ import Synchronization
 /// session's events) and by stop requests; readers take a snapshot.
 final class Recording: Sendable {
     enum State: String, Sendable {
-        case starting, recording, stopping, finished, failed
+        case starting, recording, stopping
+        /// The file is final and the display, device and CPU free; the
+        /// finalize script runs.
+        case finalizing
+        case finished, failed
+        /// The file is final; the finalize script failed, or passed its
+        /// time limit and was ended.
+        case scriptFailed, scriptTimedOut
+        /// Holds its display, device and CPU.
         var isActive: Bool { self == .starting || self == .recording || self == .stopping }
+        /// Nothing of it runs any more (file and script done).
+        var isDone: Bool { !isActive && self != .finalizing }
     }
 
     /// Why the daemon ended a recording, beyond the engine's reasons.
     enum StopCause: String, Sendable {
         case stopRequested, noMedia, shutdown
+        /// It did not start within `startTimeoutSeconds`.
+        case startTimeout
     }
 
     let id: String
@@ -49,12 +61,12 @@ final class Recording: Sendable {
         var measuredCores = 0.0
         var lastCPU: (cpu: Duration, elapsed: Duration)?
         var finishedAt: Date?
-        /// Tasks waiting for the start (true) or the end (false), by ticket.
-        var waiters: [UInt64: (forStart: Bool, continuation: CheckedContinuation<Void, Never>)] = [:]
-        var nextTicket: UInt64 = 0
+        var script: ScriptOutcome?
     }
 
     private let mutable = Mutex(Mutable())
+    /// Wakes the tasks waiting for a state.
+    private let changes = ChangeSignal()
 
     init(id: String, session: RecordingSession, file: String?, display: String, audioDevice: String?, workspace: String?,
          streams: [String], metadata: [String: String], width: Int?, height: Int?, fps: Int, preset: String,
@@ -98,18 +110,20 @@ final class Recording: Sendable {
 
     // MARK: Changes
 
-    /// The session reported an event; returns true when the daemon's
-    /// no-media policy wants the recording stopped.
-    func observe(_ event: RecordingEvent) -> Bool {
-        var stop = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
+    /// The session reported an event; returns why the session must be
+    /// stopped now (the daemon's no-media policy, or a start that came
+    /// after the start timed out), or nil.
+    func observe(_ event: RecordingEvent) -> StopCause? {
+        var stop: StopCause?
         mutable.withLock { value in
             switch event {
             case .started:
-                if value.state == .starting { value.state = .recording }
-                for (ticket, waiter) in value.waiters where waiter.forStart {
-                    waiters.append(waiter.continuation)
-                    value.waiters[ticket] = nil
+                if value.state == .starting {
+                    value.state = .recording
+                } else if value.cause == .startTimeout {
+                    // Too late: the start was answered `failed` and the
+                    // display released; this session must not record.
+                    stop = .startTimeout
                 }
             case let .statistics(statistics):
                 // The session's threads' CPU over the last interval, in cores.
@@ -125,14 +139,32 @@ final class Recording: Sendable {
                 if change.change == .began && noMediaAction == .stop && value.state == .recording {
                     value.state = .stopping
                     value.cause = value.cause ?? .noMedia
-                    stop = true
+                    stop = .noMedia
                 }
             case .warning, .stream, .stopped:
                 break
             }
         }
-        for waiter in waiters { waiter.resume() }
+        changes.changed()
         return stop
+    }
+
+    /// The start was not answered within `seconds`: the recording fails,
+    /// naming its display, and releases it; its session is stopped (it
+    /// must never begin later). False when it had started or ended by then.
+    func startTimedOut(after seconds: Double) -> Bool {
+        let failed = mutable.withLock { value -> Bool in
+            guard value.state == .starting else { return false }
+            value.state = .failed
+            value.cause = .startTimeout
+            value.error = "display \(display) does not answer: the recording did not start within \(seconds) s"
+            value.finishedAt = Date()
+            return true
+        }
+        guard failed else { return false }
+        changes.changed()
+        session.stop()
+        return true
     }
 
     /// A stop was asked for (the API, or the daemon's shutdown).
@@ -146,10 +178,15 @@ final class Recording: Sendable {
         if stop { session.stop() }
     }
 
-    /// The session has ended: its result, or the error that kept it from starting.
-    func finish(result: RecordingResult?, startError: RecordingError?) {
-        let waiters = mutable.withLock { value -> [CheckedContinuation<Void, Never>] in
+    /// The session has ended: its result, or the error that kept it from
+    /// starting. With `script` the file's finalize script runs next
+    /// (`finalizing`, or the failure stays); a start that timed out stays
+    /// `failed`.
+    func finish(result: RecordingResult?, startError: RecordingError?, script: Bool) {
+        mutable.withLock { value in
             value.result = result
+            value.noMedia = [:]
+            guard value.cause != .startTimeout || value.state != .failed else { return }
             value.finishedAt = Date()
             if let startError {
                 value.state = .failed
@@ -158,61 +195,45 @@ final class Recording: Sendable {
                 value.state = .failed
                 value.error = "\(error)"
             } else {
-                value.state = .finished
+                value.state = script ? .finalizing : .finished
             }
-            value.noMedia = [:]
-            defer { value.waiters = [:] }
-            return value.waiters.values.map(\.continuation)
         }
-        for waiter in waiters { waiter.resume() }
+        changes.changed()
+    }
+
+    /// The finalize script ended: `finished`, `scriptFailed` or
+    /// `scriptTimedOut` (a failed recording stays `failed`).
+    func scriptEnded(_ outcome: ScriptOutcome) {
+        mutable.withLock { value in
+            value.script = outcome
+            guard value.state == .finalizing else { return }
+            switch outcome {
+            case .exited(status: 0): value.state = .finished
+            case .timedOut: value.state = .scriptTimedOut
+            default: value.state = .scriptFailed
+            }
+            value.finishedAt = Date()
+        }
+        changes.changed()
     }
 
     /// Returns true once the recording has started or ended; false at
     /// `deadline` or when the task is cancelled.
     func waitUntilStartedOrEnded(deadline: ContinuousClock.Instant) async -> Bool {
-        await wait(forStart: true, deadline: deadline)
+        await changes.wait(until: { self.state != .starting }, deadline: deadline)
     }
 
-    /// Returns true once the recording has ended (file final, script run);
+    /// Returns true once the file is final (the display released; the
+    /// script may still run); false at `deadline` or when the task is
+    /// cancelled.
+    func waitUntilFileFinal(deadline: ContinuousClock.Instant) async -> Bool {
+        await changes.wait(until: { !self.state.isActive }, deadline: deadline)
+    }
+
+    /// Returns true once nothing of it runs (file final, script ended);
     /// false at `deadline` or when the task is cancelled.
-    func waitUntilFinished(deadline: ContinuousClock.Instant) async -> Bool {
-        await wait(forStart: false, deadline: deadline)
-    }
-
-    private func wait(forStart: Bool, deadline: ContinuousClock.Instant) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.wait(forStart: forStart) }
-            group.addTask {
-                try? await Task.sleep(until: deadline)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-    }
-
-    /// Waits until the state has moved past `starting` (`forStart`) or is
-    /// no longer active; false when the task was cancelled first.
-    private func wait(forStart: Bool) async -> Bool {
-        let ticket = mutable.withLock { value in
-            value.nextTicket += 1
-            return value.nextTicket
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let now = mutable.withLock { value -> Bool in
-                    let done = forStart ? value.state != .starting : !value.state.isActive
-                    if done || Task.isCancelled { return true }
-                    value.waiters[ticket] = (forStart, continuation)
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        } onCancel: {
-            mutable.withLock { $0.waiters.removeValue(forKey: ticket) }?.continuation.resume()
-        }
-        return mutable.withLock { value in forStart ? value.state != .starting : !value.state.isActive }
+    func waitUntilDone(deadline: ContinuousClock.Instant) async -> Bool {
+        await changes.wait(until: { self.state.isDone }, deadline: deadline)
     }
 
     var finishedAt: Date? { mutable.withLock { $0.finishedAt } }
@@ -230,11 +251,13 @@ final class Recording: Sendable {
         var noMedia: [String: Bool]
         var measuredCores: Double
         var result: RecordingResult?
+        /// The daemon's finalize script, once it ended.
+        var script: ScriptOutcome?
     }
 
     func snapshot() -> Snapshot {
-        let (state, cause, error, result, noMedia, measured) = mutable.withLock { value in
-            (value.state, value.cause, value.error, value.result, value.noMedia, value.measuredCores)
+        let (state, cause, error, result, noMedia, measured, script) = mutable.withLock { value in
+            (value.state, value.cause, value.error, value.result, value.noMedia, value.measuredCores, value.script)
         }
         var stopReason: String?
         if let result {
@@ -243,7 +266,7 @@ final class Recording: Sendable {
             stopReason = cause.rawValue
         }
         return Snapshot(state: state, stopReason: stopReason, error: error, statistics: result?.statistics ?? session.statistics,
-                        noMedia: noMedia, measuredCores: measured, result: result)
+                        noMedia: noMedia, measuredCores: measured, result: result, script: script)
     }
 
     static func iso8601(_ date: Date) -> String {

@@ -6,6 +6,8 @@ struct HealthView: Encodable, Sendable {
     var healthy: Bool
     var reasons: [String]
     var draining: Bool
+    /// Recordings a crash left that are still being finished in the background.
+    var recovering: Int
     var recordings: Int
     var workspaces: Int
     var cpu: CPUView
@@ -35,5 +37,13 @@ struct HealthView: Encodable, Sendable {
         var estimatedCores: Double
         var fits: Bool
         var reason: String?
+    }
+
+    /// Whether Jibri's health says BUSY: no more fits, or the display a
+    /// Jibri-style controller would use is taken (not part of the answer).
+    var jibriBusy = false
+
+    private enum CodingKeys: String, CodingKey {
+        case status, healthy, reasons, draining, recovering, recordings, workspaces, cpu, disk, oneMore
     }
 }

@@ -1,5 +1,7 @@
 /// Jibri's health answer (`GET /jibri/api/v1.0/health`), so that Jibri's
-/// monitoring can watch recorderd: BUSY when no more recordings fit.
+/// monitoring can watch recorderd: BUSY when no more recordings fit or the
+/// display a Jibri-style controller would use is taken, as Jibri is busy
+/// while it records (`Recorder.health`).
 struct JibriHealth: Encodable {
     struct Status: Encodable {
         var busyStatus: String
@@ -15,7 +17,7 @@ struct JibriHealth: Encodable {
     var status: Status
 
     init(_ health: HealthView) {
-        status = Status(busyStatus: health.oneMore.fits ? "IDLE" : "BUSY",
+        status = Status(busyStatus: health.jibriBusy ? "BUSY" : "IDLE",
                         health: Health(healthStatus: health.healthy ? "HEALTHY" : "UNHEALTHY",
                                        details: [:]))
     }

@@ -20,7 +20,10 @@ struct RecordingView: Encodable, Sendable {
     /// `silence` / `frozenPicture`: true while the condition holds.
     var noMedia: [String: Bool]?
     var cost: CostView
+    /// How the finalize script ended (`running` while `finalizing`).
     var finalizeScript: String?
+    /// The script's exit status (128 + signal when a signal ended it).
+    var finalizeScriptStatus: Int32?
 }
 
 extension RecordingView {
@@ -39,7 +42,8 @@ extension RecordingView {
             metadata: recording.metadata, createdAt: Recording.iso8601(recording.createdAt), stopReason: now.stopReason,
             error: now.error, statistics: StatisticsView(statistics), noMedia: now.noMedia.isEmpty ? nil : now.noMedia,
             cost: CostView(estimatedCores: recording.estimatedCores, measuredCores: now.measuredCores),
-            finalizeScript: now.result?.finalizeScript.map { "\($0)" })
+            finalizeScript: now.state == .finalizing ? "running" : now.script?.description,
+            finalizeScriptStatus: now.script?.exitStatus)
     }
 }
 

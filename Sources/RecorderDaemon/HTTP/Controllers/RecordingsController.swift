@@ -34,14 +34,15 @@ struct RecordingsController {
         RecordingView(try find(context))
     }
 
-    /// 200 with the final recording; 202 when asked not to wait
-    /// (`wait=false`) or still finishing after `stopTimeoutSeconds`.
+    /// 200 once the file is final (the finalize script may still run:
+    /// `finalizing`); 202 when asked not to wait (`wait=false`) or still
+    /// finishing after `stopTimeoutSeconds`.
     @Sendable func stop(_ request: Request, context: RecorderdRequestContext) async throws -> EditedResponse<RecordingView> {
         let recording = try find(context)
         let wait = request.uri.queryParameters["wait"].map { $0 != "false" && $0 != "0" } ?? true
         recording.requestStop(.stopRequested)
         guard wait else { return EditedResponse(status: .accepted, response: RecordingView(recording)) }
-        _ = await recording.waitUntilFinished(deadline: .now + .seconds(recorder.configuration.stopTimeoutSeconds))
+        _ = await recording.waitUntilFileFinal(deadline: .now + .seconds(recorder.configuration.stopTimeoutSeconds))
         return EditedResponse(status: recording.isActive ? .accepted : .ok, response: RecordingView(recording))
     }
 
