@@ -8,7 +8,7 @@ import Glibc
 
 /// The private servers alone: they need Xvfb, PulseAudio, ALSA's pulse
 /// plugin, xdpyinfo, sox and arecord (`scripts/setup`), not the bench's parts.
-@Suite struct PrivateServerTests {
+@Suite(.tags(.bench)) struct PrivateServerTests {
     private func scratch() throws -> String {
         let path = NSTemporaryDirectory() + "hostprocesses-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -5,7 +5,7 @@ import TestSupport
 /// Issue 20, item 3: an X server that stops answering (Xvfb under SIGSTOP)
 /// is an error naming the display, at the start as during a recording, and
 /// Jibri's SIGINT still finishes the file in place within its 10 s.
-@Suite(.serialized) struct StoppedServerTests {
+@Suite(.serialized, .tags(.bench)) struct StoppedServerTests {
     /// Reads the whole of a log file.
     private func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 

@@ -8,7 +8,7 @@ import TestSupport
 /// answering (Xvfb under SIGSTOP) fails to start with a typed error naming
 /// the display within the answer timeout, and a stop finishes the file
 /// within a few seconds whatever the server does.
-@Suite(.serialized) struct StoppedServerSessionTests {
+@Suite(.serialized, .tags(.bench)) struct StoppedServerSessionTests {
     @Test func aStartOnAStoppedServerFailsWithNotAnsweringWithinTheTimeout() async throws {
         let bench = try TestBench.current()
         let server = try PrivateXServer()
