@@ -288,7 +288,6 @@ import Testing
             made.append(recording)
         }
         let recordings = made
-        defer { for recording in recordings where recording.isActive { daemon.recorder.withdraw(recording) } }
         try await daemon.test { client in
             func page(_ query: String) async throws -> (ids: [String], next: String?) {
                 let answer = try await client.call(.get, "/v1/recordings?\(query)")
@@ -330,6 +329,8 @@ import Testing
             #expect(moved.json["state"] as? String == "finished")
             _ = try await page("")
             #expect(daemon.application.snapshots.viewsBuilt == built + 1, "the moved one read once")
+            // Ended, so that the daemon's shutdown does not wait for them.
+            for recording in recordings where recording.isActive { recording.finish(result: nil, startError: nil) }
         }
     }
 

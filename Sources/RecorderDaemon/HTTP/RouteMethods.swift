@@ -11,7 +11,9 @@ final class RouteMethods: Sendable {
 
     func record<Context: RequestContext>(_ router: Router<Context>) {
         let table = router.routes.map { route in
-            (components: route.path.description.split(separator: "/").map { $0.hasPrefix(":") ? nil : String($0) },
+            (components: route.path.description.split(separator: "/").map { component in
+                component.hasPrefix(":") || component.hasPrefix("{") || component == "*" ? nil : String(component)
+            },
              method: route.method)
         }
         routes.withLock { $0 = table }
