@@ -34,6 +34,8 @@ struct RecorderdCommand: ParsableCommand {
     var allowList: [String] = []
     @Option(help: "Seconds recordings get to finish on SIGTERM before they are cancelled (default 60).")
     var shutdownTimeout: Double?
+    @Option(help: "Seconds a connection may go without a complete request head (slow headers, idle keep-alive) before it is closed (default 30).")
+    var idleTimeout: Double?
     @Flag(help: "Also answer Jibri's GET /jibri/api/v1.0/health.") var jibriHealth = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
     @Option(help: "Log format: json, text or auto (JSON unless stderr is a terminal).") var logFormat: String?
@@ -72,6 +74,12 @@ struct RecorderdCommand: ParsableCommand {
                 throw FieldError(field: "--shutdown-timeout", reason: "\(shutdownTimeout): must be from 1 to 3600 seconds")
             }
             configuration.shutdownTimeoutSeconds = shutdownTimeout
+        }
+        if let idleTimeout {
+            guard (0.1...3600).contains(idleTimeout) else {
+                throw FieldError(field: "--idle-timeout", reason: "\(idleTimeout): must be from 0.1 to 3600 seconds")
+            }
+            configuration.idleTimeoutSeconds = idleTimeout
         }
         if jibriHealth { configuration.jibriHealth = true }
         if let logLevel {

@@ -31,7 +31,7 @@ import Yams
 
     @Test func everyRouteIsInTheContractAndEveryOperationIsServed() async throws {
         let daemon = try await InProcessDaemon { configuration, _ in configuration.jibriHealth = true }
-        let router = buildRouter(recorder: daemon.recorder, registry: PrometheusCollectorRegistry(), token: nil)
+        let router = buildRouter(recorder: daemon.recorder, snapshots: daemon.application.snapshots, registry: PrometheusCollectorRegistry(), token: nil)
         let served = Set(router.routes.map { route in
             // Hummingbird's `:id` is OpenAPI's `{id}`.
             let path = route.path.description.split(separator: "/", omittingEmptySubsequences: false).map { component in

@@ -221,6 +221,119 @@ import Testing
         }
     }
 
+    /// What the fuzzing found against docs/openapi.yaml: each answer as
+    /// the contract says.
+    @Test func answersTheContractPromises() async throws {
+        let daemon = try await InProcessDaemon { configuration, _ in
+            configuration.maxWorkspaces = 0
+            configuration.retryAfterSeconds = 9
+        }
+        try await daemon.test { client in
+            // The bounds of /health's query are documented 400s naming the parameter.
+            for query in ["width=16385", "width=15", "height=16385", "fps=0"] {
+                let answer = try await client.call(.get, "/health?\(query)")
+                #expect(answer.status == 400 && answer.field == String(query.prefix { $0 != "=" }), "\(query): \(answer.body)")
+            }
+            // The workspace body is optional: none is the defaults (here
+            // refused for want of room, with its reason and Retry-After).
+            for body in [nil, "{}"] as [String?] {
+                let answer = try await client.call(.post, "/v1/workspaces", body: body)
+                #expect(answer.status == 503 && answer.reason == "workspaces", "\(body ?? "no body"): \(answer.body)")
+                #expect(answer.headers[.retryAfter] == "9", "\(answer.headers)")
+            }
+            // ?wait= is a boolean.
+            for wait in ["168063", "yes", ""] {
+                let answer = try await client.call(.post, "/v1/recordings/rec-none/stop?wait=\(wait)")
+                #expect(answer.status == 400 && answer.field == "wait", "wait=\(wait): \(answer.body)")
+            }
+            #expect(try await client.call(.post, "/v1/recordings/rec-none/stop?wait=false").status == 404)
+            // A method a path does not serve: 405 with Allow; a path nothing serves: 404.
+            for (method, path, allow) in [(HTTPRequest.Method.delete, "/v1/recordings", "GET, POST"),
+                                          (.put, "/v1/recordings/rec-x", "GET"), (.get, "/v1/recordings/rec-x/stop", "POST"),
+                                          (.post, "/health", "GET"), (.patch, "/v1/workspaces/ws-x", "DELETE"),
+                                          (.delete, "/metrics", "GET")] {
+                let answer = try await client.call(method, path)
+                #expect(answer.status == 405, "\(method) \(path): \(answer.status) \(answer.body)")
+                #expect(answer.headers[.allow] == allow, "\(method) \(path): \(answer.headers)")
+            }
+            for path in ["/v2/recordings", "/v1/recordings/a/b/c", "/nothing"] {
+                let answer = try await client.call(.get, path)
+                #expect(answer.status == 404, "\(path): \(answer.status) \(answer.body)")
+            }
+            // The list's parameters.
+            for (query, field) in [("limit=0", "limit"), ("limit=1001", "limit"), ("limit=x", "limit"),
+                                   ("cursor=abc", "cursor"), ("cursor=-1", "cursor"), ("state=sleeping", "state")] {
+                let answer = try await client.call(.get, "/v1/recordings?\(query)")
+                #expect(answer.status == 400 && answer.field == field, "\(query): \(answer.body)")
+            }
+        }
+    }
+
+    /// The list pages by `limit` and `cursor`, filters by `state`, and
+    /// answers from the snapshot: asking again reads no recording's
+    /// statistics until one's state moves.
+    @Test func theListPagesFiltersAndAnswersFromTheSnapshot() async throws {
+        // One tick at the start, the next an hour later.
+        let daemon = try await InProcessDaemon { configuration, _ in
+            configuration.cores = 1024
+            configuration.statisticsIntervalSeconds = 3600
+        }
+        var made: [Recording] = []
+        for index in 0..<25 {
+            let recording = try Self.idleRecording(display: ":\(200 + index)", audioDevice: nil, in: daemon,
+                                                   id: "rec-list\(index)")
+            try daemon.recorder.admit(recording)
+            // Ten ended, fifteen still starting.
+            if index % 5 < 2 { recording.finish(result: nil, startError: nil, script: false) }
+            made.append(recording)
+        }
+        let recordings = made
+        try await daemon.test { client in
+            func page(_ query: String) async throws -> (ids: [String], next: String?) {
+                let answer = try await client.call(.get, "/v1/recordings?\(query)")
+                #expect(answer.status == 200, "\(query): \(answer.body)")
+                let listed = answer.json["recordings"] as? [[String: Any]] ?? []
+                return (listed.compactMap { $0["id"] as? String }, answer.json["nextCursor"] as? String)
+            }
+            let all = try await page("")
+            #expect(all.ids == recordings.map(\.id) && all.next == nil, "\(all)")
+            var paged: [String] = []
+            var cursor: String?
+            repeat {
+                let next = try await page("limit=7" + (cursor.map { "&cursor=\($0)" } ?? ""))
+                #expect(next.ids.count <= 7)
+                paged += next.ids
+                cursor = next.next
+            } while cursor != nil
+            #expect(paged == recordings.map(\.id), "\(paged)")
+            let finished = try await page("state=finished&limit=1000")
+            #expect(finished.ids == recordings.filter { $0.state == .finished }.map(\.id) && finished.ids.count == 10,
+                    "\(finished)")
+            let starting = try await page("state=starting&limit=4")
+            #expect(starting.ids == Array(recordings.filter(\.isActive).map(\.id).prefix(4)) && starting.next != nil)
+
+            // From the snapshot: more lists build no view until a state moves.
+            let snapshots = daemon.application.snapshots
+            let deadline = ContinuousClock.now + .seconds(10)
+            while snapshots.ticks == 0, .now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(snapshots.ticks == 1)
+            snapshots.refresh()
+            let built = daemon.application.snapshots.viewsBuilt
+            for _ in 0..<20 {
+                _ = try await page("")
+                _ = try await client.call(.get, "/health")
+            }
+            #expect(daemon.application.snapshots.viewsBuilt == built, "lists read statistics again")
+            recordings[2].finish(result: nil, startError: nil, script: false)
+            let moved = try await client.call(.get, "/v1/recordings/\(recordings[2].id)")
+            #expect(moved.json["state"] as? String == "finished")
+            _ = try await page("")
+            #expect(daemon.application.snapshots.viewsBuilt == built + 1, "the moved one read once")
+            // Ended, so that the daemon's shutdown does not wait for them.
+            for recording in recordings where recording.isActive { recording.finish(result: nil, startError: nil, script: false) }
+        }
+    }
+
     /// Only the exact token passes: every extension of 1 to 1024 bytes and
     /// every prefix is refused (the comparison once took lengths modulo 256).
     @Test func onlyTheExactTokenPasses() {
@@ -239,14 +352,14 @@ import Testing
     /// A registered recording whose session never runs: it holds its
     /// display (and device, workspace) for the busy checks.
     static func idleRecording(display: String, audioDevice: String?, workspace: String? = nil,
-                              in daemon: InProcessDaemon) throws -> Recording {
+                              in daemon: InProcessDaemon, id: String = "rec-idle") throws -> Recording {
         var engine = RecordingConfiguration(
             capture: DisplayCaptureConfiguration(display: display, framesPerSecond: 30),
             audio: audioDevice.map { PCMCaptureConfiguration(device: $0) }, audioEncoding: try AudioEncoderSettings(),
             video: VideoEncodingOptions(), output: FileOutput(path: "\(daemon.recordings)/idle.mp4"))
-        engine.id = "rec-idle"
+        engine.id = id
         let session = try RecordingSession(configuration: engine)
-        return Recording(id: "rec-idle", session: session, file: nil, display: display, audioDevice: audioDevice,
+        return Recording(id: id, session: session, file: nil, display: display, audioDevice: audioDevice,
                          workspace: workspace, streams: [], metadata: [:], width: nil, height: nil, fps: 30,
                          preset: "ultrafast", noMediaAction: .report, estimatedCores: 0.1, expectedBitrate: 1e6)
     }

@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 import NIOCore
 public import Prometheus
@@ -37,13 +38,15 @@ public func buildApplication(configuration: DaemonConfiguration, logger: Logger,
     let recorder = Recorder(configuration: configuration, logger: logger, journal: journal, workspaces: workspaces,
                             leftovers: journal.leftovers())
     let recovering = recorder.recoveringCount
-    let router = buildRouter(recorder: recorder, registry: registry, token: token)
+    let snapshots = SnapshotCache(recorder: recorder)
+    let router = buildRouter(recorder: recorder, snapshots: snapshots, registry: registry, token: token)
 
     let address = try ListenAddress(parsing: configuration.listen)
     var httpLogger = logger
     httpLogger.logLevel = max(configuration.logLevel, .notice)
     let http = Application(
         router: router,
+        server: .http1(configuration: httpConfiguration(configuration)),
         configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "recorderd"),
         onServerRunning: { channel in
             let bound = channel.localAddress.map { "\($0.ipAddress ?? address.host):\($0.port ?? address.port)" }
@@ -53,30 +56,47 @@ public func buildApplication(configuration: DaemonConfiguration, logger: Logger,
             if let readyFile { try? bound.write(toFile: readyFile, atomically: true, encoding: .utf8) }
         },
         logger: httpLogger)
-    return RecorderdApplication(http: http, recorder: recorder, workspaces: workspaces,
+    return RecorderdApplication(http: http, recorder: recorder, workspaces: workspaces, snapshots: snapshots,
                                 shutdownTimeoutSeconds: configuration.shutdownTimeoutSeconds)
+}
+
+/// The HTTP/1 server's limits (docs/DEPLOY.md), Hummingbird's and NIO's
+/// own: the request head's size (`maxHeaderBytes`, NIO's decoder), the idle
+/// timeout (`idleTimeoutSeconds`: Hummingbird's connection state handler
+/// closes a connection with no complete head that long after it opened or
+/// after its last answer, which bounds slow headers too), and a connection
+/// closed after an error answer (`CloseOnRefusalHandler`).
+func httpConfiguration(_ configuration: DaemonConfiguration) -> HTTP1Channel.Configuration {
+    let limit = configuration.maxHeaderBytes
+    return HTTP1Channel.Configuration(
+        additionalChannelHandlers: [CloseOnRefusalHandler()],
+        idleTimeout: .nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)),
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: limit, maxHeaderListSize: limit))
 }
 
 /// The routes (docs/API.md): `/v1` behind the token when there is one;
 /// `/health`, `/metrics` and Jibri's health open to probes or behind the
 /// token as `openHealthEndpoints` says. Errors become answers in
 /// `ErrorMiddleware`.
-func buildRouter(recorder: Recorder, registry: PrometheusCollectorRegistry, token: [UInt8]?)
+func buildRouter(recorder: Recorder, snapshots: SnapshotCache, registry: PrometheusCollectorRegistry, token: [UInt8]?)
     -> Router<RecorderdRequestContext>
 {
     let configuration = recorder.configuration
     let router = Router(context: RecorderdRequestContext.self)
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ErrorMiddleware(metrics: recorder.metrics, retryAfterSeconds: configuration.retryAfterSeconds))
+    let routes = RouteMethods()
+    router.add(middleware: ErrorMiddleware(metrics: recorder.metrics, retryAfterSeconds: configuration.retryAfterSeconds,
+                                           routes: routes))
 
     let probes = router.group()
     if let token, !configuration.openHealthEndpoints { probes.add(middleware: TokenMiddleware(token: token)) }
-    probes.addRoutes(HealthController(recorder: recorder, registry: registry).endpoints)
+    probes.addRoutes(HealthController(recorder: recorder, snapshots: snapshots, registry: registry).endpoints)
 
     let v1 = router.group("v1")
     if let token { v1.add(middleware: TokenMiddleware(token: token)) }
     v1.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
-    v1.addRoutes(RecordingsController(recorder: recorder).endpoints, atPath: "recordings")
+    v1.addRoutes(RecordingsController(recorder: recorder, snapshots: snapshots).endpoints, atPath: "recordings")
     v1.addRoutes(WorkspacesController(recorder: recorder).endpoints, atPath: "workspaces")
+    routes.record(router)
     return router
 }

@@ -21,6 +21,13 @@ public struct DaemonConfiguration: Sendable {
     public var openHealthEndpoints = true
     /// Largest request body accepted, bytes.
     public var maxBodyBytes = 65_536
+    /// Largest request head (request line and header fields), bytes: NIO's
+    /// decoder limit; a larger head is a 400 and the connection closed.
+    public var maxHeaderBytes = 16_384
+    /// A connection that brings no complete request head within this time
+    /// after it opened or after its last answer is closed (slow headers and
+    /// idle keep-alive connections alike), seconds.
+    public var idleTimeoutSeconds = 30.0
     /// Share of the cores the recordings may be estimated to use.
     public var cpuShare = 0.8
     /// Cores to count; default: the cgroup's CPU quota, else the online CPUs.
@@ -120,6 +127,8 @@ public struct DaemonConfiguration: Sendable {
         if let value = try reader.string("tokenFile") { tokenFile = value }
         if let value = try reader.bool("openHealthEndpoints") { openHealthEndpoints = value }
         if let value = try reader.int("maxBodyBytes", in: 1024...16_777_216) { maxBodyBytes = value }
+        if let value = try reader.int("maxHeaderBytes", in: 1024...1_048_576) { maxHeaderBytes = value }
+        if let value = try reader.double("idleTimeoutSeconds", in: 0.1...3600) { idleTimeoutSeconds = value }
         if let value = try reader.double("cpuShare", in: 0.01...4) { cpuShare = value }
         if let value = try reader.double("cores", in: 0.1...4096) { cores = value }
         if let value = try reader.double("minFreeMinutes", in: 0...100_000) { minFreeMinutes = value }

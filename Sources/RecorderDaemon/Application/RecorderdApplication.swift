@@ -17,6 +17,8 @@ struct RecorderdApplication: ApplicationProtocol {
     let http: Application<RouterResponder<RecorderdRequestContext>>
     let recorder: Recorder
     let workspaces: WorkspaceManager
+    /// The list's and health's figures, read once per tick.
+    let snapshots: SnapshotCache
     let shutdownTimeoutSeconds: Double
 
     var responder: RouterResponder<RecorderdRequestContext> { http.responder }
@@ -24,7 +26,7 @@ struct RecorderdApplication: ApplicationProtocol {
     var logger: Logger { http.logger }
     var eventLoopGroup: any EventLoopGroup { http.eventLoopGroup }
     /// What HummingbirdTesting runs beside the router.
-    var services: [any Service] { [workspaces, recorder] }
+    var services: [any Service] { [workspaces, recorder, snapshots] }
 
     func onServerRunning(_ channel: any Channel) async {
         await http.onServerRunning(channel)
@@ -32,7 +34,7 @@ struct RecorderdApplication: ApplicationProtocol {
 
     func run() async throws {
         var group = ServiceGroupConfiguration(
-            services: [.init(service: workspaces), .init(service: http), .init(service: recorder)], logger: logger)
+            services: [.init(service: workspaces), .init(service: snapshots), .init(service: http), .init(service: recorder)], logger: logger)
         // The recorder cancels what did not finish within the timeout
         // itself; the group's bound is the backstop.
         group.maximumGracefulShutdownDuration = .seconds(shutdownTimeoutSeconds + 15)

@@ -12,18 +12,23 @@ struct APIError: HTTPResponseError, Sendable {
     var field: String?
     var reason: String?
     var retryAfter: Int?
+    /// A 405's `Allow`: the methods the path serves.
+    var allow: [String]?
 
-    init(status: HTTPResponse.Status, message: String, field: String? = nil, reason: String? = nil, retryAfter: Int? = nil) {
+    init(status: HTTPResponse.Status, message: String, field: String? = nil, reason: String? = nil, retryAfter: Int? = nil,
+         allow: [String]? = nil) {
         self.status = status
         self.message = message
         self.field = field
         self.reason = reason
         self.retryAfter = retryAfter
+        self.allow = allow
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = HTTPFields()
         if let retryAfter { headers[.retryAfter] = "\(retryAfter)" }
+        if let allow { headers[.allow] = allow.joined(separator: ", ") }
         return JSONAnswer.response(status, ErrorView(error: message, field: field, reason: reason), headers: headers)
     }
 
@@ -67,10 +72,13 @@ struct APIError: HTTPResponseError, Sendable {
             case .disabled:
                 self.init(status: .notFound, message: "workspaces are not enabled on this daemon")
             case let .limit(count):
-                self.init(status: .serviceUnavailable, message: "at most \(count) workspaces")
+                self.init(status: .serviceUnavailable, message: "at most \(count) workspaces", reason: "workspaces",
+                          retryAfter: seconds)
             case let .failed(message):
                 self.init(status: .internalServerError, message: message)
             }
+        case let error as HTTPError:
+            self.init(status: error.status, message: error.body ?? error.status.reasonPhrase)
         default:
             self.init(status: .internalServerError, message: "\(error)")
         }

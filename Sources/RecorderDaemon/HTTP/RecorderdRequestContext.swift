@@ -29,6 +29,9 @@ struct FieldDecoder: RequestDecoder {
         } catch {
             throw APIError(status: .contentTooLarge, message: "body: larger than \(limit) bytes", field: "body", reason: "invalid")
         }
+        if buffer.readableBytes == 0, let optional = T.self as? any OptionalBodyRequest.Type {
+            return optional.init() as! T
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as FieldError {
@@ -37,6 +40,12 @@ struct FieldDecoder: RequestDecoder {
             throw FieldError(field: "body", reason: "not valid JSON")
         }
     }
+}
+
+/// A request type whose body may be left out (the spec's `requestBody`
+/// not `required`): no body at all is its defaults; `{}` is the same.
+protocol OptionalBodyRequest: Decodable {
+    init()
 }
 
 /// Encodes an answer as `JSONAnswer` does (sorted keys, `application/json`).

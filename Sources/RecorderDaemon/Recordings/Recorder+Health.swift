@@ -3,21 +3,24 @@ import RecorderEngine
 
 extension Recorder {
     /// The health now, asking about one more recording of the given size
-    /// (the configured probe's by default). Also updates the health metrics.
-    func health(width: Int? = nil, height: Int? = nil, fps: Int? = nil, preset: String? = nil) async -> HealthView {
+    /// (the configured probe's by default), judged by the host's figures of
+    /// the last tick (`SnapshotCache`). Also updates the health metrics.
+    func health(host: SnapshotCache.Host, width: Int? = nil, height: Int? = nil, fps: Int? = nil,
+                preset: String? = nil) async -> HealthView {
         let active = activeRecordings
         let width = width ?? configuration.probeWidth, height = height ?? configuration.probeHeight
         let fps = fps ?? configuration.probeFps, preset = preset ?? configuration.probePreset
         let cores = costs.estimate(width: width, height: height, fps: fps, preset: preset)
         let refusal = admission(cores: cores, bitrate: expectedBitrate(width: width, height: height, fps: fps, maxrate: nil,
-                                                                      audioBitrate: 128_000), beside: active)
+                                                                      audioBitrate: 128_000), beside: active,
+                                host: (host.capacityCores, host.freeBytes))
         let directory = configuration.recordingsDir
-        let writable = HostResources.writable(directory)
-        let free = HostResources.freeBytes(directory)
+        let writable = host.writable
+        let free = host.freeBytes
         var reasons: [String] = []
         if !writable { reasons.append("recordings directory \(directory) is not writable") }
         if case let .disk(message)? = refusal { reasons.append(message) }
-        let capacity = capacityCores
+        let capacity = host.capacityCores
         let committed = active.reduce(0) { $0 + $1.committedCores }
         let measured = active.reduce(0) { $0 + $1.measuredCores }
         // Measured use beyond the whole budget: the host is overloaded and
@@ -26,7 +29,7 @@ extension Recorder {
             reasons.append(String(format: "no CPU headroom: recordings use %.2f cores of %.2f allowed", measured,
                                   configuration.cpuShare * capacity))
         }
-        let missing = EncoderAvailability.missing()
+        let missing = host.missingEncoders
         if !missing.isEmpty { reasons.append("encoder(s) missing from libavcodec: \(missing.joined(separator: ", "))") }
         let draining = isDraining
         if draining { reasons.append("shutting down") }

@@ -251,9 +251,11 @@ final class Recorder: Service, Sendable {
     // MARK: Admission
 
     /// Whether a recording costing `cores` and writing `bitrate` bits/s fits
-    /// beside `active`: nil, or the refusal (`cpu` or `disk`).
-    func admission(cores: Double, bitrate: Double, beside active: [Recording]) -> RecorderError? {
-        let capacity = capacityCores
+    /// beside `active`: nil, or the refusal (`cpu` or `disk`). `host`: the
+    /// cores and free bytes to judge by (read now when nil).
+    func admission(cores: Double, bitrate: Double, beside active: [Recording],
+                   host: (cores: Double, freeBytes: Int64?)? = nil) -> RecorderError? {
+        let capacity = host?.cores ?? capacityCores
         let committed = active.reduce(0) { $0 + $1.committedCores }
         let budget = configuration.cpuShare * capacity
         if committed + cores > budget {
@@ -262,7 +264,7 @@ final class Recorder: Service, Sendable {
                     + "(%.2f x %.2f cores), and this one needs an estimated %.2f", committed, budget,
                 configuration.cpuShare, capacity, cores))
         }
-        if let free = HostResources.freeBytes(configuration.recordingsDir) {
+        if let free = host.map(\.freeBytes) ?? HostResources.freeBytes(configuration.recordingsDir) {
             let rate = active.reduce(0) { $0 + $1.expectedBitrate } + bitrate
             let needed = rate / 8 * configuration.minFreeMinutes * 60
             if Double(free) < needed {

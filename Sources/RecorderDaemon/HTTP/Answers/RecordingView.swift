@@ -104,10 +104,6 @@ struct StatisticsView: Encodable, Sendable {
     }
 }
 
-struct RecordingList: Encodable, Sendable {
-    var recordings: [RecordingView]
-}
-
 /// An error answer: `{"error": "...", "field": "video.crf"}`; `reason` is a
 /// short machine-readable word for refusals (cpu, disk, draining, busy).
 struct ErrorView: Encodable, Sendable {

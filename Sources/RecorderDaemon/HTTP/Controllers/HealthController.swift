@@ -6,6 +6,7 @@ import Prometheus
 /// `jibriHealth`): what load balancers and monitoring ask.
 struct HealthController {
     let recorder: Recorder
+    let snapshots: SnapshotCache
     let registry: PrometheusCollectorRegistry
 
     var endpoints: RouteCollection<RecorderdRequestContext> {
@@ -21,18 +22,18 @@ struct HealthController {
     /// 200 when healthy, 503 when not (the reasons say why).
     @Sendable func health(_ request: Request, context: RecorderdRequestContext) async throws -> EditedResponse<HealthView> {
         let query = try HealthQuery(request)
-        let health = await recorder.health(width: query.width, height: query.height, fps: query.fps, preset: query.preset)
+        let health = await recorder.health(host: snapshots.host, width: query.width, height: query.height, fps: query.fps, preset: query.preset)
         return EditedResponse(status: health.healthy ? .ok : .serviceUnavailable, response: health)
     }
 
     @Sendable func metrics(_ request: Request, context: RecorderdRequestContext) async throws -> Response {
         // Gauges that are read, not pushed, are brought up to date first.
-        _ = await recorder.health()
+        _ = await recorder.health(host: snapshots.host)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
 
     @Sendable func jibriHealth(_ request: Request, context: RecorderdRequestContext) async throws -> JibriHealth {
-        JibriHealth(await recorder.health())
+        JibriHealth(await recorder.health(host: snapshots.host))
     }
 }

@@ -5,6 +5,7 @@ import RecorderEngine
 /// `/v1/recordings`: start, list, one, stop, and a recording's events.
 struct RecordingsController {
     let recorder: Recorder
+    let snapshots: SnapshotCache
 
     /// The start route, whose refusals `ErrorMiddleware` counts.
     static let startPath = "/v1/recordings"
@@ -26,8 +27,11 @@ struct RecordingsController {
                               response: RecordingView(recording))
     }
 
-    @Sendable func list(_ request: Request, context: RecorderdRequestContext) async throws -> RecordingList {
-        RecordingList(recordings: recorder.list().map(RecordingView.init))
+    /// A page of the list (`limit`, `cursor`, `state`), from the snapshot.
+    @Sendable func list(_ request: Request, context: RecorderdRequestContext) async throws -> Response {
+        let query = try ListQuery(request)
+        let page = snapshots.listPage(limit: query.limit, after: query.cursor, state: query.state)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: page)))
     }
 
     @Sendable func get(_ request: Request, context: RecorderdRequestContext) async throws -> RecordingView {
@@ -38,8 +42,8 @@ struct RecordingsController {
     /// `finalizing`); 202 when asked not to wait (`wait=false`) or still
     /// finishing after `stopTimeoutSeconds`.
     @Sendable func stop(_ request: Request, context: RecorderdRequestContext) async throws -> EditedResponse<RecordingView> {
+        let wait = try Self.wait(request)
         let recording = try find(context)
-        let wait = request.uri.queryParameters["wait"].map { $0 != "false" && $0 != "0" } ?? true
         recording.requestStop(.stopRequested)
         guard wait else { return EditedResponse(status: .accepted, response: RecordingView(recording)) }
         _ = await recording.waitUntilFileFinal(deadline: .now + .seconds(recorder.configuration.stopTimeoutSeconds))
@@ -63,6 +67,17 @@ struct RecordingsController {
                             }
                             try await writer.finish(nil)
                         })
+    }
+
+    /// `?wait=`: `true`/`1` (the default) or `false`/`0`; anything else is
+    /// a 400 naming `wait`.
+    static func wait(_ request: Request) throws -> Bool {
+        guard let text = request.uri.queryParameters["wait"] else { return true }
+        switch text {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw FieldError(field: "wait", reason: "'\(text)' is not a boolean (true, false, 1 or 0)")
+        }
     }
 
     private func find(_ context: RecorderdRequestContext) throws(RecorderError) -> Recording {

@@ -1,7 +1,10 @@
-/// The body of `POST /v1/workspaces`: the display's size, 1280x720 by default.
-struct WorkspaceRequest: Decodable, Sendable {
+/// The body of `POST /v1/workspaces`: the display's size, 1280x720 by
+/// default (also when there is no body).
+struct WorkspaceRequest: OptionalBodyRequest, Sendable {
     var width = 1280
     var height = 720
+
+    init() {}
 
     init(from decoder: any Decoder) throws {
         var reader = try FieldReader(decoder)
