@@ -38,7 +38,8 @@ struct CrashRecovery {
             return false
         }
         do {
-            switch try InterruptedRecording.finish(path: entry.file) {
+            let confinement = try entry.recordingsDirectory.map { try ConfinedDirectory(path: $0) }
+            switch try InterruptedRecording.finish(path: entry.file, confinement: confinement) {
             case .alreadyFinished:
                 logger.notice("recording was finished before the crash; running its finalize script", metadata: metadata)
             case let .finished(duration, bytes, took):
