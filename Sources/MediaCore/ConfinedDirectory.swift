@@ -175,17 +175,20 @@ public final class ConfinedDirectory: @unchecked Sendable, Equatable, CustomStri
         return next
     }
 
-    /// `ELOOP` (and `ENOTDIR` when the entry is a link) mean a symbolic link.
+    /// `ELOOP` (and `ENOTDIR` unless a non-folder is there) mean a symbolic link.
     private func classify(_ number: Int32, parent: Int32, name: String, path: String, operation: String) -> ConfinementError {
         switch number {
         case ELOOP: return .symbolicLink(path)
         case EEXIST: return .exists(path)
         case ENOTDIR:
+            // A file there now is one; anything else (a link, nothing, a
+            // folder back in its place) means a link was there at the open.
             var info = stat()
-            if fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFLNK {
-                return .symbolicLink(path)
+            if fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0,
+               info.st_mode & S_IFMT != S_IFLNK, info.st_mode & S_IFMT != S_IFDIR {
+                return .notDirectory(path)
             }
-            return .notDirectory(path)
+            return .symbolicLink(path)
         default: return .system(path, operation: operation, errno: number)
         }
     }
