@@ -45,6 +45,10 @@ import Testing
                         rename(folder, root + "/stray\(strays)")
                         rename(root + "/parked", folder)
                     }
+                    // The folder stays in place a moment (the attacker's
+                    // pace), so that opens pass the early check and meet
+                    // the swap between the check and the open.
+                    usleep(300)
                 }
                 stopped.signal()
             }
@@ -75,6 +79,7 @@ import Testing
         race.start()
         var written: [String] = []
         var refused: [String] = []
+        var refusedAtOpen = 0
         for index in 0..<60 {
             let path = "\(race.folder)/r\(index).mp4"
             do {
@@ -87,6 +92,7 @@ import Testing
             } catch {
                 #expect(Race.isRaceRefusal(error), "r\(index): \(error)")
                 refused.append("\(error)")
+                if error is AVError { refusedAtOpen += 1 }
             }
         }
         #expect(race.stop())
@@ -95,7 +101,7 @@ import Testing
         let inside = (try FileManager.default.subpathsOfDirectory(atPath: race.root)).filter { $0.hasSuffix(".mp4") }
         #expect(inside.count == written.count, "\(inside) against \(written.count) written")
         #expect(written.count + refused.count == 60)
-        print("confined race: \(written.count) written inside, \(refused.count) refused; e.g. \(refused.first ?? "-")")
+        print("confined race: \(written.count) written inside, \(refused.count) refused (\(refusedAtOpen) at the open, after the check passed); e.g. \(refused.last ?? "-")")
     }
 
     @Test func hlsAndSegmentsWhileAFolderIsSwappedWriteNothingOutside() throws {
@@ -143,7 +149,7 @@ import Testing
         #expect(symlink(moved, race.folder) == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: moved + "/crashed.mp4"))
         #expect { try MP4Repair.repair(path: path, files: race.files) } throws: { error in
-            (error as? AVError)?.code == -ELOOP
+            "\(error)".contains("symbolic link")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: moved + "/crashed.mp4")) == before)
         // Back in place: repaired.
