@@ -18,6 +18,7 @@ import TestSupport
         let swapper = Swapper(folder: folder, parked: parked, outside: outside, strays: daemon.recordings + "/stray")
         swapper.start()
         var outcomes: [String: Int] = [:]
+        var failures: [String] = []
         for index in 0..<60 {
             let answer = try daemon.request("POST", "/v1/recordings", body: """
                 {"display": "\(bench.display)", "region": "64x64+0+0", "fps": 10, "duration": 1,
@@ -29,7 +30,9 @@ import TestSupport
                 let ended = try daemon.waitFor(id, seconds: 60) { ["finished", "failed"].contains($0["state"] as? String) }
                 let state = ended["state"] as? String ?? "?"
                 if state == "failed" {
-                    #expect((ended["error"] as? String ?? "").isEmpty == false, "a failure says why: \(ended)")
+                    let error = ended["error"] as? String ?? ""
+                    #expect(!error.isEmpty, "a failure says why: \(ended)")
+                    failures.append(error)
                 }
                 outcomes[state, default: 0] += 1
             case 400:
@@ -44,7 +47,8 @@ import TestSupport
         #expect(escaped.isEmpty, "written outside the recordings directory: \(escaped)")
         let inside = try FileManager.default.subpathsOfDirectory(atPath: daemon.recordings).filter { $0.hasSuffix(".mp4") }
         #expect(inside.count >= outcomes["finished", default: 0], "\(inside)")
-        print("confinement race through recorderd: \(outcomes), \(inside.count) files inside, 0 outside")
+        print("confinement race through recorderd: \(outcomes), \(inside.count) files inside, 0 outside; "
+              + "failures: \(Set(failures).sorted())")
     }
 }
 
@@ -76,6 +80,9 @@ private final class Swapper: @unchecked Sendable {
                     rename(folder, strays + "\(count)")
                     rename(parked, folder)
                 }
+                // The folder stays in place a moment (the attacker's pace),
+                // so that requests pass the check and meet the swap later.
+                usleep(300)
             }
             stopped.signal()
         }.start()

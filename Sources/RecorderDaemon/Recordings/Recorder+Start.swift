@@ -30,6 +30,8 @@ extension Recorder {
         let made: [String]
         do {
             made = try file.createDirectories()
+        } catch let error as FieldError {
+            throw .invalid(error)
         } catch {
             throw .failed("\(error)")
         }

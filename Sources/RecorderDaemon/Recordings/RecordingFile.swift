@@ -80,13 +80,20 @@ struct RecordingFile: Sendable {
     struct FileExists: Error { let path: String }
 
     /// Makes the missing directories (mode 0750) beneath `directory`, never
-    /// through a link; returns those it made (relative to it).
+    /// through a link; returns those it made (relative to it). A link or a
+    /// file on the way (one swapped in since the check) is a `FieldError`;
+    /// a failure of the system (EACCES, ENOSPC...) is a `ConfinementError`.
     func createDirectories() throws -> [String] {
         guard let slash = relative.lastIndex(of: "/") else { return [] }
         do {
             return try directory.createDirectories(relative: String(relative[..<slash]))
         } catch {
-            throw FieldError(field: "file", reason: "'\(relative)': cannot create its directory: \(error)")
+            switch error {
+            case .symbolicLink, .notDirectory, .invalidPath, .system(_, _, ENOENT):
+                throw FieldError(field: "file", reason: "'\(relative)': \(error)")
+            case .exists, .system:
+                throw error
+            }
         }
     }
 
