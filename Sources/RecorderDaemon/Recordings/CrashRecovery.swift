@@ -72,10 +72,13 @@ struct CrashRecovery {
         }
         // On a thread of its own: rewriting a large file takes seconds, and
         // the cooperative threads serve the API meanwhile.
-        let path = entry.file
-        guard let finished = await Self.onThread({ () -> Result<InterruptedRecording.Outcome, InterruptedRecording.Failure> in
-            do throws(InterruptedRecording.Failure) {
-                return .success(try InterruptedRecording.finish(path: path))
+        // Beneath the recordings directory's descriptor (entries written
+        // before it was recorded name none: the path as it is).
+        let path = entry.file, directory = entry.recordingsDirectory
+        guard let finished = await Self.onThread({ () -> Result<InterruptedRecording.Outcome, any Error> in
+            do {
+                let confinement = try directory.map { try ConfinedDirectory(path: $0) }
+                return .success(try InterruptedRecording.finish(path: path, confinement: confinement))
             } catch {
                 return .failure(error)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import RecorderEngine
 
 /// The daemon's record of recordings in progress: one small JSON file per
 /// recording in `STATE/journal/`, written before the session starts and
@@ -6,6 +7,9 @@ import Foundation
 /// What a crash leaves here is what `CrashRecovery` finishes on the next start.
 struct Journal: Sendable {
     let directory: String
+    /// `directory`, held open: entries are created, renamed and removed
+    /// beneath it, never through a link swapped in for it or for an entry.
+    private let confined: ConfinedDirectory
 
     struct Entry: Codable, Sendable {
         var id: String
@@ -13,34 +17,39 @@ struct Journal: Sendable {
         var finalizeScript: String?
         var metadata: [String: String]
         var startedAt: String
+        /// The recordings directory `file` is confined to (recovery opens
+        /// it beneath that); nil in entries of older daemons.
+        var recordingsDirectory: String?
     }
 
     init(stateDirectory: String) throws {
         directory = (stateDirectory as NSString).appendingPathComponent("journal")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+        confined = try ConfinedDirectory(path: directory)
     }
 
     private func path(_ id: String) -> String { (directory as NSString).appendingPathComponent("\(id).json") }
 
-    /// Writes the entry durably (write, fsync, rename).
+    /// Writes the entry durably (write, fsync, rename), beneath `directory`.
     func write(_ entry: Entry) throws {
         let data = try JSONEncoder().encode(entry)
-        let final = path(entry.id)
-        let temporary = final + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw CocoaError(.fileWriteUnknown)
+        let temporary = "\(entry.id).json.tmp"
+        let descriptor = try confined.createFile(relative: temporary, mode: 0o600, overwrite: true)
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        do {
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+            try handle.close()
+            try confined.rename(temporary, to: "\(entry.id).json")
+        } catch {
+            try? confined.removeFile(relative: temporary)
+            throw error
         }
-        let descriptor = open(temporary, O_RDONLY)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
-        }
-        guard rename(temporary, final) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 
     func remove(_ id: String) {
-        unlink(path(id))
+        try? confined.removeFile(relative: "\(id).json")
     }
 
     /// Every entry a previous run left (unreadable ones are named by file).

@@ -30,13 +30,15 @@ extension Recorder {
         let made: [String]
         do {
             made = try file.createDirectories()
+        } catch let error as FieldError {
+            throw .invalid(error)
         } catch {
             throw .failed("\(error)")
         }
         let session: RecordingSession
         do {
             session = try RecordingSession(configuration: engineConfiguration(
-                id: id, request: request, display: display, audioDevice: audioDevice, file: file.path))
+                id: id, request: request, display: display, audioDevice: audioDevice, file: file))
         } catch let error as RecorderError {
             file.removeDirectories(made)
             throw error
@@ -65,7 +67,8 @@ extension Recorder {
         }
         do {
             try journal.write(Journal.Entry(id: id, file: file.path, finalizeScript: configuration.finalizeScript,
-                                            metadata: request.metadata, startedAt: Recording.iso8601(Date())))
+                                            metadata: request.metadata, startedAt: Recording.iso8601(Date()),
+                                            recordingsDirectory: file.directory.path))
         } catch {
             withdraw(recording)
             file.removeDirectories(made)
@@ -137,7 +140,7 @@ extension Recorder {
     /// The engine's configuration for a request, checked by the session
     /// before anything opens.
     private func engineConfiguration(id: String, request: RecordingRequest, display: String, audioDevice: String?,
-                                     file: String) throws(RecorderError) -> RecordingConfiguration {
+                                     file: RecordingFile) throws(RecorderError) -> RecordingConfiguration {
         var capture = DisplayCaptureConfiguration(display: display, framesPerSecond: request.fps,
                                                   drawsCursor: request.drawCursor)
         capture.region = request.region
@@ -152,7 +155,8 @@ extension Recorder {
         }
         var engine = RecordingConfiguration(
             capture: capture, audio: audioDevice.map { PCMCaptureConfiguration(device: $0) }, audioEncoding: audioEncoding,
-            video: request.video, output: FileOutput(path: file))
+            video: request.video, output: FileOutput(path: file.path))
+        engine.confinement = file.directory
         engine.id = id
         // The engine adds `session` (the recording's id) to its lines.
         engine.logger = logger

@@ -1,4 +1,5 @@
 import Foundation
+import RecorderEngine
 
 /// A request's file name, confined to the recordings directory: relative,
 /// no `..` or `.` component, no hidden component (the daemon keeps its
@@ -6,9 +7,19 @@ import Foundation
 /// (a link could lead out of the directory, or be swapped for one that
 /// does). Directories that do not exist yet are made by `createDirectories()`
 /// once everything else about the request was accepted.
+///
+/// These checks give a clear answer to a bad name; what keeps the file in
+/// the directory is `directory`: the folders are made and the file created
+/// beneath its descriptor, one component at a time, never following a link
+/// (`ConfinedDirectory`), so a folder swapped for a link between the check
+/// and the open fails the open instead of leading out.
 struct RecordingFile: Sendable {
     /// The absolute path the recording is written to.
     let path: String
+    /// `path` relative to `directory`.
+    let relative: String
+    /// The recordings directory (resolved), which every open goes beneath.
+    let directory: ConfinedDirectory
     /// Directories between the recordings directory and the file that do
     /// not exist yet, outermost first.
     let missingDirectories: [String]
@@ -55,31 +66,41 @@ struct RecordingFile: Sendable {
         guard let resolved = Self.realPath(existing), resolved == realRoot || resolved.hasPrefix(realRoot + "/") else {
             throw refuse("leads out of the recordings directory")
         }
+        do {
+            directory = try ConfinedDirectory(path: realRoot)
+        } catch {
+            throw refuse("the recordings directory cannot be opened (\(error))")
+        }
         self.path = path
+        self.relative = relative
         missingDirectories = missing
     }
 
     /// A file is already there: a conflict, not a bad request.
     struct FileExists: Error { let path: String }
 
-    /// Makes the missing directories (mode 0750); returns those it made.
+    /// Makes the missing directories (mode 0750) beneath `directory`, never
+    /// through a link; returns those it made (relative to it). A link or a
+    /// file on the way (one swapped in since the check) is a `FieldError`;
+    /// a failure of the system (EACCES, ENOSPC...) is a `ConfinementError`.
     func createDirectories() throws -> [String] {
-        var made: [String] = []
-        for directory in missingDirectories {
-            guard mkdir(directory, 0o750) == 0 || errno == EEXIST else {
-                let reason = String(cString: strerror(errno))
-                removeDirectories(made)
-                throw FieldError(field: "file", reason: "cannot create directory \(directory): \(reason)")
+        guard let slash = relative.lastIndex(of: "/") else { return [] }
+        do {
+            return try directory.createDirectories(relative: String(relative[..<slash]))
+        } catch {
+            switch error {
+            case .symbolicLink, .notDirectory, .invalidPath, .system(_, _, ENOENT):
+                throw FieldError(field: "file", reason: "'\(relative)': \(error)")
+            case .exists, .system:
+                throw error
             }
-            made.append(directory)
         }
-        return made
     }
 
     /// Removes directories this request made (innermost first), when they
     /// are still empty.
     func removeDirectories(_ made: [String]) {
-        for directory in made.reversed() { rmdir(directory) }
+        for made in made.reversed() { directory.removeDirectory(relative: made) }
     }
 
     static func realPath(_ path: String) -> String? {

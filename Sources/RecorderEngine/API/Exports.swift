@@ -16,6 +16,8 @@
 @_exported public import struct Encoder.X264Parameter
 @_exported public import struct Encoder.X264Tuning
 @_exported public import struct MediaCore.AudioFormat
+@_exported public import class MediaCore.ConfinedDirectory
+@_exported public import enum MediaCore.ConfinementError
 @_exported public import struct MediaCore.InvalidSetting
 @_exported public import enum MediaCore.SettingKey
 @_exported public import class MediaCore.LogTarget

@@ -1,3 +1,4 @@
+public import MediaCore
 import MediaPackets
 import Mux
 
@@ -32,9 +33,11 @@ public enum InterruptedRecording {
     }
 
     /// Finishes the recording at `path` (see the type's description).
-    public static func finish(path: String) throws(Failure) -> Outcome {
+    /// `confinement`: the file is opened beneath it, never by name (`path`
+    /// must lie under it; a symbolic link on the way fails as `ELOOP`).
+    public static func finish(path: String, confinement: ConfinedDirectory? = nil) throws(Failure) -> Outcome {
         do {
-            let report = try MP4Repair.repair(path: path)
+            let report = try MP4Repair.repair(path: path, files: OutputFiles(confinement: confinement))
             if report.wasFinished { return .alreadyFinished }
             return .finished(duration: .seconds(report.duration ?? 0), bytes: report.bytes, took: .seconds(report.seconds))
         } catch let refusal as MP4RepairRefusal {

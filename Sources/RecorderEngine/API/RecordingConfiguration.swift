@@ -2,6 +2,7 @@ public import CaptureALSA
 public import CaptureX11
 public import Encoder
 public import Logging
+public import MediaCore
 public import Mux
 
 /// x264 options of a recording; the picture size comes from the capture region.
@@ -96,6 +97,12 @@ public struct RecordingConfiguration: Sendable {
     public var streams: [StreamOutput] = []
     /// An HLS playlist and its segments, written while recording.
     public var hls: HLSOutput?
+    /// The directory every file output (the file, its segments, the HLS
+    /// playlist and segments) is created and finished beneath, never
+    /// opened by name: their paths must lie under its `path`, and a
+    /// symbolic link on the way, even one swapped in while recording,
+    /// fails the open (`ELOOP`). nil: paths are opened as given.
+    public var confinement: ConfinedDirectory?
     /// Regular expressions, each matched against a whole stream URL,
     /// case-sensitively (Jibri's `rtmp-allow-list`); a stream URL must match
     /// one of them. Empty: every URL of an allowed scheme is accepted.

@@ -43,17 +43,18 @@ extension RecordingConfiguration {
                                      reason: "a recording without video has no picture to watch")
             }
         }
+        let files = OutputFiles(confinement: confinement)
         if let output {
             if let segments = output.segments {
                 try Self.validate(segments)
                 let names = try SegmentNames(path: output.path)
-                try MP4FileSink.validateOutputPath(names.path(0), overwrite: output.overwrite)
+                try MP4FileSink.validateOutputPath(names.path(0), overwrite: output.overwrite, files: files)
             } else {
-                try MP4FileSink.validateOutputPath(output.path, overwrite: output.overwrite)
+                try MP4FileSink.validateOutputPath(output.path, overwrite: output.overwrite, files: files)
             }
         }
         if let hls {
-            try HLSSink.validatePlaylistPath(hls.playlist, overwrite: hls.overwrite)
+            try HLSSink.validatePlaylistPath(hls.playlist, overwrite: hls.overwrite, files: files)
             if let output, output.path == hls.playlist {
                 throw InvalidSetting(.hls, value: hls.playlist, reason: "is the file output's path")
             }

@@ -136,6 +136,7 @@ final class SessionPipeline {
     /// `duration` reserves room near the front for its own index (with a
     /// tenth to spare), not the default 3 hours' (about 4 MB).
     func createFiles(_ configuration: RecordingConfiguration) throws(RecordingError) {
+        let files = OutputFiles(confinement: configuration.confinement)
         if let output = configuration.output {
             let streams = streamParameters(encode: plan.fileEncode)
             do {
@@ -144,13 +145,14 @@ final class SessionPipeline {
                     segmentedFile = try SegmentedMP4Sink(
                         names: SegmentNames(path: output.path), streams: streams,
                         policy: .init(duration: segments.duration?.seconds, maxBytes: segments.maxBytes),
-                        overwrite: output.overwrite) { log.record($0) }
+                        overwrite: output.overwrite, files: files) { log.record($0) }
                 } else {
                     // The fan-out orders packets across streams for every sink, the file's too.
                     file = try MP4FileSink(path: output.path, streams: streams, overwrite: output.overwrite,
                                            arrivesInterleaved: true,
                                            reserveSeconds: configuration.duration.map { $0.seconds * 1.1 + 10 }
-                                               ?? MP4FileSink.defaultReserveSeconds)
+                                               ?? MP4FileSink.defaultReserveSeconds,
+                                           files: files)
                 }
             } catch let error as AVError {
                 throw .outputFile(OutputFileFailure(path: output.path, operation: .create, underlying: error))
@@ -166,7 +168,7 @@ final class SessionPipeline {
             do {
                 hls = try HLSSink(playlist: output.playlist, streams: streamParameters(encode: plan.hlsEncode),
                                   segmentDuration: gop, maximumSegmentDuration: plan.hlsEncode == nil ? gop + 1 : 2 * gop,
-                                  overwrite: output.overwrite) { log.record($0) }
+                                  overwrite: output.overwrite, files: files) { log.record($0) }
             } catch let error as AVError {
                 throw .outputFile(OutputFileFailure(path: output.playlist, operation: .create, underlying: error))
             } catch {

@@ -20,13 +20,14 @@ public enum MP4Repair {
     ///
     /// Throws `MP4RepairRefusal` (not an MP4, not ours, nothing to keep) with
     /// the file untouched, or an `AVError` when a read or write failed (the
-    /// file is then still playable or repairable).
-    public static func repair(path: String) throws -> MP4RepairReport {
+    /// file is then still playable or repairable). With a confinement in
+    /// `files`, the file is opened beneath it (no link on the way).
+    public static func repair(path: String, files: OutputFiles = OutputFiles()) throws -> MP4RepairReport {
         let clock = MonotonicClock()
         let started = clock.now()
         let layout: MP4RecordingLayout
         do {
-            let reader = try FileHandleIO(path: path, flags: O_RDONLY)
+            let reader = try files.open(path, flags: O_RDONLY)
             layout = try MP4RecordingLayout(reading: reader)
         } catch let error as MP4FormatError {
             throw MP4RepairRefusal(path: path, kind: .notMP4, reason: "is not an MP4 file (\(error))")
@@ -44,7 +45,7 @@ public enum MP4Repair {
         guard !layout.fragments.isEmpty else {
             throw MP4RepairRefusal(path: path, kind: .nothingToKeep, reason: "holds no complete fragment: nothing to keep")
         }
-        let file = try FileHandleIO(path: path, flags: O_RDWR)
+        let file = try files.open(path, flags: O_RDWR)
         var finisher = MP4InPlaceFinisher(file: file)
         let result: MP4InPlaceFinisher.Result
         do {

@@ -12,6 +12,8 @@ import MediaPackets
 /// a whole playlist, old or new, never half of one.
 struct HLSPlaylist {
     let path: String
+    /// Where the playlist is created and renamed (confined or by name).
+    let files: OutputFiles
     /// `#EXT-X-TARGETDURATION`: whole seconds no segment's duration exceeds
     /// once rounded (RFC 8216 4.3.3.1); it must not change while the
     /// playlist is live, so it is the bound known at the start.
@@ -22,8 +24,9 @@ struct HLSPlaylist {
     private var entries = ""
     private(set) var segmentCount = 0
 
-    init(path: String, targetDuration: Int, initName: String) {
+    init(path: String, targetDuration: Int, initName: String, files: OutputFiles = OutputFiles()) {
         self.path = path
+        self.files = files
         self.targetDuration = targetDuration
         self.initName = initName
         entries.reserveCapacity(4096)
@@ -57,18 +60,19 @@ struct HLSPlaylist {
         let temporary = path + ".tmp"
         let bytes = Array(text(ended: ended).utf8)
         do {
-            let file = try FileHandleIO(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
+            let file = try files.create(temporary, access: O_WRONLY, overwrite: true)
             try file.write(bytes, at: 0)
         } catch let partial as PartialWrite {
-            unlink(temporary)
+            files.remove(temporary)
             throw partial.error
         } catch {
-            unlink(temporary)
+            files.remove(temporary)
             throw error
         }
-        guard rename(temporary, path) == 0 else {
-            let error = AVError.posix(errno, operation: "rename")
-            unlink(temporary)
+        do {
+            try files.rename(temporary, to: path)
+        } catch {
+            files.remove(temporary)
             throw error
         }
     }

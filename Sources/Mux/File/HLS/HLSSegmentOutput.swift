@@ -23,9 +23,11 @@ final class HLSSegmentOutput {
     /// The first write error; every later write returns it.
     private(set) var failure: AVError?
     private let overwrite: Bool
+    private let files: OutputFiles
 
-    init(overwrite: Bool, bufferSize: Int = 1 << 16) throws {
+    init(overwrite: Bool, files: OutputFiles = OutputFiles(), bufferSize: Int = 1 << 16) throws {
         self.overwrite = overwrite
+        self.files = files
         guard let buffer = av_malloc(bufferSize) else {
             throw AVError(code: AVError.outOfMemoryCode, operation: "av_malloc")
         }
@@ -55,7 +57,7 @@ final class HLSSegmentOutput {
         self.path = path
         bytesInFile = 0
         do {
-            file = try FileHandleIO(path: path, flags: O_WRONLY | O_CREAT | (overwrite ? O_TRUNC : O_EXCL))
+            file = try files.create(path, access: O_WRONLY, overwrite: overwrite)
         } catch let error as AVError {
             failure = failure ?? error
             throw error

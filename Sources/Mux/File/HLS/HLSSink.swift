@@ -54,6 +54,7 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
     private var nextCut: Double
     private var mediaEnd: Double = 0
     private let report: (FileSegment) -> Void
+    private let files: OutputFiles
     private var finished = false
 
     /// Creates the initialization segment and the first segment's file.
@@ -61,9 +62,9 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
     /// duration, rounded up): the segment duration plus the longest a
     /// keyframe can be late (a GOP, after a scene-cut keyframe).
     public init(playlist path: String, streams: [StreamParameters], segmentDuration: Double,
-                maximumSegmentDuration: Double, overwrite: Bool = false,
+                maximumSegmentDuration: Double, overwrite: Bool = false, files: OutputFiles = OutputFiles(),
                 report: @escaping (FileSegment) -> Void = { _ in }) throws {
-        try Self.validatePlaylistPath(path, overwrite: overwrite)
+        try Self.validatePlaylistPath(path, overwrite: overwrite, files: files)
         guard segmentDuration > 0, maximumSegmentDuration >= segmentDuration else {
             throw InvalidSetting(.hlsSegmentDuration, value: "\(segmentDuration)",
                                  reason: "must be positive, and at most the maximum")
@@ -71,6 +72,7 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
         playlistPath = path
         self.segmentDuration = segmentDuration
         self.report = report
+        self.files = files
         let name = path.split(separator: "/").last.map(String.init) ?? path
         directory = String(path.dropLast(name.count))
         baseName = name.hasSuffix(".m3u8") ? String(name.dropLast(5)) : name
@@ -78,8 +80,8 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
         shift = StartShift(streams: streams)
         nextCut = segmentDuration
         playlist = HLSPlaylist(path: path, targetDuration: Int(maximumSegmentDuration.rounded(.up)),
-                               initName: baseName + "-init.mp4")
-        output = try HLSSegmentOutput(overwrite: overwrite)
+                               initName: baseName + "-init.mp4", files: files)
+        output = try HLSSegmentOutput(overwrite: overwrite, files: files)
         muxer = try Muxer(formatName: "mp4", url: path, streams: streams, flushEachPacket: true, interleaves: false)
         var created: [String] = []
         do {
@@ -112,7 +114,7 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
             // A reader may look before the first segment is complete.
             try playlist.write(ended: false)
         } catch {
-            for file in created { unlink(file) }
+            for file in created { files.remove(file) }
             throw output.failure ?? error
         }
         report(FileSegment(index: 0, path: segmentPath(0), start: 0, duration: 0, bytes: 0))
@@ -160,7 +162,7 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
             }
         }
         output.close()
-        if packetsInSegment == 0 || failure != nil { unlink(segmentPath(segmentIndex)) }
+        if packetsInSegment == 0 || failure != nil { files.remove(segmentPath(segmentIndex)) }
         do {
             try playlist.write(ended: true)
         } catch {
@@ -206,13 +208,13 @@ public final class HLSSink: PacketFileSink, @unchecked Sendable {
 
     /// Checks that the playlist can be written at `path` (a `.m3u8` name in
     /// a writable directory, no file there unless `overwrite`); throws
-    /// `InvalidSetting` naming it.
-    public static func validatePlaylistPath(_ path: String, overwrite: Bool) throws {
+    /// `InvalidSetting` naming it. With a confinement in `files`, beneath it.
+    public static func validatePlaylistPath(_ path: String, overwrite: Bool, files: OutputFiles = OutputFiles()) throws {
         guard path.hasSuffix(".m3u8"), !(path.split(separator: "/").last ?? "").hasPrefix(".m3u8") else {
             throw InvalidSetting(.hls, value: path, reason: "must name a .m3u8 playlist")
         }
         do {
-            try MP4FileSink.validateOutputPath(path, overwrite: overwrite)
+            try MP4FileSink.validateOutputPath(path, overwrite: overwrite, files: files)
         } catch let error as InvalidSetting {
             throw InvalidSetting(.hls, value: error.value, reason: error.reason)
         }

@@ -17,6 +17,11 @@ final class FileHandleIO {
         self.descriptor = descriptor
     }
 
+    /// Takes over `descriptor` (an open file, e.g. from `ConfinedDirectory`).
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
     deinit { close(descriptor) }
 
     /// The file's size in bytes now.

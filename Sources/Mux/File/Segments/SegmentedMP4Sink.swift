@@ -64,13 +64,16 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
     private var sizeGuard: SegmentSizeGuard?
     /// Told each time a segment is opened (outcome nil) or finished.
     private let report: (FileSegment) -> Void
+    private let files: OutputFiles
     private var finished = false
 
     /// Creates the first segment (its header only). `streams`: the encode's
     /// video (if any) and the audio. `report` hears of each segment as it is
-    /// opened and as it is finished, on the thread that writes.
+    /// opened and as it is finished, on the thread that writes. `files`:
+    /// with a confinement, every segment is created beneath it.
     public init(names: SegmentNames, streams: [StreamParameters], policy: Policy, overwrite: Bool = false,
-                fragmentDuration: Double = 1.0, report: @escaping (FileSegment) -> Void = { _ in }) throws {
+                fragmentDuration: Double = 1.0, files: OutputFiles = OutputFiles(),
+                report: @escaping (FileSegment) -> Void = { _ in }) throws {
         guard policy.duration != nil || policy.maxBytes != nil else {
             throw InvalidSetting(.segmentPolicy, value: "none", reason: "give a duration, a size or both")
         }
@@ -80,6 +83,7 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
         self.overwrite = overwrite
         self.fragmentDuration = fragmentDuration
         self.report = report
+        self.files = files
         timeBases = SegmentTimeBases(streams: streams)
         nextCut = policy.duration ?? .infinity
         current = try makeSegment(0)
@@ -174,7 +178,8 @@ public final class SegmentedMP4Sink: PacketFileSink, @unchecked Sendable {
         let reserve = [policy.duration.map { $0 * 1.1 + 20 }, bySize].compactMap { $0 }.min()
             ?? MP4FileSink.defaultReserveSeconds
         return try MP4FileSink(path: names.path(index), streams: streams, overwrite: overwrite,
-                               fragmentDuration: fragmentDuration, arrivesInterleaved: true, reserveSeconds: reserve)
+                               fragmentDuration: fragmentDuration, arrivesInterleaved: true, reserveSeconds: reserve,
+                               files: files)
     }
 
     // MARK: Time

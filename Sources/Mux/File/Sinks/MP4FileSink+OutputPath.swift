@@ -12,7 +12,15 @@ extension MP4FileSink {
     /// Writability is tried, not only asked: root passes `access(2)` on every
     /// directory, yet cannot create files in /proc, /sys or on a read-only
     /// mount. The probe is a uniquely named file removed at once.
-    public static func validateOutputPath(_ path: String, overwrite: Bool) throws {
+    ///
+    /// With a confinement (`files`), nothing is probed by name: the file's
+    /// folder must open beneath it, no link on the way
+    /// (`OutputFiles.validateConfined`).
+    public static func validateOutputPath(_ path: String, overwrite: Bool, files: OutputFiles = OutputFiles()) throws {
+        if files.confinement != nil {
+            try files.validateConfined(path, overwrite: overwrite, key: .output)
+            return
+        }
         func refuse(_ reason: String) -> InvalidSetting {
             InvalidSetting(.output, value: path, reason: reason)
         }

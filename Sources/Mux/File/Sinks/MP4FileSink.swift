@@ -71,11 +71,17 @@ public final class MP4FileSink: PacketFileSink, @unchecked Sendable {
     /// sizes it for `reserveSeconds` of these streams (a recording of known
     /// length passes its length; 3 hours otherwise), but at most a 64th of
     /// the free space (`reserveLimit(directory:)`).
+    /// `files`: with a confinement, the file is created and finished beneath
+    /// it and never by name (`path` must lie under it; `.remux` is refused).
     public init(path: String, streams: [StreamParameters], overwrite: Bool = false,
                 fragmentDuration: Double = 1.0, arrivesInterleaved: Bool = false,
                 finishMode: FinishMode = .inPlace, reservedIndexBytes: Int64? = nil,
-                reserveSeconds: Double = MP4FileSink.defaultReserveSeconds) throws {
-        try Self.validateOutputPath(path, overwrite: overwrite)
+                reserveSeconds: Double = MP4FileSink.defaultReserveSeconds,
+                files: OutputFiles = OutputFiles()) throws {
+        try Self.validateOutputPath(path, overwrite: overwrite, files: files)
+        guard files.confinement == nil || finishMode == .inPlace else {
+            throw InvalidSetting(.output, value: path, reason: "a confined file is finished in place, not remuxed")
+        }
         guard fragmentDuration >= 0.1, fragmentDuration <= 10 else {
             throw InvalidSetting(.fragmentDuration, value: "\(fragmentDuration)",
                                  reason: "must be from 0.1 to 10 seconds")
@@ -93,7 +99,7 @@ public final class MP4FileSink: PacketFileSink, @unchecked Sendable {
         self.reservedIndexBytes = reserve
         hasVideo = streams.contains { $0.kind == .video }
         hasAudio = streams.contains { $0.kind == .audio }
-        output = try MP4FragmentOutput(path: path, overwrite: overwrite)
+        output = try MP4FragmentOutput(path: path, overwrite: overwrite, files: files)
         do {
             muxer = try Muxer(formatName: "mp4", url: path, streams: streams, flushEachPacket: true,
                               zeroBasesStreams: true, interleaves: !arrivesInterleaved)
@@ -117,7 +123,7 @@ public final class MP4FileSink: PacketFileSink, @unchecked Sendable {
             try output.writeThrough(marker.encoded() + MP4ByteWriter.header(.free, size: reserve),
                                     zeroCount: Int(reserve) - 8)
         } catch {
-            unlink(path)
+            output.files.remove(path)
             throw output.failure ?? error
         }
     }

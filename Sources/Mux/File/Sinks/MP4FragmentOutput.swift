@@ -23,6 +23,7 @@ import MediaPackets
 final class MP4FragmentOutput {
     let file: FileHandleIO
     let path: String
+    let files: OutputFiles
     /// The write-only context handed to the muxer (`AVFormatContext.pb`).
     private(set) var context: UnsafeMutablePointer<AVIOContext>?
     /// Bytes handed to the file so far (the muxer's position).
@@ -62,12 +63,14 @@ final class MP4FragmentOutput {
     private var lostTrack = false
 
     /// Creates the file (`O_EXCL` unless `overwrite`) and the context.
-    init(path: String, overwrite: Bool, bufferSize: Int = 1 << 16) throws {
-        file = try FileHandleIO(path: path, flags: O_RDWR | O_CREAT | (overwrite ? O_TRUNC : O_EXCL))
+    /// With a confinement in `files`, created beneath it.
+    init(path: String, overwrite: Bool, files: OutputFiles = OutputFiles(), bufferSize: Int = 1 << 16) throws {
+        file = try files.create(path, overwrite: overwrite)
         self.path = path
+        self.files = files
         capture.reserveCapacity(1 << 16)
         guard let buffer = av_malloc(bufferSize) else {
-            unlink(path)
+            files.remove(path)
             throw AVError(code: AVError.outOfMemoryCode, operation: "av_malloc")
         }
         let opaque = Unmanaged.passUnretained(self).toOpaque()
@@ -78,7 +81,7 @@ final class MP4FragmentOutput {
         }
         guard context != nil else {
             av_free(buffer)
-            unlink(path)
+            files.remove(path)
             throw AVError(code: AVError.outOfMemoryCode, operation: "avio_alloc_context")
         }
     }
