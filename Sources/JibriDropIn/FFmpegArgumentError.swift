@@ -4,9 +4,7 @@ public import RecorderEngine
 /// (`-crf`, `-i`; `option` for an option it does not take, `output` for the
 /// output), the value and why. Printed on one line, as ffmpeg refuses.
 public struct FFmpegArgumentError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var name: String
-    public var value: String
-    public var reason: String
+    public var name, value, reason: String
 
     public init(name: String, value: String, reason: String) {
         self.name = name

@@ -3,20 +3,7 @@ import RecorderEngine
 /// A command-line value record-display refuses: the option as the user
 /// typed it (`--crf`), the value and why. Printed on one line, exit 2.
 struct OptionError: Error, CustomStringConvertible {
-    var option: String
-    var value: String
-    var reason: String
-
-    init(option: String, value: String, reason: String) {
-        self.option = option
-        self.value = value
-        self.reason = reason
-    }
-
-    /// The engine's refusal, named by the option that set the value.
-    init(_ setting: InvalidSetting) {
-        self.init(option: setting.key.option, value: setting.value, reason: setting.reason)
-    }
+    var option, value, reason: String
 
     var description: String { "invalid \(option) '\(value)': \(reason)" }
 
@@ -25,5 +12,12 @@ struct OptionError: Error, CustomStringConvertible {
     static func describe(_ error: RecordingError) -> String {
         guard case let .configuration(setting) = error else { return "\(error)" }
         return "\(OptionError(setting))"
+    }
+}
+
+extension OptionError {
+    /// The engine's refusal, named by the option that set the value.
+    init(_ setting: InvalidSetting) {
+        self.init(option: setting.key.option, value: setting.value, reason: setting.reason)
     }
 }

@@ -185,7 +185,7 @@ struct CursorBenchmark: ParsableCommand, RunCommand {
                                    + (drawCursor ? ["--draw-cursor"] : []), standardError: .file(log))
         guard let outcome = child.wait(timeout: Double(seconds) + 60), outcome.status == 0 else {
             _ = child.stop()
-            throw BenchFailure("record-display failed: \(Self.tail(log))")
+            throw BenchFailure("record-display failed: \(SilentJibriRecording.logTail(log))")
         }
         let frames = try PipelineBenchmark.recordDisplayStatistics(stats)["framesEncoded"] as? Int ?? seconds * fps
         return (outcome, Trial(recorderCPU: outcome.cpuSeconds, serverCPU: 0, frames: frames))
@@ -193,24 +193,9 @@ struct CursorBenchmark: ParsableCommand, RunCommand {
 
     private func recordFFmpeg(_ display: String, _ frame: FrameSize, _ scratch: ScratchDirectory,
                               drawMouse: Bool) throws -> (Termination, Trial) {
-        let output = scratch.file("ffmpeg.mp4"), log = scratch.file("ffmpeg.log")
-        defer { try? FileManager.default.removeItem(atPath: output); try? FileManager.default.removeItem(atPath: log) }
-        let child = try ChildProcess(["ffmpeg", "-nostdin", "-y", "-v", "info", "-f", "x11grab", "-draw_mouse", drawMouse ? "1" : "0",
-                                    "-r", "\(fps)", "-s", "\(frame)", "-thread_queue_size", "4096", "-i", "\(display)+0,0",
-                                    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "\(fps)", "-crf", "25", "-preset", "ultrafast",
-                                    "-profile:v", "main", "-g", "60", "-t", "\(seconds)", "-f", "mp4", output],
-                                   standardError: .file(log))
-        guard let outcome = child.wait(timeout: Double(seconds) + 60), outcome.status == 0 else {
-            _ = child.stop()
-            throw BenchFailure("ffmpeg failed: \(Self.tail(log))")
-        }
-        let summary = FFmpegSummary(log: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-        return (outcome, Trial(recorderCPU: outcome.cpuSeconds, serverCPU: 0,
-                               frames: summary.frames > 0 ? summary.frames : seconds * fps))
-    }
-
-    private static func tail(_ path: String) -> String {
-        String(((try? String(contentsOfFile: path, encoding: .utf8)) ?? "(no log)").suffix(400))
+        let (outcome, frames) = try SilentJibriRecording.record(display: display, frame: frame, fps: fps, seconds: seconds,
+                                                                drawMouse: drawMouse, scratch: scratch)
+        return (outcome, Trial(recorderCPU: outcome.cpuSeconds, serverCPU: 0, frames: frames > 0 ? frames : seconds * fps))
     }
 
     private func log(_ message: String) {

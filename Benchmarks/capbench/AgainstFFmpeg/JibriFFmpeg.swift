@@ -18,13 +18,10 @@ enum JibriFFmpeg {
     /// where Jibri would send `q`.
     static func recording(display: String, width: Int, height: Int, audioDevice: String, seconds: Double,
                           output: String, fps: Int = 30) -> [String] {
-        ["ffmpeg", "-nostdin", "-y", "-v", "info", "-f", "x11grab", "-draw_mouse", "0", "-r", "\(fps)",
-         "-s", "\(width)x\(height)", "-thread_queue_size", "4096", "-i", "\(display)+0,0",
-         "-f", "alsa", "-thread_queue_size", "4096", "-i", audioDevice,
-         "-acodec", "aac", "-strict", "-2", "-ar", "44100", "-b:a", "128k", "-af", "aresample=async=1",
-         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "\(fps)", "-crf", "25", "-preset", "ultrafast",
-         "-profile:v", "main", "-level", "3.1", "-timestamp", "now", "-t", String(format: "%.3f", seconds),
-         "-f", "mp4", output]
+        inputs(display: display, width: width, height: height, audioDevice: audioDevice, fps: fps)
+            + ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "\(fps)", "-crf", "25", "-preset", "ultrafast",
+               "-profile:v", "main", "-level", "3.1", "-timestamp", "now", "-t", String(format: "%.3f", seconds),
+               "-f", "mp4", output]
     }
 
     /// Jibri's streaming command: the same inputs and sound, libx264
@@ -32,12 +29,18 @@ enum JibriFFmpeg {
     /// every 60 frames, FLV to `url`. With `-nostdin` and `-t` as above.
     static func streaming(display: String, width: Int, height: Int, audioDevice: String, seconds: Double,
                           url: String, fps: Int = 30) -> [String] {
+        inputs(display: display, width: width, height: height, audioDevice: audioDevice, fps: fps)
+            + ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "\(fps)", "-crf", "25", "-preset", "veryfast",
+               "-tune", "zerolatency", "-g", "60", "-maxrate", "2976k", "-bufsize", "5952k", "-timestamp", "now",
+               "-t", String(format: "%.3f", seconds), "-f", "flv", url]
+    }
+
+    /// What both commands start with, as Jibri writes them: the display,
+    /// the ALSA PCM and the sound's encoding.
+    private static func inputs(display: String, width: Int, height: Int, audioDevice: String, fps: Int) -> [String] {
         ["ffmpeg", "-nostdin", "-y", "-v", "info", "-f", "x11grab", "-draw_mouse", "0", "-r", "\(fps)",
          "-s", "\(width)x\(height)", "-thread_queue_size", "4096", "-i", "\(display)+0,0",
          "-f", "alsa", "-thread_queue_size", "4096", "-i", audioDevice,
-         "-acodec", "aac", "-strict", "-2", "-ar", "44100", "-b:a", "128k", "-af", "aresample=async=1",
-         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "\(fps)", "-crf", "25", "-preset", "veryfast",
-         "-tune", "zerolatency", "-g", "60", "-maxrate", "2976k", "-bufsize", "5952k", "-timestamp", "now",
-         "-t", String(format: "%.3f", seconds), "-f", "flv", url]
+         "-acodec", "aac", "-strict", "-2", "-ar", "44100", "-b:a", "128k", "-af", "aresample=async=1"]
     }
 }

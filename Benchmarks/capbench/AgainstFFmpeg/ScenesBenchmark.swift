@@ -170,7 +170,7 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
                                    standardError: .file(scratch.file("ours.log")))
         guard let outcome = child.wait(timeout: Double(seconds) + 60), outcome.status == 0 else {
             _ = child.stop()
-            throw BenchFailure("record-display failed: \(Self.tail(scratch.file("ours.log")))")
+            throw BenchFailure("record-display failed: \(SilentJibriRecording.logTail(scratch.file("ours.log")))")
         }
         let figures = try PipelineBenchmark.recordDisplayStatistics(stats)
         return (outcome, Trial(recorderCPU: outcome.cpuSeconds, serverCPU: 0,
@@ -180,24 +180,10 @@ struct ScenesBenchmark: ParsableCommand, RunCommand {
     }
 
     private func recordFFmpeg(_ display: String, _ frame: FrameSize, _ scratch: ScratchDirectory) throws -> (Termination, Trial) {
-        let output = scratch.file("ffmpeg.mp4"), log = scratch.file("ffmpeg.log")
-        defer { try? FileManager.default.removeItem(atPath: output); try? FileManager.default.removeItem(atPath: log) }
-        let child = try ChildProcess(["ffmpeg", "-nostdin", "-y", "-v", "info", "-f", "x11grab", "-draw_mouse", "0",
-                                    "-r", "\(fps)", "-s", "\(frame)", "-thread_queue_size", "4096", "-i", "\(display)+0,0",
-                                    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "\(fps)", "-crf", "25", "-preset", "ultrafast",
-                                    "-profile:v", "main", "-g", "60", "-t", "\(seconds)", "-f", "mp4", output],
-                                   standardError: .file(log))
-        guard let outcome = child.wait(timeout: Double(seconds) + 60), outcome.status == 0 else {
-            _ = child.stop()
-            throw BenchFailure("ffmpeg failed: \(Self.tail(log))")
-        }
-        let summary = FFmpegSummary(log: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        let (outcome, frames) = try SilentJibriRecording.record(display: display, frame: frame, fps: fps, seconds: seconds,
+                                                                scratch: scratch)
         return (outcome, Trial(recorderCPU: outcome.cpuSeconds, serverCPU: 0,
-                               mediaSeconds: summary.frames > 0 ? Double(summary.frames) / Double(fps) : Double(seconds)))
-    }
-
-    private static func tail(_ path: String) -> String {
-        String(((try? String(contentsOfFile: path, encoding: .utf8)) ?? "(no log)").suffix(400))
+                               mediaSeconds: frames > 0 ? Double(frames) / Double(fps) : Double(seconds)))
     }
 
     private func log(_ message: String) {
