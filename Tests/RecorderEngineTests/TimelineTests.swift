@@ -69,6 +69,36 @@ import Testing
         #expect(timeline.isComplete)
     }
 
+    /// A count that ran ahead of the clock (an overrun's silence placed
+    /// before the device's late periods): the correction takes output
+    /// samples back, and the duration's limit still ends the track at the
+    /// duration's output samples, not short by what was taken back (the
+    /// limit used to count input frames: 0.24 s short after such an overrun).
+    @Test func aDurationEndsAtItsOutputSamplesWhateverTheCorrectionTookBack() {
+        var timeline = AudioTimeline(inputRate: 44_100, outputRate: 44_100, frameLimit: 441_000)
+        let anchor: Int64 = 1_000_000_000
+        var index: Int64 = 0
+        var output: Int64 = 0
+        while !timeline.isComplete {
+            // Every period measured 100 ms earlier than its index says.
+            let captureTime = anchor + index * 1_000_000_000 / 44_100 - 100_000_000
+            let placement = timeline.place(captureTime: captureTime, firstFrameIndex: index, frameCount: 441, anchor: anchor)
+            output += Int64(placement.silence + placement.count)
+            index += 441
+        }
+        #expect(timeline.compensatedSamples < -2_000, "no correction: \(timeline.compensatedSamples)")
+        // Within the last window's correction (1 % of a second).
+        #expect(abs(output + Int64(timeline.compensatedSamples) - 441_000) <= 441,
+                "output \(output + Int64(timeline.compensatedSamples)) samples for 441,000")
+        // The video's end, set at a stop, ends it sooner; what is missing of
+        // it is counted as silence to add.
+        var stopped = AudioTimeline(inputRate: 48_000, outputRate: 44_100, frameLimit: 480_000)
+        _ = stopped.place(captureTime: anchor, firstFrameIndex: 0, frameCount: 4_800, anchor: anchor)
+        stopped.limit(toOutputSamples: 44_100)
+        #expect(stopped.framesShortOfLimit == 48_000 - 4_800)
+        #expect(!stopped.isComplete)
+    }
+
     /// A device 0.1 % fast, stamped with millisecond jitter, for one simulated
     /// hour: the corrected output stays within one video frame (33 ms) of the
     /// clock throughout, where uncorrected it would be 3.6 s ahead at the end.

@@ -38,6 +38,13 @@ final class SessionPipeline {
     let fileSegments = SegmentLog()
     let hlsSegments = SegmentLog()
     private var workers: [MediaThread] = []
+    /// Output frames the requested duration holds, or nil.
+    private var videoFrameLimit: Int64?
+    /// The longest a graceful stop waits for the sound device to deliver
+    /// sound up to the video's end: its buffer (about 200 ms) and the sound
+    /// server's bursts (periods in pairs every 120 ms on the bench) fit in
+    /// it several times over, on a loaded machine too.
+    static let audioEndWaitNanoseconds: Int64 = 1_000_000_000
 
     /// The main (first) encode's encoder and settings, when there is video.
     var videoEncoder: VideoEncoder? { encodes.first?.encoder }
@@ -213,6 +220,7 @@ final class SessionPipeline {
         workers.append(MediaThread(role: "mux", context: context) { mux.run() })
         if let video, let pictures {
             let frameLimit = configuration.duration.map { Int64(($0.seconds * Double(video.framesPerSecond)).rounded()) }
+            videoFrameLimit = frameLimit
             let videoWorker = VideoEncodeWorker(capture: video, pictures: pictures, encodes: encodes,
                                                 state: state, frameLimit: frameLimit, noMedia: configuration.noMedia)
             workers.append(MediaThread(role: "venc", context: context) { videoWorker.run() })
@@ -225,7 +233,8 @@ final class SessionPipeline {
                                                 state: state, outputRate: configuration.audioEncoding.sampleRate,
                                                 duration: configuration.duration,
                                                 settingsDescription: audioSettingsDescription,
-                                                noMedia: configuration.noMedia, anchorsTimeline: video == nil)
+                                                noMedia: configuration.noMedia, anchorsTimeline: video == nil,
+                                                videoFramesPerSecond: video?.framesPerSecond)
             workers.append(MediaThread(role: "aenc", context: context) { audioWorker.run() })
             // A lost sound device does not end the recording: the capture
             // goes on with silence and reopens it; the user hears of both.
@@ -257,6 +266,9 @@ final class SessionPipeline {
     /// queued (or drop it, when the session is cancelled) and joins them.
     func stopAndDrain(state: SessionState) {
         video?.stop()
+        if let video, audio != nil, audioEncoder != nil, state.stopKind == .graceful {
+            awaitSoundToVideoEnd(framesPerSecond: video.framesPerSecond, state: state)
+        }
         audio?.stop()
         state.captureEnded.store(true, ordering: .releasing)
         video?.framesReady.notify()
@@ -264,6 +276,34 @@ final class SessionPipeline {
         state.anchorReady.notify()
         for worker in workers { worker.join() }
         workers.removeAll()
+    }
+
+    /// A graceful stop with sound and video: the video capture has stopped,
+    /// so its last frame ends about now (or at the requested duration). The
+    /// sound device delivers with a delay (its buffer, the sound server's
+    /// bursts), so the audio capture runs on until the audio encoder has
+    /// placed sound up to that end, for at most `audioEndWaitNanoseconds`;
+    /// the encoder fills what is still missing then with silence.
+    private func awaitSoundToVideoEnd(framesPerSecond fps: Int, state: SessionState) {
+        let anchor = state.anchor.load(ordering: .acquiring)
+        guard anchor != .min else { return }
+        let clock = MonotonicClock()
+        let now = clock.now()
+        var frames = max(0, now - anchor) * Int64(fps) / 1_000_000_000
+        if let videoFrameLimit { frames = min(frames, videoFrameLimit) }
+        state.audioEnd.store(anchor + frames * 1_000_000_000 / Int64(fps), ordering: .releasing)
+        // The encoder sees the end with its next chunk.
+        audio?.chunksReady.notify()
+        let deadline = now + Self.audioEndWaitNanoseconds
+        while true {
+            let ticket = state.audioEndWake.prepareToWait()
+            let left = deadline - clock.now()
+            if state.audioReachedEnd.load(ordering: .acquiring) || left <= 0 || state.stopKind == .immediately {
+                state.audioEndWake.cancelWait()
+                return
+            }
+            _ = state.audioEndWake.wait(ticket, timeout: left)
+        }
     }
 
     /// Waits for the streams' threads (after `finishInput` or `abort`).

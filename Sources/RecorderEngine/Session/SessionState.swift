@@ -33,6 +33,14 @@ final class SessionState: Sendable {
     /// Silent and unchanged runs, from the encode threads.
     let noMedia = NoMediaState()
     let framesEncoded = Atomic<Int>(0)
+    /// Where a graceful stop ends the sound, session time: the video's end
+    /// as the control thread estimates it once the video capture stopped.
+    /// `Int64.max` until then.
+    let audioEnd = Atomic<Int64>(.max)
+    /// The audio encoder has placed sound up to `audioEnd`.
+    let audioReachedEnd = Atomic<Bool>(false)
+    /// Wakes the control thread waiting for the sound to reach `audioEnd`.
+    let audioEndWake = WakeSignal()
     /// Input frames (device rate) the audio encoder placed on the timeline:
     /// the media time of a recording of sound alone.
     let audioFramesPlaced = Atomic<Int>(0)

@@ -25,11 +25,20 @@ final class AudioEncodeWorker: @unchecked Sendable {
     /// No video gives the timeline its start: the first captured period
     /// does, and the requested duration ends the recording here.
     private let anchorsTimeline: Bool
+    /// The video's rate (nil for sound alone): a graceful stop ends the
+    /// sound where the video's last frame ends.
+    private let videoFramesPerSecond: Int?
+    private let outputRate: Int
+    /// `state.audioEnd` has been applied to the timeline.
+    private var endApplied = false
 
     init(capture: PCMCapture<MonotonicClock>, encoder: AudioEncoder, packets: SPSCRing<Packet>,
          state: SessionState, outputRate: Int, duration: Duration?, settingsDescription: String,
-         noMedia detection: NoMediaDetection = NoMediaDetection(), anchorsTimeline: Bool = false) {
+         noMedia detection: NoMediaDetection = NoMediaDetection(), anchorsTimeline: Bool = false,
+         videoFramesPerSecond: Int? = nil) {
         self.anchorsTimeline = anchorsTimeline
+        self.videoFramesPerSecond = anchorsTimeline ? nil : videoFramesPerSecond
+        self.outputRate = outputRate
         // With video the interleaver holds audio until a later video packet
         // anyway; sound alone has nothing to wait for.
         wakesMuxEvery = anchorsTimeline ? 1 : 8
@@ -54,7 +63,8 @@ final class AudioEncodeWorker: @unchecked Sendable {
 
     func run() {
         do {
-            try loop()
+            let anchor = try loop()
+            try padToVideoEnd(anchor: anchor)
             try encoder.flush { packet in emit(packet) }
         } catch let error as AVError {
             state.fail(.encoder(EncoderFailure(codec: "aac", settings: settingsDescription, underlying: error)))
@@ -98,13 +108,18 @@ final class AudioEncodeWorker: @unchecked Sendable {
         }
     }
 
-    private func loop() throws {
+    /// Encodes what the capture delivers until it ends; returns the anchor
+    /// (`Int64.min` when there was none).
+    private func loop() throws -> Int64 {
         var anchor: Int64 = .min
         if !anchorsTimeline {
-            guard let videoAnchor = waitForAnchor() else { return }
+            guard let videoAnchor = waitForAnchor() else { return anchor }
             anchor = videoAnchor
         }
         while let chunk = capture.chunks.popWaiting(ready: capture.chunksReady, state: state) {
+            if !endApplied, videoFramesPerSecond != nil {
+                applyEnd(anchor: anchor)
+            }
             if anchor == .min {
                 // Sound alone: output time 0 is the first captured frame's
                 // capture time, on the clock the drift correction follows
@@ -131,7 +146,50 @@ final class AudioEncodeWorker: @unchecked Sendable {
             // Sound alone is timed by the frames placed (statistics, no-media).
             state.audioFramesPlaced.store(Int(timeline.placedFrames), ordering: .relaxed)
             if anchorsTimeline, timeline.isComplete { state.requestStop(.graceful, reason: .durationReached) }
+            if endApplied, timeline.isComplete { reachedEnd() }
         }
+        return anchor
+    }
+
+    /// Takes the end a graceful stop fixed (`state.audioEnd`), once it is set:
+    /// nothing after it is placed.
+    @inline(__always)
+    private func applyEnd(anchor: Int64) {
+        let end = state.audioEnd.load(ordering: .acquiring)
+        guard end != .max else { return }
+        endApplied = true
+        timeline.limit(toOutputSamples: (end - anchor) * Int64(outputRate) / 1_000_000_000)
+        if timeline.isComplete { reachedEnd() }
+    }
+
+    private func reachedEnd() {
+        guard !state.audioReachedEnd.load(ordering: .relaxed) else { return }
+        state.audioReachedEnd.store(true, ordering: .releasing)
+        state.audioEndWake.notify()
+    }
+
+    /// After a graceful stop, the sound ends where the video's last frame
+    /// ends: the video encoder's frame count fixes it once that encoder is
+    /// done, and what the device did not deliver by then (it was stopped,
+    /// or gave up waiting) is silence. Sound captured past it was not placed
+    /// (`applyEnd`), so the tracks end within an AAC frame.
+    private func padToVideoEnd(anchor: Int64) throws {
+        guard let fps = videoFramesPerSecond, anchor != .min, state.stopKind == .graceful else { return }
+        while !state.videoEncodingDone.load(ordering: .acquiring) {
+            let ticket = state.packetsReady.prepareToWait()
+            if state.videoEncodingDone.load(ordering: .acquiring) || state.stopKind == .immediately {
+                state.packetsReady.cancelWait()
+                break
+            }
+            state.packetsReady.wait(ticket)
+        }
+        guard state.stopKind == .graceful else { return }
+        let frames = Int64(state.framesEncoded.load(ordering: .relaxed))
+        timeline.limit(toOutputSamples: frames * Int64(outputRate) / Int64(fps))
+        let missing = timeline.framesShortOfLimit
+        try encodeSilence(frames: missing)
+        timeline.advance(by: missing)
+        state.audioFramesPlaced.store(Int(timeline.placedFrames), ordering: .relaxed)
     }
 
     /// Silence placed for frames the device did not deliver (a stall, a lost

@@ -44,8 +44,20 @@ struct AudioTimeline {
     private(set) var nextFrameIndex: Int64?
     /// Input frames still to trim from the start (audio that began before the anchor).
     private var trimRemaining: Int64 = 0
-    /// Input frames to place in all (`duration * input rate`), or nil.
-    let frameLimit: Int64?
+    /// Output samples (encoder rate) the track is to hold in all, or nil.
+    /// Kept on the output side: a compensation changes how many input
+    /// frames make that many samples (after an overrun's silence the count
+    /// runs ahead of the clock and the resampler gives back what it gained,
+    /// so a limit in input frames would end the track short by as much).
+    private(set) var outputLimit: Int64?
+    /// Input frames to place in all, at the compensations requested so far,
+    /// or nil without a limit.
+    var frameLimit: Int64? {
+        outputLimit.map { limit in
+            let net = limit - Int64(compensatedSamples)
+            return max(0, (net * Int64(inputRate) + Int64(outputRate) - 1) / Int64(outputRate))
+        }
+    }
     /// Output samples added (or removed) by every compensation requested so far.
     private(set) var compensatedSamples = 0
     private var errorSum: Double = 0
@@ -56,7 +68,7 @@ struct AudioTimeline {
 
     init(inputRate: Int, outputRate: Int, correctionWindow: Double = 1.0, maximumRatioChange: Double = 0.01,
          frameLimit: Int64? = nil) {
-        self.frameLimit = frameLimit
+        outputLimit = frameLimit.map { ($0 * Int64(outputRate) + Int64(inputRate) / 2) / Int64(inputRate) }
         self.inputRate = inputRate
         self.outputRate = outputRate
         self.correctionWindow = correctionWindow
@@ -120,6 +132,17 @@ struct AudioTimeline {
 
     /// True once `frameLimit` frames are placed.
     var isComplete: Bool { frameLimit.map { placedFrames >= $0 } ?? false }
+
+    /// Ends the track at `samples` output samples from the anchor (or where
+    /// its limit already ends it, if sooner): the video's end, once a stop
+    /// fixed it.
+    mutating func limit(toOutputSamples samples: Int64) {
+        outputLimit = min(outputLimit ?? .max, max(0, samples))
+    }
+
+    /// Input frames of silence that bring the track to its limit (0 when it
+    /// is there or past it, or has none).
+    var framesShortOfLimit: Int { frameLimit.map { Int(max(0, $0 - placedFrames)) } ?? 0 }
 
     /// Places the first chunk, captured at `captureTime`, against the anchor.
     mutating func align(anchor: Int64, firstCaptureTime: Int64) -> Alignment {
