@@ -136,9 +136,14 @@ extension Recorder {
             throw .invalid(FieldError(field: "streams",
                                       reason: "streaming is not enabled here (the daemon has no stream allow-list)"))
         }
+        var schemes = StreamURL.Scheme.defaultAllowed
+        if configuration.allowSRT { schemes.insert(.srt) }
         for (index, url) in streams.enumerated() {
+            if url.hasPrefix("srt://") && !configuration.allowSRT {
+                throw .invalid(FieldError(field: "streams[\(index)]", reason: "srt:// streams are not enabled here (the daemon's allowSRT)"))
+            }
             do {
-                _ = try StreamURL(url, key: .stream(index: index))
+                _ = try StreamURL(url, key: .stream(index: index), schemes: schemes)
             } catch {
                 throw .configuration(.configuration(error), streams: streams)
             }
