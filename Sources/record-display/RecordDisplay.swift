@@ -22,7 +22,7 @@ struct RecordDisplay: ParsableCommand {
 
     @Option(help: "X display to capture (default $DISPLAY).") var display: String?
     @Option(help: "Part of the screen, WxH+X+Y (default: the whole screen).") var region: String?
-    @Option(help: "Frames per second, 1-120.") var fps = 30
+    @Option(parsing: .unconditional, help: "Frames per second, 1-120.") var fps = 30
     @Flag(help: "Grab every frame whole instead of only what the X DAMAGE extension reports as changed.")
     var fullGrabs = false
     @Flag(help: "Draw the pointer into the recording (off by default, as Jibri records).")
@@ -33,15 +33,18 @@ struct RecordDisplay: ParsableCommand {
     var noVideo = false
     @Option(help: "Longest wait in seconds between attempts to reopen a lost sound device (0.25-300); meanwhile the sound is silence.")
     var audioReopenMax = 2.0
-    @Option(help: "AAC sample rate in Hz.") var audioRate = 44_100
+    @Option(parsing: .unconditional, help: "AAC sample rate in Hz.") var audioRate = 44_100
     @Option(help: "AAC bit rate, e.g. 128k.") var audioBitrate = "128k"
     @Option(help: "x264 preset.") var preset = "ultrafast"
-    @Option(help: "Constant rate factor, 1-51 (lower is better and bigger).") var crf = 25
+    // Numbers are read unconditionally, so that `--crf -3` is refused as
+    // `--crf=-3` is (naming the option), not taken for an unknown flag.
+    @Option(parsing: .unconditional, help: "Constant rate factor, 1-51 (lower is better and bigger).") var crf = 25
     @Option(help: "VBV maximum bit rate, e.g. 2976k.") var maxrate: String?
     @Option(help: "VBV buffer size, e.g. 5952k.") var bufsize: String?
-    @Option(help: "Frames between keyframes.") var gop = 60
+    @Option(parsing: .unconditional, help: "Frames between keyframes.") var gop = 60
     @Option(help: "x264 tune (e.g. zerolatency).") var tune: String?
-    @Option(help: "x264 threads (default 0: one while one keeps up, then one per core).") var encoderThreads = 0
+    @Option(parsing: .unconditional, help: "x264 threads (default 0: one while one keeps up, then one per core).")
+    var encoderThreads = 0
     @Option(help: "H.264 profile: baseline, main or high.") var profile = "main"
     @Option(help: "Scale the main rendition to WxH (letterboxed to keep the aspect ratio, unless --stretch).")
     var size: String?
@@ -54,14 +57,14 @@ struct RecordDisplay: ParsableCommand {
             + "E.g. --rendition live:1280x720,preset=veryfast,tune=zerolatency,maxrate=2976k --stream URL@live. "
             + "Outputs without @NAME take the main rendition (the options above).", valueName: "NAME:SPEC"))
     var renditions: [String] = []
-    @Option(help: "Stop after this many seconds.") var duration: Double?
+    @Option(parsing: .unconditional, help: "Stop after this many seconds.") var duration: Double?
     // Collected as a list only to refuse a second one: left to the parser,
     // the last would win and the first file would silently not be written.
     @Option(name: .customLong("output"),
             help: ArgumentHelp("MP4 file to write, FILE or FILE@RENDITION, once (default without --stream or --hls: "
                                + "recording-DATE.mp4 here).", valueName: "file"))
     var outputs: [String] = []
-    @Option(help: ArgumentHelp("Split the file into numbered files of this many seconds, each cut at the first keyframe "
+    @Option(parsing: .unconditional, help: ArgumentHelp("Split the file into numbered files of this many seconds, each cut at the first keyframe "
                                + "at or after the time and finished on its own (meeting.mp4: meeting-000.mp4, "
                                + "meeting-001.mp4...; a %d or %03d in the name places the number).", valueName: "seconds"))
     var segmentTime: Double?
@@ -85,9 +88,9 @@ struct RecordDisplay: ParsableCommand {
     @Option(name: .customLong("srt-passphrase-file"),
             help: "Encrypt srt:// streams with the passphrase on this file's first line (10 to 79 characters).")
     var srtPassphraseFile: String?
-    @Option(name: .customLong("srt-latency"), help: "SRT latency of srt:// streams in milliseconds, 10-10000 (default 120).")
+    @Option(name: .customLong("srt-latency"), parsing: .unconditional, help: "SRT latency of srt:// streams in milliseconds, 10-10000 (default 120).")
     var srtLatency: Int?
-    @Option(help: "Give a stream up after this many failed reconnection attempts in a row (default: never).")
+    @Option(parsing: .unconditional, help: "Give a stream up after this many failed reconnection attempts in a row (default: never).")
     var maxReconnects: Int?
     @Option(name: .customLong("tls-ca"), help: "Also trust this PEM CA certificate for rtmps:// servers.")
     var tlsCA: String?
@@ -152,6 +155,16 @@ struct RecordDisplay: ParsableCommand {
                                    reason: "one file output: more renditions go to --stream or --hls, --segment-time splits it")
         let hls = try Self.once(hlsPlaylists, option: "--hls", reason: "one HLS output")
         let file = output.map(RenditionSpec.split)
+        if let path = file?.output {
+            // The file is an MP4 whatever its name: a name saying otherwise is
+            // refused, as recorderd refuses it (sound alone may be .m4a).
+            let extensions = noVideo ? [".m4a", ".mp4"] : [".mp4"]
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            guard let suffix = extensions.first(where: { name.hasSuffix($0) }), name.count > suffix.count else {
+                throw OptionError(option: "--output", value: path,
+                                  reason: "must name a " + extensions.joined(separator: " or ") + " file (an MP4 is written)")
+            }
+        }
         let path = file?.output ?? (streams.isEmpty && hls == nil ? "recording-\(Self.timestamp()).mp4" : nil)
         let segments = try makeSegmentation()
         var configuration = RecordingConfiguration(capture: capture, audio: audio, audioEncoding: audioEncoding,

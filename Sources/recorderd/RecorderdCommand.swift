@@ -32,6 +32,11 @@ struct RecorderdCommand: ParsableCommand {
     var finalizeTimeout: Double?
     @Option(name: .customLong("allow"), help: "Stream URL allow-list pattern, matched whole (repeatable; replaces the file's list).")
     var allowList: [String] = []
+    @Flag(name: .customLong("allow-srt"), help: "Also accept srt:// stream URLs (which must match --allow too).")
+    var allowSRT = false
+    @Option(name: .customLong("srt-passphrase-file"),
+            help: "Encrypt srt:// streams with the passphrase on this file's first line (10 to 79 characters; never shown).")
+    var srtPassphraseFile: String?
     @Option(help: "Seconds recordings get to finish on SIGTERM before they are cancelled (default 60).")
     var shutdownTimeout: Double?
     @Option(help: "Seconds a connection may go without a complete request head (slow headers, idle keep-alive) before it is closed (default 30).")
@@ -69,6 +74,8 @@ struct RecorderdCommand: ParsableCommand {
             configuration.finalizeTimeoutSeconds = finalizeTimeout
         }
         if !allowList.isEmpty { configuration.streamAllowList = allowList }
+        if allowSRT { configuration.allowSRT = true }
+        if let srtPassphraseFile { configuration.srtPassphraseFile = srtPassphraseFile }
         if let shutdownTimeout {
             guard (1...3600).contains(shutdownTimeout) else {
                 throw FieldError(field: "--shutdown-timeout", reason: "\(shutdownTimeout): must be from 1 to 3600 seconds")

@@ -180,6 +180,13 @@ import TestSupport
         (["--audio-reopen-max", "0.1"], "--audio-reopen-max '0.1'"),
         (["--audio-reopen-max", "301"], "--audio-reopen-max '301.0'"),
         (["--output", "/nonexistent-dir/x.mp4"], "/nonexistent-dir"),
+        // Parity with recorderd (issue 24 item 4): the same refusals in both.
+        (["--region", "641x480+0+0"], "must be even"),
+        (["--region", "big"], "expected WxH+X+Y"),
+        (["--crf", "-3"], "invalid --crf '-3'"),
+        (["--crf=-3"], "invalid --crf '-3'"),
+        (["--output", "never.txt"], "invalid --output 'never.txt': must name a .mp4 file"),
+        (["--no-video", "--output", "never.wav"], "invalid --output 'never.wav': must name a .m4a or .mp4 file"),
     ])
     func badInputExitsWithCodeTwoAndOneLineNamingTheValue(arguments: [String], expected: String) throws {
         let bench = try TestBench.current()

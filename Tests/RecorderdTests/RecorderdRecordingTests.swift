@@ -29,11 +29,11 @@ import TestSupport
         }
         // A second recording of a display or a device in use: 409, nothing started.
         let sameDisplay = try daemon.request("POST", "/v1/recordings", body: #"{"display": "\#(displays[0].display)", "file": "x.mp4"}"#)
-        #expect(sameDisplay.status == 409, "\(sameDisplay.body)")
+        #expect(sameDisplay.status == 409 && sameDisplay.json["field"] as? String == "display", "\(sameDisplay.body)")
         let sameDevice = try daemon.request("POST", "/v1/recordings", body: """
             {"display": "\(bench.display)", "audioDevice": "\(sinks.names[1])_capture", "file": "y.mp4"}
             """)
-        #expect(sameDevice.status == 409, "\(sameDevice.body)")
+        #expect(sameDevice.status == 409 && sameDevice.json["field"] as? String == "audioDevice", "\(sameDevice.body)")
 
         for id in ids { _ = try daemon.waitFor(id) { Daemon.mediaSeconds($0) >= 5 } }
         let listed = try daemon.request("GET", "/v1/recordings").json["recordings"] as? [[String: Any]] ?? []

@@ -35,6 +35,9 @@ import TestSupport
             ids.append(answer.json["id"] as! String)
         }
         for id in ids { _ = try daemon.waitFor(id) { Daemon.mediaSeconds($0) >= 4 } }
+        // A second recording of a workspace being recorded: 409 naming the field.
+        let again = try daemon.request("POST", "/v1/recordings", body: #"{"workspace": "\#(workspaces[0]["id"]!)", "file": "again.mp4"}"#)
+        #expect(again.status == 409 && again.json["field"] as? String == "workspace", "\(again.body)")
         // A workspace being recorded cannot be deleted.
         #expect(try daemon.request("DELETE", "/v1/workspaces/\(workspaces[0]["id"]!)").status == 409)
         for (index, id) in ids.enumerated() {
@@ -69,6 +72,14 @@ import TestSupport
         try #require(answer.status == 201, "\(answer.body)")
         let display = try #require(answer.json["display"] as? String)
         #expect(try Subprocess.run(["xdpyinfo", "-display", display]).status == 0)
+        // A region off the workspace's screen: refused before anything starts.
+        let off = try daemon.request("POST", "/v1/recordings", body: """
+            {"workspace": "\(answer.json["id"]!)", "region": "640x480+0+0", "file": "off/x.mp4"}
+            """)
+        #expect(off.status == 400 && off.json["field"] as? String == "region", "\(off.body)")
+        #expect((off.json["error"] as? String ?? "").contains("leaves the 320x240 screen"), "\(off.body)")
+        #expect(!FileManager.default.fileExists(atPath: "\(daemon.recordings)/off"), "nothing written")
+        #expect((try daemon.request("GET", "/v1/recordings").json["recordings"] as? [Any])?.isEmpty == true)
         #expect(daemon.stop() == 0)
         #expect(try Subprocess.run(["xdpyinfo", "-display", display]).status != 0, "Xvfb \(display) stopped with the daemon")
         let server = (answer.json["pulseServer"] as! String).dropFirst("unix:".count)

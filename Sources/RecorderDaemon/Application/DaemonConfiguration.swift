@@ -60,6 +60,13 @@ public struct DaemonConfiguration: Sendable {
     /// Regular expressions a stream URL must match whole (Jibri's
     /// rtmp-allow-list). Empty: streaming is refused.
     public var streamAllowList: [String] = []
+    /// Accept `srt://` stream URLs (which must match `streamAllowList` too);
+    /// off: only `rtmp://` and `rtmps://`.
+    public var allowSRT = false
+    /// A file whose first line is the passphrase (10 to 79 characters) every
+    /// `srt://` stream is encrypted with; read when a recording starts, never
+    /// shown. nil: SRT streams are not encrypted.
+    public var srtPassphraseFile: String?
     /// Finished recordings kept for GET and their metrics.
     public var keepFinished = 100
     /// Also answer Jibri's `GET /jibri/api/v1.0/health`.
@@ -141,6 +148,8 @@ public struct DaemonConfiguration: Sendable {
         if let value = try reader.double("finalizeTimeoutSeconds", in: 1...86_400) { finalizeTimeoutSeconds = value }
         if let value = try reader.string("jibriDisplay") { jibriDisplay = value }
         if let value = try reader.strings("streamAllowList", maxCount: 256) { streamAllowList = value }
+        if let value = try reader.bool("allowSRT") { allowSRT = value }
+        if let value = try reader.string("srtPassphraseFile") { srtPassphraseFile = value }
         if let value = try reader.int("keepFinished", in: 0...100_000) { keepFinished = value }
         if let value = try reader.bool("jibriHealth") { jibriHealth = value }
         if let value = try reader.string("logLevel") {
@@ -209,6 +218,14 @@ public struct DaemonConfiguration: Sendable {
         for (index, pattern) in streamAllowList.enumerated() {
             guard !pattern.isEmpty, (try? Regex(pattern)) != nil else {
                 throw FieldError(field: "streamAllowList[\(index)]", reason: "'\(pattern)' is not a valid regular expression")
+            }
+        }
+        if let srtPassphraseFile {
+            guard allowSRT else {
+                throw FieldError(field: "srtPassphraseFile", reason: "encrypts srt:// streams: give allowSRT too")
+            }
+            guard access(srtPassphraseFile, R_OK) == 0 else {
+                throw FieldError(field: "srtPassphraseFile", reason: "\(srtPassphraseFile) is not a readable file")
             }
         }
         guard VideoEncoderSettings.Preset(rawValue: probePreset) != nil else {

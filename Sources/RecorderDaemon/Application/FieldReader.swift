@@ -183,6 +183,23 @@ struct FieldReader {
         }
     }
 
+    /// The items of an array, each with its path (`streams[1]`) and a
+    /// decoder to read it by its kind (a string, an object...).
+    mutating func items(_ key: String, maxCount: Int) throws -> [(field: String, decoder: any Decoder)]? {
+        switch value(key) {
+        case nil: return nil
+        case .array?:
+            var items = try container.nestedUnkeyedContainer(forKey: FieldKey(key))
+            guard (items.count ?? 0) <= maxCount else { throw FieldError(field: name(key), reason: "more than \(maxCount) items") }
+            var found: [(field: String, decoder: any Decoder)] = []
+            while !items.isAtEnd {
+                found.append(("\(name(key))[\(found.count)]", try items.superDecoder()))
+            }
+            return found
+        case let other?: throw FieldError(field: name(key), reason: "must be an array, not \(other.typeName)")
+        }
+    }
+
     /// A string-to-string map (labels).
     mutating func labels(_ key: String, maxCount: Int, maxLength: Int) throws -> [String: String]? {
         guard var reader = try object(key) else { return nil }

@@ -48,10 +48,10 @@ struct APIError: HTTPResponseError, Sendable {
             case let .configuration(refusal, streams):
                 let field = FieldError(refusal)
                 self.init(status: .badRequest, message: field.description, field: field.field, reason: "invalid")
-            case let .busy(message):
-                self.init(status: .conflict, message: message, reason: "busy")
-            case let .exists(path):
-                self.init(status: .conflict, message: "file '\(path)' exists already", field: "file", reason: "exists")
+            case let .busy(message, field):
+                self.init(status: .conflict, message: message, field: field, reason: "busy")
+            case let .exists(path, field):
+                self.init(status: .conflict, message: "file '\(path)' exists already", field: field, reason: "exists")
             case let .cpu(message):
                 self.init(status: .serviceUnavailable, message: message, reason: "cpu", retryAfter: seconds)
             case let .disk(message):

@@ -18,6 +18,21 @@ extension SettingKey {
         case .maxrate: "video.maxrate"
         case .bufsize: "video.bufsize"
         case .gop: "video.gop"
+        case .size: "video.size"
+        case .noVideo: "noVideo"
+        case let .renditionName(index): "renditions[\(index)].name"
+        case let .renditionSize(index): "renditions[\(index)].size"
+        case let .rendition(index): "renditions[\(index)]"
+        case .outputRendition: "fileRendition"
+        case .segmentTime: "segments.time"
+        case .segmentSize: "segments.size"
+        case .segmentPolicy: "segments"
+        case .hls: "hls.playlist"
+        case .hlsRendition: "hls.rendition"
+        case let .streamRendition(index): "streams[\(index)].rendition"
+        case let .srtLatency(index): "streams[\(index)].srtLatency"
+        // The daemon's `srtPassphraseFile` (or `--srt-passphrase-file`).
+        case .srtPassphraseFile: "srtPassphraseFile"
         case .audioRate: "audio.rate"
         case .audioBitrate: "audio.bitrate"
         case .output: "file"
@@ -32,12 +47,11 @@ extension SettingKey {
         case .finalizeScript: "--finalize-script"
         // No request field: the engine's words.
         case .sizeAndRate, .videoQueueCapacity, .audioCaptureRate, .audioCaptureChannels, .audioSampleFormats,
-             .audioPeriod, .audioQueue, .audioDeviceTimeout, .audioReopenInterval, .size, .bitrate, .threads,
-             .audioChannels, .encoderInputSize, .pictureSize, .audioInputRate, .audioInputChannels, .renditionName,
-             .renditionSize, .rendition, .outputRendition, .segmentTime, .segmentSize, .segmentPolicy,
-             .fragmentDuration, .reservedIndexBytes, .muxerOption, .hls, .hlsRendition, .hlsSegmentDuration,
-             .streamRendition, .maxReconnects, .srtLatency, .srtPassphraseFile, .tlsAuthority, .sessionID,
-             .statisticsInterval, .noVideo, .keyframeMinimum, .sceneCut, .x264Parameter, .displayAnswerTimeout:
+             .audioPeriod, .audioQueue, .audioDeviceTimeout, .audioReopenInterval, .bitrate, .threads,
+             .audioChannels, .encoderInputSize, .pictureSize, .audioInputRate, .audioInputChannels,
+             .fragmentDuration, .reservedIndexBytes, .muxerOption, .hlsSegmentDuration,
+             .maxReconnects, .tlsAuthority, .sessionID,
+             .statisticsInterval, .keyframeMinimum, .sceneCut, .x264Parameter, .displayAnswerTimeout:
             description
         }
     }

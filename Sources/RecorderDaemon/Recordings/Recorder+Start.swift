@@ -10,15 +10,24 @@ extension Recorder {
         let id = "rec-" + randomHex(12)
         let (display, audioDevice) = try await devices(for: request)
         try checkStreams(request.streams)
-        let file = try recordingFile(request.file ?? "\(id)/\(id).mp4")
+        let noVideo = request.outputs.noVideo
+        // Sound alone is AAC in an MP4: `.m4a` or `.mp4`.
+        let file = try recordingFile(request.file ?? "\(id)/\(id)" + (noVideo ? ".m4a" : ".mp4"),
+                                     extensions: noVideo ? [".m4a", ".mp4"] : [".mp4"])
+        let playlist = try request.outputs.hlsPlaylist.map { relative throws(RecorderError) in
+            try recordingFile(relative, field: "hls.playlist", extensions: [".m3u8"])
+        }
 
         // The size is the region's; without one, the health probe's stands
         // in for the cost until the display is open.
         let width = request.region?.width ?? configuration.probeWidth
         let height = request.region?.height ?? configuration.probeHeight
-        let cores = costs.estimate(width: width, height: height, fps: request.fps, preset: request.video.preset.rawValue)
-        let bitrate = expectedBitrate(width: width, height: height, fps: request.fps, maxrate: request.video.maxrate,
-                                      audioBitrate: audioDevice == nil ? nil : request.audioBitrate)
+        // Sound alone: AAC's cost (0.05 CPU-s/s at 128 kbit/s, measured in DESIGN.md).
+        let cores = noVideo ? 0.05
+            : costs.estimate(width: width, height: height, fps: request.fps, preset: request.video.preset.rawValue)
+        let bitrate = noVideo ? Double(request.audioBitrate)
+            : expectedBitrate(width: width, height: height, fps: request.fps, maxrate: request.video.maxrate,
+                              audioBitrate: audioDevice == nil ? nil : request.audioBitrate)
         // Asked early so that a refusal for want of room makes no directory;
         // asked again, with the registration, under the registry's lock.
         if let refusal = admission(cores: cores, bitrate: bitrate, beside: activeRecordings) {
@@ -29,7 +38,7 @@ extension Recorder {
         // Directories the file needs, then the session (which checks the rest).
         let made: [String]
         do {
-            made = try file.createDirectories()
+            made = try file.createDirectories() + (playlist?.createDirectories() ?? [])
         } catch let error as FieldError {
             throw .invalid(error)
         } catch {
@@ -38,7 +47,7 @@ extension Recorder {
         let session: RecordingSession
         do {
             session = try RecordingSession(configuration: engineConfiguration(
-                id: id, request: request, display: display, audioDevice: audioDevice, file: file))
+                id: id, request: request, display: display, audioDevice: audioDevice, file: file, playlist: playlist))
         } catch let error as RecorderError {
             file.removeDirectories(made)
             throw error
@@ -100,13 +109,25 @@ extension Recorder {
     /// The display and sound device: the request's, or its workspace's.
     private func devices(for request: RecordingRequest) async throws(RecorderError) -> (String, String?) {
         guard let name = request.workspace else {
+            // Sound alone opens no display: none is claimed (empty).
+            if request.outputs.noVideo { return ("", request.audioDevice) }
             guard let display = request.display else { throw .invalid(FieldError(field: "display", reason: "required")) }
             return (display, request.audioDevice)
         }
         guard let workspace = await workspaces.workspace(name) else {
             throw .invalid(FieldError(field: "workspace", reason: "no workspace '\(name)'"))
         }
-        return (workspace.display, workspace.capturePCM)
+        // The daemon started that screen: a region off it is refused now,
+        // before anything starts (record-display finds it when it opens
+        // the display).
+        if let region = request.region {
+            do {
+                try region.validate(screenWidth: workspace.width, screenHeight: workspace.height)
+            } catch {
+                throw .invalid(FieldError(field: "region", reason: "'\(region)': \(error.reason) of workspace \(name)"))
+            }
+        }
+        return (request.outputs.noVideo ? "" : workspace.display, workspace.capturePCM)
     }
 
     /// Stream URLs need an allow-list, and must be URLs the engine can send to.
@@ -115,9 +136,14 @@ extension Recorder {
             throw .invalid(FieldError(field: "streams",
                                       reason: "streaming is not enabled here (the daemon has no stream allow-list)"))
         }
+        var schemes = StreamURL.Scheme.defaultAllowed
+        if configuration.allowSRT { schemes.insert(.srt) }
         for (index, url) in streams.enumerated() {
+            if url.hasPrefix("srt://") && !configuration.allowSRT {
+                throw .invalid(FieldError(field: "streams[\(index)]", reason: "srt:// streams are not enabled here (the daemon's allowSRT)"))
+            }
             do {
-                _ = try StreamURL(url, key: .stream(index: index))
+                _ = try StreamURL(url, key: .stream(index: index), schemes: schemes)
             } catch {
                 throw .configuration(.configuration(error), streams: streams)
             }
@@ -125,13 +151,16 @@ extension Recorder {
     }
 
     /// The file, confined to the recordings directory.
-    private func recordingFile(_ relative: String) throws(RecorderError) -> RecordingFile {
+    private func recordingFile(_ relative: String, field: String = "file", extensions: [String])
+        throws(RecorderError) -> RecordingFile
+    {
         do {
-            return try RecordingFile(relative: relative, root: configuration.recordingsDir)
+            return try RecordingFile(relative: relative, root: configuration.recordingsDir, field: field,
+                                     extensions: extensions)
         } catch let error as FieldError {
             throw .invalid(error)
         } catch let error as RecordingFile.FileExists {
-            throw .exists(error.path)
+            throw .exists(error.path, field: error.field)
         } catch {
             throw .failed("\(error)")
         }
@@ -140,7 +169,9 @@ extension Recorder {
     /// The engine's configuration for a request, checked by the session
     /// before anything opens.
     private func engineConfiguration(id: String, request: RecordingRequest, display: String, audioDevice: String?,
-                                     file: RecordingFile) throws(RecorderError) -> RecordingConfiguration {
+                                     file: RecordingFile, playlist: RecordingFile?) throws(RecorderError)
+        -> RecordingConfiguration
+    {
         var capture = DisplayCaptureConfiguration(display: display, framesPerSecond: request.fps,
                                                   drawsCursor: request.drawCursor)
         capture.region = request.region
@@ -155,12 +186,19 @@ extension Recorder {
         }
         var engine = RecordingConfiguration(
             capture: capture, audio: audioDevice.map { PCMCaptureConfiguration(device: $0) }, audioEncoding: audioEncoding,
-            video: request.video, output: FileOutput(path: file.path))
+            video: request.video,
+            output: FileOutput(path: file.path, rendition: request.outputs.fileRendition, segments: request.outputs.segments))
+        engine.recordsVideo = !request.outputs.noVideo
+        engine.renditions = request.outputs.renditions
+        engine.hls = playlist.map { HLSOutput(playlist: $0.path, rendition: request.outputs.hlsRendition) }
+        if configuration.allowSRT { engine.allowedStreamSchemes.insert(.srt) }
         engine.confinement = file.directory
         engine.id = id
         // The engine adds `session` (the recording's id) to its lines.
         engine.logger = logger
-        engine.streams = request.streams.map { StreamOutput(url: $0) }
+        engine.streams = request.streams.enumerated().map { index, url in
+            request.outputs.stream(index, url: url, srtPassphraseFile: configuration.srtPassphraseFile)
+        }
         engine.streamAllowList = configuration.streamAllowList
         engine.duration = request.duration.map { .seconds($0) }
         // The daemon runs the script itself, once the display is released.
@@ -169,6 +207,11 @@ extension Recorder {
             silenceSeconds: Self.resolve(request.silenceSeconds, default: configuration.noMediaSilenceSeconds),
             frozenSeconds: Self.resolve(request.frozenSeconds, default: configuration.noMediaFrozenSeconds))
         if audioDevice == nil { engine.noMedia.silenceDuration = nil }
+        if request.outputs.noVideo {
+            // No picture to watch: the daemon's default does not apply; a
+            // value the request gave is refused by the engine.
+            if case .value = request.frozenSeconds {} else { engine.noMedia.frozenDuration = nil }
+        }
         return engine
     }
 

@@ -202,11 +202,14 @@ final class Recorder: Service, Sendable {
             guard !registry.draining else { throw .draining }
             let active = registry.active
             for other in active {
-                if other.displayKey == recording.displayKey {
-                    throw .busy("display \(recording.display) is being recorded by \(other.id)")
+                // The request field that named it: the workspace names both.
+                if let display = recording.displayKey, other.displayKey == display {
+                    throw .busy("display \(recording.display) is being recorded by \(other.id)",
+                                field: recording.workspace == nil ? "display" : "workspace")
                 }
                 if let device = recording.deviceKey, other.deviceKey == device {
-                    throw .busy("audio device \(device) is being recorded by \(other.id)")
+                    throw .busy("audio device \(device) is being recorded by \(other.id)",
+                                field: recording.workspace == nil ? "audioDevice" : "workspace")
                 }
             }
             if let refusal = admission(cores: recording.estimatedCores, bitrate: recording.expectedBitrate, beside: active) {

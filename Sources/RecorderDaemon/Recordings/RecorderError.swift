@@ -9,10 +9,13 @@ enum RecorderError: Error, Sendable {
     /// The engine refused the recording's configuration (the stream URLs
     /// as asked, to name the one it refused).
     case configuration(RecordingError, streams: [String])
-    /// The display or the sound device is being recorded by another recording.
-    case busy(String)
-    /// The recording's file exists already (as the request named it).
-    case exists(String)
+    /// The display or the sound device is being recorded by another
+    /// recording: why, and the request field that named it (`display`,
+    /// `audioDevice`, `workspace`).
+    case busy(String, field: String)
+    /// The recording's file (or HLS playlist) exists already: as the
+    /// request named it, and the field (`file`, `hls.playlist`).
+    case exists(String, field: String)
     /// Not enough CPU, or disk: what is committed and what was asked.
     case cpu(String)
     case disk(String)
@@ -31,8 +34,8 @@ extension RecorderError: CustomStringConvertible {
         switch self {
         case let .invalid(field): field.description
         case let .configuration(error, _): "\(error)"
-        case let .busy(message), let .cpu(message), let .disk(message), let .failed(message): message
-        case let .exists(path): "file '\(path)' exists already"
+        case let .busy(message, _), let .cpu(message), let .disk(message), let .failed(message): message
+        case let .exists(path, _): "file '\(path)' exists already"
         case .draining: "shutting down: no new recordings"
         case let .notFound(what): "no such \(what)"
         case let .workspaceInUse(id): "workspace \(id) is being recorded"

@@ -49,7 +49,8 @@ final class Recording: Sendable {
     let estimatedCores: Double
     let expectedBitrate: Double
     /// Claims on the display and sound device while active.
-    let displayKey: String
+    /// nil for sound alone (`display` is then empty): no display is claimed.
+    let displayKey: String?
     let deviceKey: String?
 
     private struct Mutable {
@@ -86,7 +87,7 @@ final class Recording: Sendable {
         self.noMediaAction = noMediaAction
         self.estimatedCores = estimatedCores
         self.expectedBitrate = expectedBitrate
-        displayKey = Self.displayKey(display)
+        displayKey = display.isEmpty ? nil : Self.displayKey(display)
         deviceKey = audioDevice
     }
 

@@ -3,7 +3,8 @@ import RecorderEngine
 
 /// A request's file name, confined to the recordings directory: relative,
 /// no `..` or `.` component, no hidden component (the daemon keeps its
-/// state in `.recorderd`), ending in `.mp4`, and no symbolic link on the way
+/// state in `.recorderd`), ending in `.mp4` (or what the output writes:
+/// `.m4a` for sound alone, `.m3u8` for HLS), and no symbolic link on the way
 /// (a link could lead out of the directory, or be swapped for one that
 /// does). Directories that do not exist yet are made by `createDirectories()`
 /// once everything else about the request was accepted.
@@ -23,11 +24,14 @@ struct RecordingFile: Sendable {
     /// Directories between the recordings directory and the file that do
     /// not exist yet, outermost first.
     let missingDirectories: [String]
+    /// The request field that named it (`file`, `hls.playlist`).
+    let field: String
 
-    /// Resolves `relative` inside `root` (an existing directory). Throws a
-    /// `FieldError` for `file` naming what is wrong; touches nothing.
-    init(relative: String, root: String) throws {
-        func refuse(_ reason: String) -> FieldError { FieldError(field: "file", reason: "'\(relative)': \(reason)") }
+    /// Resolves `relative` inside `root` (an existing directory), ending in
+    /// one of `extensions`. Throws a `FieldError` for `field` naming what is
+    /// wrong; touches nothing.
+    init(relative: String, root: String, field: String = "file", extensions: [String] = [".mp4"]) throws {
+        func refuse(_ reason: String) -> FieldError { FieldError(field: field, reason: "'\(relative)': \(reason)") }
         guard !relative.isEmpty else { throw refuse("empty") }
         guard !relative.hasPrefix("/") else { throw refuse("must be relative to the recordings directory") }
         guard !relative.contains("\\") else { throw refuse("no backslashes") }
@@ -39,7 +43,9 @@ struct RecordingFile: Sendable {
             guard !component.hasPrefix(".") else { throw refuse("no component may start with '.'") }
             guard component.utf8.count <= 255 else { throw refuse("a component is longer than 255 bytes") }
         }
-        guard relative.hasSuffix(".mp4"), components.last!.count > 4 else { throw refuse("must name an .mp4 file") }
+        guard let suffix = extensions.first(where: { relative.hasSuffix($0) }), components.last!.count > suffix.count else {
+            throw refuse("must name a " + extensions.joined(separator: " or ") + " file")
+        }
         guard let realRoot = Self.realPath(root) else { throw refuse("the recordings directory cannot be resolved") }
 
         var current = realRoot
@@ -59,7 +65,7 @@ struct RecordingFile: Sendable {
         var info = stat()
         if lstat(path, &info) == 0 {
             if info.st_mode & S_IFMT == S_IFLNK { throw refuse("is a symbolic link") }
-            throw FileExists(path: relative)
+            throw FileExists(path: relative, field: field)
         }
         // The deepest existing directory, resolved, must still be inside.
         let existing = missing.first.map { ($0 as NSString).deletingLastPathComponent } ?? current
@@ -73,11 +79,12 @@ struct RecordingFile: Sendable {
         }
         self.path = path
         self.relative = relative
+        self.field = field
         missingDirectories = missing
     }
 
     /// A file is already there: a conflict, not a bad request.
-    struct FileExists: Error { let path: String }
+    struct FileExists: Error { let path: String; let field: String }
 
     /// Makes the missing directories (mode 0750) beneath `directory`, never
     /// through a link; returns those it made (relative to it). A link or a
@@ -90,7 +97,7 @@ struct RecordingFile: Sendable {
         } catch {
             switch error {
             case .symbolicLink, .notDirectory, .invalidPath, .system(_, _, ENOENT):
-                throw FieldError(field: "file", reason: "'\(relative)': \(error)")
+                throw FieldError(field: field, reason: "'\(relative)': \(error)")
             case .exists, .system:
                 throw error
             }

@@ -25,6 +25,8 @@ struct RecordingRequest: Sendable {
     var noMediaAction: DaemonConfiguration.NoMediaAction?
     var workspace: String?
     var metadata: [String: String] = [:]
+    /// Sound alone, segments, HLS, renditions (`RecordingOutputs`).
+    var outputs = RecordingOutputs()
 
     enum Setting<Value: Sendable>: Sendable {
         case `default`, off, value(Value)

@@ -24,6 +24,8 @@ struct RecordingView: Encodable, Sendable {
     var finalizeScript: String?
     /// The script's exit status (128 + signal when a signal ended it).
     var finalizeScriptStatus: Int32?
+    /// Outputs beyond one file (`RecordingView+Outputs`).
+    var outputs: OutputsView? = nil
 }
 
 extension RecordingView {
@@ -44,6 +46,7 @@ extension RecordingView {
             cost: CostView(estimatedCores: recording.estimatedCores, measuredCores: now.measuredCores),
             finalizeScript: now.state == .finalizing ? "running" : now.script?.description,
             finalizeScriptStatus: now.script?.exitStatus)
+        outputs = OutputsView(recording.session.configuration, statistics: statistics)
     }
 }
 

@@ -19,14 +19,16 @@ extension RecordingRequest: Decodable {
             do {
                 region = try CaptureRegion(parsing: text)
             } catch {
-                throw FieldError(field: "region", reason: "'\(text)': expected WxH+X+Y, e.g. 1280x720+0+0")
+                // record-display's words: "expected WxH+X+Y" for a malformed
+                // region, "must be even" for an odd size.
+                throw FieldError(field: "region", reason: "'\(text)': \(error.reason)")
             }
         }
         fps = try reader.int("fps", in: DisplayCaptureConfiguration.framesPerSecondRange) ?? fps
         drawCursor = try reader.bool("drawCursor") ?? drawCursor
         audioDevice = reader.isNull("audioDevice") ? nil : try reader.string("audioDevice", maxLength: 256)
         if var video = try reader.object("video") {
-            try readVideo(&video)
+            try Self.readVideo(&video, into: &self.video)
             try video.finish()
         }
         if var audio = try reader.object("audio") {
@@ -35,7 +37,7 @@ extension RecordingRequest: Decodable {
             try audio.finish()
         }
         file = try reader.string("file", maxLength: 1024)
-        streams = try reader.strings("streams", maxCount: 8, maxLength: 2048) ?? []
+        try readStreams(&reader)
         duration = try reader.double("duration", in: 1...86_400)
         if var noMedia = try reader.object("noMedia") {
             silenceSeconds = try Self.setting(&noMedia, "silenceSeconds")
@@ -50,37 +52,56 @@ extension RecordingRequest: Decodable {
         }
         workspace = try reader.string("workspace", maxLength: 64)
         metadata = try reader.labels("metadata", maxCount: 32, maxLength: 512) ?? [:]
+        try readOutputs(&reader)
         try reader.finish()
         if workspace != nil && (display != nil || audioDevice != nil) {
             throw FieldError(field: "workspace", reason: "names the display and sound device itself: give it without display and audioDevice")
         }
-        if workspace == nil && display == nil {
+        if outputs.noVideo {
+            if workspace == nil && audioDevice == nil {
+                throw FieldError(field: "audioDevice", reason: "noVideo records sound alone: give an audioDevice (or a workspace)")
+            }
+        } else if workspace == nil && display == nil {
             throw FieldError(field: "display", reason: "required (or a workspace)")
         }
     }
 
-    private mutating func readVideo(_ video: inout FieldReader) throws {
+    /// The x264 fields of `video` (or of a rendition), and the picture's
+    /// `size` and `scaling`.
+    static func readVideo(_ video: inout FieldReader, into options: inout VideoEncodingOptions) throws {
         if let preset = try video.string("preset", maxLength: 32) {
-            self.video.preset = try Self.choice(preset, field: "video.preset", VideoEncoderSettings.Preset.self)
+            options.preset = try Self.choice(preset, field: video.name("preset"), VideoEncoderSettings.Preset.self)
         }
         if let tune = try video.string("tune", maxLength: 32) {
-            self.video.tune = try Self.choice(tune, field: "video.tune", VideoEncoderSettings.Tune.self)
+            options.tune = try Self.choice(tune, field: video.name("tune"), VideoEncoderSettings.Tune.self)
         }
         if let profile = try video.string("profile", maxLength: 32) {
-            self.video.profile = try Self.choice(profile, field: "video.profile", VideoEncoderSettings.Profile.self)
+            options.profile = try Self.choice(profile, field: video.name("profile"), VideoEncoderSettings.Profile.self)
         }
         // 0 (lossless) needs High 4:4:4, which the engine refuses: 1-51 as the CLI.
-        if video.has("crf") { self.video.crf = video.isNull("crf") ? nil : try video.int("crf", in: VideoEncoderSettings.crfRange) }
-        if let maxrate = try Self.bitrate(&video, "maxrate", in: 1000...500_000_000) { self.video.maxrate = maxrate }
-        if let bufsize = try Self.bitrate(&video, "bufsize", in: 1000...1_000_000_000) { self.video.bufsize = bufsize }
-        if self.video.bufsize != nil && self.video.maxrate == nil {
-            throw FieldError(field: "video.bufsize", reason: "needs video.maxrate as well")
+        if video.has("crf") { options.crf = video.isNull("crf") ? nil : try video.int("crf", in: VideoEncoderSettings.crfRange) }
+        if let maxrate = try Self.bitrate(&video, "maxrate", in: 1000...500_000_000) { options.maxrate = maxrate }
+        if let bufsize = try Self.bitrate(&video, "bufsize", in: 1000...1_000_000_000) { options.bufsize = bufsize }
+        if options.bufsize != nil && options.maxrate == nil {
+            throw FieldError(field: video.name("bufsize"), reason: "needs \(video.name("maxrate")) as well")
         }
-        self.video.gop = try video.int("gop", in: VideoEncoderSettings.gopRange) ?? self.video.gop
+        options.gop = try video.int("gop", in: VideoEncoderSettings.gopRange) ?? options.gop
+        if let size = try video.string("size", maxLength: 32) {
+            do {
+                let parsed = try PictureSize(parsing: size)
+                try parsed.validate()
+                options.size = parsed
+            } catch {
+                throw FieldError(field: video.name("size"), reason: "'\(size)': \(error.reason)")
+            }
+        }
+        if let scaling = try video.string("scaling", maxLength: 32) {
+            options.scaling = try Self.choice(scaling, field: video.name("scaling"), PictureScaling.self)
+        }
     }
 
     /// A bit rate as a number of bits/s or a string such as `2976k`.
-    private static func bitrate(_ reader: inout FieldReader, _ key: String, in range: ClosedRange<Int>) throws -> Int? {
+    static func bitrate(_ reader: inout FieldReader, _ key: String, in range: ClosedRange<Int>) throws -> Int? {
         let field = reader.name(key)
         switch reader.value(key) {
         case nil:
