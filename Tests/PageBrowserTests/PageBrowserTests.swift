@@ -21,6 +21,7 @@ struct PageBrowserTests {
         // The whole viewport one colour, so a grab of the display shows where the page is.
         "green.html": "<!doctype html><html><body style='margin:0;background:rgb(32,160,96)'></body></html>",
         "console.html": "<!doctype html><html><body><script>console.log('hello', 42, true, null); console.info('END_RECORDING');</script></body></html>",
+        "storage.html": "<!doctype html><html><body><script>console.log('token=' + localStorage.getItem('token') + ' cookie=' + document.cookie);</script></body></html>",
         // A 1 kHz tone from the page's audio clock, started without a gesture.
         "tone.html": """
             <!doctype html><html><body><script>
@@ -112,6 +113,19 @@ struct PageBrowserTests {
         await browser.close(grace: .seconds(5))
     }
 
+    @Test func cookiesAndLocalStorageAreThereBeforeThePagesScripts() async throws {
+        let server = try PageServer(bench: bench, pages: Self.pages)
+        let browser = try await launch()
+        try await browser.page.setCookies([BrowserCookie(name: "session", value: "c00k1e", url: server.url(""))])
+        try await browser.page.setLocalStorage(["token": "t0k3n"], origin: "http://127.0.0.1:\(server.port)/")
+        // Another origin's storage stays untouched.
+        try await browser.page.setLocalStorage(["token": "elsewhere"], origin: "http://localhost:\(server.port)")
+        _ = try await browser.page.navigate(to: server.url("storage.html"), timeout: .seconds(30), retries: 0)
+        let said = await Self.event(of: browser.page, within: .seconds(5)) { if case .console = $0 { true } else { false } }
+        #expect(said == .console("token=t0k3n cookie=session=c00k1e"))
+        await browser.close(grace: .seconds(5))
+    }
+
     @Test func theFirstConsoleMessageIsTheWholeCall() async throws {
         let server = try PageServer(bench: bench, pages: Self.pages)
         let browser = try await launch()
@@ -143,14 +157,17 @@ struct PageBrowserTests {
         await browser.page.crash()
         let crashed = await Self.event(of: browser.page, within: .seconds(2)) { $0 == .crashed }
         #expect(crashed != nil, "no .crashed after \(ContinuousClock.now - started)")
+        print("PageBrowserTests: .crashed after \(ContinuousClock.now - started)")
         await #expect(throws: BrowserError.pageCrashed) { try await browser.page.evaluate("1", timeout: .seconds(2)) }
         await browser.close(grace: .seconds(5))
     }
 
     @Test func aKilledBrowserIsSeenWithinTwoSeconds() async throws {
         let browser = try await launch()
+        let started = ContinuousClock.now
         kill(browser.processGroup, SIGKILL)
         let exited = await Self.event(of: browser.page, within: .seconds(2)) { if case .browserExited = $0 { true } else { false } }
+        print("PageBrowserTests: .browserExited after \(ContinuousClock.now - started)")
         #expect(exited == .browserExited("signal 9"))
         await #expect(throws: BrowserError.browserExited("signal 9")) { try await browser.page.evaluate("1", timeout: .seconds(2)) }
         await browser.close(grace: .seconds(5))
