@@ -81,6 +81,13 @@ let package = Package(
         // waits with deadlines) and private X and sound servers: no media.
         .target(name: "HostProcesses", dependencies: ["CLinux"], swiftSettings: swiftSettings),
         .target(name: "CaptureX11", dependencies: ["MediaCore", "CX11"], swiftSettings: swiftSettings),
+        // A Chromium per page, headful on a display, driven over its DevTools
+        // pipe: launch, navigation, scripts, crashes, its process tree's cost.
+        .target(
+            name: "PageBrowser",
+            dependencies: ["HostProcesses", "CLinux", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CaptureALSA",
             dependencies: ["MediaCore", "CALSA", .product(name: "Logging", package: "swift-log")],
@@ -215,6 +222,13 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             exclude: ["openapi_answers.py"],
+            swiftSettings: swiftSettings
+        ),
+        // Debian's Chromium on the bench's display over its DevTools pipe, pages
+        // served over HTTP by the test: pixels, sound, failures, what close leaves.
+        .testTarget(
+            name: "PageBrowserTests",
+            dependencies: ["PageBrowser", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Runs every capbench subcommand briefly through the built binary.
