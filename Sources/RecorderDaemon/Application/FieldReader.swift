@@ -183,6 +183,25 @@ struct FieldReader {
         }
     }
 
+    /// An array of objects, each read by its own reader (`cookies[1]`).
+    mutating func objects(_ key: String, maxCount: Int) throws -> [FieldReader]? {
+        switch value(key) {
+        case nil: return nil
+        case .array?:
+            var items = try container.nestedUnkeyedContainer(forKey: FieldKey(key))
+            guard (items.count ?? 0) <= maxCount else { throw FieldError(field: name(key), reason: "more than \(maxCount) items") }
+            var readers: [FieldReader] = []
+            while !items.isAtEnd {
+                readers.append(try FieldReader(items.superDecoder(), path: "\(name(key))[\(readers.count)]"))
+            }
+            return readers
+        case let other?: throw FieldError(field: name(key), reason: "must be an array of objects, not \(other.typeName)")
+        }
+    }
+
+    /// The fields present, in name order.
+    var fieldNames: [String] { keys.sorted() }
+
     /// A string-to-string map (labels).
     mutating func labels(_ key: String, maxCount: Int, maxLength: Int) throws -> [String: String]? {
         guard var reader = try object(key) else { return nil }

@@ -25,6 +25,8 @@ struct RecordingRequest: Sendable {
     var noMediaAction: DaemonConfiguration.NoMediaAction?
     var workspace: String?
     var metadata: [String: String] = [:]
+    /// A page to open in a browser and record, instead of a display.
+    var page: PageRequest?
 
     enum Setting<Value: Sendable>: Sendable {
         case `default`, off, value(Value)
