@@ -81,6 +81,13 @@ let package = Package(
         // waits with deadlines) and private X and sound servers: no media.
         .target(name: "HostProcesses", dependencies: ["CLinux"], swiftSettings: swiftSettings),
         .target(name: "CaptureX11", dependencies: ["MediaCore", "CX11"], swiftSettings: swiftSettings),
+        // A Chromium per page, headful on a display, driven over its DevTools
+        // pipe: launch, navigation, scripts, crashes, its process tree's cost.
+        .target(
+            name: "PageBrowser",
+            dependencies: ["HostProcesses", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CaptureALSA",
             dependencies: ["MediaCore", "CALSA", .product(name: "Logging", package: "swift-log")],

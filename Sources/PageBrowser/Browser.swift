@@ -1,0 +1,138 @@
+import Foundation
+import HostProcesses
+public import Logging
+import Synchronization
+#if canImport(Glibc)
+public import Glibc
+#endif
+
+/// One Chromium, headful on an X display, in its own process group with a
+/// fresh profile, driven over its DevTools pipe; the only owner of the
+/// process group, the pipe's reader thread and the profile directory.
+public final class Browser: Sendable {
+    private let child: ChildProcess
+    private let connection: DevToolsConnection
+    private let router: TargetRouter
+    /// The page target (attached, flat session, Page/Runtime/Network enabled).
+    public let page: Page
+    /// The fresh profile (`--user-data-dir`), removed by `close`.
+    public let profileDirectory: String
+    private let logger: Logger
+    private let closed = Atomic<Bool>(false)
+
+    /// The browser's process group (the browser's own pid).
+    public var processGroup: pid_t { child.pid }
+
+    private init(child: ChildProcess, connection: DevToolsConnection, router: TargetRouter, page: Page,
+                 profileDirectory: String, logger: Logger) {
+        self.child = child
+        self.connection = connection
+        self.router = router
+        self.page = page
+        self.profileDirectory = profileDirectory
+        self.logger = logger
+    }
+
+    /// The deadline on the pipe's first answer (Chromium's start on a loaded host).
+    static let startTimeout = Duration.seconds(30)
+
+    /// Starts the browser in its own process group with a fresh profile and waits until the
+    /// DevTools pipe answers (Browser.getVersion) and a page target is attached.
+    /// - Throws: `.launchFailed` (program missing, root with the sandbox on, exited or silent
+    ///   before the pipe answered, no page), `.protocolError`.
+    public static func launch(_ launch: BrowserLaunch, logger: Logger) async throws(BrowserError) -> Browser {
+        if geteuid() == 0 && launch.sandbox {
+            throw .launchFailed("Chromium refuses to run as root with its sandbox on; run the daemon as another user or configure the sandbox off")
+        }
+        var template = Array("\(launch.profileParent)/chromium-profile-XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else {
+            throw .launchFailed("cannot make a profile directory under \(launch.profileParent): \(String(cString: strerror(errno)))")
+        }
+        let profile = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            try? FileManager.default.removeItem(atPath: profile)
+            throw .launchFailed("socketpair: \(String(cString: strerror(errno)))")
+        }
+        let stderrPath = "\(profile)/browser.stderr"
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(
+                [launch.program, "--remote-debugging-pipe", "--user-data-dir=\(profile)"] + launch.browserArguments + ["about:blank"],
+                environment: ChildProcess.environment(updating: launch.browserEnvironment),
+                standardError: .file(stderrPath),
+                passing: [(pair[1], 3), (pair[1], 4)])
+        } catch {
+            Glibc.close(pair[0]); Glibc.close(pair[1])
+            try? FileManager.default.removeItem(atPath: profile)
+            throw .launchFailed(error.description)
+        }
+        Glibc.close(pair[1])
+        let connection = DevToolsConnection(socket: pair[0]) { [child] in
+            guard let ended = child.wait(timeout: 1) else { return "pipe closed" }
+            return ended.signal.map { "signal \($0)" } ?? "exit \(ended.exitCode ?? -1)"
+        }
+        let router = TargetRouter()
+        connection.setHandlers(onEvent: router.handle, onEnd: router.ended)
+
+        func abandon(_ error: BrowserError) async -> BrowserError {
+            await child.terminate(grace: .seconds(2))
+            connection.close()
+            let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(atPath: profile)
+            let lastLine = stderr.split(separator: "\n").last.map { ": \($0)" } ?? ""
+            switch error {
+            case .browserExited(let how): return .launchFailed("exited before the DevTools pipe answered (\(how))\(lastLine)")
+            case .timedOut(let what): return .launchFailed("\(what) not answered within \(startTimeout)\(lastLine)")
+            default: return error
+            }
+        }
+        do throws(BrowserError) {
+            let version = try await connection.command("Browser.getVersion", timeout: startTimeout).get()
+            _ = try await connection.command("Target.setDiscoverTargets", ["discover": .bool(true)], timeout: Page.commandTimeout).get()
+            let target = try await router.firstPage.wait(timeout: Page.commandTimeout, what: "a page target").get()
+            let attached = try await connection.command(
+                "Target.attachToTarget", ["targetId": .string(target), "flatten": .bool(true)], timeout: Page.commandTimeout).get()
+            guard let session = attached["sessionId"]?.string else { throw .protocolError("Target.attachToTarget: no sessionId") }
+            let page = Page(connection: connection, sessionId: session, targetId: target)
+            router.attach(page)
+            try await page.enable()
+            logger.info("browser started", metadata: [
+                "pid": "\(child.pid)", "display": "\(launch.display)", "product": "\(version["product"]?.string ?? "?")",
+                "size": "\(launch.width)x\(launch.height)", "sandbox": "\(launch.sandbox)",
+            ])
+            return Browser(child: child, connection: connection, router: router, page: page, profileDirectory: profile, logger: logger)
+        } catch {
+            throw await abandon(error)
+        }
+    }
+
+    /// CPU seconds (user+system, the whole process group from /proc, reaped children included)
+    /// and resident bytes (sum of RSS).
+    public func usage() -> BrowserUsage { ProcessGroup.usage(of: child.pid) }
+
+    /// Closes over the protocol (`Browser.close`), then SIGTERM to the group, SIGKILL after
+    /// `grace`, reaps, removes the profile. Idempotent; also done (at once, SIGKILL) by deinit.
+    public func close(grace: Duration) async {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        connection.post("Browser.close")
+        let ended = (try? await child.terminated(within: grace)) ?? nil
+        let termination = if let ended { ended } else { await child.terminate(grace: grace) }
+        // Members that outlived the browser (none expected): the group still exists only through them.
+        if !ProcessGroup.members(of: child.pid).isEmpty { child.send(SIGKILL) }
+        connection.close()
+        try? FileManager.default.removeItem(atPath: profileDirectory)
+        logger.info("browser closed", metadata: [
+            "pid": "\(child.pid)", "how": "\(termination.map { $0.signal.map { "signal \($0)" } ?? "exit \($0.exitCode ?? -1)" } ?? "not reaped")",
+            "cpuSeconds": "\(termination.map { String(format: "%.2f", $0.cpuSeconds) } ?? "?")",
+        ])
+    }
+
+    deinit {
+        guard !closed.load(ordering: .acquiring) else { return }
+        child.send(SIGKILL)
+        child.wait()
+        connection.close()
+        try? FileManager.default.removeItem(atPath: profileDirectory)
+    }
+}

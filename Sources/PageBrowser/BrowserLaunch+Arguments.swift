@@ -1,0 +1,48 @@
+extension BrowserLaunch {
+    /// The browser's command line, less the profile and the pipe.
+    var browserArguments: [String] {
+        var arguments = [
+            // The window is the whole workspace: no tabs, address bar or
+            // infobar, one CSS pixel per X pixel, at the screen's corner.
+            "--kiosk",
+            "--window-position=0,0",
+            "--window-size=\(width),\(height)",
+            "--force-device-scale-factor=1",
+            // An X server only (no Wayland even when the daemon's environment names one).
+            "--ozone-platform=x11",
+            // Sound and media start without a gesture or a permission prompt.
+            "--autoplay-policy=no-user-gesture-required",
+            "--use-fake-ui-for-media-stream",
+            // A bare X server gives the window no focus and may report it
+            // hidden: timers, rendering and frames must not be slowed then.
+            "--disable-background-timer-throttling",
+            "--disable-renderer-backgrounding",
+            "--disable-backgrounding-occluded-windows",
+            // Nothing in front of the page ("page unresponsive" and first-run
+            // dialogs, bubbles), nothing behind it calling home.
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-hang-monitor",
+            "--noerrdialogs",
+            "--disable-sync",
+            "--disable-features=Translate,MediaRouter,OptimizationHints,DialMediaRouteProvider",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-breakpad",
+            "--disable-crash-reporter",
+            "--metrics-recording-only",
+            // No GNOME keyring or KWallet prompt for a store nobody reads.
+            "--password-store=basic",
+        ]
+        if !sandbox { arguments.append("--no-sandbox") }
+        return arguments + extraArguments
+    }
+
+    /// The browser's environment: this process's, with the display and the sound server.
+    var browserEnvironment: [String: String?] {
+        var changes: [String: String?] = ["DISPLAY": display, "WAYLAND_DISPLAY": nil]
+        if let pulseServer { changes["PULSE_SERVER"] = pulseServer }
+        if let pulseSink { changes["PULSE_SINK"] = pulseSink }
+        return changes
+    }
+}

@@ -1,0 +1,31 @@
+/// How to start one browser: the program, the X display and sound server it
+/// draws and plays on, the window's size, and where its fresh profile goes.
+public struct BrowserLaunch: Sendable {
+    /// The program started (searched on `PATH`): Debian's `chromium` wrapper,
+    /// which adds `/etc/chromium.d`'s flags and execs the browser in place.
+    public var program: String = "chromium"
+    /// The X display the browser's window opens on, e.g. ":7".
+    public var display: String
+    /// `PULSE_SERVER` for the browser, e.g. "unix:/run/.../native"; nil sets no sound variables.
+    public var pulseServer: String?
+    /// `PULSE_SINK`: the sink the browser plays into; nil leaves the server's default.
+    public var pulseSink: String?
+    /// The window's size in pixels: the workspace's size, at scale factor 1.
+    public var width: Int
+    public var height: Int
+    /// Chromium's sandbox; false adds `--no-sandbox` (Chromium refuses to run
+    /// as root with its sandbox on). Only a configuration should turn it off.
+    public var sandbox: Bool = true
+    /// A directory under which a fresh `chromium-profile-<random>` is made for
+    /// this browser alone (removed by `Browser.close`).
+    public var profileParent: String
+    /// More command-line arguments, after ours.
+    public var extraArguments: [String] = []
+
+    public init(display: String, width: Int, height: Int, profileParent: String) {
+        self.display = display
+        self.width = width
+        self.height = height
+        self.profileParent = profileParent
+    }
+}
