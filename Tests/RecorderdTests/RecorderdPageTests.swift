@@ -226,3 +226,30 @@ import TestSupport
         return fields.count > 2 ? Int32(fields[2]) : nil
     }
 }
+
+/// A/V sync of a page recording: flashes and beeps at the same moment of the
+/// page's audio clock, 20 s through recorderd.
+@Suite(.serialized, .tags(.bench)) struct RecorderdPageSyncTests {
+    @Test func flashesAndBeepsStayTogetherThroughARecording() throws {
+        let bench = try TestBench.current()
+        let pages = try PageServer(bench)
+        try FlashBeepAnalysis.page.write(toFile: "\(pages.directory)/flashbeep.html", atomically: true, encoding: .utf8)
+        let daemon = try Daemon(bench, arguments: ["--config", try pages.configuration(bench)])
+        let id = try RecorderdPageTests.start(daemon, "http://127.0.0.1:\(pages.port)/flashbeep.html", body: #", "duration": 20"#,
+                                              file: "sync/a.mp4")
+        let view = try daemon.waitFor(id, seconds: 90, RecorderdPageTests.ended)
+        #expect(view["state"] as? String == "finished", "\(view)")
+        let offsets = try FlashBeepAnalysis.offsets("\(daemon.recordings)/sync/a.mp4")
+        let text = offsets.map { String(format: "%.1f s: %+.1f ms", $0.time, $0.offset * 1000) }.joined(separator: ", ")
+        print("page flash+beep offsets (beep - flash): \(text)")
+        try #require(offsets.count >= 7, "flashes paired with beeps: \(text)")
+        let values = offsets.map(\.offset)
+        let spread = values.max()! - values.min()!
+        #expect(spread <= 1.0 / 30 + 0.010, "spread \(spread * 1000) ms: \(text)")
+        let third = values.count / 3
+        let first = values.prefix(third).reduce(0, +) / Double(third)
+        let last = values.suffix(third).reduce(0, +) / Double(third)
+        #expect(abs(last - first) < 1.0 / 30, "drift \((last - first) * 1000) ms: \(text)")
+        #expect(daemon.stop() == 0)
+    }
+}

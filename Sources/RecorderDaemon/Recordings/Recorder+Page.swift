@@ -27,12 +27,13 @@ extension Recorder {
         let view: WorkspaceView
         do throws(WorkspaceManager.Failure) {
             view = try await workspaces.create(width: page.width, height: page.height)
-        } catch .limit(let count) {
-            throw .busy("at most \(count) workspaces: no room for the page's")
-        } catch .disabled {
-            throw .invalid(FieldError(field: "page", reason: "page recordings need workspaces, which are not enabled here"))
-        } catch let .failed(message) {
-            throw .failed(message)
+        } catch {
+            switch error {
+            case let .limit(count): throw .busy("at most \(count) workspaces: no room for the page's")
+            case .disabled:
+                throw .invalid(FieldError(field: "page", reason: "page recordings need workspaces, which are not enabled here"))
+            case let .failed(message): throw .failed(message)
+            }
         }
         guard let workspace = await workspaces.workspace(view.id) else { throw .failed("workspace \(view.id) went away") }
         return workspace
@@ -101,7 +102,7 @@ extension Recorder {
 
     private func noteBrowser(_ id: String, page: PageSession) {
         guard let group = page.processGroup else { return }
-        FileManager.default.createFile(atPath: browserNote(id), contents: Data("\(group)\n".utf8))
+        _ = FileManager.default.createFile(atPath: browserNote(id), contents: Data("\(group)\n".utf8))
     }
 
     /// Ends the browsers a previous daemon left (their process groups, if
