@@ -219,6 +219,30 @@ import TestSupport
         #expect(daemon.stop() == 0)
     }
 
+    /// A daemon killed while it records a page: the next one on the same
+    /// directory ends the browser's group (if it still runs: Chromium also
+    /// closes itself when its DevTools pipe closes), removes its profile and
+    /// ends the workspace's Xvfb and PulseAudio.
+    @Test func theNextDaemonEndsWhatACrashLeft() throws {
+        let bench = try TestBench.current()
+        let pages = try PageServer(bench)
+        let configuration = try pages.configuration(bench)
+        let first = try Daemon(bench, arguments: ["--config", configuration])
+        let id = try Self.start(first, pages.url("c=00ff00"), file: "crash/a.mp4")
+        _ = try first.waitFor(id, seconds: 30) { Daemon.mediaSeconds($0) >= 1 }
+        _ = try first.browserGroup(id)
+        let left = first.descendants.map(\.pid)
+        try #require(!left.isEmpty)
+        _ = first.stop(SIGKILL)
+        let second = try Daemon(bench, recordings: first.recordings, arguments: ["--config", configuration])
+        let deadline = Date().addingTimeInterval(10)
+        func alive(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 && !((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "").contains(") Z") }
+        while Date() < deadline && left.contains(where: alive) { usleep(100_000) }
+        #expect(!left.contains(where: alive), "left running: \(left.filter(alive))")
+        #expect(second.browserLeftovers.isEmpty, "\(second.browserLeftovers)")
+        #expect(second.stop() == 0)
+    }
+
     static func processGroup(_ pid: pid_t) -> pid_t? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
