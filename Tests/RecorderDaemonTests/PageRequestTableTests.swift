@@ -100,9 +100,9 @@ import Testing
             try yaml.write(toFile: path, atomically: true, encoding: .utf8)
             defer { unlink(path) }
             var configuration = DaemonConfiguration()
-            configuration.recordingsDir = NSTemporaryDirectory()
             do {
                 try configuration.load(file: path)
+                configuration.recordingsDir = NSTemporaryDirectory()
                 try configuration.validate()
                 Issue.record("\(yaml): accepted")
             } catch let error as FieldError {
