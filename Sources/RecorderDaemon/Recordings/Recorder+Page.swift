@@ -61,6 +61,8 @@ extension Recorder {
             try await page.waitForStart()
             logger.info("page start gate open: recording", metadata: ["recording": "\(recording.id)"])
         } catch {
+            // Browser and workspace gone before the answer says why.
+            await closePage(recording, page: page)
             if recording.state == .stopping {
                 // Stopped before the gate: the session ends at once, no file.
                 await record()
@@ -72,7 +74,6 @@ extension Recorder {
                 // its event streams.
                 _ = try? await recording.session.record()
             }
-            await closePage(recording, page: page)
             return
         }
         await withTaskGroup(of: Void.self) { group in
