@@ -130,7 +130,7 @@ let package = Package(
         .target(
             name: "RecorderDaemon",
             dependencies: [
-                "RecorderEngine", "HostProcesses",
+                "RecorderEngine", "HostProcesses", "PageBrowser",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -31,6 +31,8 @@ public func buildApplication(configuration: DaemonConfiguration, logger: Logger,
     }
     // The workspaces' ALSA PCMs, before anything opens an ALSA device.
     setenv("ALSA_CONFIG_PATH", workspaces.alsaConfigPath, 1)
+    // Browsers (their process groups and profiles) and workspaces a crash left.
+    Recorder.cleanBrowserLeftovers(configuration: configuration, logger: logger)
     workspaces.cleanLeftovers()
 
     // What a crash left is read now, before any new entry; the recorder

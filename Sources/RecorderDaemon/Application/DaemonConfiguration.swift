@@ -91,6 +91,34 @@ public struct DaemonConfiguration: Sendable {
     public var maxWorkspaces = 16
     public var xvfbPath = "Xvfb"
     public var pulseaudioPath = "pulseaudio"
+    /// Page recordings (docs/DEPLOY.md "Page recordings").
+    /// Regular expressions a page URL must match whole; empty: no page may
+    /// be opened (only http and https ever are).
+    public var pageAllowList: [String] = []
+    /// The browser: Debian's `chromium` launcher by default.
+    public var browserPath = "chromium"
+    /// Run the browser without its sandbox: needed only when the daemon runs
+    /// as root (Chromium refuses root with its sandbox on); never implied.
+    public var browserNoSandbox = false
+    /// Browsers starting at the same moment, at most (launch storms are
+    /// where many recorders per host fail first).
+    public var browserLaunchConcurrency = 2
+    /// Navigation: the main document's load within this time, retried on
+    /// transient network errors this many times.
+    public var pageNavigationTimeoutSeconds = 30.0
+    public var pageNavigationRetries = 2
+    /// Longest wait for a console start gate, seconds (a predicate gate has
+    /// its own `timeoutSeconds`).
+    public var pageStartTimeoutSeconds = 60.0
+    /// A page is hung when `Runtime.evaluate("1")`, asked every
+    /// `pageHungCheckSeconds`, is not answered within `pageHungSeconds`
+    /// (Jibri checks every 15 s).
+    public var pageHungSeconds = 10.0
+    public var pageHungCheckSeconds = 5.0
+    /// A page's browser CPU estimate in cores: `base + perMegapixel ×`
+    /// page megapixels (`PageCost`).
+    public var pageCostBaseCores = PageCost.measured.baseCores
+    public var pageCostCoresPerMegapixel = PageCost.measured.coresPerMegapixel
 
     /// What a recording does when its media stops.
     public enum NoMediaAction: String, Sendable, CaseIterable {
@@ -103,6 +131,9 @@ public struct DaemonConfiguration: Sendable {
     public init() {}
 
     public var resolvedStateDir: String { stateDir ?? (recordingsDir as NSString).appendingPathComponent(".recorderd") }
+
+    /// Where page recordings' browser profiles are made.
+    var browserProfileParent: String { (resolvedStateDir as NSString).appendingPathComponent("browsers") }
 
     /// Reads the YAML file at `path` (unknown keys refused; each error
     /// names the key) over the defaults.
@@ -190,6 +221,20 @@ public struct DaemonConfiguration: Sendable {
             if let value = try workspaces.string("pulseaudio") { pulseaudioPath = value }
             try workspaces.finish()
         }
+        if let value = try reader.strings("pageAllowList", maxCount: 256, maxLength: 2048) { pageAllowList = value }
+        if let value = try reader.string("browserPath") { browserPath = value }
+        if let value = try reader.bool("browserNoSandbox") { browserNoSandbox = value }
+        if let value = try reader.int("browserLaunchConcurrency", in: 1...64) { browserLaunchConcurrency = value }
+        if let value = try reader.double("pageNavigationTimeoutSeconds", in: 1...600) { pageNavigationTimeoutSeconds = value }
+        if let value = try reader.int("pageNavigationRetries", in: 0...10) { pageNavigationRetries = value }
+        if let value = try reader.double("pageStartTimeoutSeconds", in: 1...86_400) { pageStartTimeoutSeconds = value }
+        if let value = try reader.double("pageHungSeconds", in: 0.5...600) { pageHungSeconds = value }
+        if let value = try reader.double("pageHungCheckSeconds", in: 0.5...600) { pageHungCheckSeconds = value }
+        if var cost = try reader.object("pageCost") {
+            if let value = try cost.double("baseCores", in: 0...64) { pageCostBaseCores = value }
+            if let value = try cost.double("coresPerMegapixel", in: 0...64) { pageCostCoresPerMegapixel = value }
+            try cost.finish()
+        }
     }
 
     /// Checks what the file and the command line gave together; the error
@@ -228,6 +273,12 @@ public struct DaemonConfiguration: Sendable {
                 throw FieldError(field: "srtPassphraseFile", reason: "\(srtPassphraseFile) is not a readable file")
             }
         }
+        for (index, pattern) in pageAllowList.enumerated() {
+            guard !pattern.isEmpty, (try? Regex(pattern)) != nil else {
+                throw FieldError(field: "pageAllowList[\(index)]", reason: "'\(pattern)' is not a valid regular expression")
+            }
+        }
+        guard !browserPath.isEmpty else { throw FieldError(field: "browserPath", reason: "must not be empty") }
         guard VideoEncoderSettings.Preset(rawValue: probePreset) != nil else {
             throw FieldError(field: "healthProbe.preset", reason: "'\(probePreset)' is not an x264 preset")
         }

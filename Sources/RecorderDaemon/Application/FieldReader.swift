@@ -200,6 +200,14 @@ struct FieldReader {
         }
     }
 
+    /// An array of objects, each read by its own reader (`cookies[1]`).
+    mutating func objects(_ key: String, maxCount: Int) throws -> [FieldReader]? {
+        try items(key, maxCount: maxCount)?.map { item in try FieldReader(item.decoder, path: item.field) }
+    }
+
+    /// The fields present, in name order.
+    var fieldNames: [String] { keys.sorted() }
+
     /// A string-to-string map (labels).
     mutating func labels(_ key: String, maxCount: Int, maxLength: Int) throws -> [String: String]? {
         guard var reader = try object(key) else { return nil }

@@ -14,6 +14,15 @@ extension Recorder {
         let refusal = admission(cores: cores, bitrate: expectedBitrate(width: width, height: height, fps: fps, maxrate: nil,
                                                                       audioBitrate: 128_000), beside: active,
                                 host: (host.capacityCores, host.freeBytes))
+        // One more page recording at a request's default page size: the
+        // engine's estimate plus the browser's.
+        let pageWidth = PageRequest.defaultWidth, pageHeight = PageRequest.defaultHeight
+        let pageCores = costs.estimate(width: pageWidth, height: pageHeight, fps: fps, preset: preset)
+            + pageCost.estimate(width: pageWidth, height: pageHeight)
+        let pageRefusal = admission(cores: pageCores, bitrate: expectedBitrate(width: pageWidth, height: pageHeight, fps: fps,
+                                                                               maxrate: nil, audioBitrate: 128_000),
+                                    beside: active, host: (host.capacityCores, host.freeBytes))
+        let pagesEnabled = !configuration.pageAllowList.isEmpty && configuration.workspacesEnabled
         let directory = configuration.recordingsDir
         let writable = host.writable
         let free = host.freeBytes
@@ -62,6 +71,11 @@ extension Recorder {
             disk: .init(directory: directory, writable: writable, freeBytes: free, minFreeMinutes: configuration.minFreeMinutes),
             oneMore: .init(width: width, height: height, fps: fps, preset: preset, estimatedCores: cores, fits: fits,
                            reason: draining ? "shutting down" : refusal.map { "\($0)" }),
+            onePage: .init(width: pageWidth, height: pageHeight, fps: fps, preset: preset, estimatedCores: pageCores,
+                           fits: pageRefusal == nil && !draining && pagesEnabled,
+                           reason: draining ? "shutting down"
+                               : !pagesEnabled ? "page recordings are not enabled (no pageAllowList, or no workspaces)"
+                               : pageRefusal.map { "\($0)" }),
             jibriBusy: !fits || displayTaken)
     }
 }

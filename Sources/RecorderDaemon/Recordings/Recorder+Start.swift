@@ -8,7 +8,11 @@ extension Recorder {
     func start(_ request: RecordingRequest) async throws(RecorderError) -> Recording {
         guard !isDraining else { throw .draining }
         let id = "rec-" + randomHex(12)
-        let (display, audioDevice) = try await devices(for: request)
+        // A page's display and sound are the workspace made for it below.
+        var display = ""
+        var audioDevice: String? = request.page == nil ? nil : "workspace"
+        if request.page == nil { (display, audioDevice) = try await devices(for: request) }
+        if let page = request.page { try checkPage(page) }
         try checkStreams(request.streams)
         let noVideo = request.outputs.noVideo
         // Sound alone is AAC in an MP4: `.m4a` or `.mp4`.
@@ -18,13 +22,16 @@ extension Recorder {
             try recordingFile(relative, field: "hls.playlist", extensions: [".m3u8"])
         }
 
-        // The size is the region's; without one, the health probe's stands
-        // in for the cost until the display is open.
-        let width = request.region?.width ?? configuration.probeWidth
-        let height = request.region?.height ?? configuration.probeHeight
+        // The size is the page's or the region's; without one, the health
+        // probe's stands in for the cost until the display is open. A page
+        // adds its browser's estimate.
+        let width = request.page?.width ?? request.region?.width ?? configuration.probeWidth
+        let height = request.page?.height ?? request.region?.height ?? configuration.probeHeight
+        let browserCores = request.page.map { pageCost.estimate(width: $0.width, height: $0.height) } ?? 0
         // Sound alone: AAC's cost (0.05 CPU-s/s at 128 kbit/s, measured in DESIGN.md).
-        let cores = noVideo ? 0.05
-            : costs.estimate(width: width, height: height, fps: request.fps, preset: request.video.preset.rawValue)
+        let cores = (noVideo ? 0.05
+            : costs.estimate(width: width, height: height, fps: request.fps, preset: request.video.preset.rawValue))
+            + browserCores
         let bitrate = noVideo ? Double(request.audioBitrate)
             : expectedBitrate(width: width, height: height, fps: request.fps, maxrate: request.video.maxrate,
                               audioBitrate: audioDevice == nil ? nil : request.audioBitrate)
@@ -35,13 +42,28 @@ extension Recorder {
             throw refusal
         }
 
-        // Directories the file needs, then the session (which checks the rest).
+        // A page's workspace, then the directories the file needs, then
+        // the session (which checks the rest).
+        var pageSession: PageSession?
+        var workspaceID = request.workspace
+        if let page = request.page {
+            let workspace = try await pageWorkspace(page)
+            display = workspace.display
+            audioDevice = workspace.capturePCM
+            workspaceID = workspace.id
+            var pageLogger = logger
+            pageLogger[metadataKey: "recording"] = "\(id)"
+            pageSession = PageSession(request: page, settings: PageSettings(configuration), limiter: launches,
+                                      logger: pageLogger)
+        }
         let made: [String]
         do {
             made = try file.createDirectories() + (playlist?.createDirectories() ?? [])
         } catch let error as FieldError {
+            await dropWorkspace(request.page == nil ? nil : workspaceID)
             throw .invalid(error)
         } catch {
+            await dropWorkspace(request.page == nil ? nil : workspaceID)
             throw .failed("\(error)")
         }
         let session: RecordingSession
@@ -50,24 +72,29 @@ extension Recorder {
                 id: id, request: request, display: display, audioDevice: audioDevice, file: file, playlist: playlist))
         } catch let error as RecorderError {
             file.removeDirectories(made)
+            await dropWorkspace(request.page == nil ? nil : workspaceID)
             throw error
         } catch let error as RecordingError {
             file.removeDirectories(made)
+            await dropWorkspace(request.page == nil ? nil : workspaceID)
             throw .configuration(error, streams: request.streams)
         } catch {
             file.removeDirectories(made)
+            await dropWorkspace(request.page == nil ? nil : workspaceID)
             throw .failed("\(error)")
         }
         let recording = Recording(
             id: id, session: session, file: file.path, display: display, audioDevice: audioDevice,
-            workspace: request.workspace, streams: request.streams.map { (try? StreamURL($0))?.redacted ?? "***" },
-            metadata: request.metadata, width: request.region?.width, height: request.region?.height, fps: request.fps,
+            workspace: workspaceID, streams: request.streams.map { (try? StreamURL($0))?.redacted ?? "***" },
+            metadata: request.metadata, width: request.page?.width ?? request.region?.width,
+            height: request.page?.height ?? request.region?.height, fps: request.fps,
             preset: request.video.preset.rawValue, noMediaAction: request.noMediaAction ?? configuration.noMediaAction,
-            estimatedCores: cores, expectedBitrate: bitrate)
+            estimatedCores: cores, expectedBitrate: bitrate, page: pageSession, estimatedBrowserCores: browserCores)
         do {
             try admit(recording)
         } catch {
             file.removeDirectories(made)
+            await dropWorkspace(request.page == nil ? nil : workspaceID)
             switch error {
             case .cpu, .disk: logger.notice("recording refused: \(error)")
             default: break
@@ -81,6 +108,7 @@ extension Recorder {
         } catch {
             withdraw(recording)
             file.removeDirectories(made)
+            await dropWorkspace(request.page == nil ? nil : workspaceID)
             throw .failed("cannot write the journal in \(journal.directory): \(error)")
         }
         logger.info("recording admitted", metadata: [
@@ -93,11 +121,18 @@ extension Recorder {
             withdraw(recording)
             journal.remove(id)
             file.removeDirectories(made)
+            await dropWorkspace(request.page == nil ? nil : workspaceID)
             throw error
         }
         // Answer once it records, or failed to start; at the deadline it
-        // fails, naming its display, and releases it.
+        // fails, naming its display, and releases it. A page may take
+        // longer (its browser, its load, its start gate): it answers
+        // `starting` then, and keeps its own deadlines.
         let deadline = ContinuousClock.now + .seconds(configuration.startTimeoutSeconds)
+        if request.page != nil {
+            _ = await recording.waitUntilStartedOrEnded(deadline: deadline)
+            return recording
+        }
         if await !recording.waitUntilStartedOrEnded(deadline: deadline), ContinuousClock.now >= deadline,
            recording.startTimedOut(after: configuration.startTimeoutSeconds) {
             logger.warning("recording did not start within \(configuration.startTimeoutSeconds) s: failed, display released",
@@ -131,7 +166,7 @@ extension Recorder {
     }
 
     /// Stream URLs need an allow-list, and must be URLs the engine can send to.
-    private func checkStreams(_ streams: [String]) throws(RecorderError) {
+    func checkStreams(_ streams: [String]) throws(RecorderError) {
         if !streams.isEmpty && configuration.streamAllowList.isEmpty {
             throw .invalid(FieldError(field: "streams",
                                       reason: "streaming is not enabled here (the daemon has no stream allow-list)"))
@@ -151,7 +186,7 @@ extension Recorder {
     }
 
     /// The file, confined to the recordings directory.
-    private func recordingFile(_ relative: String, field: String = "file", extensions: [String])
+    func recordingFile(_ relative: String, field: String = "file", extensions: [String])
         throws(RecorderError) -> RecordingFile
     {
         do {

@@ -26,6 +26,10 @@ final class Recorder: Service, Sendable {
     let costs: CostTable
     let journal: Journal
     let workspaces: WorkspaceManager
+    /// Browser launches at a time (`browserLaunchConcurrency`).
+    let launches: LaunchLimiter
+    /// A page's browser estimate (`pageCost`).
+    let pageCost: PageCost
     /// Admitted recordings on their way to `run()`; finished when draining.
     private let starts: AsyncStream<Recording>
     private let startsInput: AsyncStream<Recording>.Continuation
@@ -55,6 +59,8 @@ final class Recorder: Service, Sendable {
         self.workspaces = workspaces
         self.costs = costs
         self.leftovers = leftovers
+        launches = LaunchLimiter(limit: configuration.browserLaunchConcurrency)
+        pageCost = PageCost(baseCores: configuration.pageCostBaseCores, coresPerMegapixel: configuration.pageCostCoresPerMegapixel)
         (starts, startsInput) = AsyncStream.makeStream(of: Recording.self)
         running.withLock { $0.recovering = leftovers.count }
     }
@@ -145,6 +151,11 @@ final class Recorder: Service, Sendable {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 for await event in events {
+                    if case let .statistics(statistics) = event, let usage = recording.page?.usage() {
+                        recording.observeBrowser(cpuSeconds: usage.cpuSeconds, residentBytes: usage.residentBytes,
+                                                 processes: usage.processes, at: statistics.elapsed)
+                        self.metrics.browser(recording.id, usage: usage, cores: recording.browserCost?.cores ?? 0)
+                    }
                     guard let cause = recording.observe(event) else { continue }
                     switch cause {
                     case .startTimeout:
@@ -156,13 +167,22 @@ final class Recorder: Service, Sendable {
                     session.stop()
                 }
             }
-            do throws(RecordingError) {
-                let result = try await session.record()
+            let journal = self.journal
+            let run: @Sendable () async -> Void = {
+                do throws(RecordingError) {
+                    let result = try await session.record()
+                    journal.remove(recording.id)
+                    recording.finish(result: result, startError: nil, script: script != nil && result.output != nil)
+                } catch {
+                    journal.remove(recording.id)
+                    recording.finish(result: nil, startError: error, script: false)
+                }
+            }
+            if let page = recording.page {
+                await recordPage(recording, page: page, record: run)
                 journal.remove(recording.id)
-                recording.finish(result: result, startError: nil, script: script != nil && result.output != nil)
-            } catch {
-                journal.remove(recording.id)
-                recording.finish(result: nil, startError: error, script: false)
+            } else {
+                await run()
             }
             await tasks.waitForAll()
         }

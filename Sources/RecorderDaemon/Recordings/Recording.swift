@@ -28,6 +28,8 @@ final class Recording: Sendable {
         case stopRequested, noMedia, shutdown
         /// It did not start within `startTimeoutSeconds`.
         case startTimeout
+        /// A page recording's own endings (`PageSession.Ending`).
+        case pageEnded, pageCrashed, browserExited, pageHung
     }
 
     let id: String
@@ -48,6 +50,11 @@ final class Recording: Sendable {
     /// Estimated cores (the cost table) and expected bits/s on disk.
     let estimatedCores: Double
     let expectedBitrate: Double
+    /// A page recording's browser (nil for a display), its URL as shown
+    /// (`PageRequest.redactedURL`) and its share of `estimatedCores`.
+    let page: PageSession?
+    let pageURL: String?
+    let estimatedBrowserCores: Double
     /// Claims on the display and sound device while active.
     /// nil for sound alone (`display` is then empty): no display is claimed.
     let displayKey: String?
@@ -61,6 +68,7 @@ final class Recording: Sendable {
         var noMedia: [String: Bool] = [:]
         var measuredCores = 0.0
         var lastCPU: (cpu: Duration, elapsed: Duration)?
+        var browser: BrowserCost?
         var finishedAt: Date?
         var script: ScriptOutcome?
     }
@@ -71,7 +79,8 @@ final class Recording: Sendable {
 
     init(id: String, session: RecordingSession, file: String?, display: String, audioDevice: String?, workspace: String?,
          streams: [String], metadata: [String: String], width: Int?, height: Int?, fps: Int, preset: String,
-         noMediaAction: DaemonConfiguration.NoMediaAction, estimatedCores: Double, expectedBitrate: Double) {
+         noMediaAction: DaemonConfiguration.NoMediaAction, estimatedCores: Double, expectedBitrate: Double,
+         page: PageSession? = nil, estimatedBrowserCores: Double = 0) {
         self.id = id
         self.session = session
         self.file = file
@@ -87,6 +96,9 @@ final class Recording: Sendable {
         self.noMediaAction = noMediaAction
         self.estimatedCores = estimatedCores
         self.expectedBitrate = expectedBitrate
+        self.page = page
+        pageURL = page?.request.redactedURL
+        self.estimatedBrowserCores = estimatedBrowserCores
         displayKey = display.isEmpty ? nil : Self.displayKey(display)
         deviceKey = audioDevice
     }
@@ -106,8 +118,40 @@ final class Recording: Sendable {
 
     /// What the admission check counts for this recording: the larger of
     /// the estimate and what its threads were measured to use.
-    var committedCores: Double { mutable.withLock { max(estimatedCores, $0.measuredCores) } }
-    var measuredCores: Double { mutable.withLock { $0.measuredCores } }
+    var committedCores: Double {
+        mutable.withLock { max(estimatedCores, $0.measuredCores + ($0.browser?.cores ?? 0)) }
+    }
+    var measuredCores: Double { mutable.withLock { $0.measuredCores + ($0.browser?.cores ?? 0) } }
+    /// Why the daemon stopped it, when it did (before the engine's reason).
+    var stopCause: StopCause? { mutable.withLock { $0.cause } }
+    var browserCost: BrowserCost? { mutable.withLock { $0.browser } }
+
+    /// The browser's process tree's use, sampled with the statistics:
+    /// `cpuSeconds` since it started, at `elapsed` on the recording's clock.
+    func observeBrowser(cpuSeconds: Double, residentBytes: Int, processes: Int, at elapsed: Duration) {
+        mutable.withLock { value in
+            var cost = value.browser ?? BrowserCost()
+            if let last = cost.last, elapsed > last.elapsed {
+                let cores = max(0, cpuSeconds - last.cpuSeconds) / (elapsed - last.elapsed).seconds
+                cost.cores = cost.last == nil || cost.cores == 0 ? cores : 0.8 * cost.cores + 0.2 * cores
+            }
+            cost.last = (cpuSeconds, elapsed)
+            cost.cpuSeconds = cpuSeconds
+            cost.residentBytes = residentBytes
+            cost.processes = processes
+            value.browser = cost
+        }
+    }
+
+    /// A page recording's browser as measured (`observeBrowser`).
+    struct BrowserCost: Sendable {
+        /// Cores, smoothed over about five samples, as the session's.
+        var cores = 0.0
+        var cpuSeconds = 0.0
+        var residentBytes = 0
+        var processes = 0
+        var last: (cpuSeconds: Double, elapsed: Duration)?
+    }
 
     // MARK: Changes
 
@@ -176,7 +220,31 @@ final class Recording: Sendable {
             value.cause = value.cause ?? cause
             return true
         }
-        if stop { session.stop() }
+        if stop {
+            page?.cancelStart()
+            session.stop()
+        }
+    }
+
+    /// A page recording ended by its page or browser: as a stop, with the
+    /// ending as its reason.
+    func pageEnded(_ ending: PageSession.Ending) {
+        requestStop(StopCause(rawValue: ending.rawValue) ?? .stopRequested)
+    }
+
+    /// A page recording could not start (its browser, page or start gate):
+    /// `failed` with `message`, its ending as the reason when it has one;
+    /// its session never records.
+    func pageFailed(_ failure: PageSession.Failure) {
+        mutable.withLock { value in
+            guard value.state.isActive else { return }
+            value.state = .failed
+            value.cause = value.cause ?? failure.ending.flatMap { StopCause(rawValue: $0.rawValue) }
+            value.error = failure.message
+            value.finishedAt = Date()
+        }
+        changes.changed()
+        session.stop()
     }
 
     /// The session has ended: its result, or the error that kept it from
@@ -251,14 +319,15 @@ final class Recording: Sendable {
         var statistics: RecordingStatistics
         var noMedia: [String: Bool]
         var measuredCores: Double
+        var browser: BrowserCost?
         var result: RecordingResult?
         /// The daemon's finalize script, once it ended.
         var script: ScriptOutcome?
     }
 
     func snapshot() -> Snapshot {
-        let (state, cause, error, result, noMedia, measured, script) = mutable.withLock { value in
-            (value.state, value.cause, value.error, value.result, value.noMedia, value.measuredCores, value.script)
+        let (state, cause, error, result, noMedia, measured, browser, script) = mutable.withLock { value in
+            (value.state, value.cause, value.error, value.result, value.noMedia, value.measuredCores, value.browser, value.script)
         }
         var stopReason: String?
         if let result {
@@ -267,7 +336,8 @@ final class Recording: Sendable {
             stopReason = cause.rawValue
         }
         return Snapshot(state: state, stopReason: stopReason, error: error, statistics: result?.statistics ?? session.statistics,
-                        noMedia: noMedia, measuredCores: measured, result: result, script: script)
+                        noMedia: noMedia, measuredCores: measured + (browser?.cores ?? 0), browser: browser, result: result,
+                        script: script)
     }
 
     static func iso8601(_ date: Date) -> String {

@@ -27,6 +27,8 @@ struct RecordingRequest: Sendable {
     var metadata: [String: String] = [:]
     /// Sound alone, segments, HLS, renditions (`RecordingOutputs`).
     var outputs = RecordingOutputs()
+    /// A page to open in a browser and record, instead of a display.
+    var page: PageRequest?
 
     enum Setting<Value: Sendable>: Sendable {
         case `default`, off, value(Value)

@@ -14,6 +14,9 @@ struct HealthView: Encodable, Sendable {
     var disk: DiskView
     /// Would one more recording of this size be admitted now?
     var oneMore: OneMoreView
+    /// Would one more page recording at the default page size (1920x1080)
+    /// be admitted now (its browser's estimate included)?
+    var onePage: OneMoreView
 
     struct CPUView: Encodable, Sendable {
         var capacityCores: Double
@@ -44,6 +47,6 @@ struct HealthView: Encodable, Sendable {
     var jibriBusy = false
 
     private enum CodingKeys: String, CodingKey {
-        case status, healthy, reasons, draining, recovering, recordings, workspaces, cpu, disk, oneMore
+        case status, healthy, reasons, draining, recovering, recordings, workspaces, cpu, disk, oneMore, onePage
     }
 }

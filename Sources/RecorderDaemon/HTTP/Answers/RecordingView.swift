@@ -10,6 +10,8 @@ struct RecordingView: Encodable, Sendable {
     var display: String
     var audioDevice: String?
     var workspace: String?
+    /// A page recording's page (its URL's query values and fragment redacted).
+    var page: PageView?
     var file: String?
     var streams: [StreamView]
     var metadata: [String: String]
@@ -35,7 +37,7 @@ extension RecordingView {
         let statistics = now.statistics
         self.init(
             id: recording.id, state: now.state.rawValue, display: recording.display, audioDevice: recording.audioDevice,
-            workspace: recording.workspace, file: recording.file,
+            workspace: recording.workspace, page: recording.page.map { PageView($0.request) }, file: recording.file,
             streams: zip(recording.streams.indices, recording.streams).map { index, url in
                 let live = index < statistics.streams.count ? statistics.streams[index] : nil
                 return StreamView(url: url, connected: live?.connected ?? false, connections: live?.connections ?? 0,
@@ -43,7 +45,11 @@ extension RecordingView {
             },
             metadata: recording.metadata, createdAt: Recording.iso8601(recording.createdAt), stopReason: now.stopReason,
             error: now.error, statistics: StatisticsView(statistics), noMedia: now.noMedia.isEmpty ? nil : now.noMedia,
-            cost: CostView(estimatedCores: recording.estimatedCores, measuredCores: now.measuredCores),
+            cost: CostView(estimatedCores: recording.estimatedCores, measuredCores: now.measuredCores,
+                           browser: recording.page == nil ? nil : BrowserCostView(
+                               estimatedCores: recording.estimatedBrowserCores, measuredCores: now.browser?.cores ?? 0,
+                               cpuSeconds: now.browser?.cpuSeconds ?? 0, residentBytes: now.browser?.residentBytes ?? 0,
+                               processes: now.browser?.processes ?? 0)),
             finalizeScript: now.state == .finalizing ? "running" : now.script?.description,
             finalizeScriptStatus: now.script?.exitStatus)
         outputs = OutputsView(recording.session.configuration, statistics: statistics)
@@ -58,9 +64,48 @@ struct StreamView: Encodable, Sendable {
     var packetsSent: Int
 }
 
+/// `measuredCores` includes a page's browser (`browser.measuredCores`).
 struct CostView: Encodable, Sendable {
     var estimatedCores: Double
     var measuredCores: Double
+    var browser: BrowserCostView?
+}
+
+/// A page recording's browser: its process tree's CPU and memory.
+struct BrowserCostView: Encodable, Sendable {
+    var estimatedCores: Double
+    var measuredCores: Double
+    var cpuSeconds: Double
+    var residentBytes: Int
+    var processes: Int
+}
+
+/// What a page recording opened: no value of its query, fragment,
+/// cookies or localStorage.
+struct PageView: Encodable, Sendable {
+    var url: String
+    var width: Int
+    var height: Int
+    /// `load`, `console` or `predicate`.
+    var start: String
+    /// `console` or `predicate`; nil when the page does not end it.
+    var end: String?
+
+    init(_ page: PageRequest) {
+        url = page.redactedURL
+        width = page.width
+        height = page.height
+        switch page.start {
+        case .load: start = "load"
+        case .console: start = "console"
+        case .predicate: start = "predicate"
+        }
+        switch page.end {
+        case nil: end = nil
+        case .console?: end = "console"
+        case .predicate?: end = "predicate"
+        }
+    }
 }
 
 struct StatisticsView: Encodable, Sendable {
@@ -157,7 +202,9 @@ struct EventView: Encodable, Sendable {
         var statistics: StatisticsView
     }
 
-    init(_ event: RecordingEvent, recording: String) {
+    /// `stopReason`: the daemon's reason (a page's ending, a stop, the
+    /// no-media policy) when it has one, else the engine's.
+    init(_ event: RecordingEvent, recording: String, stopReason: String? = nil) {
         self.recording = recording
         switch event {
         case let .started(started):
@@ -180,7 +227,7 @@ struct EventView: Encodable, Sendable {
                                        lastedSeconds: change.lasted.seconds, mediaSeconds: change.mediaTime.seconds)
         case let .stopped(result):
             type = "stopped"
-            stopped = StoppedView(stopReason: "\(result.stopReason)", output: result.output,
+            stopped = StoppedView(stopReason: stopReason ?? "\(result.stopReason)", output: result.output,
                                   error: result.error.map { "\($0)" }, statistics: StatisticsView(result.statistics))
         }
     }

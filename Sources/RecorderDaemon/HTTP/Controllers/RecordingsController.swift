@@ -59,7 +59,9 @@ struct RecordingsController {
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                         body: ResponseBody { writer in
                             for await event in stream {
-                                let view = EventView(event, recording: id)
+                                var cause: String?
+                                if case .stopped = event { cause = recording.stopCause?.rawValue }
+                                let view = EventView(event, recording: id, stopReason: cause)
                                 var text = "event: \(view.type)\ndata: "
                                 text += String(decoding: JSONAnswer.encode(view), as: UTF8.self)
                                 text += "\n\n"

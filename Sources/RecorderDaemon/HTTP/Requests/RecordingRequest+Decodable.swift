@@ -53,7 +53,15 @@ extension RecordingRequest: Decodable {
         workspace = try reader.string("workspace", maxLength: 64)
         metadata = try reader.labels("metadata", maxCount: 32, maxLength: 512) ?? [:]
         try readOutputs(&reader)
+        if var page = try reader.object("page") { self.page = try PageRequest(reading: &page) }
         try reader.finish()
+        if page != nil {
+            // A page records the workspace made for it, whole.
+            for field in ["display", "workspace", "region", "audioDevice"] where reader.has(field) {
+                throw FieldError(field: field, reason: "not with page: a page is recorded whole on a display and sound sink of its own")
+            }
+            return
+        }
         if workspace != nil && (display != nil || audioDevice != nil) {
             throw FieldError(field: "workspace", reason: "names the display and sound device itself: give it without display and audioDevice")
         }

@@ -1,0 +1,27 @@
+/// The daemon's page settings (`DaemonConfiguration`), as a page session
+/// uses them.
+struct PageSettings: Sendable {
+    var browserPath: String
+    var sandbox: Bool
+    /// Where browser profiles are made (`STATE/browsers`): one fresh
+    /// directory per browser, removed when it closes.
+    var profileParent: String
+    var navigationTimeout: Duration
+    var navigationRetries: Int
+    var consoleStartTimeout: Duration
+    var hungAfter: Duration
+    var hungCheckInterval: Duration
+    /// How long a closing browser gets before its group is killed.
+    var closeGrace: Duration = .seconds(2)
+
+    init(_ configuration: DaemonConfiguration) {
+        browserPath = configuration.browserPath
+        sandbox = !configuration.browserNoSandbox
+        profileParent = configuration.browserProfileParent
+        navigationTimeout = .milliseconds(Int64(configuration.pageNavigationTimeoutSeconds * 1000))
+        navigationRetries = configuration.pageNavigationRetries
+        consoleStartTimeout = .milliseconds(Int64(configuration.pageStartTimeoutSeconds * 1000))
+        hungAfter = .milliseconds(Int64(configuration.pageHungSeconds * 1000))
+        hungCheckInterval = .milliseconds(Int64(configuration.pageHungCheckSeconds * 1000))
+    }
+}
