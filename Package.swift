@@ -130,7 +130,7 @@ let package = Package(
         .target(
             name: "RecorderDaemon",
             dependencies: [
-                "RecorderEngine", "HostProcesses",
+                "RecorderEngine", "HostProcesses", "PageBrowser",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -215,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "RecorderDaemonTests",
             dependencies: [
-                "RecorderDaemon", "RecorderEngine", "TestSupport",
+                "RecorderDaemon", "RecorderEngine", "TestSupport", "PageBrowser",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -84,6 +84,8 @@ public struct DaemonConfiguration: Sendable {
     public var maxWorkspaces = 16
     public var xvfbPath = "Xvfb"
     public var pulseaudioPath = "pulseaudio"
+    /// Jitsi rooms recorded as Jibri records them (`jitsi` key).
+    public var jitsi = JitsiConfiguration()
 
     /// What a recording does when its media stops.
     public enum NoMediaAction: String, Sendable, CaseIterable {
@@ -181,6 +183,10 @@ public struct DaemonConfiguration: Sendable {
             if let value = try workspaces.string("pulseaudio") { pulseaudioPath = value }
             try workspaces.finish()
         }
+        if var jitsi = try reader.object("jitsi") {
+            try self.jitsi.apply(&jitsi)
+            try jitsi.finish()
+        }
     }
 
     /// Checks what the file and the command line gave together; the error
@@ -214,6 +220,7 @@ public struct DaemonConfiguration: Sendable {
         guard VideoEncoderSettings.Preset(rawValue: probePreset) != nil else {
             throw FieldError(field: "healthProbe.preset", reason: "'\(probePreset)' is not an x264 preset")
         }
+        try jitsi.validate()
     }
 
     /// The engine's no-media thresholds for a recording asking for `seconds`.
