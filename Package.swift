@@ -215,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "RecorderDaemonTests",
             dependencies: [
-                "RecorderDaemon", "RecorderEngine", "TestSupport",
+                "RecorderDaemon", "RecorderEngine", "TestSupport", "PageBrowser",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

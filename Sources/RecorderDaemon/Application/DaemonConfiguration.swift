@@ -119,6 +119,8 @@ public struct DaemonConfiguration: Sendable {
     /// page megapixels (`PageCost`).
     public var pageCostBaseCores = PageCost.measured.baseCores
     public var pageCostCoresPerMegapixel = PageCost.measured.coresPerMegapixel
+    /// Jitsi rooms recorded as Jibri records them (`jitsi` key).
+    public var jitsi = JitsiConfiguration()
 
     /// What a recording does when its media stops.
     public enum NoMediaAction: String, Sendable, CaseIterable {
@@ -235,6 +237,10 @@ public struct DaemonConfiguration: Sendable {
             if let value = try cost.double("coresPerMegapixel", in: 0...64) { pageCostCoresPerMegapixel = value }
             try cost.finish()
         }
+        if var jitsi = try reader.object("jitsi") {
+            try self.jitsi.apply(&jitsi)
+            try jitsi.finish()
+        }
     }
 
     /// Checks what the file and the command line gave together; the error
@@ -282,6 +288,7 @@ public struct DaemonConfiguration: Sendable {
         guard VideoEncoderSettings.Preset(rawValue: probePreset) != nil else {
             throw FieldError(field: "healthProbe.preset", reason: "'\(probePreset)' is not an x264 preset")
         }
+        try jitsi.validate()
     }
 
     /// The engine's no-media thresholds for a recording asking for `seconds`.
