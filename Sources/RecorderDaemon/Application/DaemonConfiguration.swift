@@ -84,6 +84,8 @@ public struct DaemonConfiguration: Sendable {
     public var maxWorkspaces = 16
     public var xvfbPath = "Xvfb"
     public var pulseaudioPath = "pulseaudio"
+    /// Jicofo's recorders (Jibri's XMPP protocol); nil: not joined.
+    public var xmpp: JibriXMPPConfiguration?
 
     /// What a recording does when its media stops.
     public enum NoMediaAction: String, Sendable, CaseIterable {
@@ -174,6 +176,10 @@ public struct DaemonConfiguration: Sendable {
             if let value = try probe.string("preset") { probePreset = value }
             try probe.finish()
         }
+        if reader.has("xmpp") {
+            _ = reader.value("xmpp")
+            xmpp = try reader.decode(JibriXMPPConfiguration.self, "xmpp")
+        }
         if var workspaces = try reader.object("workspaces") {
             if let value = try workspaces.bool("enabled") { workspacesEnabled = value }
             if let value = try workspaces.int("max", in: 0...256) { maxWorkspaces = value }
@@ -211,6 +217,7 @@ public struct DaemonConfiguration: Sendable {
                 throw FieldError(field: "streamAllowList[\(index)]", reason: "'\(pattern)' is not a valid regular expression")
             }
         }
+        try xmpp?.validate()
         guard VideoEncoderSettings.Preset(rawValue: probePreset) != nil else {
             throw FieldError(field: "healthProbe.preset", reason: "'\(probePreset)' is not an x264 preset")
         }
