@@ -44,7 +44,9 @@ final class ConnectionLoop: @unchecked Sendable {
     private let publish: @Sendable (XMPPClientState) -> Void
     private var context: OpaquePointer?
     private var connection: OpaquePointer?
-    private var log = xmpp_log_t()
+    /// libstrophe keeps a pointer to it for the context's life.
+    private let log = UnsafeMutablePointer<xmpp_log_t>.allocate(capacity: 1)
+    private var closing = false
     private var rooms: [String: Room] = [:]
     private var connected = false
     private var attempting = false
@@ -69,12 +71,11 @@ final class ConnectionLoop: @unchecked Sendable {
     func run() {
         Self.initializeLibrary
         let me = Unmanaged.passUnretained(self).toOpaque()
-        log.handler = { userdata, level, area, message in
+        log.initialize(to: xmpp_log_t(handler: { userdata, level, area, message in
             let loop = Unmanaged<ConnectionLoop>.fromOpaque(userdata!).takeUnretainedValue()
             loop.libraryLog(level: level, area: area.map { String(cString: $0) } ?? "", message: message.map { String(cString: $0) } ?? "")
-        }
-        log.userdata = me
-        context = withUnsafePointer(to: &log) { xmpp_ctx_new(nil, $0) }
+        }, userdata: me))
+        context = xmpp_ctx_new(nil, log)
         while true {
             let (commands, closing) = inbox.withLock { inbox in
                 defer { inbox.commands.removeAll(keepingCapacity: true) }
@@ -218,6 +219,8 @@ final class ConnectionLoop: @unchecked Sendable {
             let wasConnected = connected
             connected = false
             attempting = false
+            // Our own disconnect while closing: not a failure.
+            if closing { return }
             let certificateReason = connection.flatMap { CertificateFailures.take(connection: $0) }
             let jid = configuration.jid
             let reason: XMPPClientError
@@ -306,6 +309,7 @@ final class ConnectionLoop: @unchecked Sendable {
 
     private func shutDown() {
         if let connection {
+            closing = true
             if connected || attempting {
                 if connected {
                     for (room, entry) in rooms {
@@ -327,6 +331,8 @@ final class ConnectionLoop: @unchecked Sendable {
         connected = false
         if let context { xmpp_ctx_free(context) }
         context = nil
+        log.deinitialize(count: 1)
+        log.deallocate()
         publish(.closed)
         states.finish()
         stanzas.finish()

@@ -57,7 +57,7 @@ final class JibriService: Service, Sendable {
             // them) and each reports `off`.
             await brewery.drain()
             let deadline = ContinuousClock.now + drainTimeout
-            while await brewery.activeSessions > 0, ContinuousClock.now < deadline {
+            while await brewery.activeSessions > 0, ContinuousClock.now < deadline, !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
             }
             await brewery.closeAll()
