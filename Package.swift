@@ -187,7 +187,10 @@ let package = Package(
         // Jibri's protocol against a Jicofo player (slixmpp).
         .testTarget(
             name: "XMPPTests",
-            dependencies: ["XMPPClient", "RecorderDaemon", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["XMPPClient", "RecorderDaemon", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
             exclude: ["jicofo_player.py"],
             swiftSettings: swiftSettings
         ),

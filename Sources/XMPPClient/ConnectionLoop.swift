@@ -70,6 +70,14 @@ final class ConnectionLoop: @unchecked Sendable {
     /// is released.
     func run() {
         Self.initializeLibrary
+        // libstrophe and OpenSSL write with send(fd, ..., 0): a peer that has
+        // closed would raise SIGPIPE and end the process. Blocked on this
+        // thread, the write fails with EPIPE and the connection is lost, as
+        // it should be; the pending signal goes with the thread.
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
         let me = Unmanaged.passUnretained(self).toOpaque()
         log.initialize(to: xmpp_log_t(handler: { userdata, level, area, message in
             let loop = Unmanaged<ConnectionLoop>.fromOpaque(userdata!).takeUnretainedValue()
@@ -164,8 +172,10 @@ final class ConnectionLoop: @unchecked Sendable {
         if let caFile = configuration.caFile { xmpp_conn_set_cafile(connection, caFile) }
         if !configuration.trustAllCertificates {
             xmpp_conn_set_certfail_handler(connection) { certificate, reason in
-                if let certificate, let connection = xmpp_tlscert_get_conn(certificate) {
-                    CertificateFailures.record(connection: connection, reason: reason.map { String(cString: $0) } ?? "unknown")
+                // libstrophe 0.12.2 builds the certificate from the context
+                // alone (its connection is NULL): one context per client.
+                if let certificate, let context = xmpp_tlscert_get_ctx(certificate) {
+                    CertificateFailures.record(context: context, reason: reason.map { String(cString: $0) } ?? "unknown")
                 }
                 return 0
             }
@@ -221,7 +231,7 @@ final class ConnectionLoop: @unchecked Sendable {
             attempting = false
             // Our own disconnect while closing: not a failure.
             if closing { return }
-            let certificateReason = connection.flatMap { CertificateFailures.take(connection: $0) }
+            let certificateReason = context.flatMap { CertificateFailures.take(context: $0) }
             let jid = configuration.jid
             let reason: XMPPClientError
             if let stream {
@@ -268,7 +278,9 @@ final class ConnectionLoop: @unchecked Sendable {
                 send(.result(to: element))
                 return
             }
-            if element.type == "result" || element.type == "error", element.id?.hasPrefix("ping-") == true { return }
+            // Answers to our pings and to libstrophe's own requests (bind, session).
+            if element.type == "result" || element.type == "error",
+               element.id?.hasPrefix("ping-") == true || element.id?.hasPrefix("_xmpp_") == true { return }
         case "presence":
             roomPresence(element)
         default:
@@ -324,12 +336,14 @@ final class ConnectionLoop: @unchecked Sendable {
                     xmpp_run_once(context, Self.turn)
                 }
             }
-            CertificateFailures.take(connection: connection)
             xmpp_conn_release(connection)
             self.connection = nil
         }
         connected = false
-        if let context { xmpp_ctx_free(context) }
+        if let context {
+            CertificateFailures.take(context: context)
+            xmpp_ctx_free(context)
+        }
         context = nil
         log.deinitialize(count: 1)
         log.deallocate()
@@ -339,18 +353,18 @@ final class ConnectionLoop: @unchecked Sendable {
     }
 }
 
-/// The reason libssl gave for the last certificate refused, per connection:
-/// libstrophe's certificate callback carries no userdata, only the connection.
+/// The reason libssl gave for the last certificate refused, per libstrophe
+/// context: its certificate callback carries no userdata.
 enum CertificateFailures {
     private static let reasons = Mutex<[UInt: String]>([:])
 
-    static func record(connection: OpaquePointer, reason: String) {
-        reasons.withLock { $0[UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(connection)))] = reason }
+    static func record(context: OpaquePointer, reason: String) {
+        reasons.withLock { $0[UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(context)))] = reason }
     }
 
     @discardableResult
-    static func take(connection: OpaquePointer) -> String? {
-        reasons.withLock { $0.removeValue(forKey: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(connection)))) }
+    static func take(context: OpaquePointer) -> String? {
+        reasons.withLock { $0.removeValue(forKey: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(context)))) }
     }
 }
 

@@ -175,6 +175,7 @@ class Jicofo(slixmpp.ClientXMPP):
 
     async def send_start(self, command, occupant):
         """One start IQ; its reply's attributes (or timeout/error)."""
+        emit("start_sent", session_id=command["session_id"], occupant=occupant)
         try:
             reply = await self.start_iq(command, occupant).send(timeout=15)
         except slixmpp.exceptions.IqTimeout:

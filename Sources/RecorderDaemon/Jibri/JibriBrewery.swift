@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import XMPPClient
 
 /// The recorders Jicofo sees: `slots` occupants of each environment's
@@ -120,6 +121,7 @@ actor JibriBrewery {
             let status = JibriPresenceStatus(busy: busy, healthy: capacity.healthy)
             guard status != slots[index].announced else { continue }
             slots[index].announced = status
+            recordMetrics(slot: index)
             let muc = slots[index].environment.controlMUC
             for client in slots[index].clients {
                 client.setRoomPresence(room: slots[index].environment.breweryJID, nickname: slots[index].nickname,
@@ -156,15 +158,31 @@ actor JibriBrewery {
         }
     }
 
+    // MARK: Metrics
+
+    /// Per slot (labels `environment` and `slot`, both from the
+    /// configuration): connected, joined, busy (as its presence says).
+    private func recordMetrics(slot index: Int) {
+        let slot = slots[index]
+        let labels = [("environment", slot.environment.name), ("slot", "\(slot.index)")]
+        Gauge(label: "recorderd_xmpp_connected", dimensions: labels)
+            .record(slot.states.contains { $0 != .connecting && !$0.isDisconnected } ? 1 : 0)
+        Gauge(label: "recorderd_xmpp_joined", dimensions: labels)
+            .record(slot.states.contains { if case .joined = $0 { true } else { false } } ? 1 : 0)
+        Gauge(label: "recorderd_jibri_slot_busy", dimensions: labels).record(slot.announced?.busy ?? true ? 1 : 0)
+    }
+
     // MARK: Connection states
 
     func stateChanged(slot index: Int, connection: Int, _ state: XMPPClientState) {
         slots[index].states[connection] = state
+        recordMetrics(slot: index)
         let environment = slots[index].environment.name
         switch state {
         case .disconnected(let error):
             let text = "\(error)"
             slots[index].lastError = text
+            Counter(label: "recorderd_xmpp_errors_total", dimensions: [("environment", environment)]).increment()
             if loggedErrors[environment] != text {
                 loggedErrors[environment] = text
                 logger.error("xmpp environment \(environment): \(text)", metadata: ["environment": "\(environment)"])
@@ -288,6 +306,9 @@ actor JibriBrewery {
                 outcome = .failed(reason, retry: retry)
             }
         }
+        Counter(label: "recorderd_jibri_sessions_total", dimensions: [
+            ("environment", request.environment), ("outcome", outcome == .finished ? "finished" : "failed"),
+        ]).increment()
         switch outcome {
         case .finished:
             log.info("jibri recording off")
