@@ -249,7 +249,7 @@ final class ConnectionLoop: @unchecked Sendable {
                 reason = .certificateNotTrusted(jid: jid, reason: library.message)
             } else {
                 reason = .connectionFailed(jid: jid, server: server,
-                                           reason: error != 0 ? Self.errnoText(error) : lastLibraryError?.message ?? "closed")
+                                           reason: error != 0 ? Self.errnoText(error) : lastLibraryError?.message ?? "no stream (refused, or closed before it opened)")
             }
             failed(reason)
         }
@@ -300,6 +300,20 @@ final class ConnectionLoop: @unchecked Sendable {
             publish(.joinRefused(room: room, condition: condition))
         } else if presence.type == nil, !entry.joined {
             rooms[room]?.joined = true
+            // Status 201: we created the room, which stays locked to others
+            // until its owner configures it; the empty form makes it an
+            // instant room (XEP-0045 10.1.2), as Jicofo and Jibri's MUC
+            // clients do.
+            let codes = presence.child("x", namespace: "http://jabber.org/protocol/muc#user")?.children
+                .filter { $0.name == "status" }.compactMap { $0["code"] } ?? []
+            if codes.contains("201") {
+                pingCounter += 1
+                send(.iq(type: "set", id: "ping-room-\(pingCounter)", to: room, children: [
+                    XMLElement("query", namespace: "http://jabber.org/protocol/muc#owner", children: [
+                        XMLElement("x", namespace: "jabber:x:data", attributes: ["type": "submit"]),
+                    ]),
+                ]))
+            }
             publish(.joined(room: room))
         }
     }

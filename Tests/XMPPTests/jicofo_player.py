@@ -86,12 +86,25 @@ class Jicofo(slixmpp.ClientXMPP):
         self.register_plugin("xep_0045")
         self.register_plugin("xep_0199")
         self.add_event_handler("session_start", self.on_start)
+        # Occupants' presences reach one of these depending on slixmpp's MUC
+        # plugin state; both feed on_presence, which ignores repeats.
         self.add_event_handler("presence", self.on_presence)
+        self.add_event_handler("groupchat_presence", self.on_presence)
+        self.seen = {}
         self.register_handler(Callback("jibri-iq", MatchXPath("{jabber:client}iq/{%s}jibri" % JIBRI_NS), self.on_jibri_iq))
 
     async def on_start(self, _event):
         self.send_presence()
-        await self.plugin["xep_0045"].join_muc_wait(slixmpp.JID(self.brewery), self.args.nick, maxstanzas=0)
+        joined = await self.plugin["xep_0045"].join_muc_wait(slixmpp.JID(self.brewery), self.args.nick, maxstanzas=0)
+        presence = joined[0] if isinstance(joined, tuple) else joined  # (presence, history) in slixmpp 1.8
+        codes = [status.get("code") for status in presence.xml.iter("{http://jabber.org/protocol/muc#user}status")]
+        if "201" in codes:
+            # Created: make it an instant room (Jicofo's brewery join does), else it stays locked.
+            iq = self.make_iq_set(ito=self.brewery)
+            query = ET.Element("{http://jabber.org/protocol/muc#owner}query")
+            ET.SubElement(query, "{jabber:x:data}x", {"type": "submit"})
+            iq.append(query)
+            await iq.send(timeout=10)
         emit("ready")
         asyncio.ensure_future(self.read_commands())
 
@@ -100,7 +113,13 @@ class Jicofo(slixmpp.ClientXMPP):
         occupant = str(presence["from"])
         if presence["from"].bare.lower() != self.brewery or presence["from"].resource == self.args.nick:
             return
+        status = presence.xml.find("{%s}jibri-status" % JIBRI_NS)
+        key = (presence["type"], None if status is None else ET.tostring(status))
+        if self.seen.get(occupant) == key:
+            return
+        self.seen[occupant] = key
         if presence["type"] == "unavailable":
+            self.seen.pop(occupant, None)
             if self.instances.pop(occupant, None) is not None:
                 emit("instance_left", occupant=occupant)
                 for session in self.sessions.values():
@@ -108,7 +127,6 @@ class Jicofo(slixmpp.ClientXMPP):
                         # An instance going offline during a session: OFF, ERROR, retry.
                         self.status_update(session, occupant, "off", "error", True)
             return
-        status = presence.xml.find("{%s}jibri-status" % JIBRI_NS)
         if status is None:
             return
         busy = status.find("{%s}busy-status" % JIBRI_NS)
