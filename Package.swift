@@ -61,6 +61,10 @@ let package = Package(
         // Linux system calls behind glibc's variadic syscall() (futex, gettid),
         // and glibc calls declared only under _GNU_SOURCE (spawn actions, eventfd).
         .systemLibrary(name: "CLinux"),
+        // libstrophe, the XMPP client library (Jibri's protocol): TLS through OpenSSL.
+        // No pkgConfig: libstrophe.pc's only cflags are -D version macros,
+        // which SwiftPM refuses with a warning on every build.
+        .systemLibrary(name: "CStrophe", providers: [.apt(["libstrophe-dev"])]),
 
         // Clock, rings, pools, threads and their wake-ups, counters, log
         // routing: what every stage shares. No libav here: the capture
@@ -80,6 +84,13 @@ let package = Package(
         // Child processes (clean signal state, own process group, rusage,
         // waits with deadlines) and private X and sound servers: no media.
         .target(name: "HostProcesses", dependencies: ["CLinux"], swiftSettings: swiftSettings),
+        // One XMPP connection per client, on a thread it owns running libstrophe's
+        // loop; Swift element trees in and out, no C types in its API.
+        .target(
+            name: "XMPPClient",
+            dependencies: ["CStrophe", "MediaCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "CaptureX11", dependencies: ["MediaCore", "CX11"], swiftSettings: swiftSettings),
         // A Chromium per page, headful on a display, driven over its DevTools
         // pipe: launch, navigation, scripts, crashes, its process tree's cost.
@@ -130,7 +141,7 @@ let package = Package(
         .target(
             name: "RecorderDaemon",
             dependencies: [
-                "RecorderEngine", "HostProcesses", "PageBrowser",
+                "RecorderEngine", "HostProcesses", "PageBrowser", "XMPPClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -179,6 +190,17 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CX11", "CALSA", "MediaCore", "HostProcesses"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         // Spawns, waits, group stops; a private X server and sound server on their own.
         .testTarget(name: "HostProcessesTests", dependencies: ["HostProcesses", "TestSupport"], swiftSettings: swiftSettings),
+        // libstrophe against a real prosody (TLS, auth, MUC, reconnect) and
+        // Jibri's protocol against a Jicofo player (slixmpp).
+        .testTarget(
+            name: "XMPPTests",
+            dependencies: ["XMPPClient", "RecorderDaemon", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
+            exclude: ["jicofo_player.py"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BenchTests",

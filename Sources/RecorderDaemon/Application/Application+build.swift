@@ -58,8 +58,11 @@ public func buildApplication(configuration: DaemonConfiguration, logger: Logger,
             if let readyFile { try? bound.write(toFile: readyFile, atomically: true, encoding: .utf8) }
         },
         logger: httpLogger)
+    let jibri = configuration.xmpp.map {
+        JibriService(configuration: $0, host: recorder, logger: logger, drainTimeout: .seconds(configuration.shutdownTimeoutSeconds))
+    }
     return RecorderdApplication(http: http, recorder: recorder, workspaces: workspaces, snapshots: snapshots,
-                                shutdownTimeoutSeconds: configuration.shutdownTimeoutSeconds)
+                                shutdownTimeoutSeconds: configuration.shutdownTimeoutSeconds, jibri: jibri)
 }
 
 /// The HTTP/1 server's limits (docs/DEPLOY.md), Hummingbird's and NIO's

@@ -121,6 +121,8 @@ public struct DaemonConfiguration: Sendable {
     public var pageCostCoresPerMegapixel = PageCost.measured.coresPerMegapixel
     /// Jitsi rooms recorded as Jibri records them (`jitsi` key).
     public var jitsi = JitsiConfiguration()
+    /// Jicofo's recorders (Jibri's XMPP protocol); nil: not joined.
+    public var xmpp: JibriXMPPConfiguration?
 
     /// What a recording does when its media stops.
     public enum NoMediaAction: String, Sendable, CaseIterable {
@@ -216,6 +218,10 @@ public struct DaemonConfiguration: Sendable {
             if let value = try probe.string("preset") { probePreset = value }
             try probe.finish()
         }
+        if reader.has("xmpp") {
+            _ = reader.value("xmpp")
+            xmpp = try reader.decode(JibriXMPPConfiguration.self, "xmpp")
+        }
         if var workspaces = try reader.object("workspaces") {
             if let value = try workspaces.bool("enabled") { workspacesEnabled = value }
             if let value = try workspaces.int("max", in: 0...256) { maxWorkspaces = value }
@@ -285,6 +291,7 @@ public struct DaemonConfiguration: Sendable {
             }
         }
         guard !browserPath.isEmpty else { throw FieldError(field: "browserPath", reason: "must not be empty") }
+        try xmpp?.validate()
         guard VideoEncoderSettings.Preset(rawValue: probePreset) != nil else {
             throw FieldError(field: "healthProbe.preset", reason: "'\(probePreset)' is not an x264 preset")
         }

@@ -92,6 +92,11 @@ struct FieldReader {
     func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
         do {
             return try container.decode(type, forKey: FieldKey(key))
+        } catch let error as FieldError {
+            // A nested reader's own error, naming its field.
+            throw error
+        } catch let DecodingError.dataCorrupted(context) where context.underlyingError is FieldError {
+            throw context.underlyingError!
         } catch {
             throw FieldError(field: name(key), reason: "cannot be read as \(type)")
         }

@@ -20,21 +20,27 @@ struct RecorderdApplication: ApplicationProtocol {
     /// The list's and health's figures, read once per tick.
     let snapshots: SnapshotCache
     let shutdownTimeoutSeconds: Double
+    /// Jicofo's recorders (`xmpp` in the configuration); stopped first: every
+    /// slot says busy, its recordings end and report `off`, then it leaves.
+    var jibri: JibriService? = nil
 
     var responder: RouterResponder<RecorderdRequestContext> { http.responder }
     var configuration: ApplicationConfiguration { http.configuration }
     var logger: Logger { http.logger }
     var eventLoopGroup: any EventLoopGroup { http.eventLoopGroup }
     /// What HummingbirdTesting runs beside the router.
-    var services: [any Service] { [workspaces, recorder, snapshots] }
+    var services: [any Service] { [workspaces, recorder, snapshots] + (jibri.map { [$0] } ?? []) }
 
     func onServerRunning(_ channel: any Channel) async {
         await http.onServerRunning(channel)
     }
 
     func run() async throws {
-        var group = ServiceGroupConfiguration(
-            services: [.init(service: workspaces), .init(service: snapshots), .init(service: http), .init(service: recorder)], logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: workspaces), .init(service: snapshots), .init(service: http), .init(service: recorder),
+        ]
+        if let jibri { services.append(.init(service: jibri)) }
+        var group = ServiceGroupConfiguration(services: services, logger: logger)
         // The recorder cancels what did not finish within the timeout
         // itself; the group's bound is the backstop.
         group.maximumGracefulShutdownDuration = .seconds(shutdownTimeoutSeconds + 15)

@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Prometheus
+@testable import RecorderDaemon
+import Testing
+import TestSupport
+
+/// recorderd's application in this process with `xmpp` configured, behind a
+/// real prosody and the Jicofo player: what the daemon can record today
+/// (a private workspace, as the Jibri session's recording) in Jibri's
+/// layout, finalized by the script with the session's directory.
+@Suite(.tags(.bench), .serialized)
+struct JibriDaemonTests {
+    @Test func aStartRecordsInJibrisLayoutAndTheFinalizeScriptGetsTheDirectory() async throws {
+        let server = try makeProsody("daemon")
+        let recordings = "\(server.directory)/recordings"
+        try FileManager.default.createDirectory(atPath: recordings, withIntermediateDirectories: true)
+        let marker = "\(server.directory)/finalized"
+        let script = "\(server.directory)/finalize.sh"
+        try "#!/bin/sh\necho \"$1\" >> \(marker)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        let passwordFile = "\(server.directory)/jibri.pass"
+        try ProsodyServer.jibriPassword.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+
+        var configuration = DaemonConfiguration()
+        configuration.recordingsDir = recordings
+        configuration.shutdownTimeoutSeconds = 20
+        configuration.finalizeScript = script
+        // Admission judged on a fixed budget, not on this loaded host's cores.
+        configuration.cores = 8
+        var xmpp = JibriXMPPConfiguration()
+        xmpp.slots = 2
+        xmpp.width = 640
+        xmpp.height = 360
+        xmpp.environments = [JibriXMPPConfiguration.Environment(
+            name: "bench", serverHosts: ["127.0.0.1:\(server.port)"], xmppDomain: ProsodyServer.domain, baseURL: nil,
+            controlMUC: ("internal.auth.\(ProsodyServer.domain)", "JibriBrewery", "recorderd"),
+            controlLogin: .init(domain: "auth.\(ProsodyServer.domain)", username: "jibri", passwordFile: passwordFile),
+            callLogin: nil, stripFromRoomDomain: "conference.", usageTimeoutMinutes: 0,
+            trustAllCertificates: false, caFile: server.caFile)]
+        configuration.xmpp = xmpp
+        try configuration.validate()
+        var logger = Logger(label: "recorderd-jibri-test")
+        logger.logLevel = .notice
+        let alsaConfigPath = ProcessInfo.processInfo.environment["ALSA_CONFIG_PATH"]
+        defer {
+            if let alsaConfigPath { setenv("ALSA_CONFIG_PATH", alsaConfigPath, 1) } else { unsetenv("ALSA_CONFIG_PATH") }
+        }
+        let built = try await buildApplication(configuration: configuration, logger: logger, registry: PrometheusCollectorRegistry())
+        let application = try #require(built as Any as? RecorderdApplication)
+        let player = try JicofoPlayer(server: server)
+        try player.wait("ready") { $0.name == "ready" }
+
+        try await application.test(.router) { _ in
+            let deadline = Date().addingTimeInterval(30)
+            while player.instances.filter({ $0.value["available"] == "1" }).count < 2, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(player.instances.count == 2)
+            let mark = player.all.count
+            player.send(["cmd": "start", "session_id": "meeting/1", "room": "room42@conference.\(ProsodyServer.domain)",
+                         "mode": "file", "app_data": "{\"file_recording_metadata\":{\"upload\":\"yes\"}}"])
+            let sent = try player.wait("start sent", after: mark) { $0.name == "start_sent" }
+            let reply = try player.wait("start reply", after: mark) { $0.name == "start_reply" }
+            #expect(reply["status"] == "pending")
+            let on = try player.wait("on", seconds: 60, after: mark) { $0.name == "status" && $0["status"] == "on" }
+            let startToOn = (Double(on["t"] ?? "0") ?? 0) - (Double(sent["t"] ?? "0") ?? 0)
+            print("jibri start IQ to on: \(String(format: "%.3f", startToOn)) s")
+
+            // Some media, then Jicofo's stop.
+            let directory = "\(recordings)/meeting_1"
+            let fileDeadline = Date().addingTimeInterval(20)
+            var mp4: String?
+            while Date() < fileDeadline {
+                mp4 = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.first { $0.hasSuffix(".mp4") }
+                if let mp4, let size = try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(mp4)")[.size] as? Int,
+                   size > 50_000 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let name = try #require(mp4)
+            #expect(name.hasPrefix("room42_"))
+            let stopMark = player.all.count
+            player.send(["cmd": "stop", "session_id": "meeting/1"])
+            try player.wait("off", seconds: 60, after: stopMark) { $0.name == "status" && $0["status"] == "off" }
+            let stopReply = try player.wait("stop answer", seconds: 60, after: stopMark) { $0.name == "stop_reply" }
+            #expect(stopReply["status"] == "off")
+            #expect(stopReply["failure_reason"] == nil)
+
+            let probe = try Subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                                            "\(directory)/\(name)"])
+            #expect(probe.status == 0)
+            #expect((Double(probe.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0.5)
+            let metadata = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(directory)/metadata.json")))
+                as? [String: Any]
+            #expect(metadata?["meeting_url"] as? String == "https://\(ProsodyServer.domain)/room42")
+            #expect(metadata?["upload"] as? String == "yes")
+            let finalized = try String(contentsOfFile: marker, encoding: .utf8)
+            #expect(finalized.split(separator: "\n").map(String.init) == [directory])
+            // The slot is idle again.
+            try player.wait("idle again", seconds: 20, after: stopMark) { $0.name == "instance" && $0["busy"] == "idle" }
+        }
+        player.quit()
+    }
+}
