@@ -31,6 +31,8 @@ struct RecordingRun {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "record-display.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
         async let reported = report(events)
+        let pauseSignals = PauseSignals(session: session, log: { [self] line in log(line) })
+        defer { withExtendedLifetime(pauseSignals) {} }
         do {
             try await group.run()
         } catch let error as RecordingError where session.result == nil {

@@ -11,6 +11,15 @@ public protocol PacketFileSink: AnyObject {
     /// Writes `packet` (its timestamps may be changed on the way: the sink
     /// owns it). Throws the write error that stopped the output.
     func write(_ packet: consuming Packet) throws
+    /// Writes out what the output holds (a fragment in progress), so a kill
+    /// from now on keeps it: called when a pause begins. Throws the write
+    /// error that stopped the output.
+    func flushPending() throws
+}
+
+extension PacketFileSink {
+    /// Outputs that write as they go have nothing to flush.
+    public func flushPending() throws {}
 }
 
 /// A file output's write failed: which file, and the error.

@@ -44,8 +44,9 @@ struct AudioTimeline {
     private(set) var nextFrameIndex: Int64?
     /// Input frames still to trim from the start (audio that began before the anchor).
     private var trimRemaining: Int64 = 0
-    /// Input frames to place in all (`duration * input rate`), or nil.
-    let frameLimit: Int64?
+    /// Input frames to place in all (`duration * input rate`), or nil. The
+    /// encode thread moves it on by the frames a pause leaves out.
+    var frameLimit: Int64?
     /// Output samples added (or removed) by every compensation requested so far.
     private(set) var compensatedSamples = 0
     private var errorSum: Double = 0

@@ -141,6 +141,17 @@ public final class MP4FileSink: PacketFileSink, @unchecked Sendable {
         if !offsetsRecorded { try recordOffsets() }
     }
 
+    /// Ends the fragment in progress and hands it to the kernel
+    /// (`PacketFileSink`): the file then plays up to the last packet written.
+    public func flushPending() throws {
+        do {
+            try muxer.flushFragment()
+        } catch {
+            throw output.failure ?? error
+        }
+        if !offsetsRecorded { try recordOffsets() }
+    }
+
     /// The file written (`PacketFileSink`): `path`.
     public var currentPath: String { path }
 
