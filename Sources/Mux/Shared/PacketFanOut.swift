@@ -76,7 +76,8 @@ public final class PacketFanOut {
         guard let last = files.last else { return }
         if cut != nil {
             switch cut!.apply(to: packet) {
-            case .keep: break
+            case .keep:
+                if let seconds = cut!.takeResume() { for file in files { file.resumed(atSeconds: seconds) } }
             case .keepAfterFlush: try flushFiles()
             case .leaveOut: return
             case .leaveOutAndFlush:

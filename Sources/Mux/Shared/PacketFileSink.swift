@@ -15,11 +15,15 @@ public protocol PacketFileSink: AnyObject {
     /// from now on keeps it: called when a pause begins. Throws the write
     /// error that stopped the output.
     func flushPending() throws
+    /// The recording goes on here (seconds of the output's timeline) after
+    /// a pause: a file marks it (a chapter), when it can.
+    func resumed(atSeconds seconds: Double)
 }
 
 extension PacketFileSink {
     /// Outputs that write as they go have nothing to flush.
     public func flushPending() throws {}
+    public func resumed(atSeconds seconds: Double) {}
 }
 
 /// A file output's write failed: which file, and the error.

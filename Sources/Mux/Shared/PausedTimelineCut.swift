@@ -35,6 +35,10 @@ struct PausedTimelineCut {
     /// Stretches whose start has been flushed to the files, per kind.
     private var videoFlushed = 0
     private var audioFlushed = 0
+    /// Resumes passed so far, and the time (seconds, after the shift) of
+    /// one not yet taken (`takeResume()`).
+    private var resumesSeen = 0
+    private var pendingResume: Double?
 
     init(schedule: PauseSchedule, videoTimeBase: AVRational?, audioTimeBase: AVRational?) {
         view = PauseView(schedule)
@@ -70,6 +74,7 @@ struct PausedTimelineCut {
             let shift = fromUnits(view.pausedBefore(unit), timeBase)
             guard shift > 0 else { return .keep }
             avPacket.pointee.pts = pts - shift
+            noteResumes(before: unit, at: pts - shift, timeBase)
             if avPacket.pointee.dts != CFFMPEG_AV_NOPTS_VALUE {
                 var dts = avPacket.pointee.dts - shift
                 if dts <= lastVideoDTS { dts = lastVideoDTS + 1 }
@@ -90,8 +95,30 @@ struct PausedTimelineCut {
         }
         guard audioLeftOut > 0 else { return .keep }
         avPacket.pointee.pts = pts - audioLeftOut
+        if videoTimeBase == nil { noteResumes(before: toUnits(pts, timeBase), at: pts - audioLeftOut, timeBase) }
         if avPacket.pointee.dts != CFFMPEG_AV_NOPTS_VALUE { avPacket.pointee.dts -= audioLeftOut }
         return .keep
+    }
+
+    /// The time a resume passed since the last call was kept at, once (for
+    /// the files' chapters).
+    mutating func takeResume() -> Double? {
+        defer { pendingResume = nil }
+        return pendingResume
+    }
+
+    /// A packet at `unit` is kept at `time` (in `timeBase`): the first one
+    /// past a resume marks it.
+    @inline(__always)
+    private mutating func noteResumes(before unit: Int64, at time: Int64, _ timeBase: AVRational) {
+        var ended = 0
+        for interval in view.intervals {
+            guard let end = interval.end, end <= unit else { break }
+            ended += 1
+        }
+        guard ended > resumesSeen else { return }
+        resumesSeen = ended
+        pendingResume = Double(time) * Double(timeBase.num) / Double(timeBase.den)
     }
 
     /// Time paused before `value`, both in `timeBase` (exact to its unit,
