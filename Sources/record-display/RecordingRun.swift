@@ -186,6 +186,9 @@ struct RecordingRun {
                 "cpuSeconds": statistics.cpuTime.seconds,
                 "encoderThreads": statistics.encoderThreads,
                 "streams": statistics.streams.map(Self.json),
+                "paused": statistics.paused,
+                "pauses": statistics.pauses,
+                "pausedSeconds": statistics.pausedDuration.seconds,
             ] as [String: Any],
         ]
         do {
