@@ -51,10 +51,14 @@ final class SkipPictureSequencer {
     /// Whether an unchanged frame `index` can be written as a skipped picture now.
     func canSkip(at index: Int64) -> Bool { held == 0 && !keyframeDue(at: index) }
 
-    /// Frame `index` is about to be sent to x264.
-    func willEncode(at index: Int64) {
+    /// Whether a skipped picture can be written now whatever the keyframe
+    /// spacing says (while paused: the keyframe waits for the resume).
+    var canSkipWhilePaused: Bool { held == 0 }
+
+    /// Frame `index` is about to be sent to x264 (as a keyframe when `keyframe`).
+    func willEncode(at index: Int64, keyframe: Bool) {
         held += 1
-        if keyframeDue(at: index) { lastKeyframe = index }
+        if keyframe { lastKeyframe = index }
     }
 
     /// Writes the skipped picture for frame `index` (after `canSkip`).

@@ -169,14 +169,17 @@ public final class VideoEncoder: @unchecked Sendable {
     /// when it `changed` since the last frame encoded or `cursor` differs
     /// from the last one drawn, else written as a repeat of it (an all-skip
     /// picture where the stream allows). `cursor` as for `encode`.
+    /// `keyframe`: submitted as an IDR picture whatever changed (a resume
+    /// after a pause starts the file's next part with one).
     @inline(__always)
-    public func encodePicture(frameIndex: Int64, changed: Bool, cursor: CursorOverlay? = nil,
+    public func encodePicture(frameIndex: Int64, changed: Bool, cursor: CursorOverlay? = nil, keyframe: Bool = false,
                               emit: (consuming Packet) -> Void) throws {
         let cursorMoved = cursor == nil ? lastCursor != nil : !cursor!.drawsSame(as: lastCursor)
-        if changed { hints?.frameChanged() }
-        if changed || cursorMoved {
+        if changed || keyframe { hints?.frameChanged() }
+        if changed || cursorMoved || keyframe {
             lastCursor = cursor
-            try submit(frameIndex: frameIndex, emit: emit)
+            if keyframe { try frame.makeWritable() }
+            try submit(frameIndex: frameIndex, keyframe: keyframe, emit: emit)
         } else {
             try repeatLast(frameIndex: frameIndex, emit: emit)
         }
@@ -219,6 +222,22 @@ public final class VideoEncoder: @unchecked Sendable {
         try submit(frameIndex: frameIndex, emit: emit)
     }
 
+    /// Shows the last picture encoded again as output frame `frameIndex`
+    /// while the recording is paused, without x264: an all-skip picture
+    /// when the stream allows one now (x264 holds no frame back); else
+    /// nothing, so no picture of the paused screen is ever encoded. A
+    /// keyframe due meanwhile waits for the resume (which makes one).
+    /// Returns whether a picture was written.
+    @discardableResult
+    public func repeatWhilePaused(frameIndex: Int64, emit: (consuming Packet) -> Void) throws -> Bool {
+        guard lastFrameIndex >= 0, frameIndex > lastFrameIndex, let sequencer, sequencer.canSkipWhilePaused else {
+            return false
+        }
+        lastFrameIndex = frameIndex
+        try sequencer.skip(at: frameIndex, emit: emit)
+        return true
+    }
+
     /// Ends the stream: passes on the packets libx264 still holds (its
     /// lookahead and B-frames). The encoder takes no frames afterwards.
     public func flush(emit: (consuming Packet) -> Void) throws {
@@ -250,9 +269,9 @@ public final class VideoEncoder: @unchecked Sendable {
     /// Encodes the input picture, with `lastCursor` drawn on it for x264
     /// only (x264 copies its input picture before `send` returns).
     @inline(__always)
-    private func submit(frameIndex: Int64, emit: (consuming Packet) -> Void) throws {
+    private func submit(frameIndex: Int64, keyframe: Bool = false, emit: (consuming Packet) -> Void) throws {
         guard let cursor = lastCursor else {
-            try submitPicture(frameIndex: frameIndex, emit: emit)
+            try submitPicture(frameIndex: frameIndex, keyframe: keyframe, emit: emit)
             return
         }
         if compositor == nil { compositor = CursorCompositor() }
@@ -270,22 +289,23 @@ public final class VideoEncoder: @unchecked Sendable {
             try? frame.makeWritable()
             compositor!.restore(planes)
         }
-        try submitPicture(frameIndex: frameIndex, emit: emit)
+        try submitPicture(frameIndex: frameIndex, keyframe: keyframe, emit: emit)
     }
 
     @inline(__always)
-    private func submitPicture(frameIndex: Int64, emit: (consuming Packet) -> Void) throws {
+    private func submitPicture(frameIndex: Int64, keyframe forced: Bool = false,
+                               emit: (consuming Packet) -> Void) throws {
         // libx264 refuses non-increasing pts; the engine derives indices from
         // capture times and never repeats one, so this is a programming error.
         precondition(frameIndex > lastFrameIndex, "frame indices must increase (\(frameIndex) after \(lastFrameIndex))")
         lastFrameIndex = frameIndex
         let hints = self.hints?.take(cursorDrawn: lastCursor != nil)
         guard let sequencer else {
-            try x264.encode(planes, pts: frameIndex, keyframe: false, hints: hints, emit: emit)
+            try x264.encode(planes, pts: frameIndex, keyframe: forced, hints: hints, emit: emit)
             return
         }
-        let keyframe = sequencer.keyframeDue(at: frameIndex)
-        sequencer.willEncode(at: frameIndex)
+        let keyframe = forced || sequencer.keyframeDue(at: frameIndex)
+        sequencer.willEncode(at: frameIndex, keyframe: keyframe)
         var failure: (any Error)?
         try x264.encode(planes, pts: frameIndex, keyframe: keyframe, hints: hints) { packet in
             do { try sequencer.encoderOutput(packet, emit: emit) } catch { failure = failure ?? error }

@@ -14,7 +14,11 @@ struct RecordDisplay: ParsableCommand {
             Exit status: 0 on success; 2 on bad input (one line on stderr naming the value, nothing written, \
             no connection made); 1 on a failure after start (the file keeps every whole fragment and is finished \
             in place when it can be), including a stream that \
-            gave up after --max-reconnects. SIGINT and SIGTERM stop and finalize.
+            gave up after --max-reconnects. SIGINT and SIGTERM stop and finalize. \
+            SIGUSR1 pauses the recording and SIGUSR2 resumes it (`kill -USR1 PID`): the paused time is left out \
+            of the file, whose timeline goes on without a gap (each resume starts with a keyframe); streams stay \
+            connected with the last picture and silence; --duration counts recorded time. A second SIGUSR1 while \
+            paused (or SIGUSR2 while recording) changes nothing.
             Stream keys are never printed: URLs are shown as rtmp://host/app/*** and srt://host:port?***; \
             SRT passphrases are read from a file and never printed.
             `record-display repair FILE` makes an interrupted recording a regular MP4 in place (see its --help).

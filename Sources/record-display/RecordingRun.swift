@@ -31,6 +31,8 @@ struct RecordingRun {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "record-display.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
         async let reported = report(events)
+        let pauseSignals = PauseSignals(session: session, log: { [self] line in log(line) })
+        defer { withExtendedLifetime(pauseSignals) {} }
         do {
             try await group.run()
         } catch let error as RecordingError where session.result == nil {
@@ -184,6 +186,9 @@ struct RecordingRun {
                 "cpuSeconds": statistics.cpuTime.seconds,
                 "encoderThreads": statistics.encoderThreads,
                 "streams": statistics.streams.map(Self.json),
+                "paused": statistics.paused,
+                "pauses": statistics.pauses,
+                "pausedSeconds": statistics.pausedDuration.seconds,
             ] as [String: Any],
         ]
         do {

@@ -46,16 +46,19 @@ public final class NetworkSink: @unchecked Sendable {
 
     /// A sink for `destination` carrying `streams` (one video, at most one
     /// audio). Nothing connects until `start()`. `events` is called on the
-    /// sink's thread.
+    /// sink's thread. `startsAtKeyframe`: the first packet sent is a
+    /// keyframe's (for a sink added to a running recording; otherwise the
+    /// first connection sends from the first packet offered).
     public init(destination: StreamDestination, streams: [StreamParameters], maxReconnects: Int? = nil,
                 policy: CongestionPolicy = CongestionPolicy(), backoff: ReconnectBackoff = ReconnectBackoff(),
                 connectTimeout: Double = 10, drainTimeout: Double = 3, queueCapacity: Int = 1024,
-                events: @escaping @Sendable (NetworkSinkEvent) -> Void) {
+                startsAtKeyframe: Bool = false, events: @escaping @Sendable (NetworkSinkEvent) -> Void) {
         precondition(maxReconnects.map { $0 >= 0 } ?? true, "maxReconnects cannot be negative")
         let video = streams.first { $0.kind == .video }
         core = NetworkSinkCore(destination: destination, streams: streams, maxReconnects: maxReconnects,
                                policy: policy, backoff: backoff, connectTimeout: connectTimeout,
-                               drainTimeout: drainTimeout, queueCapacity: queueCapacity, events: events)
+                               drainTimeout: drainTimeout, queueCapacity: queueCapacity,
+                               startsAtKeyframe: startsAtKeyframe, events: events)
         pool = PacketPool(capacity: core.ring.capacity)
         gate = CongestionGate(policy: policy)
         stallLimit = Int64(policy.stallLimit * 1e6)

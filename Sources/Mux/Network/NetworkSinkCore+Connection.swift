@@ -21,8 +21,9 @@ extension NetworkSinkCore {
         var outageStart = clock.now()
         // The first connection sends the queue from the session's first
         // packet (a keyframe, with the AAC priming before it); any later one
-        // starts at a keyframe.
-        var startAtKeyframe = false
+        // starts at a keyframe, as does the first of a sink added while
+        // recording.
+        var startAtKeyframe = startsAtKeyframe
         while true {
             if let delay = pendingDelay {
                 pendingDelay = nil

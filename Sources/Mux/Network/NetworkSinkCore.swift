@@ -39,13 +39,17 @@ final class NetworkSinkCore: @unchecked Sendable {
     /// The sink's thread has ended (gave up, or stopped): offers are ignored.
     let closed = Atomic<Bool>(false)
     let videoTimeBase: AVRational
+    /// The first connection waits for a keyframe too (a sink added to a
+    /// running recording gets packets from the middle of a GOP).
+    let startsAtKeyframe: Bool
     let audioTimeBase: AVRational
 
     static let microseconds = AVRational(num: 1, den: 1_000_000)
 
     init(destination: StreamDestination, streams: [StreamParameters], maxReconnects: Int?, policy: CongestionPolicy,
          backoff: ReconnectBackoff, connectTimeout: Double, drainTimeout: Double, queueCapacity: Int,
-         events: @escaping @Sendable (NetworkSinkEvent) -> Void) {
+         startsAtKeyframe: Bool = false, events: @escaping @Sendable (NetworkSinkEvent) -> Void) {
+        self.startsAtKeyframe = startsAtKeyframe
         self.destination = destination
         self.streams = streams
         self.maxReconnects = maxReconnects

@@ -33,6 +33,9 @@ public struct NetworkSinkStatistics: Sendable, Equatable {
     /// the process (`SRT:SndQ`, `SRT:RcvQ`): their time is in neither this
     /// figure nor the session's.
     public var threadCPUTime: Duration = .zero
+    /// The stream was removed from a running recording (its figures are
+    /// final).
+    public var removed = false
 
     public init(url: String) {
         self.url = url

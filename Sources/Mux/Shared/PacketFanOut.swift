@@ -16,21 +16,43 @@ public import MediaPackets
 /// Used by one thread, the mux thread.
 public final class PacketFanOut {
     public let files: [any PacketFileSink]
-    public let streams: [NetworkSink]
+    /// Live streams: set at the start, then added and removed (on the mux
+    /// thread) while recording.
+    public private(set) var streams: [NetworkSink]
     private let interleaver: PacketInterleaver
+    /// What a pause leaves out of the files (nil: the recording never pauses).
+    private var cut: PausedTimelineCut?
     /// Where the file outputs' references come from (only when there are
     /// several files).
     private let references: PacketPool?
 
     /// Video and audio time bases come from `parameters` (one of each kind at
     /// most); `files` and `streams` take every packet.
-    public init(parameters: [StreamParameters], files: [any PacketFileSink], streams: [NetworkSink]) {
-        precondition(!files.isEmpty || !streams.isEmpty, "a fan-out needs somewhere to send packets")
+    /// `pauses`: the recording's paused stretches, left out of the files
+    /// (`PausedTimelineCut`); the streams get everything.
+    public init(parameters: [StreamParameters], files: [any PacketFileSink], streams: [NetworkSink],
+                pauses: PauseSchedule? = nil) {
         self.files = files
         self.streams = streams
-        interleaver = PacketInterleaver(videoTimeBase: parameters.first { $0.kind == .video }?.timeBase,
-                                        audioTimeBase: parameters.first { $0.kind == .audio }?.timeBase)
+        let videoTimeBase = parameters.first { $0.kind == .video }?.timeBase
+        let audioTimeBase = parameters.first { $0.kind == .audio }?.timeBase
+        interleaver = PacketInterleaver(videoTimeBase: videoTimeBase, audioTimeBase: audioTimeBase)
         references = files.count > 1 ? PacketPool(capacity: 32) : nil
+        if let pauses, !files.isEmpty {
+            cut = PausedTimelineCut(schedule: pauses, videoTimeBase: videoTimeBase, audioTimeBase: audioTimeBase)
+        }
+    }
+
+    /// Adds a live stream; it gets every packet from the next one on. Mux
+    /// thread only.
+    public func add(_ stream: NetworkSink) {
+        streams.append(stream)
+    }
+
+    /// Stops offering packets to `stream` (the caller finishes it). Mux
+    /// thread only.
+    public func remove(_ stream: NetworkSink) {
+        streams.removeAll { $0 === stream }
     }
 
     /// Queues `packet` and passes on every packet now due. Throws
@@ -52,6 +74,17 @@ public final class PacketFanOut {
             stream.offer(packet)
         }
         guard let last = files.last else { return }
+        if cut != nil {
+            switch cut!.apply(to: packet) {
+            case .keep:
+                if let seconds = cut!.takeResume() { for file in files { file.resumed(atSeconds: seconds) } }
+            case .keepAfterFlush: try flushFiles()
+            case .leaveOut: return
+            case .leaveOutAndFlush:
+                try flushFiles()
+                return
+            }
+        }
         if let references {
             for file in files.dropLast() {
                 guard let copy = packet.reference(from: references) else {
@@ -62,6 +95,16 @@ public final class PacketFanOut {
             }
         }
         try write(packet, to: last)
+    }
+
+    private func flushFiles() throws {
+        for file in files {
+            do {
+                try file.flushPending()
+            } catch {
+                throw PacketSinkFailure(path: file.currentPath, error: error)
+            }
+        }
     }
 
     @inline(__always)

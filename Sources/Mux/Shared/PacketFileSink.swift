@@ -11,6 +11,19 @@ public protocol PacketFileSink: AnyObject {
     /// Writes `packet` (its timestamps may be changed on the way: the sink
     /// owns it). Throws the write error that stopped the output.
     func write(_ packet: consuming Packet) throws
+    /// Writes out what the output holds (a fragment in progress), so a kill
+    /// from now on keeps it: called when a pause begins. Throws the write
+    /// error that stopped the output.
+    func flushPending() throws
+    /// The recording goes on here (seconds of the output's timeline) after
+    /// a pause: a file marks it (a chapter), when it can.
+    func resumed(atSeconds seconds: Double)
+}
+
+extension PacketFileSink {
+    /// Outputs that write as they go have nothing to flush.
+    public func flushPending() throws {}
+    public func resumed(atSeconds seconds: Double) {}
 }
 
 /// A file output's write failed: which file, and the error.

@@ -101,6 +101,7 @@ func buildRouter(recorder: Recorder, snapshots: SnapshotCache, registry: Prometh
     if let token { v1.add(middleware: TokenMiddleware(token: token)) }
     v1.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
     v1.addRoutes(RecordingsController(recorder: recorder, snapshots: snapshots).endpoints, atPath: "recordings")
+    v1.addRoutes(RecordingChangesController(recorder: recorder).endpoints, atPath: "recordings")
     v1.addRoutes(WorkspacesController(recorder: recorder).endpoints, atPath: "workspaces")
     routes.record(router)
     return router

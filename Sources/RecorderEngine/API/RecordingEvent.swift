@@ -211,6 +211,14 @@ public struct RecordingStatistics: Sendable {
     /// How long the picture has not changed; zero when it has just changed,
     /// or when a frozen picture is not checked.
     public var frozenPicture: Duration = .zero
+    /// Paused now (`RecordingSession.pause()`).
+    public var paused = false
+    /// Pauses so far (one still open counts).
+    public var pauses = 0
+    /// Time left out of the recording by pauses so far (from each pause's
+    /// cut to its resume's, or to now): `elapsed` less this is about
+    /// `mediaDuration`.
+    public var pausedDuration: Duration = .zero
 
     public init() {}
 }

@@ -47,7 +47,7 @@ public final class RecordingSession: Service, Sendable {
     /// The session's id (`RecordingConfiguration.id`, or one made up).
     public let id: String
     public let configuration: RecordingConfiguration
-    private let runner: SessionRunner
+    let runner: SessionRunner
     private let broadcast = EventBroadcast()
     private let phase = LockedValue<Phase>(.ready)
 
@@ -197,6 +197,17 @@ public final class RecordingSession: Service, Sendable {
         var bundles: [String: CertificateAuthorityBundle] = [:]
         var destinations: [StreamDestination] = []
         for (index, output) in configuration.streams.enumerated() {
+            destinations.append(try checkStream(output, index: index, configuration: configuration,
+                                                allowList: allowList, bundles: &bundles))
+        }
+        return destinations
+    }
+
+    /// Checks one stream (numbered `index` in errors) as `checkStreams` does.
+    static func checkStream(_ output: StreamOutput, index: Int, configuration: RecordingConfiguration,
+                            allowList: StreamAllowList,
+                            bundles: inout [String: CertificateAuthorityBundle]) throws -> StreamDestination {
+        do {
             let url = try StreamURL(output.url, key: .stream(index: index), schemes: configuration.allowedStreamSchemes)
             try allowList.check(url, key: .stream(index: index))
             if let maxReconnects = output.maxReconnects, maxReconnects < 0 {
@@ -212,8 +223,7 @@ public final class RecordingSession: Service, Sendable {
                     options.latency = latency
                 }
                 options.passphrase = try output.srtPassphraseFile.map { try SRTPassphrase(contentsOfFile: $0, key: .srtPassphraseFile(index: index)) }
-                destinations.append(.srt(url, options))
-                continue
+                return .srt(url, options)
             }
             if output.srtLatency != nil || output.srtPassphraseFile != nil {
                 throw InvalidSetting(output.srtLatency != nil ? .srtLatency(index: index) : .srtPassphraseFile(index: index),
@@ -225,9 +235,8 @@ public final class RecordingSession: Service, Sendable {
                 bundles[path] = bundle
                 authorities = bundle
             }
-            destinations.append(.rtmp(url, tls: output.tls, authorities: authorities))
+            return .rtmp(url, tls: output.tls, authorities: authorities)
         }
-        return destinations
     }
 
     private static func randomHex(_ digits: Int) -> String {

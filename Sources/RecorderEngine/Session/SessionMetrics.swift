@@ -38,7 +38,11 @@ final class SessionMetrics: Sendable {
     private let videoQueue: Gauge
     private let audioQueue: Gauge
     private let encodeTime: Timer
-    private let streams: [StreamMetrics]
+    /// One per stream so far (configured, then added while recording).
+    private let streams: LockedValue<[StreamMetrics]>
+    private let pausedSeconds: FloatingPointCounter
+    private let pauses: Counter
+    private let session: String
     private let last = LockedValue(RecordingStatistics())
 
     struct StreamMetrics: Sendable {
@@ -80,18 +84,22 @@ final class SessionMetrics: Sendable {
         videoQueue = Gauge(label: "recorder_video_queue_frames", dimensions: dimensions)
         audioQueue = Gauge(label: "recorder_audio_queue_seconds", dimensions: dimensions)
         encodeTime = Timer(label: "recorder_video_encode_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
-        streams = (0..<streamCount).map { StreamMetrics(session: session, index: $0) }
+        streams = LockedValue((0..<streamCount).map { StreamMetrics(session: session, index: $0) })
+        pausedSeconds = FloatingPointCounter(label: "recorder_paused_seconds_total", dimensions: dimensions)
+        pauses = Counter(label: "recorder_pauses_total", dimensions: dimensions)
+        self.session = session
     }
 
     deinit {
         for metric in [framesCaptured, framesEncoded, framesDropped, framesDuplicated, lateGrabs, framesUnchanged,
-                       skipPictures, audioOverruns, bytesWritten] {
+                       skipPictures, audioOverruns, bytesWritten, pauses] {
             metric.destroy()
         }
         audioSilence.destroy()
+        pausedSeconds.destroy()
         for gauge in [avOffset, encoderThreads, videoQueue, audioQueue] { gauge.destroy() }
         encodeTime.destroy()
-        for stream in streams { stream.destroy() }
+        for stream in streams.withLock({ $0 }) { stream.destroy() }
     }
 
     /// Moves what changed since the last call into the metrics.
@@ -118,6 +126,16 @@ final class SessionMetrics: Sendable {
         encoderThreads.record(now.encoderThreads)
         videoQueue.record(videoQueued)
         audioQueue.record(audioQueued.seconds)
+        increment(pauses, now.pauses - before.pauses)
+        if now.pausedDuration > before.pausedDuration {
+            pausedSeconds.increment(by: (now.pausedDuration - before.pausedDuration).seconds)
+        }
+        let streams = self.streams.withLock { streams in
+            while streams.count < now.streams.count {
+                streams.append(StreamMetrics(session: session, index: streams.count))
+            }
+            return streams
+        }
         for (index, stream) in now.streams.enumerated() where index < streams.count {
             let previous = index < before.streams.count ? before.streams[index] : NetworkSinkStatistics(url: stream.url)
             let metrics = streams[index]

@@ -33,7 +33,10 @@ final class SessionPipeline {
     private(set) var file: MP4FileSink?
     private(set) var segmentedFile: SegmentedMP4Sink?
     private(set) var hls: HLSSink?
+    /// The configured live streams.
     private(set) var streams: [NetworkSink] = []
+    /// Every live stream, the ones added while recording too.
+    let liveStreams = LiveStreams()
     /// The file's segments and the HLS segments as they are written.
     let fileSegments = SegmentLog()
     let hlsSegments = SegmentLog()
@@ -45,6 +48,8 @@ final class SessionPipeline {
     /// server's bursts (periods in pairs every 120 ms on the bench) fit in
     /// it several times over, on a loaded machine too.
     static let audioEndWaitNanoseconds: Int64 = 1_000_000_000
+    /// The paused stretches the file outputs leave out (set at the start).
+    private var pauses: PauseSchedule?
 
     /// The main (first) encode's encoder and settings, when there is video.
     var videoEncoder: VideoEncoder? { encodes.first?.encoder }
@@ -198,15 +203,30 @@ final class SessionPipeline {
         guard !encodes.isEmpty else {
             if let hls { fileSinks.append(hls) }
             guard !fileSinks.isEmpty || !streams.isEmpty else { return [] }
-            return [PacketFanOut(parameters: streamParameters(encode: nil), files: fileSinks, streams: streams)]
+            return [PacketFanOut(parameters: streamParameters(encode: nil), files: fileSinks, streams: streams,
+                                 pauses: pauses)]
         }
         return encodes.indices.map { index in
             let outputs = plan.outputs(of: index)
             var files: [any PacketFileSink] = outputs.file ? fileSinks : []
             if outputs.hls, let hls { files.append(hls) }
             return PacketFanOut(parameters: streamParameters(encode: index), files: files,
-                                streams: outputs.streams.map { streams[$0] })
+                                streams: outputs.streams.map { streams[$0] }, pauses: pauses)
         }
+    }
+
+    /// The encode a stream taking rendition `name` (nil: the main one)
+    /// gets; nil for sound alone. Throws when no encode of this recording
+    /// serves that rendition.
+    func encode(forRendition name: String?) throws(InvalidSetting) -> Int? {
+        guard !encodes.isEmpty else { return nil }
+        let name = name ?? VideoRendition.mainName
+        guard let index = encodes.firstIndex(where: { $0.names.contains(name) }) else {
+            throw InvalidSetting(.streamRendition(index: liveStreams.entries.count), value: name,
+                                 reason: "is not encoded in this recording (encoded: "
+                                     + encodes.flatMap(\.names).joined(separator: ", ") + ")")
+        }
+        return index
     }
 
     /// Starts every thread: streams, mux, encoders, then the captures.
@@ -215,8 +235,11 @@ final class SessionPipeline {
     func start(configuration: RecordingConfiguration, state: SessionState, context: MediaThread.Context,
                warn: @escaping @Sendable (RecordingWarning) -> Void) {
         for stream in streams { stream.start(context: context) }
+        liveStreams.configure(streams.indices.map { (streams[$0], encode: encodes.isEmpty ? nil : plan.streamEncodes[$0]) })
+        pauses = state.pauses
         let mux = MuxWorker(fanOuts: fanOuts(), encodes: encodes,
-                            audioPackets: audioEncoder == nil ? nil : audioPackets, state: state)
+                            audioPackets: audioEncoder == nil ? nil : audioPackets, state: state,
+                            liveStreams: liveStreams)
         workers.append(MediaThread(role: "mux", context: context) { mux.run() })
         if let video, let pictures {
             let frameLimit = configuration.duration.map { Int64(($0.seconds * Double(video.framesPerSecond)).rounded()) }
@@ -290,7 +313,12 @@ final class SessionPipeline {
         let clock = MonotonicClock()
         let now = clock.now()
         var frames = max(0, now - anchor) * Int64(fps) / 1_000_000_000
-        if let videoFrameLimit { frames = min(frames, videoFrameLimit) }
+        if let videoFrameLimit {
+            // The limit counts recorded frames; the timeline counts paused ones too.
+            var view = PauseView(state.pauses)
+            view.refresh()
+            frames = min(frames, view.limitPosition(recorded: videoFrameLimit, rate: Int64(fps)) ?? .max)
+        }
         state.audioEnd.store(anchor + frames * 1_000_000_000 / Int64(fps), ordering: .releasing)
         // The encoder sees the end with its next chunk.
         audio?.chunksReady.notify()
@@ -306,9 +334,10 @@ final class SessionPipeline {
         }
     }
 
-    /// Waits for the streams' threads (after `finishInput` or `abort`).
+    /// Waits for the streams' threads (after `finishInput` or `abort`),
+    /// the ones added while recording too.
     func joinStreams() {
-        for stream in streams { stream.join() }
+        for stream in liveStreams.all { stream.join() }
     }
 
     /// A failure to open something, typed by what failed.

@@ -24,7 +24,7 @@ final class SessionRunner: Sendable {
     let configuration: RecordingConfiguration
     let logger: Logger
     let events: EventBroadcast
-    let state = SessionState()
+    let state: SessionState
     let metrics: SessionMetrics
     let account: CPUAccount
     let logTarget: LogTarget
@@ -32,23 +32,27 @@ final class SessionRunner: Sendable {
     /// The checked streams (URL, protocol and its options, CA bundles), and their URLs.
     let streamDestinations: [StreamDestination]
     let streamURLs: [StreamURL]
-    private let clock = MonotonicClock()
+    let clock = MonotonicClock()
     /// What statistics are read from while recording; the final ones after.
-    private let source = LockedValue<StatisticsSource>(.notStarted)
+    let source = LockedValue<StatisticsSource>(.notStarted)
+    /// Held while a stream is added or removed (one change at a time), with
+    /// the redaction registrations of the streams added.
+    let streamChanges = LockedValue<[SecretRedaction.Token]>([])
 
-    private enum StatisticsSource {
+    enum StatisticsSource {
         case notStarted
         case running(LiveParts)
         case finished(RecordingStatistics)
     }
 
-    /// The pieces of a running pipeline that statistics read (all thread-safe).
-    private struct LiveParts: @unchecked Sendable {
+    /// The pieces of a running pipeline that statistics read (all
+    /// thread-safe), and the pipeline streams are added to.
+    struct LiveParts: @unchecked Sendable {
+        let pipeline: SessionPipeline
         let startTime: Int64
         /// The video's rate; nil for sound alone, timed by `audioRate`.
         let framesPerSecond: Int?
         let audioRate: Int
-        let streams: [NetworkSink]
         let encodes: [VideoEncode]
         let fileSegments: SegmentLog
         let hlsSegments: SegmentLog
@@ -64,6 +68,7 @@ final class SessionRunner: Sendable {
         self.logger = logger
         self.events = events
         self.streamDestinations = streamDestinations
+        state = SessionState(pauseUnitRate: configuration.recordsVideo ? configuration.capture.framesPerSecond : 1000)
         streamURLs = streamDestinations.map(\.url)
         metrics = SessionMetrics(session: id, streamCount: streamURLs.count)
         account = CPUAccount(tag: tag)
@@ -94,7 +99,10 @@ final class SessionRunner: Sendable {
             if case let .srt(url, options) = destination { return url.secretParts + (options.passphrase?.secretParts ?? []) }
             return destination.url.secretParts
         })
-        defer { SecretRedaction.unregister(secrets) }
+        defer {
+            SecretRedaction.unregister(secrets)
+            for token in streamChanges.withLock({ $0 }) { SecretRedaction.unregister(token) }
+        }
         LibavLog.install()
         let outcome = record()
         switch outcome {
@@ -148,8 +156,9 @@ final class SessionRunner: Sendable {
         }
         let startTime = clock.now()
         source.withLock {
-            $0 = .running(LiveParts(startTime: startTime, framesPerSecond: pipeline.video?.framesPerSecond,
-                                    audioRate: pipeline.audio?.format.sampleRate ?? 1, streams: pipeline.streams,
+            $0 = .running(LiveParts(pipeline: pipeline, startTime: startTime,
+                                    framesPerSecond: pipeline.video?.framesPerSecond,
+                                    audioRate: pipeline.audio?.format.sampleRate ?? 1,
                                     encodes: pipeline.encodes, fileSegments: pipeline.fileSegments,
                                     hlsSegments: pipeline.hlsSegments))
         }
@@ -183,8 +192,9 @@ final class SessionRunner: Sendable {
         pipeline.stopAndDrain(state: state)
         // The streams send what they hold while the file is finished; a
         // cancelled session closes them at once.
-        for stream in pipeline.streams {
-            if kind == .immediately { stream.abort() } else { stream.finishInput() }
+        // (Streams removed while recording were finished then.)
+        for entry in pipeline.liveStreams.entries {
+            if kind == .immediately { entry.sink.abort() } else if !entry.removed { entry.sink.finishInput() }
         }
         var output: String?
         var finalizeDuration: Duration?
@@ -216,8 +226,9 @@ final class SessionRunner: Sendable {
         pipeline.joinStreams()
         // A stream that gave up did not stop the recording (the file went
         // on), but the recording did not do all it was asked: it is the error.
-        for (index, stream) in pipeline.streams.enumerated() where stream.statistics.gaveUp {
-            let report = StreamFailureReport(url: streamURLs[index].redacted,
+        for entry in pipeline.liveStreams.entries where !entry.removed && entry.sink.statistics.gaveUp {
+            let stream = entry.sink
+            let report = StreamFailureReport(url: stream.url.redacted,
                                              attempts: stream.statistics.failedAttempts, lastFailure: nil)
             state.failure.withLock { if $0 == nil { $0 = .stream(report) } }
         }
@@ -261,9 +272,9 @@ final class SessionRunner: Sendable {
             }
             // Streaming only, and every stream has given up: nothing is left to do.
             if pipeline.file == nil && pipeline.segmentedFile == nil && pipeline.hls == nil
-                && pipeline.streams.allSatisfy(\.isClosed) {
+                && pipeline.liveStreams.all.allSatisfy(\.isClosed) {
                 state.controlWake.cancelWait()
-                let gaveUp = pipeline.streams.first.map { $0.statistics }
+                let gaveUp = pipeline.liveStreams.all.first.map { $0.statistics }
                 state.fail(.stream(StreamFailureReport(url: gaveUp?.url ?? "", attempts: gaveUp?.failedAttempts ?? 0,
                                                        lastFailure: nil)))
                 break
@@ -356,7 +367,15 @@ final class SessionRunner: Sendable {
         statistics.audioVideoOffset = .microseconds(state.audioOffsetMicroseconds.load(ordering: .relaxed))
         statistics.cpuTime = account.total()
         statistics.encoderThreads = state.encoderThreads.load(ordering: .relaxed)
-        statistics.streams = parts.streams.map(\.statistics)
+        statistics.streams = parts.pipeline.liveStreams.entries.map { entry in
+            var statistics = entry.sink.statistics
+            statistics.removed = entry.removed
+            return statistics
+        }
+        let pauses = pauseAccount()
+        statistics.paused = pauses.paused
+        statistics.pauses = pauses.count
+        statistics.pausedDuration = pauses.duration
         let detection = configuration.noMedia
         let runs = NoMediaReporter.runs(state.noMedia, framesPerSecond: parts.framesPerSecond ?? 1)
         if detection.silenceDuration != nil { statistics.silence = runs.silence }

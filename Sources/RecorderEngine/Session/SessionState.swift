@@ -57,6 +57,14 @@ final class SessionState: Sendable {
     let encodeTimes = SPSCRing<Int64>(minimumCapacity: 512)
     /// The first fatal error; set once.
     let failure = LockedValue<RecordingError?>(nil)
+    /// The paused stretches of the timeline (`RecordingSession.pause()`).
+    let pauses: PauseSchedule
+
+    /// `pauseUnitRate`: the units pauses are cut in (the frame rate; for
+    /// sound alone, milliseconds).
+    init(pauseUnitRate: Int = 1000) {
+        pauses = PauseSchedule(unitRate: pauseUnitRate)
+    }
 
     /// Wakes the control thread: a stop request, a failure, the end.
     let controlWake = WakeSignal()

@@ -31,6 +31,14 @@ final class AudioEncodeWorker: @unchecked Sendable {
     private let outputRate: Int
     /// `state.audioEnd` has been applied to the timeline.
     private var endApplied = false
+    /// The recording's paused stretches: their frames are encoded as
+    /// silence (the live streams stay fed; the files leave them out,
+    /// `PausedTimelineCut`) and are not recorded time.
+    private var pauses: PauseView
+    /// Input frames to record in all, or nil (`timeline.frameLimit` is this
+    /// plus the paused frames before it).
+    private let recordLimit: Int64?
+    private let inputRate: Int64
 
     init(capture: PCMCapture<MonotonicClock>, encoder: AudioEncoder, packets: SPSCRing<Packet>,
          state: SessionState, outputRate: Int, duration: Duration?, settingsDescription: String,
@@ -51,6 +59,9 @@ final class AudioEncodeWorker: @unchecked Sendable {
         // Input frames to place in all (`duration * input rate`), or none.
         let frameLimit = duration.map { Int64(($0.seconds * Double(inputRate)).rounded()) }
         timeline = AudioTimeline(inputRate: inputRate, outputRate: outputRate, frameLimit: frameLimit)
+        recordLimit = frameLimit
+        self.inputRate = Int64(inputRate)
+        pauses = PauseView(state.pauses)
         bytesPerFrame = capture.format.bytesPerFrame
         silence = .allocate(byteCount: Self.silenceFrames * bytesPerFrame, alignment: 16)
         silence.initializeMemory(as: UInt8.self, repeating: 0, count: Self.silenceFrames * bytesPerFrame)
@@ -127,24 +138,28 @@ final class AudioEncodeWorker: @unchecked Sendable {
                 anchor = chunk.captureTime
                 state.anchor.store(anchor, ordering: .releasing)
             }
+            if pauses.refresh(), let recordLimit {
+                timeline.frameLimit = pauses.limitPosition(recorded: recordLimit, rate: inputRate)
+            }
             if timeline.isComplete {
                 if anchorsTimeline { state.requestStop(.graceful, reason: .durationReached) }
                 continue
             }
+            let position = timeline.placedFrames
             let placement = timeline.place(captureTime: chunk.captureTime, firstFrameIndex: chunk.firstFrameIndex,
                                            frameCount: chunk.frameCount, anchor: anchor)
-            try encodeSilence(frames: placement.silence)
+            try encode(from: position, count: placement.silence, samples: nil)
             if let correction = placement.correction {
                 try encoder.setCompensation(sampleDelta: correction.sampleDelta, distance: correction.distance)
                 state.audioOffsetMicroseconds.store(Int(timeline.lastMeasuredOffset * 1e6), ordering: .relaxed)
             }
             if placement.count > 0 {
                 let samples = UnsafeRawPointer(chunk.buffer.baseAddress + placement.skip * bytesPerFrame)
-                noMedia.observe(samples, frameCount: placement.count)
-                try encoder.encode(interleaved: samples, frameCount: placement.count) { packet in emit(packet) }
+                try encode(from: position + Int64(placement.silence), count: placement.count, samples: samples)
             }
-            // Sound alone is timed by the frames placed (statistics, no-media).
-            state.audioFramesPlaced.store(Int(timeline.placedFrames), ordering: .relaxed)
+            // Sound alone is timed by the frames recorded (statistics, no-media).
+            let placed = timeline.placedFrames
+            state.audioFramesPlaced.store(Int(placed - pauses.pausedBefore(placed, rate: inputRate)), ordering: .relaxed)
             if anchorsTimeline, timeline.isComplete { state.requestStop(.graceful, reason: .durationReached) }
             if endApplied, timeline.isComplete { reachedEnd() }
         }
@@ -187,18 +202,41 @@ final class AudioEncodeWorker: @unchecked Sendable {
         let frames = Int64(state.framesEncoded.load(ordering: .relaxed))
         timeline.limit(toOutputSamples: frames * Int64(outputRate) / Int64(fps))
         let missing = timeline.framesShortOfLimit
-        try encodeSilence(frames: missing)
+        try encode(from: timeline.placedFrames, count: missing, samples: nil)
         timeline.advance(by: missing)
-        state.audioFramesPlaced.store(Int(timeline.placedFrames), ordering: .relaxed)
+        let placed = timeline.placedFrames
+        state.audioFramesPlaced.store(Int(placed - pauses.pausedBefore(placed, rate: inputRate)), ordering: .relaxed)
+    }
+
+    /// Encodes `count` frames placed at timeline `position`: `samples`, or
+    /// silence when nil; the paused ones as silence the no-media check does
+    /// not see (a pause is not missing media). The cut is on the exact
+    /// frame the pause's slot starts at.
+    @inline(__always)
+    private func encode(from position: Int64, count: Int, samples: UnsafeRawPointer?) throws {
+        var done = 0
+        while done < count {
+            let run = pauses.intervals.isEmpty ? (paused: false, end: Int64.max)
+                : pauses.run(at: position + Int64(done), rate: inputRate)
+            let length = Int(min(Int64(count - done), run.end - (position + Int64(done))))
+            if run.paused || samples == nil {
+                try encodeSilence(frames: length, observed: !run.paused)
+            } else {
+                let part = samples! + done * bytesPerFrame
+                noMedia.observe(part, frameCount: length)
+                try encoder.encode(interleaved: part, frameCount: length) { packet in emit(packet) }
+            }
+            done += length
+        }
     }
 
     /// Silence placed for frames the device did not deliver (a stall, a lost
-    /// device) is silence to the no-media check too.
-    private func encodeSilence(frames: Int) throws {
+    /// device) is silence to the no-media check too (`observed`).
+    private func encodeSilence(frames: Int, observed: Bool) throws {
         var remaining = frames
         while remaining > 0 {
             let count = min(remaining, Self.silenceFrames)
-            noMedia.observe(UnsafeRawPointer(silence), frameCount: count)
+            if observed { noMedia.observe(UnsafeRawPointer(silence), frameCount: count) }
             try encoder.encode(interleaved: UnsafeRawPointer(silence), frameCount: count) { packet in emit(packet) }
             remaining -= count
         }

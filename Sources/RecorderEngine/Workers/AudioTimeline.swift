@@ -44,18 +44,38 @@ struct AudioTimeline {
     private(set) var nextFrameIndex: Int64?
     /// Input frames still to trim from the start (audio that began before the anchor).
     private var trimRemaining: Int64 = 0
-    /// Output samples (encoder rate) the track is to hold in all, or nil.
-    /// Kept on the output side: a compensation changes how many input
-    /// frames make that many samples (after an overrun's silence the count
-    /// runs ahead of the clock and the resampler gives back what it gained,
-    /// so a limit in input frames would end the track short by as much).
-    private(set) var outputLimit: Int64?
+    /// Output samples (encoder rate) the track is to hold in all, or nil:
+    /// the lesser of the duration's limit and the end a stop fixed. Kept on
+    /// the output side: a compensation changes how many input frames make
+    /// that many samples (after an overrun's silence the count runs ahead of
+    /// the clock and the resampler gives back what it gained, so a limit in
+    /// input frames would end the track short by as much).
+    var outputLimit: Int64? {
+        switch (durationLimit, endLimit) {
+        case let (duration?, end?): min(duration, end)
+        case let (limit?, nil), let (nil, limit?): limit
+        case (nil, nil): nil
+        }
+    }
+    /// The duration's limit in output samples (moved on by pauses), or nil.
+    private var durationLimit: Int64?
+    /// Where a graceful stop ends the track (the video's end), or nil.
+    private var endLimit: Int64?
     /// Input frames to place in all, at the compensations requested so far,
-    /// or nil without a limit.
+    /// or nil without a limit. Set, it is the duration's limit in input
+    /// frames (the encode thread moves it on by the frames a pause leaves
+    /// out); an end a stop fixed still applies.
     var frameLimit: Int64? {
-        outputLimit.map { limit in
-            let net = limit - Int64(compensatedSamples)
-            return max(0, (net * Int64(inputRate) + Int64(outputRate) - 1) / Int64(outputRate))
+        get {
+            outputLimit.map { limit in
+                let net = limit - Int64(compensatedSamples)
+                return max(0, (net * Int64(inputRate) + Int64(outputRate) - 1) / Int64(outputRate))
+            }
+        }
+        set {
+            durationLimit = newValue.map {
+                ($0 * Int64(outputRate) + Int64(inputRate) / 2) / Int64(inputRate) + Int64(compensatedSamples)
+            }
         }
     }
     /// Output samples added (or removed) by every compensation requested so far.
@@ -68,7 +88,7 @@ struct AudioTimeline {
 
     init(inputRate: Int, outputRate: Int, correctionWindow: Double = 1.0, maximumRatioChange: Double = 0.01,
          frameLimit: Int64? = nil) {
-        outputLimit = frameLimit.map { ($0 * Int64(outputRate) + Int64(inputRate) / 2) / Int64(inputRate) }
+        durationLimit = frameLimit.map { ($0 * Int64(outputRate) + Int64(inputRate) / 2) / Int64(inputRate) }
         self.inputRate = inputRate
         self.outputRate = outputRate
         self.correctionWindow = correctionWindow
@@ -137,7 +157,7 @@ struct AudioTimeline {
     /// its limit already ends it, if sooner): the video's end, once a stop
     /// fixed it.
     mutating func limit(toOutputSamples samples: Int64) {
-        outputLimit = min(outputLimit ?? .max, max(0, samples))
+        endLimit = min(endLimit ?? .max, max(0, samples))
     }
 
     /// Input frames of silence that bring the track to its limit (0 when it

@@ -16,8 +16,12 @@ final class MuxWorker: @unchecked Sendable {
     private let state: SessionState
     /// Where the audio references for all fan-outs but the last come from.
     private let references: PacketPool?
+    /// Streams added and removed while recording.
+    private let liveStreams: LiveStreams?
 
-    init(fanOuts: [PacketFanOut], encodes: [VideoEncode], audioPackets: SPSCRing<Packet>?, state: SessionState) {
+    init(fanOuts: [PacketFanOut], encodes: [VideoEncode], audioPackets: SPSCRing<Packet>?, state: SessionState,
+         liveStreams: LiveStreams? = nil) {
+        self.liveStreams = liveStreams
         precondition(encodes.isEmpty ? fanOuts.count <= 1 : fanOuts.count == encodes.count,
                      "one fan-out per video encode")
         self.fanOuts = fanOuts
@@ -29,7 +33,9 @@ final class MuxWorker: @unchecked Sendable {
 
     func run() {
         var failed = false
+        defer { if let liveStreams { apply(liveStreams.close()) } }
         while true {
+            if let liveStreams, liveStreams.hasChanges { apply(liveStreams.takeChanges()) }
             if drain(failed: &failed) {
                 // The encoders may be waiting for room.
                 state.packetSpace.notify()
@@ -58,6 +64,22 @@ final class MuxWorker: @unchecked Sendable {
             } catch {
                 fileFailed(error)
                 return
+            }
+        }
+    }
+
+    /// A stream added goes to its encode's fan-out from the next packet on
+    /// (it starts at a keyframe by itself); one removed gets no packet after
+    /// this and is finished here, after its last.
+    private func apply(_ changes: [LiveStreams.Change]) {
+        for change in changes {
+            switch change {
+            case let .add(sink, encode):
+                let index = encode ?? 0
+                if fanOuts.indices.contains(index) { fanOuts[index].add(sink) }
+            case let .remove(sink):
+                for fanOut in fanOuts { fanOut.remove(sink) }
+                sink.finishInput()
             }
         }
     }

@@ -32,6 +32,11 @@ final class VideoEncodeWorker: @unchecked Sendable {
     private var noMedia: NoMediaProbe
     /// The pointer's shapes, when the capture draws it.
     private let cursorShapes: CursorShapes?
+    /// The recording's paused stretches, in frame slots.
+    private var pauses: PauseView
+    /// A paused slot went by since the last one recorded: the next recorded
+    /// frame is an IDR picture of the screen as it is then.
+    private var resuming = false
 
     init(capture: DisplayCapture<MonotonicClock>, pictures: RenditionPictures, encodes: [VideoEncode],
          state: SessionState, frameLimit: Int64?, noMedia detection: NoMediaDetection = NoMediaDetection()) {
@@ -42,6 +47,7 @@ final class VideoEncodeWorker: @unchecked Sendable {
         self.state = state
         self.frameLimit = frameLimit
         cursorShapes = capture.cursorShapes
+        pauses = PauseView(state.pauses)
         timeline = VideoTimeline(framesPerSecond: capture.framesPerSecond)
         noMedia = NoMediaProbe(video: detection, framesPerSecond: capture.framesPerSecond, state: state.noMedia,
                                wake: state.controlWake)
@@ -94,9 +100,39 @@ final class VideoEncodeWorker: @unchecked Sendable {
         if !encodes.contains(where: Self.canGrow) { loadWatch = nil }
     }
 
+    /// Slot `index` lies in a pause: every encoder shows its last picture
+    /// again where it can (the live streams stay fed; the files leave the
+    /// slot out, `PausedTimelineCut`), and the next slot recorded starts
+    /// with an IDR picture.
+    private func encodePaused(frameIndex index: Int64, current: inout Int) throws {
+        resuming = true
+        for encode in encodes.indices {
+            current = encode
+            try encodes[encode].encoder.repeatWhilePaused(frameIndex: index) { packet in emit(packet, encode) }
+        }
+    }
+
+    /// The first slot recorded after a pause, filled by a repeat: an IDR
+    /// picture of the screen now (the picture was kept up to date while
+    /// paused, the encoders did not see it).
+    private func encodeResumed(frameIndex index: Int64, cursor: CursorOverlay?, current: inout Int) throws {
+        _ = pictures.takeChange()
+        try pictures.refreshScaled()
+        resuming = false
+        for encode in encodes.indices {
+            current = encode
+            try encodes[encode].encoder.encodePicture(frameIndex: index, changed: true, cursor: cursor,
+                                                      keyframe: true) { packet in emit(packet, encode) }
+        }
+    }
+
     /// Encodes the pictures as output frame `index` with every encoder.
     @inline(__always)
     private func encodeAll(frameIndex index: Int64, changed: Bool, cursor: CursorOverlay?, current: inout Int) throws {
+        if resuming {
+            try encodeResumed(frameIndex: index, cursor: cursor, current: &current)
+            return
+        }
         if loadWatch == nil {
             for encode in encodes.indices {
                 current = encode
@@ -145,21 +181,41 @@ final class VideoEncodeWorker: @unchecked Sendable {
                 try pictures.update(from: frame)
             case let .encode(index, repeats):
                 let limit = frameLimit ?? .max
+                pauses.refresh()
                 // Slots the grabber missed are filled, up to the requested
-                // duration even when this frame itself lies past it.
-                let repeatEnd = min(index, limit)
-                if index - repeats < repeatEnd {
-                    for repeated in (index - repeats)..<repeatEnd {
+                // duration (recorded time: paused slots do not count) even
+                // when this frame itself lies past it.
+                if repeats > 0 {
+                    var count = 0
+                    for repeated in (index - repeats)..<index {
+                        if pauses.isPaused(repeated) {
+                            try encodePaused(frameIndex: repeated, current: &current)
+                            continue
+                        }
+                        guard repeated - pauses.pausedBefore(repeated) < limit else { break }
+                        count += 1
+                        if resuming {
+                            try encodeResumed(frameIndex: repeated, cursor: cursorShapes?.overlay(for: frame.cursor),
+                                              current: &current)
+                            continue
+                        }
                         for encode in encodes.indices {
                             current = encode
                             try encodes[encode].encoder.repeatLast(frameIndex: repeated) { packet in emit(packet, encode) }
                         }
                     }
-                    let count = Int(repeatEnd - (index - repeats))
                     state.framesDuplicated.add(count, ordering: .relaxed)
                     state.framesEncoded.add(count, ordering: .relaxed)
                 }
-                guard index < limit else {
+                if pauses.isPaused(index) {
+                    // The picture follows the screen (DAMAGE brings only
+                    // changes); no encoder sees it until the resume.
+                    try pictures.update(from: frame)
+                    try encodePaused(frameIndex: index, current: &current)
+                    continue
+                }
+                let recorded = index - pauses.pausedBefore(index)
+                guard recorded < limit else {
                     // Past the requested duration: the file is complete.
                     state.requestStop(.graceful, reason: .durationReached)
                     continue
@@ -180,7 +236,7 @@ final class VideoEncodeWorker: @unchecked Sendable {
                 _ = state.encodeTimes.push(clock.now() - started)
                 noMedia.observe(picture: pictures.capture, sequence: sequence, damaged: damaged)
                 state.framesEncoded.add(1, ordering: .relaxed)
-                if let frameLimit, index + 1 >= frameLimit {
+                if let frameLimit, recorded + 1 >= frameLimit {
                     state.requestStop(.graceful, reason: .durationReached)
                 }
             }

@@ -27,5 +27,5 @@ struct FourCC: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringL
     static let stco: FourCC = "stco", co64: FourCC = "co64", stss: FourCC = "stss", edts: FourCC = "edts"
     static let elst: FourCC = "elst", sdtp: FourCC = "sdtp", sbgp: FourCC = "sbgp", sgpd: FourCC = "sgpd"
     static let stps: FourCC = "stps", cslg: FourCC = "cslg", subs: FourCC = "subs", saiz: FourCC = "saiz"
-    static let saio: FourCC = "saio"
+    static let saio: FourCC = "saio", udta: FourCC = "udta", chpl: FourCC = "chpl"
 }

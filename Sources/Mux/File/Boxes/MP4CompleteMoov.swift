@@ -16,7 +16,10 @@ import CFFmpeg
 /// delayed by an empty edit.
 enum MP4CompleteMoov {
     /// The `moov` box, and the movie's duration in seconds.
-    static func build(index: MP4FragmentIndex, marker: MP4RecordingMarker?) throws -> (bytes: [UInt8], duration: Double) {
+    /// `chapters`: written as a Nero chapter list (`chpl` in `udta`), which
+    /// FFmpeg (ffprobe -show_chapters, mpv) and VLC read.
+    static func build(index: MP4FragmentIndex, marker: MP4RecordingMarker?,
+                      chapters: [MP4Chapter] = []) throws -> (bytes: [UInt8], duration: Double) {
         let bytes = index.moovPayload
         let children = try MP4ByteReader(bytes).children()
         // Every track's edit first: the movie's duration is the longest.
@@ -33,6 +36,11 @@ enum MP4CompleteMoov {
             for child in children {
                 let payload = Array(bytes[child.payload])
                 switch child.type {
+                case .udta where !chapters.isEmpty:
+                    writer.box(.udta) { writer in
+                        writer.append(payload)
+                        MP4Chapter.writeList(chapters, into: &writer)
+                    }
                 case .mvhd:
                     writer.box(.mvhd) { $0.append(try! withDuration(payload, movieDuration, durationOffset: 16)) }
                 case .mvex:
@@ -47,6 +55,9 @@ enum MP4CompleteMoov {
                 default:
                     writer.box(child.type) { $0.append(payload) }
                 }
+            }
+            if !chapters.isEmpty && !children.contains(where: { $0.type == .udta }) {
+                writer.box(.udta) { MP4Chapter.writeList(chapters, into: &$0) }
             }
         }
         return (writer.bytes, Double(movieDuration) / Double(index.movieTimescale))

@@ -50,10 +50,11 @@ struct MP4InPlaceFinisher {
     /// states above, playable or repairable.
     /// `index`: the fragments' index when the caller built it already (the
     /// sink, while recording); read from the file otherwise.
-    mutating func finish(_ layout: MP4RecordingLayout, index known: MP4FragmentIndex? = nil) throws -> Result {
+    mutating func finish(_ layout: MP4RecordingLayout, index known: MP4FragmentIndex? = nil,
+                         chapters: [MP4Chapter] = []) throws -> Result {
         guard let marker = layout.marker else { throw MP4FormatError("has no recording marker") }
         let index = try known ?? MP4FragmentIndex(file: file, layout: layout)
-        let (moov, duration) = try MP4CompleteMoov.build(index: index, marker: marker)
+        let (moov, duration) = try MP4CompleteMoov.build(index: index, marker: marker, chapters: chapters)
         let size = Int64(moov.count)
 
         // A torn fragment, or an index a finishing that was stopped appended:

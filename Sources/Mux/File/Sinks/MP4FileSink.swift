@@ -50,6 +50,8 @@ public final class MP4FileSink: PacketFileSink, @unchecked Sendable {
     private let markerOffset: Int64
     /// Both streams' offsets are in the marker on disk.
     private var offsetsRecorded = false
+    /// Seconds of the timeline each resume after a pause starts at.
+    private var resumes: [Double] = []
     private let hasVideo: Bool
     private let hasAudio: Bool
     private var finished = false
@@ -141,6 +143,24 @@ public final class MP4FileSink: PacketFileSink, @unchecked Sendable {
         if !offsetsRecorded { try recordOffsets() }
     }
 
+    /// Ends the fragment in progress and hands it to the kernel
+    /// (`PacketFileSink`): the file then plays up to the last packet written.
+    public func flushPending() throws {
+        do {
+            try muxer.flushFragment()
+        } catch {
+            throw output.failure ?? error
+        }
+        if !offsetsRecorded { try recordOffsets() }
+    }
+
+    /// Where the recording was resumed after a pause (`PacketFileSink`):
+    /// the finished file lists a chapter per part ("Part 1" at 0, "Part 2"
+    /// here...). A file finished by `MP4Repair` after a crash has none.
+    public func resumed(atSeconds seconds: Double) {
+        resumes.append(seconds)
+    }
+
     /// The file written (`PacketFileSink`): `path`.
     public var currentPath: String { path }
 
@@ -205,7 +225,9 @@ public final class MP4FileSink: PacketFileSink, @unchecked Sendable {
             let layout = try written ?? MP4RecordingLayout(reading: output.file)
             guard !layout.fragments.isEmpty else { return kept(recordingError ?? "no fragment was written") }
             var finisher = MP4InPlaceFinisher(file: output.file)
-            let result = try finisher.finish(layout, index: written == nil ? nil : output.index)
+            let result = try finisher.finish(layout, index: written == nil ? nil : output.index,
+                                             chapters: resumes.isEmpty ? [] : [MP4Chapter(start: 0, title: "Part 1")]
+                                                 + resumes.enumerated().map { MP4Chapter(start: $1, title: "Part \($0 + 2)") })
             return MP4FinishReport(path: path, outcome: .finishedInPlace, duration: result.duration,
                                    finalizingSeconds: seconds(), bytes: output.bytesOnDisk, fragments: result.fragments,
                                    moovAtFront: result.moovAtFront, extraBytes: result.extraBytes,

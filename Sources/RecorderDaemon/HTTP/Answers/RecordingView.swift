@@ -38,10 +38,14 @@ extension RecordingView {
         self.init(
             id: recording.id, state: now.state.rawValue, display: recording.display, audioDevice: recording.audioDevice,
             workspace: recording.workspace, page: recording.page.map { PageView($0.request) }, file: recording.file,
-            streams: zip(recording.streams.indices, recording.streams).map { index, url in
+            // The configured streams, then those added while recording
+            // (the statistics list every one, redacted).
+            streams: (0..<max(recording.streams.count, statistics.streams.count)).map { index in
                 let live = index < statistics.streams.count ? statistics.streams[index] : nil
-                return StreamView(url: url, connected: live?.connected ?? false, connections: live?.connections ?? 0,
-                                  gaveUp: live?.gaveUp ?? false, packetsSent: live?.packetsSent ?? 0)
+                return StreamView(url: index < recording.streams.count ? recording.streams[index] : live?.url ?? "***",
+                                  connected: live?.connected ?? false, connections: live?.connections ?? 0,
+                                  gaveUp: live?.gaveUp ?? false, packetsSent: live?.packetsSent ?? 0,
+                                  removed: live?.removed == true ? true : nil)
             },
             metadata: recording.metadata, createdAt: Recording.iso8601(recording.createdAt), stopReason: now.stopReason,
             error: now.error, statistics: StatisticsView(statistics), noMedia: now.noMedia.isEmpty ? nil : now.noMedia,
@@ -62,6 +66,8 @@ struct StreamView: Encodable, Sendable {
     var connections: Int
     var gaveUp: Bool
     var packetsSent: Int
+    /// Present (true) once the stream was removed from the running recording.
+    var removed: Bool?
 }
 
 /// `measuredCores` includes a page's browser (`browser.measuredCores`).
@@ -128,6 +134,10 @@ struct StatisticsView: Encodable, Sendable {
     var encoderThreads: Int
     var silenceSeconds: Double
     var frozenPictureSeconds: Double
+    /// Paused now; pauses so far; seconds left out of the recording by them.
+    var paused: Bool
+    var pauses: Int
+    var pausedSeconds: Double
 
     init(_ statistics: RecordingStatistics) {
         mediaSeconds = statistics.mediaDuration.seconds
@@ -149,6 +159,9 @@ struct StatisticsView: Encodable, Sendable {
         encoderThreads = statistics.encoderThreads
         silenceSeconds = statistics.silence.seconds
         frozenPictureSeconds = statistics.frozenPicture.seconds
+        paused = statistics.paused
+        pauses = statistics.pauses
+        pausedSeconds = statistics.pausedDuration.seconds
     }
 }
 
