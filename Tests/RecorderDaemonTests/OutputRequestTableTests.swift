@@ -35,6 +35,8 @@ import Testing
             (#"{"display": "\#(display)", "segments": {"size": "1k"}}"#, "segments.size", "1 MB"),
             (#"{"display": "\#(display)", "segments": {"size": "lots"}}"#, "segments.size", "500M"),
             (#"{"display": "\#(display)", "segments": {"size": true}}"#, "segments.size", "not a boolean"),
+            (#"{"display": "\#(display)", "segments": {"size": "1e9"}}"#, "segments.size", "500M"),
+            (#"{"display": "\#(display)", "segments": {"size": 1500000.5}}"#, "segments.size", "whole number"),
             (#"{"display": "\#(display)", "segments": {"time": 4, "count": 3}}"#, "segments.count", "unknown field"),
             // HLS.
             (#"{"display": "\#(display)", "hls": "live.m3u8"}"#, "hls", "JSON object"),
