@@ -97,6 +97,22 @@ import Yams
             let stopped = try await client.call(.post, "/v1/recordings/\(id)/stop", token: token)
             #expect(stopped.status == 200 && stopped.json["state"] as? String == "finished", "\(stopped.body)")
             note("post", "/v1/recordings/{id}/stop", stopped)
+            // Sound alone in segments: the answer's `outputs` once finished.
+            let sound = try await client.call(.post, "/v1/recordings", body: """
+                {"noVideo": true, "audioDevice": "\(bench.capturePCM)", "file": "contract/sound.m4a",
+                 "segments": {"time": 1}, "duration": 2.5}
+                """, token: token)
+            #expect(sound.status == 201, "\(sound.body)")
+            note("post", "/v1/recordings", sound)
+            let deadline = ContinuousClock.now + .seconds(30)
+            var finished = sound
+            while ContinuousClock.now < deadline, finished.json["state"] as? String != "finished" {
+                try await Task.sleep(for: .milliseconds(100))
+                finished = try await client.call(.get, "/v1/recordings/\(sound.json["id"] as? String ?? "")", token: token)
+            }
+            let segments = (finished.json["outputs"] as? [String: Any])?["segments"] as? [Any] ?? []
+            #expect(segments.count >= 2, "\(finished.body)")
+            note("get", "/v1/recordings/{id}", finished)
             return stream.body.split(separator: "\n").filter { $0.hasPrefix("data: ") }.map { $0.dropFirst(6) }
         }
         #expect(eventLines.count >= 3, "started, statistics, stopped: \(eventLines)")

@@ -5,6 +5,7 @@ import Logging
 import Prometheus
 @testable import RecorderDaemon
 import RecorderEngine
+import Testing
 
 /// recorderd's application in this process, over a fresh recordings
 /// directory (removed with it), for HummingbirdTesting's `.router` client.
@@ -40,12 +41,32 @@ final class InProcessDaemon: @unchecked Sendable {
         self.application = application
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: recordings) }
+    deinit {
+        try? FileManager.default.removeItem(atPath: recordings)
+        try? FileManager.default.removeItem(atPath: recordings + "-outside")
+    }
 
     /// Runs `body` with a client of the router (the recorder and workspaces
     /// running as services beside it).
     func test<Value>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         try await application.test(.router, body)
+    }
+
+    /// A directory outside the recordings, linked from `escape` inside them
+    /// (a request naming `escape/...` must write nothing there); removed
+    /// with the recordings.
+    func escapeLink() throws -> String {
+        let outside = try scratch("outside")
+        try FileManager.default.createSymbolicLink(atPath: "\(recordings)/escape", withDestinationPath: outside)
+        return outside
+    }
+
+    /// Refused requests wrote nothing: the recordings directory holds the
+    /// daemon's state and the `escape` link only, and nothing is beyond it.
+    func expectNothingWritten(beyond outside: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let written = try FileManager.default.contentsOfDirectory(atPath: recordings).sorted()
+        #expect(written == [".recorderd", "escape"], "nothing written: \(written)", sourceLocation: sourceLocation)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty, sourceLocation: sourceLocation)
     }
 
     /// A directory beside the recordings (removed with them).

@@ -12,9 +12,7 @@ import Testing
         let daemon = try await InProcessDaemon { configuration, _ in
             configuration.streamAllowList = [#"rtmp://127\.0\.0\.1:1935/live/.*"#, #"srt://127\.0\.0\.1:9000"#]
         }
-        let outside = try daemon.scratch("outside")
-        defer { try? FileManager.default.removeItem(atPath: outside) }
-        try FileManager.default.createSymbolicLink(atPath: "\(daemon.recordings)/escape", withDestinationPath: outside)
+        let outside = try daemon.escapeLink()
         let display = RequestTableTests.display
         let rtmp = "rtmp://127.0.0.1:1935/live/SECRETKEY"
         let cases: [(body: String, field: String, says: String)] = [
@@ -37,6 +35,8 @@ import Testing
             (#"{"display": "\#(display)", "segments": {"size": "1k"}}"#, "segments.size", "1 MB"),
             (#"{"display": "\#(display)", "segments": {"size": "lots"}}"#, "segments.size", "500M"),
             (#"{"display": "\#(display)", "segments": {"size": true}}"#, "segments.size", "not a boolean"),
+            (#"{"display": "\#(display)", "segments": {"size": "1e9"}}"#, "segments.size", "500M"),
+            (#"{"display": "\#(display)", "segments": {"size": 1500000.5}}"#, "segments.size", "whole number"),
             (#"{"display": "\#(display)", "segments": {"time": 4, "count": 3}}"#, "segments.count", "unknown field"),
             // HLS.
             (#"{"display": "\#(display)", "hls": "live.m3u8"}"#, "hls", "JSON object"),
@@ -90,9 +90,7 @@ import Testing
             let listed = try await client.call(.get, "/v1/recordings").json["recordings"] as? [Any]
             #expect(listed?.isEmpty == true, "nothing started")
         }
-        let written = try FileManager.default.contentsOfDirectory(atPath: daemon.recordings).sorted()
-        #expect(written == [".recorderd", "escape"], "nothing written: \(written)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+        try daemon.expectNothingWritten(beyond: outside)
     }
 
     /// SRT's passphrase comes from the file the daemon's configuration

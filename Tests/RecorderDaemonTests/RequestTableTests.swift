@@ -13,16 +13,13 @@ import Testing
 
     @Test func badRecordingRequestsAreRefusedNamingTheField() async throws {
         let token = "s3cret-token-\(UUID().uuidString)"
-        var outside = ""
         let daemon = try await InProcessDaemon { configuration, recordings in
             try token.write(toFile: recordings + "-token", atomically: true, encoding: .utf8)
             configuration.tokenFile = recordings + "-token"
             configuration.streamAllowList = [#"rtmp://127\.0\.0\.1:1935/live/.*"#]
         }
         defer { unlink(daemon.recordings + "-token") }
-        outside = try daemon.scratch("outside")
-        defer { try? FileManager.default.removeItem(atPath: outside) }
-        try FileManager.default.createSymbolicLink(atPath: "\(daemon.recordings)/escape", withDestinationPath: outside)
+        let outside = try daemon.escapeLink()
         let display = Self.display
         let cases: [(body: String, status: Int, field: String)] = [
             (#"{"display": "\#(display)", "file": "../x.mp4"}"#, 400, "file"),
@@ -84,9 +81,7 @@ import Testing
             let listed = try await client.call(.get, "/v1/recordings", token: token).json["recordings"] as? [Any]
             #expect(listed?.isEmpty == true, "nothing started")
         }
-        let written = try FileManager.default.contentsOfDirectory(atPath: daemon.recordings).sorted()
-        #expect(written == [".recorderd", "escape"], "nothing written: \(written)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+        try daemon.expectNothingWritten(beyond: outside)
     }
 
     @Test func theTokenGuardsV1AndTheProbesAsConfigured() async throws {

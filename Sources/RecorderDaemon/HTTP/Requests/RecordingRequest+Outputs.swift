@@ -103,7 +103,11 @@ extension RecordingRequest {
         case nil:
             return nil
         case .number?:
-            bytes = try reader.decode(Double.self, key)
+            let number = try reader.decode(Double.self, key)
+            guard number.rounded() == number else {
+                throw FieldError(field: field, reason: "\(FieldReader.text(number)) is not a whole number of bytes")
+            }
+            bytes = number
         case .string?:
             let written = try reader.decode(String.self, key)
             var text = Substring(written)
@@ -112,7 +116,10 @@ extension RecordingRequest {
                 unit = scale
                 text = text.dropLast()
             }
-            guard let number = Double(text) else {
+            // Digits with an optional fraction, as the contract's pattern says.
+            let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let number = Double(text), !parts[0].isEmpty,
+                  parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { ("0"..."9").contains($0) } }) else {
                 throw FieldError(field: field, reason: "'\(written)': expected bytes such as 500M or 2G")
             }
             bytes = number * unit
