@@ -281,8 +281,12 @@ import TestSupport
         let pages = try PageServer(bench)
         try FlashBeepAnalysis.page.write(toFile: "\(pages.directory)/flashbeep.html", atomically: true, encoding: .utf8)
         let daemon = try Daemon(bench, arguments: ["--config", try pages.configuration(bench)])
-        let id = try RecorderdPageTests.start(daemon, "http://127.0.0.1:\(pages.port)/flashbeep.html", body: #", "duration": 20"#,
-                                              file: "sync/a.mp4")
+        // The page's first seconds (the browser warming up beside the
+        // engine's start) upset its audio clock on a loaded host: the gate
+        // lets it settle, as a meeting page is joined before it records.
+        let id = try RecorderdPageTests.start(daemon, "http://127.0.0.1:\(pages.port)/flashbeep.html",
+                                              page: #", "start": {"on": "predicate", "expression": "performance.now() > 6000"}"#,
+                                              body: #", "duration": 20"#, file: "sync/a.mp4")
         let view = try daemon.waitFor(id, seconds: 90, RecorderdPageTests.ended)
         #expect(view["state"] as? String == "finished", "\(view)")
         let offsets = try FlashBeepAnalysis.offsets("\(daemon.recordings)/sync/a.mp4")
