@@ -96,6 +96,26 @@ import TestSupport
         #expect(daemon.stop() == 0)
     }
 
+    /// A stop while the page waits for its start gate: no file, the
+    /// browser and workspace gone; a stop while it records: its file.
+    @Test func anAPIStopEndsAPageRecordingBeforeAndAfterItsGate() throws {
+        let bench = try TestBench.current()
+        let pages = try PageServer(bench)
+        let daemon = try Daemon(bench, arguments: ["--config", try pages.configuration(bench)])
+        let waiting = try Self.start(daemon, pages.url("c=ff8000"), page: #", "start": {"on": "console"}"#, file: "stop/waiting.mp4")
+        _ = try daemon.browserGroup(waiting)
+        let stopped = try daemon.request("POST", "/v1/recordings/\(waiting)/stop")
+        #expect(stopped.status == 200 && stopped.json["stopReason"] as? String == "stopRequested", "\(stopped.body)")
+        #expect(!FileManager.default.fileExists(atPath: "\(daemon.recordings)/stop/waiting.mp4"))
+        let recording = try Self.start(daemon, pages.url("c=ff8000"), file: "stop/recording.mp4")
+        _ = try daemon.waitFor(recording, seconds: 30) { Daemon.mediaSeconds($0) >= 2 }
+        let ended = try daemon.request("POST", "/v1/recordings/\(recording)/stop")
+        #expect(ended.json["state"] as? String == "finished" && ended.json["stopReason"] as? String == "stopRequested", "\(ended.body)")
+        #expect(try MediaProbe(path: "\(daemon.recordings)/stop/recording.mp4").video != nil)
+        Self.expectNothingLeft(daemon)
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func aPageThatHangsEndsAsPageHungWithAPlayableFile() throws {
         let bench = try TestBench.current()
         let pages = try PageServer(bench)
