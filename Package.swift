@@ -85,7 +85,7 @@ let package = Package(
         // pipe: launch, navigation, scripts, crashes, its process tree's cost.
         .target(
             name: "PageBrowser",
-            dependencies: ["HostProcesses", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HostProcesses", "CLinux", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -222,6 +222,13 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             exclude: ["openapi_answers.py"],
+            swiftSettings: swiftSettings
+        ),
+        // Debian's Chromium on the bench's display over its DevTools pipe, pages
+        // served over HTTP by the test: pixels, sound, failures, what close leaves.
+        .testTarget(
+            name: "PageBrowserTests",
+            dependencies: ["PageBrowser", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Runs every capbench subcommand briefly through the built binary.

@@ -45,4 +45,9 @@ static inline int clinux_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC)
 
 // eventfd(2) with close-on-exec: a counter a thread can poll beside other descriptors.
 static inline int clinux_eventfd_cloexec(void) { return eventfd(0, EFD_CLOEXEC); }
+
+// pidfd_open(2) (glibc 2.36 declares it in <sys/pidfd.h>, which Debian 12's
+// module map does not reach): a descriptor that polls readable once the
+// process has exited, for a process this one did not start and cannot wait for.
+static inline int clinux_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 #endif

@@ -38,12 +38,9 @@ public final class Browser: Sendable {
 
     /// Starts the browser in its own process group with a fresh profile and waits until the
     /// DevTools pipe answers (Browser.getVersion) and a page target is attached.
-    /// - Throws: `.launchFailed` (program missing, root with the sandbox on, exited or silent
+    /// - Throws: `.launchFailed` (program missing, run as root with the sandbox on, exited or silent
     ///   before the pipe answered, no page), `.protocolError`.
     public static func launch(_ launch: BrowserLaunch, logger: Logger) async throws(BrowserError) -> Browser {
-        if geteuid() == 0 && launch.sandbox {
-            throw .launchFailed("Chromium refuses to run as root with its sandbox on; run the daemon as another user or configure the sandbox off")
-        }
         var template = Array("\(launch.profileParent)/chromium-profile-XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else {
             throw .launchFailed("cannot make a profile directory under \(launch.profileParent): \(String(cString: strerror(errno)))")
@@ -81,6 +78,11 @@ public final class Browser: Sendable {
             let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
             try? FileManager.default.removeItem(atPath: profile)
             let lastLine = stderr.split(separator: "\n").last.map { ": \($0)" } ?? ""
+            // Chromium's own check (crbug.com/638180), made in the browser
+            // rather than here: a wrapper program may drop privileges first.
+            if stderr.contains("Running as root without --no-sandbox is not supported") {
+                return .launchFailed("Chromium refuses to run as root with its sandbox on: run it as another user, or turn the sandbox off in the configuration")
+            }
             switch error {
             case .browserExited(let how): return .launchFailed("exited before the DevTools pipe answered (\(how))\(lastLine)")
             case .timedOut(let what): return .launchFailed("\(what) not answered within \(startTimeout)\(lastLine)")
@@ -118,8 +120,7 @@ public final class Browser: Sendable {
         connection.post("Browser.close")
         let ended = (try? await child.terminated(within: grace)) ?? nil
         let termination = if let ended { ended } else { await child.terminate(grace: grace) }
-        // Members that outlived the browser (none expected): the group still exists only through them.
-        if !ProcessGroup.members(of: child.pid).isEmpty { child.send(SIGKILL) }
+        endStragglers()
         connection.close()
         try? FileManager.default.removeItem(atPath: profileDirectory)
         logger.info("browser closed", metadata: [
@@ -128,10 +129,21 @@ public final class Browser: Sendable {
         ])
     }
 
+    /// Kills what is left of the group once the browser is reaped (renderers and zygotes
+    /// left by a killed browser end on their own, but not at once), and waits for them.
+    private func endStragglers() {
+        // The group exists only while it has members: no signal to a reused id.
+        guard !ProcessGroup.members(of: child.pid).isEmpty else { return }
+        child.send(SIGKILL)
+        let running = ProcessGroup.waitUntilExited(child.pid, timeout: .seconds(2))
+        if running > 0 { logger.warning("browser processes still running after SIGKILL", metadata: ["group": "\(child.pid)", "running": "\(running)"]) }
+    }
+
     deinit {
         guard !closed.load(ordering: .acquiring) else { return }
         child.send(SIGKILL)
         child.wait()
+        endStragglers()
         connection.close()
         try? FileManager.default.removeItem(atPath: profileDirectory)
     }

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -32,5 +33,33 @@ enum ProcessGroup {
         let members = members(of: group)
         return BrowserUsage(cpuSeconds: members.map(\.cpuSeconds).reduce(0, +),
                             residentBytes: members.map(\.residentBytes).reduce(0, +), processes: members.count)
+    }
+}
+
+extension ProcessGroup {
+    /// Waits until every member of `group` has exited (zombies, which only
+    /// wait for init to reap them, count as exited), at most `timeout`:
+    /// blocked in `poll` on each member's pidfd, no polling of /proc.
+    /// Returns how many members still run.
+    static func waitUntilExited(_ group: pid_t, timeout: Duration) -> Int {
+        let deadline = ContinuousClock.now + timeout
+        var running = 0
+        for member in members(of: group) where !isZombie(member.pid) {
+            let descriptor = clinux_pidfd_open(member.pid)
+            guard descriptor >= 0 else { continue }  // already gone
+            defer { close(descriptor) }
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let left: Duration = max(.zero, deadline - ContinuousClock.now)
+            let milliseconds = Int32(left / .milliseconds(1))
+            var ready: Int32
+            repeat { ready = poll(&entry, 1, milliseconds) } while ready < 0 && errno == EINTR
+            if ready == 0 { running += 1 }
+        }
+        return running
+    }
+
+    static func isZombie(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].dropFirst().first == "Z"
     }
 }
