@@ -99,6 +99,9 @@ public final class Browser: Sendable {
             let page = Page(connection: connection, sessionId: session, targetId: target)
             router.attach(page)
             try await page.enable()
+            if let rate = launch.animationFrameRate {
+                _ = try await page.command("Page.addScriptToEvaluateOnNewDocument", ["source": .string(AnimationFrameLimit.script(rate: rate))])
+            }
             logger.info("browser started", metadata: [
                 "pid": "\(child.pid)", "display": "\(launch.display)", "product": "\(version["product"]?.string ?? "?")",
                 "size": "\(launch.width)x\(launch.height)", "sandbox": "\(launch.sandbox)",

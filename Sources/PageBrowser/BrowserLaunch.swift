@@ -19,6 +19,12 @@ public struct BrowserLaunch: Sendable {
     /// A directory under which a fresh `chromium-profile-<random>` is made for
     /// this browser alone (removed by `Browser.close`).
     public var profileParent: String
+    /// At most this many `requestAnimationFrame` callbacks a second for the
+    /// page's scripts (nil: every frame of the display, 60 a second on Xvfb,
+    /// which reports no refresh rate and cannot be given one). Chromium's CPU
+    /// follows the frames a page draws (about 10 ms a 1080p grid frame here):
+    /// a recording at 30 fps needs no more than 30. Videos are not affected.
+    public var animationFrameRate: Int?
     /// More command-line arguments, after ours.
     public var extraArguments: [String] = []
 

@@ -37,11 +37,12 @@ struct PageBrowserTests {
             """,
     ]
 
-    func launch(width: Int = 1280, height: Int = 720, sound: TestSoundServer? = nil) async throws -> Browser {
+    func launch(width: Int = 1280, height: Int = 720, sound: TestSoundServer? = nil, animationFrameRate: Int? = nil) async throws -> Browser {
         var launch = BrowserLaunch(display: bench.display, width: width, height: height,
                                    profileParent: try bench.scratchDirectory("profiles"))
         // Chromium refuses to run as root with its sandbox (the bench runs as root).
         launch.sandbox = geteuid() != 0
+        launch.animationFrameRate = animationFrameRate
         if let sound {
             launch.pulseServer = sound.address
             launch.pulseSink = "private"
@@ -123,6 +124,31 @@ struct PageBrowserTests {
         _ = try await browser.page.navigate(to: server.url("storage.html"), timeout: .seconds(30), retries: 0)
         let said = await Self.event(of: browser.page, within: .seconds(5)) { if case .console = $0 { true } else { false } }
         #expect(said == .console("token=t0k3n cookie=session=c00k1e"))
+        await browser.close(grace: .seconds(5))
+    }
+
+    @Test func animationFramesAreLimitedToTheirRate() async throws {
+        let server = try PageServer(bench: bench, pages: Self.pages)
+        let browser = try await launch(animationFrameRate: 30)
+        _ = try await browser.page.navigate(to: server.url("green.html"), timeout: .seconds(30), retries: 0)
+        // Two loops of callbacks for 2 s (as a page's own animations), and one cancelled.
+        let counted = try await browser.page.evaluate("""
+            new Promise(resolve => {
+              let frames = 0, others = 0, cancelled = 0, start = performance.now();
+              const cancelledId = requestAnimationFrame(() => cancelled++);
+              cancelAnimationFrame(cancelledId);
+              requestAnimationFrame(function other() { others++; requestAnimationFrame(other); });
+              requestAnimationFrame(function frame(now) {
+                if (now - start >= 2000) { resolve([frames, others, cancelled]); return; }
+                frames++;
+                requestAnimationFrame(frame);
+              });
+            })
+            """, timeout: .seconds(10))
+        let numbers = counted.array?.compactMap(\.number) ?? []
+        #expect(numbers.count == 3)
+        // At most 30 a second (a frame more for the edges); the machine may give fewer.
+        #expect(numbers.count == 3 && numbers[0] <= 62 && numbers[0] >= 10 && abs(numbers[1] - numbers[0]) <= 2 && numbers[2] == 0, "\(numbers)")
         await browser.close(grace: .seconds(5))
     }
 
