@@ -39,7 +39,7 @@ import TestSupport
     /// `JitsiMeeting` as the page recording does (the pre-#581 localStorage
     /// login too when `legacy`), then runs `body`.
     static func withJitsiLikeRoom(controls: [String] = [], legacy: Bool = false,
-                                  _ body: @Sendable (Page, JitsiRoom) async throws -> Void) async throws {
+                                  _ body: @Sendable (Page, JitsiMeeting) async throws -> Void) async throws {
         let bench = try TestBench.current()
         let html = try String(contentsOfFile: "\(Repository.root)/Tests/Pages/jitsi-like/index.html", encoding: .utf8)
         let passwordFile = try bench.scratchDirectory("jitsi") + "/recorder.password"
@@ -63,7 +63,7 @@ import TestSupport
             let browser = try await Browser.launch(launch, logger: logger)
             do {
                 #expect(try await meeting.open(browser.page, timeout: .seconds(30), retries: 2) == 200)
-                try await body(browser.page, meeting.room)
+                try await body(browser.page, meeting)
             } catch {
                 await browser.close(grace: .seconds(5))
                 throw error
@@ -75,14 +75,14 @@ import TestSupport
     static func control(_ key: String, _ json: String) -> String { "jitsiLike.\(key)=\(JitsiRoom.encodeURIComponent(json))" }
 
     @Test func joinsAfterTheSimulatedDelayWithTheLoginFromTheHash() async throws {
-        try await Self.withJitsiLikeRoom(controls: [Self.control("joinDelayMs", "2500")]) { page, room in
+        try await Self.withJitsiLikeRoom(controls: [Self.control("joinDelayMs", "2500")]) { page, meeting in
             let took = try await JitsiCallChecks.waitForJoin(page: page, settings: Self.quickChecks, timeout: .seconds(20))
             // The delay counts from the page's start; navigation took some of it.
             #expect(took > .milliseconds(500) && took < .seconds(10), "\(took)")
             print("jitsi-like: joined \(took) after the load (join delay 2.5 s from the page's start)")
             let login = try await page.evaluate("window.jitsiLike.login", timeout: .seconds(5))
             #expect(login["source"] == .string("hash"))
-            #expect(login["xmpp_username_override"] == .string(room.username))
+            #expect(login["xmpp_username_override"] == .string(meeting.room.username))
             #expect(login["xmpp_password_override"] == .string(Self.password))
             #expect(login["callStatsUserName"] == .string("jibri"))
             #expect(login["displayname"] == .string(""))
@@ -96,11 +96,11 @@ import TestSupport
     }
 
     @Test func theLegacyLocalStorageLoginReachesAnOlderMeet() async throws {
-        try await Self.withJitsiLikeRoom(controls: [Self.control("olderMeet", "true")], legacy: true) { page, room in
+        try await Self.withJitsiLikeRoom(controls: [Self.control("olderMeet", "true")], legacy: true) { page, meeting in
             _ = try await JitsiCallChecks.waitForJoin(page: page, settings: Self.quickChecks, timeout: .seconds(20))
             let login = try await page.evaluate("window.jitsiLike.login", timeout: .seconds(5))
             #expect(login["source"] == .string("localStorage"))
-            #expect(login["xmpp_username_override"] == .string(room.username))
+            #expect(login["xmpp_username_override"] == .string(meeting.room.username))
             #expect(login["xmpp_password_override"] == .string(Self.password))
         }
     }
@@ -119,7 +119,7 @@ import TestSupport
     @Test func theLastParticipantLeavingEndsTheCallAndTheParticipantsAreCollected() async throws {
         let present = "[\(Self.participant("alice", "Alice")), \(Self.participant("bob", "Bob")), "
             + "\(Self.participant("ghost", "Ghost", hidden: true)), \(Self.participant("anon", "Anon", identity: false))]"
-        try await Self.withJitsiLikeRoom(controls: [Self.control("participants", present), Self.control("joinDelayMs", "500")]) { page, room in
+        try await Self.withJitsiLikeRoom(controls: [Self.control("participants", present), Self.control("joinDelayMs", "500")]) { page, meeting in
             _ = try await JitsiCallChecks.waitForJoin(page: page, settings: Self.quickChecks, timeout: .seconds(20))
             var checks = JitsiCallChecks(settings: Self.quickChecks, page: page)
             // Carol joins and is renamed, a hidden Spy joins; then everyone leaves.
@@ -148,10 +148,9 @@ import TestSupport
             // metadata.json beside the file, as Jibri writes it.
             let directory = try TestBench.current().scratchDirectory("recordings")
             try FileManager.default.createDirectory(atPath: directory + "/room42", withIntermediateDirectories: true)
-            let metadata = MeetingMetadata(meetingURL: room.meetingURL, participants: participants)
-            try metadata.write(beside: "room42/room42.mp4", in: ConfinedDirectory(path: directory))
+            try meeting.writeMetadata(participants: participants, beside: "room42/room42.mp4", in: ConfinedDirectory(path: directory))
             let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/room42/metadata.json"))) as? [String: Any]
-            #expect(written?["meeting_url"] as? String == room.meetingURL)
+            #expect(written?["meeting_url"] as? String == meeting.room.meetingURL)
             #expect((written?["participants"] as? [[String: Any]])?.count == 4)
         }
     }
@@ -187,15 +186,16 @@ import TestSupport
     }
 
     @Test func presencePropertiesAndLeavingReachThePage() async throws {
-        try await Self.withJitsiLikeRoom(controls: [Self.control("joinDelayMs", "300")]) { page, _ in
+        try await Self.withJitsiLikeRoom(controls: [Self.control("joinDelayMs", "300")]) { page, meeting in
             _ = try await JitsiCallChecks.waitForJoin(page: page, settings: Self.quickChecks, timeout: .seconds(20))
-            let callPage = JitsiCallPage(page: page, timeout: .seconds(5))
-            #expect(try await callPage.setPresenceProperties([("session_id", "abc'\"1"), ("mode", "file")]))
+            #expect(try await meeting.setPresenceProperties(page, [("session_id", "abc'\"1"), ("mode", "file")]))
             let presence = try await page.evaluate("window.jitsiLike.presence", timeout: .seconds(5))
             #expect(presence["session_id"] == .string("abc'\"1"))
             #expect(presence["mode"] == .string("file"))
             #expect(presence["_sent"] == .number(1))
-            #expect(try await callPage.leave())
+            _ = try await page.evaluate("jitsiLike.join({id: 'dan', nick: 'Dan', identity: {user: {id: 'dan-id'}}})", timeout: .seconds(5))
+            #expect(await meeting.participants(page)?.count == 1)
+            #expect(await meeting.leave(page))
             #expect(try await page.evaluate("APP.conference._room.isJoined()", timeout: .seconds(5)) == .bool(false))
         }
     }

@@ -50,6 +50,26 @@ public struct JitsiMeeting: Sendable, CustomStringConvertible {
         JitsiCallChecks(settings: configuration.checks, page: page)
     }
 
+    /// Jibri's `setParticipantProperties` after the join (`session_id`,
+    /// `mode` = `file` or `stream`); false when the page refused one.
+    public func setPresenceProperties(_ page: Page, _ properties: [(key: String, value: String)]) async throws(BrowserError) -> Bool {
+        try await JitsiCallPage(page: page, timeout: configuration.checks.evaluateTimeout).setPresenceProperties(properties)
+    }
+
+    /// The identities Jibri's participant tracker collected, read now
+    /// (Jibri reads them once, at the stop); nil when the page cannot answer
+    /// within 5 s (then use the list `JitsiCallChecks.participants` last read).
+    public func participants(_ page: Page) async -> [JSONValue]? {
+        try? await JitsiCallPage(page: page, timeout: min(configuration.checks.evaluateTimeout, .seconds(5))).participants()
+    }
+
+    /// Leaves the conference before the browser is closed (Jibri's
+    /// `leaveCallAndQuitBrowser`): `APP.conference._room.leave()`, then up
+    /// to 2 s until the page counts one participant. False on any failure.
+    public func leave(_ page: Page) async -> Bool {
+        (try? await JitsiCallPage(page: page, timeout: min(configuration.checks.evaluateTimeout, .seconds(5))).leave()) ?? false
+    }
+
     /// `metadata.json` beside `recording` (relative to `directory`).
     public func writeMetadata(participants: [JSONValue], beside recording: String, in directory: ConfinedDirectory) throws {
         try MeetingMetadata(meetingURL: room.meetingURL, participants: participants, additional: appData)
