@@ -19,7 +19,16 @@ public struct JitsiMeeting: Sendable, CustomStringConvertible {
     public init(room: String, tenant: String? = nil, configuration: JitsiConfiguration,
                 extraHashParameters: [String] = [], appData: [String: JSONValue] = [:]) throws {
         try configuration.requireRecorderLogin()
-        let password = try configuration.password()
+        try self.init(room: room, tenant: tenant, configuration: configuration, password: try configuration.password(),
+                      extraHashParameters: extraHashParameters, appData: appData)
+    }
+
+    /// The same with the call login's password given (an XMPP environment's
+    /// `call-login`, read with its own configuration); `configuration`'s
+    /// `passwordFile` is not read.
+    public init(room: String, tenant: String? = nil, configuration: JitsiConfiguration, password: String,
+                extraHashParameters: [String] = [], appData: [String: JSONValue] = [:]) throws {
+        try configuration.requireRecorderLogin()
         self.room = try JitsiRoom(room: room, tenant: tenant, baseURL: configuration.baseURL!, login: configuration.callLogin!,
                                   password: password, displayName: configuration.displayName,
                                   extraHashParameters: extraHashParameters)
