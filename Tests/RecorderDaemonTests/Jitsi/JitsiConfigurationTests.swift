@@ -93,7 +93,6 @@ import Testing
             #expect(validate { $0.callLogin?.passwordFile = path; $0.baseURL = nil } == "jitsi.baseURL")
             #expect(validate { $0.callLogin?.passwordFile = path; $0.callLogin?.username = "rec order" } == "jitsi.callLogin.username")
             #expect(validate { $0.callLogin?.passwordFile = path; $0.callLogin?.domain = "a@b" } == "jitsi.callLogin.domain")
-            #expect(validate { $0.callLogin?.passwordFile = path; $0.checks.evaluateTimeout = .seconds(100) } == "jitsi.checks.evaluateTimeoutSeconds")
         }
         try Self.withPasswordFile("") { path throws in
             #expect(validate { $0.callLogin?.passwordFile = path } == "jitsi.callLogin.passwordFile")

@@ -46,12 +46,6 @@ public struct JitsiCallChecks: Sendable {
             if let value = try read("iceDisconnectedSeconds", 0...86_400) { iceConnectionTimeout = value }
             if let value = try read("evaluateTimeoutSeconds", 0.1...600) { evaluateTimeout = value }
         }
-
-        func validate() throws {
-            guard evaluateTimeout <= interval * 4 else {
-                throw FieldError(field: "jitsi.checks.evaluateTimeoutSeconds", reason: "must be at most 4 times jitsi.checks.intervalSeconds")
-            }
-        }
     }
 
     /// Why the checks ended the call.

@@ -89,7 +89,6 @@ public struct JitsiConfiguration: Sendable, Equatable {
             try JitsiRoom.checkAddressPart(callLogin.username, field: "jitsi.callLogin.username")
             _ = try password()
         }
-        try checks.validate()
     }
 
     /// The call login's password, read from `passwordFile` now (so that a

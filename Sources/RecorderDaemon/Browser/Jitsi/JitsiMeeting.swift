@@ -19,7 +19,16 @@ public struct JitsiMeeting: Sendable, CustomStringConvertible {
     public init(room: String, tenant: String? = nil, configuration: JitsiConfiguration,
                 extraHashParameters: [String] = [], appData: [String: JSONValue] = [:]) throws {
         try configuration.requireRecorderLogin()
-        let password = try configuration.password()
+        try self.init(room: room, tenant: tenant, configuration: configuration, password: try configuration.password(),
+                      extraHashParameters: extraHashParameters, appData: appData)
+    }
+
+    /// The same with the call login's password given (an XMPP environment's
+    /// `call-login`, read with its own configuration); `configuration`'s
+    /// `passwordFile` is not read.
+    public init(room: String, tenant: String? = nil, configuration: JitsiConfiguration, password: String,
+                extraHashParameters: [String] = [], appData: [String: JSONValue] = [:]) throws {
+        try configuration.requireRecorderLogin()
         self.room = try JitsiRoom(room: room, tenant: tenant, baseURL: configuration.baseURL!, login: configuration.callLogin!,
                                   password: password, displayName: configuration.displayName,
                                   extraHashParameters: extraHashParameters)
@@ -48,6 +57,26 @@ public struct JitsiMeeting: Sendable, CustomStringConvertible {
     /// Jibri's call-status checks, their clocks starting now (just after the join).
     public func checks(_ page: Page) -> JitsiCallChecks {
         JitsiCallChecks(settings: configuration.checks, page: page)
+    }
+
+    /// Jibri's `setParticipantProperties` after the join (`session_id`,
+    /// `mode` = `file` or `stream`); false when the page refused one.
+    public func setPresenceProperties(_ page: Page, _ properties: [(key: String, value: String)]) async throws(BrowserError) -> Bool {
+        try await JitsiCallPage(page: page, timeout: configuration.checks.evaluateTimeout).setPresenceProperties(properties)
+    }
+
+    /// The identities Jibri's participant tracker collected, read now
+    /// (Jibri reads them once, at the stop); nil when the page cannot answer
+    /// within 5 s (then use the list `JitsiCallChecks.participants` last read).
+    public func participants(_ page: Page) async -> [JSONValue]? {
+        try? await JitsiCallPage(page: page, timeout: min(configuration.checks.evaluateTimeout, .seconds(5))).participants()
+    }
+
+    /// Leaves the conference before the browser is closed (Jibri's
+    /// `leaveCallAndQuitBrowser`): `APP.conference._room.leave()`, then up
+    /// to 2 s until the page counts one participant. False on any failure.
+    public func leave(_ page: Page) async -> Bool {
+        (try? await JitsiCallPage(page: page, timeout: min(configuration.checks.evaluateTimeout, .seconds(5))).leave()) ?? false
     }
 
     /// `metadata.json` beside `recording` (relative to `directory`).

@@ -56,7 +56,7 @@ public struct MeetingMetadata: Sendable, Equatable {
     /// `file_recording_metadata` object, other keys ignored (`AppData`,
     /// `service/JibriService.kt`). Throws when it is not a JSON object.
     public static func additional(fromAppData appData: String) throws -> [String: JSONValue] {
-        let decoded = try JSONDecoder().decode(Decoded.self, from: Data(appData.utf8)).value
+        let decoded = try JSONDecoder().decode(DecodedJSON.self, from: Data(appData.utf8)).value
         guard case .object(let top) = decoded else { throw FieldError(field: "app_data", reason: "must be a JSON object") }
         guard let metadata = top["file_recording_metadata"], metadata != .null else { return [:] }
         guard case .object(let fields) = metadata else {
@@ -81,28 +81,28 @@ public struct MeetingMetadata: Sendable, Equatable {
             return "{" + fields.keys.sorted().map { "\(JitsiRoom.jsonString($0)):\(text(fields[$0]!))" }.joined(separator: ",") + "}"
         }
     }
+}
 
-    /// Reads any JSON into a `JSONValue` (booleans stay booleans).
-    private struct Decoded: Decodable {
-        let value: JSONValue
+/// Reads any JSON (or YAML) value into a `JSONValue`; booleans stay booleans.
+struct DecodedJSON: Decodable {
+    let value: JSONValue
 
-        init(from decoder: any Decoder) throws {
-            if let container = try? decoder.singleValueContainer() {
-                if container.decodeNil() { value = .null; return }
-                if let flag = try? container.decode(Bool.self) { value = .bool(flag); return }
-                if let number = try? container.decode(Double.self) { value = .number(number); return }
-                if let string = try? container.decode(String.self) { value = .string(string); return }
-            }
-            if var items = try? decoder.unkeyedContainer() {
-                var list: [JSONValue] = []
-                while !items.isAtEnd { list.append(try items.decode(Decoded.self).value) }
-                value = .array(list)
-                return
-            }
-            let container = try decoder.container(keyedBy: FieldKey.self)
-            var fields: [String: JSONValue] = [:]
-            for key in container.allKeys { fields[key.stringValue] = try container.decode(Decoded.self, forKey: key).value }
-            value = .object(fields)
+    init(from decoder: any Decoder) throws {
+        if let container = try? decoder.singleValueContainer() {
+            if container.decodeNil() { value = .null; return }
+            if let flag = try? container.decode(Bool.self) { value = .bool(flag); return }
+            if let number = try? container.decode(Double.self) { value = .number(number); return }
+            if let string = try? container.decode(String.self) { value = .string(string); return }
         }
+        if var items = try? decoder.unkeyedContainer() {
+            var list: [JSONValue] = []
+            while !items.isAtEnd { list.append(try items.decode(DecodedJSON.self).value) }
+            value = .array(list)
+            return
+        }
+        let container = try decoder.container(keyedBy: FieldKey.self)
+        var fields: [String: JSONValue] = [:]
+        for key in container.allKeys { fields[key.stringValue] = try container.decode(DecodedJSON.self, forKey: key).value }
+        value = .object(fields)
     }
 }
