@@ -13,6 +13,13 @@ import TestSupport
 /// layout, finalized by the script with the session's directory.
 @Suite(.tags(.bench), .serialized)
 struct JibriDaemonTests {
+    /// The file's duration as ffprobe reads it (0 when it cannot).
+    static func duration(_ path: String) -> Double {
+        guard let probe = try? Subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path]),
+              probe.status == 0 else { return 0 }
+        return Double(probe.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+
     @Test func aStartRecordsInJibrisLayoutAndTheFinalizeScriptGetsTheDirectory() async throws {
         let server = try makeProsody("daemon")
         let recordings = "\(server.directory)/recordings"
@@ -69,15 +76,14 @@ struct JibriDaemonTests {
             let startToOn = (Double(on["t"] ?? "0") ?? 0) - (Double(sent["t"] ?? "0") ?? 0)
             print("jibri start IQ to on: \(String(format: "%.3f", startToOn)) s")
 
-            // Some media, then Jicofo's stop.
+            // Some media (a second of it, as ffprobe reads the growing file), then Jicofo's stop.
             let directory = "\(recordings)/meeting_1"
-            let fileDeadline = Date().addingTimeInterval(20)
+            let mediaDeadline = Date().addingTimeInterval(30)
             var mp4: String?
-            while Date() < fileDeadline {
+            while Date() < mediaDeadline {
                 mp4 = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.first { $0.hasSuffix(".mp4") }
-                if let mp4, let size = try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(mp4)")[.size] as? Int,
-                   size > 50_000 { break }
-                try await Task.sleep(for: .milliseconds(100))
+                if let mp4, Self.duration("\(directory)/\(mp4)") >= 1 { break }
+                try await Task.sleep(for: .milliseconds(250))
             }
             let name = try #require(mp4)
             #expect(name.hasPrefix("room42_"))
@@ -88,10 +94,7 @@ struct JibriDaemonTests {
             #expect(stopReply["status"] == "off")
             #expect(stopReply["failure_reason"] == nil)
 
-            let probe = try Subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
-                                            "\(directory)/\(name)"])
-            #expect(probe.status == 0)
-            #expect((Double(probe.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0.5)
+            #expect(Self.duration("\(directory)/\(name)") >= 1)
             let metadata = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(directory)/metadata.json")))
                 as? [String: Any]
             #expect(metadata?["meeting_url"] as? String == "https://\(ProsodyServer.domain)/room42")
