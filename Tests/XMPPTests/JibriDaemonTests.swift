@@ -20,8 +20,10 @@ struct JibriDaemonTests {
         return Double(probe.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
-    @Test func aStartRecordsInJibrisLayoutAndTheFinalizeScriptGetsTheDirectory() async throws {
-        let server = try makeProsody("daemon")
+    /// recorderd in process, `slots` Jibri slots at 640x360 behind `server`,
+    /// its recordings in `SERVER/recordings`, the finalize script appending
+    /// its argument to `SERVER/finalized`.
+    static func daemon(_ server: ProsodyServer, slots: Int) async throws -> RecorderdApplication {
         let recordings = "\(server.directory)/recordings"
         try FileManager.default.createDirectory(atPath: recordings, withIntermediateDirectories: true)
         let marker = "\(server.directory)/finalized"
@@ -38,7 +40,7 @@ struct JibriDaemonTests {
         // Admission judged on a fixed budget, not on this loaded host's cores.
         configuration.cores = 8
         var xmpp = JibriXMPPConfiguration()
-        xmpp.slots = 2
+        xmpp.slots = slots
         xmpp.width = 640
         xmpp.height = 360
         xmpp.environments = [JibriXMPPConfiguration.Environment(
@@ -51,12 +53,19 @@ struct JibriDaemonTests {
         try configuration.validate()
         var logger = Logger(label: "recorderd-jibri-test")
         logger.logLevel = .notice
+        let built = try await buildApplication(configuration: configuration, logger: logger, registry: PrometheusCollectorRegistry())
+        return try #require(built as Any as? RecorderdApplication)
+    }
+
+    @Test func aStartRecordsInJibrisLayoutAndTheFinalizeScriptGetsTheDirectory() async throws {
+        let server = try makeProsody("daemon")
+        let recordings = "\(server.directory)/recordings"
+        let marker = "\(server.directory)/finalized"
         let alsaConfigPath = ProcessInfo.processInfo.environment["ALSA_CONFIG_PATH"]
         defer {
             if let alsaConfigPath { setenv("ALSA_CONFIG_PATH", alsaConfigPath, 1) } else { unsetenv("ALSA_CONFIG_PATH") }
         }
-        let built = try await buildApplication(configuration: configuration, logger: logger, registry: PrometheusCollectorRegistry())
-        let application = try #require(built as Any as? RecorderdApplication)
+        let application = try await Self.daemon(server, slots: 2)
         let player = try JicofoPlayer(server: server)
         try player.wait("ready") { $0.name == "ready" }
 
@@ -103,6 +112,55 @@ struct JibriDaemonTests {
             #expect(finalized.split(separator: "\n").map(String.init) == [directory])
             // The slot is idle again.
             try player.wait("idle again", seconds: 20, after: stopMark) { $0.name == "instance" && $0["busy"] == "idle" }
+        }
+        player.quit()
+    }
+
+    @Test func prosodyRestartedMidRecordingLeavesAWholeFileAndFreshPresence() async throws {
+        let server = try makeProsody("restart-daemon")
+        let recordings = "\(server.directory)/recordings"
+        let marker = "\(server.directory)/finalized"
+        let alsaConfigPath = ProcessInfo.processInfo.environment["ALSA_CONFIG_PATH"]
+        defer {
+            if let alsaConfigPath { setenv("ALSA_CONFIG_PATH", alsaConfigPath, 1) } else { unsetenv("ALSA_CONFIG_PATH") }
+        }
+        let application = try await Self.daemon(server, slots: 2)
+        let player = try JicofoPlayer(server: server)
+        try player.wait("ready") { $0.name == "ready" }
+        try await application.test(.router) { _ in
+            try player.wait("an idle occupant", seconds: 30) { $0.name == "instance" && $0["available"] == "1" }
+            let mark = player.all.count
+            player.send(["cmd": "start", "session_id": "r1", "room": "room7@conference.\(ProsodyServer.domain)", "mode": "file"])
+            try player.wait("on", seconds: 60, after: mark) { $0.name == "status" && $0["status"] == "on" }
+            let directory = "\(recordings)/r1"
+            let mediaDeadline = Date().addingTimeInterval(30)
+            var mp4: String?
+            while Date() < mediaDeadline {
+                mp4 = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.first { $0.hasSuffix(".mp4") }
+                if let mp4, Self.duration("\(directory)/\(mp4)") >= 1 { break }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            let name = try #require(mp4)
+            player.quit()
+            server.stop()
+            // The recording is stopped (Jicofo gives the meeting to another
+            // recorder when the occupant leaves); its file is whole and finalized.
+            let finalizeDeadline = Date().addingTimeInterval(60)
+            while Date() < finalizeDeadline, (try? String(contentsOfFile: marker, encoding: .utf8)) == nil {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect((try? String(contentsOfFile: marker, encoding: .utf8))?.contains(directory) == true)
+            #expect(Self.duration("\(directory)/\(name)") >= 1)
+            try server.start()
+            // A Jicofo that joins after the restart sees both occupants idle and healthy.
+            let after = try JicofoPlayer(server: server, nick: "focus2")
+            try after.wait("ready") { $0.name == "ready" }
+            let deadline = Date().addingTimeInterval(40)
+            while after.instances.filter({ $0.value["available"] == "1" }).count < 2, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(after.instances.filter { $0.value["available"] == "1" }.count == 2)
+            after.quit()
         }
         player.quit()
     }
