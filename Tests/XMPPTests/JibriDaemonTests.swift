@@ -23,7 +23,7 @@ struct JibriDaemonTests {
     /// recorderd in process, `slots` Jibri slots at 640x360 behind `server`,
     /// its recordings in `SERVER/recordings`, the finalize script appending
     /// its argument to `SERVER/finalized`.
-    static func daemon(_ server: ProsodyServer, slots: Int) async throws -> RecorderdApplication {
+    static func daemon(_ server: ProsodyServer, slots: Int, cores: Double = 8) async throws -> RecorderdApplication {
         let recordings = "\(server.directory)/recordings"
         try FileManager.default.createDirectory(atPath: recordings, withIntermediateDirectories: true)
         let marker = "\(server.directory)/finalized"
@@ -38,7 +38,7 @@ struct JibriDaemonTests {
         configuration.shutdownTimeoutSeconds = 20
         configuration.finalizeScript = script
         // Admission judged on a fixed budget, not on this loaded host's cores.
-        configuration.cores = 8
+        configuration.cores = cores
         var xmpp = JibriXMPPConfiguration()
         xmpp.slots = slots
         xmpp.width = 640
@@ -161,6 +161,31 @@ struct JibriDaemonTests {
             }
             #expect(after.instances.filter { $0.value["available"] == "1" }.count == 2)
             after.quit()
+        }
+        player.quit()
+    }
+
+    @Test func aSmallCPUBudgetLeavesFewerSlotsIdleThanConfigured() async throws {
+        let server = try makeProsody("budget")
+        let alsaConfigPath = ProcessInfo.processInfo.environment["ALSA_CONFIG_PATH"]
+        defer {
+            if let alsaConfigPath { setenv("ALSA_CONFIG_PATH", alsaConfigPath, 1) } else { unsetenv("ALSA_CONFIG_PATH") }
+        }
+        // Room for one and a half 640x360 recordings (cpuShare 0.8 of `cores`).
+        let one = CostTable.measured.estimate(width: 640, height: 360, fps: 30, preset: DaemonConfiguration().probePreset)
+        let application = try await Self.daemon(server, slots: 3, cores: 1.5 * one / 0.8)
+        let player = try JicofoPlayer(server: server)
+        try player.wait("ready") { $0.name == "ready" }
+        try await application.test(.router) { _ in
+            let deadline = Date().addingTimeInterval(30)
+            while player.instances.count < 3, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let instances = player.instances
+            #expect(instances.count == 3)
+            #expect(instances.values.filter { $0["busy"] == "idle" }.count == 1)
+            #expect(instances.values.filter { $0["busy"] == "busy" }.count == 2)
+            #expect(instances.values.allSatisfy { $0["health"] == "healthy" })
         }
         player.quit()
     }
