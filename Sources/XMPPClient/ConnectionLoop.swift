@@ -95,9 +95,11 @@ final class ConnectionLoop: @unchecked Sendable {
             if closing { break }
             if !attempting && !connected && ContinuousClock.now >= nextAttempt { attempt() }
             if connected { retryJoins() }
-            if attempting {
-                // The handshake (TLS, SASL) runs inside xmpp_run_once: one
-                // connection of the process at a time, in short turns.
+            if attempting, let connection, xmpp_conn_is_secured(connection) != 0 {
+                // The login (SASL, after TLS) runs inside xmpp_run_once: one
+                // connection of the process at a time, in short turns. The
+                // TLS handshake before it (OpenSSL's, which may block for
+                // seconds on a slow server) runs unlocked.
                 Self.handshake.withLock { _ in xmpp_run_once(context, Self.handshakeTurn) }
             } else {
                 xmpp_run_once(context, Self.turn)
@@ -108,7 +110,8 @@ final class ConnectionLoop: @unchecked Sendable {
 
     private static let initializeLibrary: Void = xmpp_initialize()
 
-    /// Held while a connection of this process runs its handshake.
+    /// Held while a connection of this process logs in (TLS up, not yet
+    /// connected).
     /// libstrophe 0.12.2's SHA-1 (`src/sha1.c`, `SHA1_Transform`) hashes in a
     /// static workspace, and SCRAM-SHA-1 (what prosody offers) runs thousands
     /// of rounds of it per login: two logins on two threads at once corrupt

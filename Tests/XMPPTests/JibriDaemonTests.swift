@@ -67,7 +67,7 @@ struct JibriDaemonTests {
         }
         let application = try await Self.daemon(server, slots: 2)
         let player = try JicofoPlayer(server: server)
-        try player.wait("ready") { $0.name == "ready" }
+        try await player.wait("ready") { $0.name == "ready" }
 
         try await application.test(.router) { _ in
             let deadline = Date().addingTimeInterval(30)
@@ -78,10 +78,10 @@ struct JibriDaemonTests {
             let mark = player.all.count
             player.send(["cmd": "start", "session_id": "meeting/1", "room": "room42@conference.\(ProsodyServer.domain)",
                          "mode": "file", "app_data": "{\"file_recording_metadata\":{\"upload\":\"yes\"}}"])
-            let sent = try player.wait("start sent", after: mark) { $0.name == "start_sent" }
-            let reply = try player.wait("start reply", after: mark) { $0.name == "start_reply" }
+            let sent = try await player.wait("start sent", after: mark) { $0.name == "start_sent" }
+            let reply = try await player.wait("start reply", after: mark) { $0.name == "start_reply" }
             #expect(reply["status"] == "pending")
-            let on = try player.wait("on", seconds: 60, after: mark) { $0.name == "status" && $0["status"] == "on" }
+            let on = try await player.wait("on", seconds: 60, after: mark) { $0.name == "status" && $0["status"] == "on" }
             let startToOn = (Double(on["t"] ?? "0") ?? 0) - (Double(sent["t"] ?? "0") ?? 0)
             print("jibri start IQ to on: \(String(format: "%.3f", startToOn)) s")
 
@@ -98,8 +98,8 @@ struct JibriDaemonTests {
             #expect(name.hasPrefix("room42_"))
             let stopMark = player.all.count
             player.send(["cmd": "stop", "session_id": "meeting/1"])
-            try player.wait("off", seconds: 60, after: stopMark) { $0.name == "status" && $0["status"] == "off" }
-            let stopReply = try player.wait("stop answer", seconds: 60, after: stopMark) { $0.name == "stop_reply" }
+            try await player.wait("off", seconds: 60, after: stopMark) { $0.name == "status" && $0["status"] == "off" }
+            let stopReply = try await player.wait("stop answer", seconds: 60, after: stopMark) { $0.name == "stop_reply" }
             #expect(stopReply["status"] == "off")
             #expect(stopReply["failure_reason"] == nil)
 
@@ -111,7 +111,7 @@ struct JibriDaemonTests {
             let finalized = try String(contentsOfFile: marker, encoding: .utf8)
             #expect(finalized.split(separator: "\n").map(String.init) == [directory])
             // The slot is idle again.
-            try player.wait("idle again", seconds: 20, after: stopMark) { $0.name == "instance" && $0["busy"] == "idle" }
+            try await player.wait("idle again", seconds: 20, after: stopMark) { $0.name == "instance" && $0["busy"] == "idle" }
         }
         player.quit()
     }
@@ -126,12 +126,12 @@ struct JibriDaemonTests {
         }
         let application = try await Self.daemon(server, slots: 2)
         let player = try JicofoPlayer(server: server)
-        try player.wait("ready") { $0.name == "ready" }
+        try await player.wait("ready") { $0.name == "ready" }
         try await application.test(.router) { _ in
-            try player.wait("an idle occupant", seconds: 30) { $0.name == "instance" && $0["available"] == "1" }
+            try await player.wait("an idle occupant", seconds: 30) { $0.name == "instance" && $0["available"] == "1" }
             let mark = player.all.count
             player.send(["cmd": "start", "session_id": "r1", "room": "room7@conference.\(ProsodyServer.domain)", "mode": "file"])
-            try player.wait("on", seconds: 60, after: mark) { $0.name == "status" && $0["status"] == "on" }
+            try await player.wait("on", seconds: 60, after: mark) { $0.name == "status" && $0["status"] == "on" }
             let directory = "\(recordings)/r1"
             let mediaDeadline = Date().addingTimeInterval(30)
             var mp4: String?
@@ -154,7 +154,7 @@ struct JibriDaemonTests {
             try server.start()
             // A Jicofo that joins after the restart sees both occupants idle and healthy.
             let after = try JicofoPlayer(server: server, nick: "focus2")
-            try after.wait("ready") { $0.name == "ready" }
+            try await after.wait("ready") { $0.name == "ready" }
             let deadline = Date().addingTimeInterval(40)
             while after.instances.filter({ $0.value["available"] == "1" }).count < 2, Date() < deadline {
                 try await Task.sleep(for: .milliseconds(100))
@@ -175,7 +175,7 @@ struct JibriDaemonTests {
         let one = CostTable.measured.estimate(width: 640, height: 360, fps: 30, preset: DaemonConfiguration().probePreset)
         let application = try await Self.daemon(server, slots: 3, cores: 1.5 * one / 0.8)
         let player = try JicofoPlayer(server: server)
-        try player.wait("ready") { $0.name == "ready" }
+        try await player.wait("ready") { $0.name == "ready" }
         try await application.test(.router) { _ in
             let deadline = Date().addingTimeInterval(30)
             while player.instances.count < 3, Date() < deadline {
