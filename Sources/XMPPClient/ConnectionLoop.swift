@@ -30,6 +30,8 @@ final class ConnectionLoop: @unchecked Sendable {
         var extensions: [XMLElement]
         var joinSent = false
         var joined = false
+        /// A join refused because the room was still locked: tried again then.
+        var retryAt: ContinuousClock.Instant?
     }
 
     /// How long one `xmpp_run_once` may wait in `select()`: the most a
@@ -92,12 +94,33 @@ final class ConnectionLoop: @unchecked Sendable {
             for command in commands { apply(command) }
             if closing { break }
             if !attempting && !connected && ContinuousClock.now >= nextAttempt { attempt() }
-            xmpp_run_once(context, Self.turn)
+            if connected { retryJoins() }
+            if attempting, let connection, xmpp_conn_is_secured(connection) != 0 {
+                // The login (SASL, after TLS) runs inside xmpp_run_once: one
+                // connection of the process at a time, in short turns. The
+                // TLS handshake before it (OpenSSL's, which may block for
+                // seconds on a slow server) runs unlocked.
+                Self.handshake.withLock { _ in xmpp_run_once(context, Self.handshakeTurn) }
+            } else {
+                xmpp_run_once(context, Self.turn)
+            }
         }
         shutDown()
     }
 
     private static let initializeLibrary: Void = xmpp_initialize()
+
+    /// Held while a connection of this process logs in (TLS up, not yet
+    /// connected).
+    /// libstrophe 0.12.2's SHA-1 (`src/sha1.c`, `SHA1_Transform`) hashes in a
+    /// static workspace, and SCRAM-SHA-1 (what prosody offers) runs thousands
+    /// of rounds of it per login: two logins on two threads at once corrupt
+    /// each other's proof (measured: 2 of 3 simultaneous logins refused).
+    /// Once logged in, a connection hashes nothing and runs unlocked.
+    private static let handshake = Mutex(())
+    /// A handshaking connection's `xmpp_run_once` wait, so that the lock is
+    /// never held long in `select()`.
+    static let handshakeTurn: UInt = 5
 
     // MARK: Commands
 
@@ -117,6 +140,16 @@ final class ConnectionLoop: @unchecked Sendable {
             if let entry = rooms.removeValue(forKey: room.lowercased()), connected {
                 send(XMLElement("presence", attributes: ["to": "\(room)/\(entry.nickname)", "type": "unavailable"]))
             }
+        }
+    }
+
+    /// Joins again the rooms that were locked.
+    private func retryJoins() {
+        let now = ContinuousClock.now
+        for (room, entry) in rooms where !entry.joined {
+            guard let at = entry.retryAt, at <= now else { continue }
+            rooms[room]?.retryAt = nil
+            sendPresence(room: room)
         }
     }
 
@@ -297,6 +330,13 @@ final class ConnectionLoop: @unchecked Sendable {
         guard let entry = rooms[room], entry.nickname == nickname else { return }
         if presence.type == "error" {
             let condition = presence.child("error")?.children.first?.name ?? "undefined-condition"
+            if condition == "item-not-found" {
+                // Another occupant created the room a moment ago and has not
+                // configured it yet (a locked room): join again shortly.
+                rooms[room]?.joinSent = false
+                rooms[room]?.retryAt = ContinuousClock.now + .milliseconds(500)
+                return
+            }
             publish(.joinRefused(room: room, condition: condition))
         } else if presence.type == nil, !entry.joined {
             rooms[room]?.joined = true

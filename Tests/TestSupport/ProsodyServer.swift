@@ -12,7 +12,7 @@ import Foundation
 /// here with openssl (`caFile`). Runs as root when the tests do
 /// (`run_as_root`), on a free port; `stop()` and `start()` restart it on the
 /// same port; deinit stops it.
-public final class ProsodyServer {
+public final class ProsodyServer: @unchecked Sendable {
     public static let domain = "meet.test"
     public static let jibriPassword = "jibriauthpass"
     public static let recorderPassword = "jibrirecorderpass"

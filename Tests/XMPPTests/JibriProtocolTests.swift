@@ -49,7 +49,7 @@ struct JibriProtocolTests {
         let server = try makeProsody("slots")
         let host = CountingHost(capacity: 3)
         let player = try JicofoPlayer(server: server)
-        try player.wait("ready") { $0.name == "ready" }
+        try await player.wait("ready") { $0.name == "ready" }
         try await withService(configuration(server, slots: 3, directory: server.directory), host: host) { service in
             // Three occupants, all healthy and idle.
             let deadline = Date().addingTimeInterval(20)
@@ -66,13 +66,13 @@ struct JibriProtocolTests {
                 let mark = player.all.count
                 player.send(["cmd": "start", "session_id": "s\(number)", "room": "room\(number)@conference.\(ProsodyServer.domain)",
                              "mode": "file"])
-                let reply = try player.wait("start reply \(number)", after: mark) { $0.name == "start_reply" }
+                let reply = try await player.wait("start reply \(number)", after: mark) { $0.name == "start_reply" }
                 #expect(reply["status"] == "pending")
-                let on = try player.wait("on \(number)", after: mark) { $0.name == "status" && $0["status"] == "on" }
+                let on = try await player.wait("on \(number)", after: mark) { $0.name == "status" && $0["status"] == "on" }
                 #expect(on["session_id"] == "s\(number)")
                 chosen.insert(reply["occupant"] ?? "")
                 // JibriDetector's 200 ms select timeout, and the presence now busy.
-                try player.wait("busy presence \(number)", after: mark) {
+                try await player.wait("busy presence \(number)", after: mark) {
                     $0.name == "instance" && $0["occupant"] == reply["occupant"] && $0["busy"] == "busy"
                 }
             }
@@ -86,20 +86,20 @@ struct JibriProtocolTests {
             let mark = player.all.count
             player.send(["cmd": "start_to", "occupant": chosen.first!, "session_id": "s4",
                          "room": "room4@conference.\(ProsodyServer.domain)", "mode": "file"])
-            let busy = try player.wait("busy reply", after: mark) { $0.name == "start_reply" }
+            let busy = try await player.wait("busy reply", after: mark) { $0.name == "start_reply" }
             #expect(busy["status"] == "off")
             #expect(busy["failure_reason"] == "busy")
             #expect(busy["should_retry"] == "true")
             // And as Jicofo would: no occupant to select.
             player.send(["cmd": "start", "session_id": "s5", "room": "room5@conference.\(ProsodyServer.domain)", "mode": "file"])
-            try player.wait("no jibri", after: mark) { $0.name == "no_jibri" && $0["reason"] == "all_busy" }
+            try await player.wait("no jibri", after: mark) { $0.name == "no_jibri" && $0["reason"] == "all_busy" }
 
             // Stop: off (clean end), the slot idle again.
             let stopMark = player.all.count
             player.send(["cmd": "stop", "session_id": "s2"])
-            try player.wait("off for s2", after: stopMark) { $0.name == "status" && $0["status"] == "off" && $0["session_id"] == "s2" }
-            try player.wait("stop answer", after: stopMark) { $0.name == "stop_reply" && $0["status"] == "off" }
-            try player.wait("an idle occupant again", after: stopMark) { $0.name == "instance" && $0["busy"] == "idle" }
+            try await player.wait("off for s2", after: stopMark) { $0.name == "status" && $0["status"] == "off" && $0["session_id"] == "s2" }
+            try await player.wait("stop answer", after: stopMark) { $0.name == "stop_reply" && $0["status"] == "off" }
+            try await player.wait("an idle occupant again", after: stopMark) { $0.name == "instance" && $0["busy"] == "idle" }
         }
         player.quit()
     }
@@ -108,18 +108,18 @@ struct JibriProtocolTests {
         let server = try makeProsody("failing")
         let host = CountingHost(capacity: 2, failWith: .failed("stream refused", retry: false))
         let player = try JicofoPlayer(server: server)
-        try player.wait("ready") { $0.name == "ready" }
+        try await player.wait("ready") { $0.name == "ready" }
         try await withService(configuration(server, slots: 1, directory: server.directory), host: host) { _ in
-            try player.wait("an idle occupant", seconds: 20) { $0.name == "instance" && $0["busy"] == "idle" }
+            try await player.wait("an idle occupant", seconds: 20) { $0.name == "instance" && $0["busy"] == "idle" }
             let mark = player.all.count
             player.send(["cmd": "start", "session_id": "f1", "room": "room1@conference.\(ProsodyServer.domain)",
                          "mode": "stream", "streamid": "abcd-efgh-ijkl"])
-            let reply = try player.wait("start reply", after: mark) { $0.name == "start_reply" }
+            let reply = try await player.wait("start reply", after: mark) { $0.name == "start_reply" }
             #expect(reply["status"] == "pending")
-            let off = try player.wait("off", after: mark) { $0.name == "status" && $0["status"] == "off" }
+            let off = try await player.wait("off", after: mark) { $0.name == "status" && $0["status"] == "off" }
             #expect(off["failure_reason"] == "error")
             #expect(off["should_retry"] == "false")
-            try player.wait("the session failed, no retry", after: mark) { $0.name == "session_failed" }
+            try await player.wait("the session failed, no retry", after: mark) { $0.name == "session_failed" }
             // The YouTube key became the YouTube URL.
             #expect(host.streams.withLock { $0 } == ["rtmp://a.rtmp.youtube.com/live2/abcd-efgh-ijkl"])
         }

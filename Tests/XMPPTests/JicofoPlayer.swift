@@ -72,11 +72,13 @@ final class JicofoPlayer: @unchecked Sendable {
     /// The first event (from `after` on) that `matches`, waiting up to `seconds`.
     @discardableResult
     func wait(_ what: String, seconds: Double = 15, after: Int = 0,
-              _ matches: (Event) -> Bool = { _ in true }) throws -> Event {
+              _ matches: (Event) -> Bool = { _ in true }) async throws -> Event {
+        // Asleep in the task, not in the thread: a blocked thread of the
+        // cooperative pool (two on this host) would starve the daemon under test.
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let event = all.dropFirst(after).first(where: matches) { return event }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
         throw FixtureError.failed("no \(what) within \(seconds) s; the player saw:\n"
                                   + all.map { "\($0.fields)" }.joined(separator: "\n"))

@@ -36,7 +36,7 @@ struct XMPPClientTests {
     @Test func connectsOverVerifiedTLSAndJoinsTheBrewery() async throws {
         let server = try makeProsody("connect")
         let player = try JicofoPlayer(server: server)
-        try player.wait("ready") { $0.name == "ready" }
+        try await player.wait("ready") { $0.name == "ready" }
         try await withClient(server) { client, log in
         _ = try await log.wait { $0 == .connected }
         let status = XMLElement("jibri-status", namespace: "http://jitsi.org/protocol/jibri", children: [
@@ -45,10 +45,10 @@ struct XMPPClientTests {
         ])
         client.setRoomPresence(room: server.breweryJID, nickname: "slot-a", extensions: [status])
         _ = try await log.wait { if case .joined = $0 { true } else { false } }
-        let seen = try player.wait("slot-a's presence") { $0.name == "instance" && ($0["occupant"] ?? "").hasSuffix("/slot-a") }
+        let seen = try await player.wait("slot-a's presence") { $0.name == "instance" && ($0["occupant"] ?? "").hasSuffix("/slot-a") }
         #expect(seen["available"] == "1" || seen["available"] == "true")
         await client.close()
-        try player.wait("slot-a leaving") { $0.name == "instance_left" }
+        try await player.wait("slot-a leaving") { $0.name == "instance_left" }
         #expect(client.state == .closed)
         }
     }
@@ -97,7 +97,7 @@ struct XMPPClientTests {
         _ = try await log.wait(after: before, within: 30) { if case .joined = $0 { true } else { false } }
         // A Jicofo that joins now sees the presence as it was before the restart.
         let player = try JicofoPlayer(server: server)
-        let seen = try player.wait("slot-r after the restart") { $0.name == "instance" && ($0["occupant"] ?? "").hasSuffix("/slot-r") }
+        let seen = try await player.wait("slot-r after the restart") { $0.name == "instance" && ($0["occupant"] ?? "").hasSuffix("/slot-r") }
         #expect(seen["busy"] == "busy")
         }
     }
