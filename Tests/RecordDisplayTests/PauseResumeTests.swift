@@ -111,9 +111,11 @@ import TestSupport
         try #require(analysis.flashes.count == Self.events.count && placed.flashes.count == Self.events.count,
                      "flashes in the file \(analysis.flashes), drawn \(placed.flashes)")
         let first = Self.events[0]
+        var errors: [Double] = [], offsets: [Double] = []
         for (index, event) in Self.events.enumerated().dropFirst() {
             let expected = (event - first) - (Self.pausedBefore(event) - Self.pausedBefore(first))
             let found = analysis.flashes[index] - analysis.flashes[0]
+            errors.append(((found - expected) * 1000).rounded())
             #expect(abs(found - expected) <= 3.0 / 30 + 0.01, "flash \(index) \(found) s after the first, not \(expected) s")
         }
         // Picture and sound together before and after each pause: each beep
@@ -126,8 +128,11 @@ import TestSupport
                 continue
             }
             let offset = pair.offset + 0.5 / 30 - error
+            offsets.append((offset * 1000).rounded())
             #expect(abs(offset) <= 0.040, "the beep at \(pair.flash) s is \(offset * 1000) ms off its flash")
         }
+        print("paused twice: video \(video.duration ?? 0) s, audio \(audio.duration ?? 0) s, paused \(pausedSeconds) s; "
+              + "flash distance less the expected, ms: \(errors); beep - flash net of the probe, ms: \(offsets)")
 
         // A chapter per part, each resume where the recorded time puts it.
         let chapters = try Subprocess.run(["ffprobe", "-v", "error", "-show_entries", "chapter=start_time",
