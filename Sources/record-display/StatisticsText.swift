@@ -18,6 +18,7 @@ enum StatisticsText {
             let queued = statistics.streams.map(\.queued.seconds).max() ?? 0
             line += " streams \(up)/\(statistics.streams.count) up, \(dropped) dropped, queue \(fixed(queued, 1)) s "
         }
+        if statistics.paused { line += " PAUSED " }
         return line
     }
 
@@ -25,10 +26,16 @@ enum StatisticsText {
     static func summary(_ statistics: RecordingStatistics) -> String {
         let seconds = fixed(statistics.mediaDuration.seconds, 2)
         if statistics.renditions.isEmpty {
-            return "\(seconds) s of sound, \(statistics.bytesWritten) bytes encoded"
+            return "\(seconds) s of sound, \(statistics.bytesWritten) bytes encoded" + paused(statistics)
         }
         return "\(seconds) s, \(statistics.framesEncoded) frames (\(statistics.framesDropped) dropped, "
-            + "\(statistics.framesDuplicated) duplicated), \(statistics.bytesWritten) bytes encoded"
+            + "\(statistics.framesDuplicated) duplicated), \(statistics.bytesWritten) bytes encoded" + paused(statistics)
+    }
+
+    /// `, 4.00 s paused (2 pauses)`, or nothing for a recording never paused.
+    static func paused(_ statistics: RecordingStatistics) -> String {
+        guard statistics.pauses > 0 else { return "" }
+        return ", \(fixed(statistics.pausedDuration.seconds, 2)) s paused (\(statistics.pauses) pause\(statistics.pauses == 1 ? "" : "s"))"
     }
 
     /// One stream's totals.

@@ -87,14 +87,17 @@ import TestSupport
 
     /// Pause and resume over the API on a running recording: 200s with
     /// `statistics.paused`, 409 for a pause while paused, and the paused
-    /// time left out of the file (`duration` counts recorded time).
+    /// time left out of the file (`duration` counts recorded time). The
+    /// no-media checks (4.5 s, on a still and silent bench) do not count the
+    /// pause: 4 s recorded in more than 5.5 s never reach them.
     @Test func pauseAndResumeOverTheAPI() throws {
         let bench = try TestBench.current()
         let daemon = try Daemon(bench)
         let started = Date()
         let created = try daemon.request("POST", "/v1/recordings", body: """
             {"display": "\(bench.display)", "region": "320x240+0+0", "audioDevice": "\(bench.capturePCM)",
-             "file": "paused/p.mp4", "duration": 4}
+             "file": "paused/p.mp4", "duration": 4,
+             "noMedia": {"silenceSeconds": 4.5, "frozenSeconds": 4.5, "action": "stop"}}
             """)
         try #require(created.status == 201, "\(created.body)\n\(daemon.log.suffix(3000))")
         let id = try #require(created.json["id"] as? String)
@@ -112,6 +115,8 @@ import TestSupport
         let done = try daemon.waitFor(id, seconds: 30) { ($0["state"] as? String) == "finished" }
         let ended = Date().timeIntervalSince(started)
         #expect(ended > 5.5, "a 4 s recording paused 2 s ended after \(ended) s")
+        #expect(done["stopReason"] as? String == "durationReached", "\(done)")
+        #expect((done["noMedia"] as? [String: Bool] ?? [:]).values.allSatisfy { !$0 }, "\(done)")
         let pausedSeconds = (done["statistics"] as? [String: Any])?["pausedSeconds"] as? Double ?? 0
         #expect(abs(pausedSeconds - 2) < 0.1, "\(done)")
         let file = try MediaProbe(path: "\(daemon.recordings)/paused/p.mp4", countFrames: false)

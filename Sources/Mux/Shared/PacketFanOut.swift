@@ -78,7 +78,6 @@ public final class PacketFanOut {
             switch cut!.apply(to: packet) {
             case .keep:
                 if let seconds = cut!.takeResume() { for file in files { file.resumed(atSeconds: seconds) } }
-            case .keepAfterFlush: try flushFiles()
             case .leaveOut: return
             case .leaveOutAndFlush:
                 try flushFiles()

@@ -49,8 +49,6 @@ struct PausedTimelineCut {
     /// What to do with one packet.
     enum Decision {
         case keep
-        /// Keep it, after asking the files to write out what they hold.
-        case keepAfterFlush
         case leaveOut
         /// Leave it out, and ask the files to write out what they hold.
         case leaveOutAndFlush

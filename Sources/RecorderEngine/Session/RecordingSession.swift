@@ -207,36 +207,34 @@ public final class RecordingSession: Service, Sendable {
     static func checkStream(_ output: StreamOutput, index: Int, configuration: RecordingConfiguration,
                             allowList: StreamAllowList,
                             bundles: inout [String: CertificateAuthorityBundle]) throws -> StreamDestination {
-        do {
-            let url = try StreamURL(output.url, key: .stream(index: index), schemes: configuration.allowedStreamSchemes)
-            try allowList.check(url, key: .stream(index: index))
-            if let maxReconnects = output.maxReconnects, maxReconnects < 0 {
-                throw InvalidSetting(.maxReconnects(index: index), value: "\(maxReconnects)", reason: "cannot be negative")
-            }
-            if url.scheme == .srt {
-                var options = SRTOptions()
-                if let latency = output.srtLatency {
-                    guard SRTOptions.latencyRange.contains(latency) else {
-                        throw InvalidSetting(.srtLatency(index: index), value: "\(Int((latency.seconds * 1000).rounded()))",
-                                             reason: "must be 10 to 10000 milliseconds")
-                    }
-                    options.latency = latency
-                }
-                options.passphrase = try output.srtPassphraseFile.map { try SRTPassphrase(contentsOfFile: $0, key: .srtPassphraseFile(index: index)) }
-                return .srt(url, options)
-            }
-            if output.srtLatency != nil || output.srtPassphraseFile != nil {
-                throw InvalidSetting(output.srtLatency != nil ? .srtLatency(index: index) : .srtPassphraseFile(index: index),
-                                     value: url.redacted, reason: "applies to srt:// streams only")
-            }
-            var authorities: CertificateAuthorityBundle?
-            if case let .addingAuthority(path) = output.tls {
-                let bundle = try bundles[path] ?? CertificateAuthorityBundle(adding: path, key: .tlsAuthority(index: index))
-                bundles[path] = bundle
-                authorities = bundle
-            }
-            return .rtmp(url, tls: output.tls, authorities: authorities)
+        let url = try StreamURL(output.url, key: .stream(index: index), schemes: configuration.allowedStreamSchemes)
+        try allowList.check(url, key: .stream(index: index))
+        if let maxReconnects = output.maxReconnects, maxReconnects < 0 {
+            throw InvalidSetting(.maxReconnects(index: index), value: "\(maxReconnects)", reason: "cannot be negative")
         }
+        if url.scheme == .srt {
+            var options = SRTOptions()
+            if let latency = output.srtLatency {
+                guard SRTOptions.latencyRange.contains(latency) else {
+                    throw InvalidSetting(.srtLatency(index: index), value: "\(Int((latency.seconds * 1000).rounded()))",
+                                         reason: "must be 10 to 10000 milliseconds")
+                }
+                options.latency = latency
+            }
+            options.passphrase = try output.srtPassphraseFile.map { try SRTPassphrase(contentsOfFile: $0, key: .srtPassphraseFile(index: index)) }
+            return .srt(url, options)
+        }
+        if output.srtLatency != nil || output.srtPassphraseFile != nil {
+            throw InvalidSetting(output.srtLatency != nil ? .srtLatency(index: index) : .srtPassphraseFile(index: index),
+                                 value: url.redacted, reason: "applies to srt:// streams only")
+        }
+        var authorities: CertificateAuthorityBundle?
+        if case let .addingAuthority(path) = output.tls {
+            let bundle = try bundles[path] ?? CertificateAuthorityBundle(adding: path, key: .tlsAuthority(index: index))
+            bundles[path] = bundle
+            authorities = bundle
+        }
+        return .rtmp(url, tls: output.tls, authorities: authorities)
     }
 
     private static func randomHex(_ digits: Int) -> String {

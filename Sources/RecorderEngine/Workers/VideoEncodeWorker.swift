@@ -234,7 +234,9 @@ final class VideoEncodeWorker: @unchecked Sendable {
                 try encodeAll(frameIndex: index, changed: changed, cursor: cursor, current: &current)
                 // A full ring skips the sample: the metric is a sample, not a count.
                 _ = state.encodeTimes.push(clock.now() - started)
-                noMedia.observe(picture: pictures.capture, sequence: sequence, damaged: damaged)
+                // Runs count recorded frames: the slots paused are left out.
+                noMedia.observe(picture: pictures.capture, sequence: sequence - Int(index - recorded),
+                                damaged: damaged)
                 state.framesEncoded.add(1, ordering: .relaxed)
                 if let frameLimit, recorded + 1 >= frameLimit {
                     state.requestStop(.graceful, reason: .durationReached)
