@@ -50,6 +50,8 @@ struct AudioTimeline {
     /// runs ahead of the clock and the resampler gives back what it gained,
     /// so a limit in input frames would end the track short by as much).
     private(set) var outputLimit: Int64?
+    /// The duration's part of `outputLimit`, which no later end passes.
+    private let durationLimit: Int64?
     /// Input frames to place in all, at the compensations requested so far,
     /// or nil without a limit.
     var frameLimit: Int64? {
@@ -69,6 +71,7 @@ struct AudioTimeline {
     init(inputRate: Int, outputRate: Int, correctionWindow: Double = 1.0, maximumRatioChange: Double = 0.01,
          frameLimit: Int64? = nil) {
         outputLimit = frameLimit.map { ($0 * Int64(outputRate) + Int64(inputRate) / 2) / Int64(inputRate) }
+        durationLimit = outputLimit
         self.inputRate = inputRate
         self.outputRate = outputRate
         self.correctionWindow = correctionWindow
@@ -134,10 +137,10 @@ struct AudioTimeline {
     var isComplete: Bool { frameLimit.map { placedFrames >= $0 } ?? false }
 
     /// Ends the track at `samples` output samples from the anchor (or where
-    /// its limit already ends it, if sooner): the video's end, once a stop
-    /// fixed it.
+    /// the duration ends it, if sooner): the video's end, as a stop estimates
+    /// it and then as the video encoder fixed it. Replaces an earlier end.
     mutating func limit(toOutputSamples samples: Int64) {
-        outputLimit = min(outputLimit ?? .max, max(0, samples))
+        outputLimit = min(durationLimit ?? .max, max(0, samples))
     }
 
     /// Input frames of silence that bring the track to its limit (0 when it
