@@ -51,6 +51,10 @@ package final class RawPCMCapture: @unchecked Sendable {
     private let result: Mutex<Recording>
     private let failure = Mutex<String?>(nil)
     private var thread: MediaThread?
+    /// Bytes the stamps and onsets hold so far (16 bytes a period, 100
+    /// periods a second): see `SyncProbe.recordBytes`.
+    private let recorded = Atomic<Int>(0)
+    package var recordBytes: Int { recorded.load(ordering: .relaxed) }
 
     package init(device: String) throws {
         stream = try ALSAStream(name: device, capture: true, sampleRate: 48_000, channels: 2, latency: 0.1)
@@ -98,6 +102,8 @@ package final class RawPCMCapture: @unchecked Sendable {
                 }
             }
             sampleIndex += period
+            recorded.store(local.stamps.capacity * MemoryLayout<(index: Int, time: Int64)>.stride
+                           + local.onsets.capacity * MemoryLayout<Int>.stride, ordering: .relaxed)
         }
         result.withLock { $0 = local }
     }

@@ -32,6 +32,15 @@ package final class SyncProbe: @unchecked Sendable {
         flashThread = MediaThread(role: "probe-flash") { [self] in flashLoop() }
     }
 
+    /// Bytes the ramps' records hold (every step of every ramp, about 6 KB a
+    /// ramp, one ramp a second): memory of this process that grows with the
+    /// run and is not the recorder's (`capbench soak` takes it off the RSS).
+    package var recordBytes: Int {
+        ramps.withLock { $0.reduce($0.capacity * MemoryLayout<ProbeRamp>.stride) {
+            $0 + $1.steps.capacity * MemoryLayout<ProbeRamp.Step>.stride
+        } }
+    }
+
     /// Stops both sides; what they did.
     package func stop() -> (ramps: [ProbeRamp], beeps: [BeepPlayer.Beep], underruns: Int, error: String?) {
         running.store(false, ordering: .releasing)

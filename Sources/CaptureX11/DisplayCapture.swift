@@ -189,6 +189,13 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         thread = nil
     }
 
+    /// The sequence of the last frame queued in `frames` (nil before the
+    /// first); final once `stop()` has returned.
+    public var lastQueuedSequence: Int? {
+        let sequence = loop.lastQueuedSequence.load(ordering: .acquiring)
+        return sequence < 0 ? nil : sequence
+    }
+
     /// The deadline the grab numbered `sequence` was paced to: the instant its
     /// picture stands for on the clock (it is taken a little after). Valid
     /// for frames the running capture has produced.

@@ -42,6 +42,8 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     let running = Atomic<Bool>(false)
     /// Clock time of grab 0's deadline; `Int64.min` before capture starts.
     let firstDeadline = Atomic<Int64>(.min)
+    /// The sequence of the last frame queued toward the encoder, -1 before one.
+    let lastQueuedSequence = Atomic<Int>(-1)
 
     private let clock: Clock
     private let counters: MediaCounters
@@ -178,6 +180,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
                 repaints?.invalidate()
             } else {
                 pending.clear()
+                lastQueuedSequence.store(Int(k), ordering: .relaxed)
                 framesReady.notify()
             }
             k += 1

@@ -80,8 +80,9 @@ import Testing
         var index: Int64 = 0
         var output: Int64 = 0
         while !timeline.isComplete {
-            // Every period measured 100 ms earlier than its index says.
-            let captureTime = anchor + index * 1_000_000_000 / 44_100 - 100_000_000
+            // After the first second, every period measured 100 ms earlier
+            // than its index says (the count ran ahead).
+            let captureTime = anchor + index * 1_000_000_000 / 44_100 - (index >= 44_100 ? 100_000_000 : 0)
             let placement = timeline.place(captureTime: captureTime, firstFrameIndex: index, frameCount: 441, anchor: anchor)
             output += Int64(placement.silence + placement.count)
             index += 441

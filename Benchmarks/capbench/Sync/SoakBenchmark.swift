@@ -18,7 +18,9 @@ import RecorderEngine
 /// the recording, its largest growth between and its rate over the second
 /// half, its peak while recording, and once the session was released (the
 /// statistics come every 10 s, so with 20 s of recording the growth figures
-/// are absent); frames dropped, duplicated and
+/// are absent), and the same less the probe's own records (its ramps' steps
+/// and its audio stamps grow about 0.47 MB a minute in this process: that was
+/// all of the growth issue 21 item 8 saw); frames dropped, duplicated and
 /// grabbed late; audio overruns, silence and dropped frames; CPU per media
 /// second. No peer: ffmpeg's drift is `avsync`'s figure, measured over a
 /// minute.
@@ -65,12 +67,14 @@ struct SoakBenchmark: AsyncParsableCommand {
         let watcher = Task {
             for await event in events {
                 if case let .statistics(statistics) = event {
-                    memory.add(seconds: statistics.elapsed.seconds, bytes: ProcessResources.current().residentBytes)
+                    memory.add(seconds: statistics.elapsed.seconds, bytes: ProcessResources.current().residentBytes,
+                               probeBytes: probe.recordBytes + audio.recordBytes)
                     if Int(statistics.elapsed.seconds) % 60 < 10 {
                         Self.log(String(format: "%.0f s: ", statistics.elapsed.seconds)
                                  + "\(statistics.framesEncoded) frames, \(statistics.framesDropped) dropped, A/V "
                                  + String(format: "%+.1f ms", statistics.audioVideoOffset.seconds * 1000)
-                                 + ", RSS \(ProcessResources.current().residentBytes >> 20) MB")
+                                 + ", RSS \(ProcessResources.current().residentBytes >> 20) MB"
+                                 + " (the probe's records \((probe.recordBytes + audio.recordBytes) >> 10) KB)")
                     }
                 }
             }
@@ -142,6 +146,27 @@ struct SoakBenchmark: AsyncParsableCommand {
                                   comparable: false))
             }
         }
+        // The probe's records (every ramp step, every audio period's stamp)
+        // grow with the run in this process: about 0.47 MB a minute, the
+        // whole of the growth heaptrack showed (issue 21, item 8). Less them,
+        // what is left is the recorder's.
+        let engine = samples.map { (seconds: $0.seconds, bytes: $0.bytes - $0.probeBytes) }
+        if let first = engine.first(where: { $0.seconds >= 60 }) ?? engine.first, let last = engine.last {
+            report.add(Figure("RSS less the probe's records, a minute in", unit: "MB", ours: Double(first.bytes) / 1e6))
+            report.add(Figure("RSS less the probe's records, at the end", unit: "MB", ours: Double(last.bytes) / 1e6))
+            if let tenth = engine.first(where: { $0.seconds >= 600 }), last.seconds > tenth.seconds {
+                let later = engine.filter { $0.seconds >= tenth.seconds }.map(\.bytes)
+                report.add(Figure("RSS less the probe's records, range after minute 10", unit: "MB",
+                                  ours: Double(later.max()! - later.min()!) / 1e6, comparable: false))
+            }
+            let half = engine.filter { $0.seconds >= last.seconds / 2 }
+            if let start = half.first, last.seconds - start.seconds >= 60 {
+                report.add(Figure("RSS less the probe's records, growth over the second half, per minute", unit: "MB/min",
+                                  ours: Double(last.bytes - start.bytes) / 1e6 / ((last.seconds - start.seconds) / 60),
+                                  comparable: false))
+            }
+            report.add(Figure("the probe's records at the end", unit: "MB", ours: Double(samples.last!.probeBytes) / 1e6))
+        }
         report.add(Figure("RSS peak while recording (VmHWM)", unit: "MB", ours: Double(peakRSS) / 1e6))
         report.add(Figure("RSS once the session was released", unit: "MB", ours: Double(releasedRSS) / 1e6))
         report.add(Figure("media recorded", unit: "s", ours: media))
@@ -176,15 +201,15 @@ struct SoakBenchmark: AsyncParsableCommand {
 /// RSS samples from the events task, read at the end.
 private final class MemorySamples: @unchecked Sendable {
     private let lock = NSLock()
-    private var samples: [(seconds: Double, bytes: Int)] = []
+    private var samples: [(seconds: Double, bytes: Int, probeBytes: Int)] = []
 
-    func add(seconds: Double, bytes: Int) {
+    func add(seconds: Double, bytes: Int, probeBytes: Int) {
         lock.lock()
-        samples.append((seconds, bytes))
+        samples.append((seconds, bytes, probeBytes))
         lock.unlock()
     }
 
-    var all: [(seconds: Double, bytes: Int)] {
+    var all: [(seconds: Double, bytes: Int, probeBytes: Int)] {
         lock.lock()
         defer { lock.unlock() }
         return samples

@@ -290,7 +290,7 @@ final class SessionPipeline {
     func stopAndDrain(state: SessionState) {
         video?.stop()
         if let video, audio != nil, audioEncoder != nil, state.stopKind == .graceful {
-            awaitSoundToVideoEnd(framesPerSecond: video.framesPerSecond, state: state)
+            awaitSoundToVideoEnd(video: video, state: state)
         }
         audio?.stop()
         state.captureEnded.store(true, ordering: .releasing)
@@ -302,24 +302,27 @@ final class SessionPipeline {
     }
 
     /// A graceful stop with sound and video: the video capture has stopped,
-    /// so its last frame ends about now (or at the requested duration). The
+    /// so the video ends a frame after its last queued frame's deadline (or
+    /// at the requested duration). The
     /// sound device delivers with a delay (its buffer, the sound server's
     /// bursts), so the audio capture runs on until the audio encoder has
     /// placed sound up to that end, for at most `audioEndWaitNanoseconds`;
     /// the encoder fills what is still missing then with silence.
-    private func awaitSoundToVideoEnd(framesPerSecond fps: Int, state: SessionState) {
+    private func awaitSoundToVideoEnd(video: DisplayCapture<MonotonicClock>, state: SessionState) {
         let anchor = state.anchor.load(ordering: .acquiring)
-        guard anchor != .min else { return }
+        guard anchor != .min, let last = video.lastQueuedSequence else { return }
+        let fps = Int64(video.framesPerSecond)
         let clock = MonotonicClock()
         let now = clock.now()
-        var frames = max(0, now - anchor) * Int64(fps) / 1_000_000_000
+        // The last frame queued ends a frame after its deadline.
+        var frames = ((video.deadline(ofSequence: last) - anchor) * fps + 500_000_000) / 1_000_000_000 + 1
         if let videoFrameLimit {
             // The limit counts recorded frames; the timeline counts paused ones too.
             var view = PauseView(state.pauses)
             view.refresh()
-            frames = min(frames, view.limitPosition(recorded: videoFrameLimit, rate: Int64(fps)) ?? .max)
+            frames = min(frames, view.limitPosition(recorded: videoFrameLimit, rate: fps) ?? .max)
         }
-        state.audioEnd.store(anchor + frames * 1_000_000_000 / Int64(fps), ordering: .releasing)
+        state.audioEnd.store(anchor + max(0, frames) * 1_000_000_000 / fps, ordering: .releasing)
         // The encoder sees the end with its next chunk.
         audio?.chunksReady.notify()
         let deadline = now + Self.audioEndWaitNanoseconds

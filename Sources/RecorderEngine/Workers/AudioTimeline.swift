@@ -154,10 +154,10 @@ struct AudioTimeline {
     var isComplete: Bool { frameLimit.map { placedFrames >= $0 } ?? false }
 
     /// Ends the track at `samples` output samples from the anchor (or where
-    /// its limit already ends it, if sooner): the video's end, once a stop
-    /// fixed it.
+    /// the duration ends it, if sooner): the video's end, as a stop estimates
+    /// it and then as the video encoder fixed it. Replaces an earlier end.
     mutating func limit(toOutputSamples samples: Int64) {
-        endLimit = min(endLimit ?? .max, max(0, samples))
+        endLimit = max(0, samples)
     }
 
     /// Input frames of silence that bring the track to its limit (0 when it
