@@ -215,6 +215,11 @@ struct PageBrowserTests {
         await browser.close(grace: .seconds(5))
         #expect(Self.groupMembers(group) == 0)
         #expect(!FileManager.default.fileExists(atPath: profile))
+        // Nor anything outside the group naming the profile (Chromium's crash
+        // handler would fork itself out of the group).
+        let helpers = ContinuousClock.now + .seconds(5)
+        while Self.processes(mentioning: profile) > 0 && .now < helpers { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(Self.processes(mentioning: profile) == 0)
         // Their zombies too, once init has reaped them.
         let reaped = ContinuousClock.now + .seconds(10)
         while !Self.members(group).isEmpty && .now < reaped { try await Task.sleep(for: .milliseconds(100)) }
@@ -308,6 +313,14 @@ struct PageBrowserTests {
             group.cancelAll()
             return first
         }
+    }
+
+    /// Running processes whose command line names `text`.
+    static func processes(mentioning text: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { entry in
+            guard pid_t(entry) != nil, let line = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return false }
+            return String(decoding: line, as: UTF8.self).contains(text)
+        }.count
     }
 
     static func count(_ directory: String) -> Int { (try? FileManager.default.contentsOfDirectory(atPath: directory).count) ?? -1 }
