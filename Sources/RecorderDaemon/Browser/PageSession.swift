@@ -83,6 +83,7 @@ final class PageSession: Sendable {
         launch.pulseServer = pulseServer
         launch.pulseSink = sink
         launch.sandbox = settings.sandbox
+        launch.animationFrameRate = settings.animationFrameRate
         try checkCancelled()
         let browser: Browser
         do {

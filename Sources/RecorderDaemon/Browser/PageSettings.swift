@@ -13,6 +13,11 @@ struct PageSettings: Sendable {
     var hungCheckInterval: Duration
     /// How long a closing browser gets before its group is killed.
     var closeGrace: Duration = .seconds(2)
+    /// The page's animation frames a second, at most: the recording's rate.
+    /// Chromium on Xvfb draws 60 a second (Xvfb reports no refresh rate);
+    /// a 1080p grid of moving tiles cost 0.60 CPU-s/s at 57 fps and 0.30 at
+    /// 30 (Benchmarks/meetings/browser-cost.py, docs/BENCHMARKS.md).
+    var animationFrameRate: Int?
 
     init(_ configuration: DaemonConfiguration) {
         browserPath = configuration.browserPath

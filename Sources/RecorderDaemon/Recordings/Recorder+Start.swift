@@ -53,7 +53,9 @@ extension Recorder {
             workspaceID = workspace.id
             var pageLogger = logger
             pageLogger[metadataKey: "recording"] = "\(id)"
-            pageSession = PageSession(request: page, settings: PageSettings(configuration), limiter: launches,
+            var settings = PageSettings(configuration)
+            settings.animationFrameRate = request.fps
+            pageSession = PageSession(request: page, settings: settings, limiter: launches,
                                       logger: pageLogger)
         }
         let made: [String]
