@@ -29,7 +29,7 @@ extension Recorder {
             view = try await workspaces.create(width: page.width, height: page.height)
         } catch {
             switch error {
-            case let .limit(count): throw .busy("at most \(count) workspaces: no room for the page's")
+            case let .limit(count): throw .busy("at most \(count) workspaces: no room for the page's", field: "page")
             case .disabled:
                 throw .invalid(FieldError(field: "page", reason: "page recordings need workspaces, which are not enabled here"))
             case let .failed(message): throw .failed(message)
