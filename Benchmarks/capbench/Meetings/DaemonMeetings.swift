@@ -15,7 +15,7 @@ final class DaemonMeetings {
     /// (`--cpu-share 4`: the benchmark finds the limit by measurement, not by estimate).
     /// `sandbox` false sets `browserNoSandbox` (needed as root).
     /// - Throws: `BenchFailure` when it is missing or not ready within 30 s.
-    init(directory: String, allowPattern: String, sandbox: Bool) throws {
+    init(binary: String, directory: String, allowPattern: String, sandbox: Bool) throws {
         self.directory = directory
         self.sandbox = sandbox
         try FileManager.default.createDirectory(atPath: "\(directory)/recordings", withIntermediateDirectories: true)
@@ -28,8 +28,7 @@ final class DaemonMeetings {
             pageStartTimeoutSeconds: 120
 
             """.write(toFile: configuration, atomically: true, encoding: .utf8)
-        let binary = ChildProcess.siblingExecutable("recorderd")
-        guard access(binary, X_OK) == 0 else { throw BenchFailure("\(binary) is missing: build the recorderd product") }
+        guard access(binary, X_OK) == 0 else { throw BenchFailure("--recorderd: \(binary) is missing: build the recorderd product") }
         process = try ChildProcess([binary, "--listen", "127.0.0.1:0", "--recordings-dir", "\(directory)/recordings",
                                     "--config", configuration, "--ready-file", ready, "--log-level", "warning",
                                     "--cpu-share", "4"],

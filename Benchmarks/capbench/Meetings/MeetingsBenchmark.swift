@@ -23,6 +23,7 @@ struct MeetingsBenchmark: AsyncParsableCommand {
     @Option(help: "Frames per second.") var fps = 30
     @Option(help: "Seconds an ffmpeg may end after its length before it counts as not real time.") var lagLimit = 2.0
     @Option(help: "The directory of the reference pages (default the repository's Benchmarks/meetings).") var pagesDirectory: String?
+    @Option(help: "The recorderd program (default the one built next to capbench).") var recorderd: String?
     @Flag(help: "Also run the browser alone on the grid page under refresh-rate and flag variants.") var experiments = false
     @Option(help: "An extra browser-alone variant: chromium flags separated by spaces (repeatable).") var experimentFlags: [String] = []
     @Option(help: "Seconds each browser-alone variant is measured.") var experimentSeconds = 8.0
@@ -40,7 +41,8 @@ struct MeetingsBenchmark: AsyncParsableCommand {
         let sandbox = geteuid() != 0
         let scratch = try ScratchDirectory("meetings")
         let served = try MeetingPages(source: pagesDirectory ?? MeetingPages.sourceDirectory, directory: scratch.file("pages"))
-        let daemon = try DaemonMeetings(directory: scratch.file("daemon"), allowPattern: served.allowPattern, sandbox: sandbox)
+        let daemon = try DaemonMeetings(binary: recorderd ?? ChildProcess.siblingExecutable("recorderd"),
+                                        directory: scratch.file("daemon"), allowPattern: served.allowPattern, sandbox: sandbox)
         let load = Self.uptime()
         var report = BenchReport(benchmark: "meetings", settings: [
             "pages": kinds.map(\.rawValue).joined(separator: ","), "sizes": frames.map(\.description).joined(separator: ","),
