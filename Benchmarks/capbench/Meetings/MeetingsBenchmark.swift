@@ -24,7 +24,8 @@ struct MeetingsBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds an ffmpeg may end after its length before it counts as not real time.") var lagLimit = 2.0
     @Option(help: "The directory of the reference pages (default the repository's Benchmarks/meetings).") var pagesDirectory: String?
     @Option(help: "The recorderd program (default the one built next to capbench).") var recorderd: String?
-    @Flag(help: "Also run the browser alone on the grid page under refresh-rate and flag variants.") var experiments = false
+    @Flag(help: "Also run the browser alone under refresh-rate and flag variants.") var experiments = false
+    @Option(help: "The page of the browser-alone variants: grid or slide.") var experimentPage = "grid"
     @Option(help: "An extra browser-alone variant: chromium flags separated by spaces (repeatable).") var experimentFlags: [String] = []
     @Option(help: "Seconds each browser-alone variant is measured.") var experimentSeconds = 8.0
     @OptionGroup var common: CommonOptions
@@ -37,6 +38,9 @@ struct MeetingsBenchmark: AsyncParsableCommand {
         }
         guard maxMeetings > 0, seconds >= 5, !frames.isEmpty, !kinds.isEmpty else {
             throw ValidationError("--max-meetings must be positive, --seconds at least 5, --sizes and --pages not empty")
+        }
+        guard let experimentKind = MeetingPages.Kind(rawValue: experimentPage) else {
+            throw ValidationError("--experiment-page: '\(experimentPage)': valid values: grid, slide")
         }
         let sandbox = geteuid() != 0
         let scratch = try ScratchDirectory("meetings")
@@ -110,11 +114,11 @@ struct MeetingsBenchmark: AsyncParsableCommand {
                 }
             }
             if experiments {
-                log("\(frame): the browser alone on the grid page, by variant")
+                log("\(frame): the browser alone on the \(experimentKind) page, by variant")
                 let outcomes = try await BrowserExperiments(jibri: jibri, seconds: experimentSeconds)
-                    .run(BrowserExperiments.variants(extra: experimentFlags), bench: benches[0], url: served.url(.grid))
+                    .run(BrowserExperiments.variants(extra: experimentFlags), bench: benches[0], url: served.url(experimentKind))
                 for outcome in outcomes {
-                    let prefix = "browser alone, grid \(frame), \(outcome.variant.name)"
+                    let prefix = "browser alone, \(experimentKind) \(frame), \(outcome.variant.name)"
                     report.add(Figure("\(prefix): browser CPU", unit: "CPU-s/s", ours: outcome.browserCPU))
                     report.add(Figure("\(prefix): X server CPU", unit: "CPU-s/s", ours: outcome.xServerCPU))
                     report.add(Figure("\(prefix): animation frames per second", unit: "frames/s", ours: outcome.animationFramesPerSecond))
