@@ -176,6 +176,8 @@ let package = Package(
             name: "capbench",
             dependencies: [
                 "AVProbe", "RecorderEngine", "MediaCore", "MediaPackets", "CaptureX11", "CaptureALSA", "Encoder", "Mux", "HostProcesses",
+                // `meetings`: the Jibri way's browsers.
+                "PageBrowser",
                 // The peers: libswscale against libyuv; X and ALSA for the
                 // scenes, the tone and the private benches.
                 "CFFmpeg", "CYUV", "CX11", "CALSA",

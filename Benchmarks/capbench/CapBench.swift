@@ -9,7 +9,7 @@ struct CapBench: AsyncParsableCommand {
                       PipelineBenchmark.self, AVSyncBenchmark.self, ConcurrencyBenchmark.self,
                       ResolutionSweepBenchmark.self, LifecycleBenchmark.self, FinalizeBenchmark.self,
                       ScenesBenchmark.self, SceneCommand.self, CostTableBenchmark.self, NoMediaBenchmark.self,
-                      CursorBenchmark.self, SoakBenchmark.self, RenditionsBenchmark.self])
+                      CursorBenchmark.self, SoakBenchmark.self, RenditionsBenchmark.self, MeetingsBenchmark.self])
 }
 
 /// Options every subcommand takes.

@@ -1,5 +1,5 @@
 # Chromium's cost on a private Xvfb for a page: frames the page drew per second
-# (window.meeting.frames), CPU-s/s of the browser's process group (/proc, reaped
+# (window.__frames, counted by meeting.js), CPU-s/s of the browser's process group (/proc, reaped
 # children included) and of Xvfb, over SECONDS after 5 s of warm-up.
 #   python3 Benchmarks/meetings/browser-cost.py URL SECONDS [chromium flags...]
 # SIZE=WxH (1920x1080), RAF_FPS=N limits requestAnimationFrame as
@@ -69,7 +69,7 @@ if os.environ.get("RAF_FPS"):
     })();""" % os.environ["RAF_FPS"]
     call("Page.addScriptToEvaluateOnNewDocument", {"source": src}, s)
 call("Page.navigate", {"url": url}, s); until(lambda m: m.get("method") == "Page.loadEventFired")
-frames = lambda: call("Runtime.evaluate", {"expression": "window.meeting ? meeting.frames : 0", "returnByValue": True}, s)["result"]["result"]["value"]
+frames = lambda: call("Runtime.evaluate", {"expression": "window.__frames || 0", "returnByValue": True}, s)["result"]["result"]["value"]
 time.sleep(5)
 f0, (c0, n), x0, t0 = frames(), group_cpu(p.pid), pid_cpu(xvfb.pid), time.time()
 time.sleep(seconds)

@@ -291,6 +291,31 @@ import TestSupport
         _ = try run.figure("audio silence filled")
     }
 
+    /// One 720p grid meeting each way, briefly, with one browser-alone
+    /// variant: the fields are there and sane. Needs the recorderd product
+    /// built next to capbench (`swift build --product recorderd`), chromium and python3.
+    @Test func meetingsRecordsAPageBothWaysAndSplitsTheCPU() throws {
+        let run = try capbench("meetings", ["--pages", "grid", "--sizes", "1280x720", "--max-meetings", "1", "--seconds", "6",
+                                            "--experiments", "--experiment-seconds", "2"])
+        let held = try run.figure("grid 1280x720: most meetings held")
+        #expect(held.ours <= 1 && (held.peer ?? -1) >= 0 && (held.peer ?? 2) <= 1)
+        for part in ["total", "browser", "recorder", "X server", "sound server"] {
+            let figure = try run.figure("grid 1280x720, 1 at once: \(part) CPU per meeting")
+            #expect(figure.ours >= 0 && figure.ours < 4 && (figure.peer ?? -1) >= 0, "\(figure.name): \(figure.ours) / \(figure.peer ?? -1)")
+        }
+        expectCompared(try run.figure("grid 1280x720, 1 at once: browser CPU per meeting"))
+        expectCompared(try run.figure("grid 1280x720, 1 at once: recorder CPU per meeting"))
+        for memory in ["RSS", "PSS"] {
+            let figure = try run.figure("grid 1280x720, 1 at once: \(memory) per meeting")
+            #expect(figure.ours > 50 && figure.ours < 4000 && (figure.peer ?? 0) > 50, "\(figure.name): \(figure.ours) / \(figure.peer ?? 0)")
+        }
+        _ = try run.figure("grid 1280x720, 1 at once: frames dropped or duplicated")
+        let rate = try run.figure("browser alone, grid 1280x720, default flags, 30 Hz mode: animation frames per second")
+        #expect(rate.ours > 5 && rate.ours < 100, "\(rate.ours) frames/s")
+        _ = try run.figure("browser alone, grid 1280x720, default flags, Xvfb's own mode: browser CPU")
+        #expect(run.settings["load before"] != nil && run.settings["grid 1280x720, 1 at once, recorderd"] != nil)
+    }
+
     @Test func badInputIsRefusedWithANonZeroStatus() throws {
         _ = try TestBench.current()
         let result = try Subprocess.run([Self.binary, "convert", "--sizes", "33x7"])

@@ -27,6 +27,10 @@ final class PrivateBench {
 
     /// The X server's process, to count its CPU time.
     var serverPID: pid_t { server.process.pid }
+    /// The sound server's process, its address (`PULSE_SERVER`) and its null sink.
+    var soundServerPID: pid_t { pulse.process.pid }
+    var pulseAddress: String { pulse.address }
+    var pulseSink: String { pulse.sink }
 
     /// Starts Xvfb at `width`x`height` and PulseAudio, with their files in `directory`.
     init(index: Int, width: Int, height: Int, directory: String) throws {

@@ -1,0 +1,98 @@
+import Foundation
+import HostProcesses
+import Logging
+import PageBrowser
+
+/// The Jibri way, N at once: per meeting a private Xvfb + PulseAudio
+/// (`PrivateBench`), a chromium on it (`PageBrowser.Browser`, the daemon's
+/// flags) showing the page, and an `ffmpeg` running Jibri's recording list
+/// on that display and the sink's monitor, started once the page plays.
+struct JibriMeetings {
+    var frame: FrameSize
+    var fps: Int
+    var seconds: Double
+    var lagLimit: Double
+    var sandbox: Bool
+    var extraBrowserArguments: [String] = []
+    var scratch: ScratchDirectory
+
+    /// Browsers on `benches` showing `url`, each started (the page printed START_RECORDING).
+    /// - Throws: `BenchFailure` when a browser does not start or its page does not play within 30 s.
+    func openBrowsers(_ benches: [PrivateBench], url: String) async throws -> [Browser] {
+        var browsers: [Browser] = []
+        do {
+            for bench in benches {
+                var launch = BrowserLaunch(display: bench.display, width: frame.width, height: frame.height, profileParent: scratch.path)
+                launch.pulseServer = bench.pulseAddress
+                launch.pulseSink = bench.pulseSink
+                launch.sandbox = sandbox
+                launch.extraArguments = extraBrowserArguments
+                let browser = try await Browser.launch(launch, logger: Logger(label: "capbench.meetings"))
+                browsers.append(browser)
+                _ = try await browser.page.navigate(to: url, timeout: .seconds(30), retries: 3)
+            }
+            for browser in browsers {
+                let deadline = ContinuousClock.now + .seconds(30)
+                while try await browser.page.evaluate("window.meetingStarted === true", timeout: .seconds(10)).bool != true {
+                    guard ContinuousClock.now < deadline else { throw BenchFailure("the page did not start playing within 30 s") }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
+        } catch {
+            for browser in browsers { await browser.close(grace: .seconds(2)) }
+            throw error as? BenchFailure ?? BenchFailure("browser: \(error)")
+        }
+        return browsers
+    }
+
+    /// The pages' animation frame counters, summed.
+    static func animationFrames(_ browsers: [Browser]) async -> Double {
+        var total = 0.0
+        for browser in browsers {
+            total += (try? await browser.page.evaluate("window.__frames", timeout: .seconds(5)).number) ?? 0
+        }
+        return total
+    }
+
+    /// Records `seconds` of N meetings at once (N = `benches.count`).
+    func record(_ benches: [PrivateBench], url: String) async throws -> MeetingStep {
+        var step = MeetingStep(way: .jibri, meetings: benches.count, lagLimit: lagLimit)
+        let browsers = try await openBrowsers(benches, url: url)
+        var children: [(ChildProcess, String)] = []
+        for bench in benches {
+            let output = scratch.file("jibri-\(benches.count)-\(bench.index).mp4")
+            let arguments = JibriFFmpeg.recording(display: bench.display, width: frame.width, height: frame.height,
+                                                  audioDevice: bench.capturePCM, seconds: seconds, output: output, fps: fps)
+            children.append((try ChildProcess(arguments, standardError: .file(output + ".log")), output + ".log"))
+        }
+        var parts = PartUsage.Parts()
+        parts.browserGroups = Set(browsers.map(\.processGroup))
+        parts.recorders = Set(children.map(\.0.pid))
+        parts.xServers = Set(benches.map(\.serverPID))
+        parts.soundServers = Set(benches.map(\.soundServerPID))
+        // The window: all N recording, from 1 s after the start to 2 s before the end.
+        try await Task.sleep(for: .seconds(1))
+        let before = parts.usage(in: ProcessTable()), frames0 = await Self.animationFrames(browsers), start = Date()
+        try await Task.sleep(for: .seconds(max(1, seconds - 3)))
+        let after = parts.usage(in: ProcessTable(memory: true)), frames1 = await Self.animationFrames(browsers)
+        step.windowSeconds = Date().timeIntervalSince(start)
+        step.usage = after - before
+        step.animationFramesPerSecond = (frames1 - frames0) / step.windowSeconds / Double(browsers.count)
+        for (child, log) in children {
+            guard let outcome = child.wait(timeout: seconds + 60) else {
+                child.stop()
+                step.errors.append("ffmpeg did not end (see \(log))")
+                continue
+            }
+            let summary = FFmpegSummary(log: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+            step.framesExpected += Int(seconds * Double(fps))
+            step.framesWritten += summary.frames
+            step.droppedOrDuplicated += summary.duplicated + summary.dropped
+            step.audioLost += summary.audioOverruns
+            step.worstLag = max(step.worstLag, outcome.wallSeconds - seconds)
+            if outcome.status != 0 { step.errors.append("ffmpeg exited with \(outcome.status) (see \(log))") }
+        }
+        for browser in browsers { await browser.close(grace: .seconds(3)) }
+        return step
+    }
+}
