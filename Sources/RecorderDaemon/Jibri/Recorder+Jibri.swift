@@ -56,7 +56,7 @@ extension Recorder: JibriRecordingHost {
         } catch {
             try? await deleteWorkspace(workspace.id)
             switch error {
-            case .cpu(let reason), .disk(let reason), .busy(let reason): throw .busy(reason)
+            case .cpu(let reason), .disk(let reason), .busy(let reason, _): throw .busy(reason)
             case .draining: throw .busy("shutting down")
             // A stream refused (allow-list, scheme) or a bad value: no other recorder would do better.
             case .configuration, .invalid: throw .failed("\(error)", retry: false)
