@@ -50,6 +50,17 @@ import Testing
             (#"{"page": {"url": "http://127.0.0.1.evil.example.com/x"}}"#, "page.url"),
             (#"{"page": {"url": "http://user:SECRETPASS@127.0.0.1:8080/x"}}"#, "page.url"),
             (#"{"page": {"url": "not a url"}}"#, "page.url"),
+            // A Jitsi room: no recorder login configured here, and refusals beside it.
+            (#"{"page": {"jitsi": {"room": "room42"}}}"#, "page.jitsi"),
+            (#"{"page": {"jitsi": {"room": "room42"}, \#(page)}}"#, "page.url"),
+            (#"{"page": {"jitsi": {"room": "room42"}, "start": {"on": "load"}}}"#, "page.start"),
+            (#"{"page": {"jitsi": {"room": "room42"}, "query": {"jwt": "SECRETTOKEN"}}}"#, "page.query"),
+            (#"{"page": {"jitsi": {"room": "a/b"}}}"#, "page.jitsi.room"),
+            (#"{"page": {"jitsi": {"room": ".hidden"}}}"#, "page.jitsi.room"),
+            (#"{"page": {"jitsi": {"room": "room42", "tenant": "x y"}}}"#, "page.jitsi.tenant"),
+            (#"{"page": {"jitsi": {}}}"#, "page.jitsi.room"),
+            (#"{"page": {"jitsi": {"room": "room42", "colour": "red"}}}"#, "page.jitsi.colour"),
+            (#"{"page": {"jitsi": "room42"}}"#, "page.jitsi"),
         ]
         try await daemon.test { client in
             for (body, field) in cases {

@@ -28,6 +28,11 @@ struct DaemonMetrics: Sendable {
         Counter(label: "recorderd_page_endings_total", dimensions: [("reason", reason)]).increment()
     }
 
+    /// A Jitsi room's `metadata.json` could not be written.
+    func jitsiMetadataFailed() {
+        Counter(label: "recorderd_jitsi_metadata_failures_total").increment()
+    }
+
     /// A page recording's browser as last sampled, labelled with the
     /// recording's id as the session's own metrics are (`session`).
     func browser(_ id: String, usage: BrowserUsage, cores: Double) {

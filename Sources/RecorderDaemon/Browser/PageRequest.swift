@@ -6,11 +6,12 @@ import Foundation
 /// `hash`, `cookies` and `localStorage` carry tokens: they are never logged,
 /// answered or put in an event (`redactedURL` is what may be shown).
 struct PageRequest: Sendable {
-    /// What the page is. A plain URL; Jitsi rooms (issue 22 item 5) add a
-    /// case that gives the URL, its localStorage, its start predicate and
-    /// its periodic end checks from the daemon's configuration.
+    /// What the page is: a plain URL, or a Jitsi room whose URL, login,
+    /// start gate (the join) and end checks come from the daemon's
+    /// configuration (`JitsiMeeting`).
     enum Kind: Sendable {
         case url(String)
+        case jitsi(JitsiRequest)
     }
 
     var kind: Kind
@@ -31,11 +32,19 @@ struct PageRequest: Sendable {
 
     init(kind: Kind) { self.kind = kind }
 
-    /// The URL as given (checked against `pageAllowList`).
+    /// The URL as given (checked against `pageAllowList`); empty for a
+    /// Jitsi room (its URL is the configuration's, `JitsiMeeting.room`).
     var url: String {
         switch kind {
         case let .url(url): url
+        case .jitsi: ""
         }
+    }
+
+    /// The Jitsi room asked for, if any.
+    var jitsi: JitsiRequest? {
+        if case let .jitsi(request) = kind { return request }
+        return nil
     }
 
     /// The URL the browser opens: `url` with `query` appended to its query

@@ -22,6 +22,9 @@ final class PageSession: Sendable {
         case browserExited
         /// An evaluate was not answered within `pageHungSeconds`.
         case pageHung
+        /// A Jitsi room's call-status checks (`JitsiCallChecks.EndReason`):
+        /// alone in the call, everyone muted, no media received, ICE failed.
+        case callEmpty, allMuted, noMediaReceived, iceFailed
     }
 
     /// Why the page could not be recorded (before its start gate opened):
@@ -35,6 +38,10 @@ final class PageSession: Sendable {
 
     let request: PageRequest
     let settings: PageSettings
+    /// A Jitsi room's part (nil for a plain URL), and where its
+    /// `metadata.json` goes (the file's path relative to its directory).
+    let meeting: JitsiMeeting?
+    private let metadataBeside: (relative: String, directory: ConfinedDirectory)?
     private let limiter: LaunchLimiter
     private let logger: Logger
 
@@ -48,17 +55,26 @@ final class PageSession: Sendable {
         var endSeen = false
         var crashed = false
         var exited: String?
+        /// The Jitsi call's participants, as last read.
+        var participants: [JSONValue] = []
+        var left = false
     }
 
     private let state = Mutex(State())
     private let changes = ChangeSignal()
 
-    init(request: PageRequest, settings: PageSettings, limiter: LaunchLimiter, logger: Logger) {
+    init(request: PageRequest, settings: PageSettings, limiter: LaunchLimiter, logger: Logger,
+         meeting: JitsiMeeting? = nil, metadataBeside: (relative: String, directory: ConfinedDirectory)? = nil) {
         self.request = request
         self.settings = settings
+        self.meeting = meeting
+        self.metadataBeside = metadataBeside
         self.limiter = limiter
         self.logger = logger
     }
+
+    /// The page's URL as answers and logs show it (no token, no password).
+    var shownURL: String { meeting?.room.redactedJoinURL ?? request.redactedURL }
 
     /// The browser's process group while it runs (for the journal).
     var processGroup: pid_t? { state.withLock { $0.browser?.processGroup } }
@@ -109,26 +125,69 @@ final class PageSession: Sendable {
         }
         let page = browser.page
         do throws(BrowserError) {
-            if !request.cookies.isEmpty {
-                try await page.setCookies(request.cookies.map { cookie in
-                    BrowserCookie(name: cookie.name, value: cookie.value, url: cookie.domain == nil ? request.url : nil,
-                                  domain: cookie.domain, path: cookie.path)
-                })
+            if let meeting {
+                _ = try await meeting.open(page, timeout: settings.navigationTimeout, retries: settings.navigationRetries)
+            } else {
+                try await openURL(page)
             }
-            if !request.localStorage.isEmpty, let origin = request.origin {
-                try await page.setLocalStorage(request.localStorage, origin: origin)
-            }
-            _ = try await page.navigate(to: request.navigationURL, timeout: settings.navigationTimeout,
-                                        retries: settings.navigationRetries)
         } catch {
             throw Self.failure(error, doing: "the page did not open")
         }
         try checkCancelled()
     }
 
+    /// A plain page: its cookies, its localStorage, then the URL.
+    private func openURL(_ page: Page) async throws(BrowserError) {
+        if !request.cookies.isEmpty {
+            try await page.setCookies(request.cookies.map { cookie in
+                BrowserCookie(name: cookie.name, value: cookie.value, url: cookie.domain == nil ? request.url : nil,
+                              domain: cookie.domain, path: cookie.path)
+            })
+        }
+        if !request.localStorage.isEmpty, let origin = request.origin {
+            try await page.setLocalStorage(request.localStorage, origin: origin)
+        }
+        _ = try await page.navigate(to: request.navigationURL, timeout: settings.navigationTimeout,
+                                    retries: settings.navigationRetries)
+    }
+
     /// Returns once the start gate opens; throws when it cannot (its
     /// deadline, a crash, an exit, a stop).
     func waitForStart() async throws(Failure) {
+        if let meeting {
+            guard let page = state.withLock({ $0.browser?.page }) else {
+                throw Failure(message: "the browser is closed", ending: nil)
+            }
+            // The join, or a stop, crash or exit first (nil).
+            let joined = await withTaskGroup(of: Result<Void, JitsiCallChecks.JoinError>?.self) { group in
+                group.addTask {
+                    do throws(JitsiCallChecks.JoinError) {
+                        _ = try await meeting.waitForJoin(page)
+                        return .success(())
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                group.addTask {
+                    _ = await self.changes.wait(until: { self.state.withLock { $0.cancelled || $0.closed || $0.crashed || $0.exited != nil } },
+                                                deadline: .now + .seconds(86_400))
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            try checkCancelled()
+            try checkAlive()
+            switch joined {
+            case .success?: break
+            case let .failure(.browser(error))?: throw Self.failure(error, doing: "the page did not join the call")
+            case let .failure(error)?: throw Failure(message: "\(error)", ending: nil)
+            case nil: throw Failure(message: "stopped before the call was joined", ending: nil)
+            }
+            state.withLock { $0.gateOpen = true }
+            return
+        }
         switch request.start {
         case .load:
             break
@@ -169,6 +228,9 @@ final class PageSession: Sendable {
             if case let .predicate(expression, interval) = request.end {
                 group.addTask { await self.watchPredicate(expression, interval: interval) }
             }
+            if let meeting, let page = state.withLock({ $0.browser?.page }) {
+                group.addTask { await self.watchCall(meeting.checks(page)) }
+            }
             var ending: Ending?
             for await result in group {
                 if let result {
@@ -206,6 +268,23 @@ final class PageSession: Sendable {
         return nil
     }
 
+    /// Jibri's call-status checks until one ends the call; keeps the
+    /// participants they read.
+    private func watchCall(_ checks: JitsiCallChecks) async -> Ending? {
+        var checks = checks
+        defer {
+            // Kept unless the stop read them since (`leaveCall`).
+            let list = checks.participants
+            state.withLock { if !$0.left { $0.participants = list } }
+        }
+        do throws(BrowserError) {
+            guard let reason = try await checks.watch() else { return nil }
+            return Ending(rawValue: reason.rawValue)
+        } catch {
+            return Self.ending(error)
+        }
+    }
+
     private func watchPredicate(_ expression: String, interval: Double) async -> Ending? {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
@@ -228,7 +307,34 @@ final class PageSession: Sendable {
             return (state.browser, state.pump)
         }
         pump?.cancel()
+        if let browser { await leaveCall(browser.page) }
         await browser?.close(grace: settings.closeGrace)
+    }
+
+    /// A Jitsi room's stop, as Jibri's: reads the participants, then leaves
+    /// the call. Once, and only after the join; nothing for a plain page.
+    func leaveCall() async {
+        guard let page = state.withLock({ $0.browser?.page }) else { return }
+        await leaveCall(page)
+    }
+
+    private func leaveCall(_ page: Page) async {
+        guard let meeting, state.withLock({ state in
+            defer { state.left = true }
+            return state.gateOpen && !state.left
+        }) else { return }
+        let read = await meeting.participants(page)
+        state.withLock { if let read { $0.participants = read } }
+        _ = await meeting.leave(page)
+    }
+
+    /// Writes a Jitsi room's `metadata.json` beside the final file (Jibri's
+    /// `meeting_url`, `participants`, the request's `metadata`); nothing
+    /// for a plain page. Call after `close`. Throws the write's error.
+    func writeMeetingMetadata() throws {
+        guard let meeting, let beside = metadataBeside else { return }
+        try meeting.writeMetadata(participants: state.withLock { $0.participants },
+                                  beside: beside.relative, in: beside.directory)
     }
 
     // MARK: Helpers

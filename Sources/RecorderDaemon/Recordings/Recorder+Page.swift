@@ -8,9 +8,21 @@ import RecorderEngine
 /// `STATE/browsers/`.
 extension Recorder {
     /// The page may be opened here: an http(s) URL the allow-list matches
-    /// whole, and a browser allowed to run as this user.
-    func checkPage(_ page: PageRequest) throws(RecorderError) {
-        if let refusal = PageAllowList(patterns: configuration.pageAllowList).refusal(page.url) {
+    /// whole, or a Jitsi room this daemon has a recorder login for (its
+    /// URL is the configuration's: no allow-list); and a browser allowed
+    /// to run as this user. Returns the Jitsi meeting, if one was asked.
+    func checkPage(_ page: PageRequest) throws(RecorderError) -> JitsiMeeting? {
+        var meeting: JitsiMeeting?
+        if let jitsi = page.jitsi {
+            do {
+                meeting = try jitsi.meeting(configuration: configuration.jitsi)
+            } catch let error as FieldError where error.field.hasPrefix("page.") {
+                throw .invalid(error)
+            } catch {
+                // The password file: the daemon's fault, not the request's.
+                throw .failed("the Jitsi recorder login cannot be used: \(error)")
+            }
+        } else if let refusal = PageAllowList(patterns: configuration.pageAllowList).refusal(page.url) {
             throw .invalid(FieldError(field: "page.url", reason: refusal))
         }
         if !configuration.workspacesEnabled {
@@ -20,6 +32,8 @@ extension Recorder {
             throw .failed("the daemon runs as root, where the browser cannot keep its sandbox: run recorderd as its own "
                           + "user (as its systemd unit does), or set browserNoSandbox: true to run it without one")
         }
+        if let meeting { logger.info("page is a Jitsi room: \(meeting.description)") }
+        return meeting
     }
 
     /// A private workspace at the page's size.
@@ -87,6 +101,18 @@ extension Recorder {
             group.cancelAll()
         }
         await closePage(recording, page: page)
+    }
+
+    /// A Jitsi room's `metadata.json`, once the file is final and before
+    /// the finalize script. Jibri counts a failure here against its health:
+    /// it is logged and counted (`recorderd_jitsi_metadata_failures_total`).
+    func writeMeetingMetadata(_ recording: Recording, page: PageSession) {
+        do {
+            try page.writeMeetingMetadata()
+        } catch {
+            logger.error("cannot write the Jitsi room's metadata.json: \(error)", metadata: ["recording": "\(recording.id)"])
+            metrics.jitsiMetadataFailed()
+        }
     }
 
     private func closePage(_ recording: Recording, page: PageSession) async {

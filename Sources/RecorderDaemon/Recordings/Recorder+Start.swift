@@ -12,7 +12,7 @@ extension Recorder {
         var display = ""
         var audioDevice: String? = request.page == nil ? nil : "workspace"
         if request.page == nil { (display, audioDevice) = try await devices(for: request) }
-        if let page = request.page { try checkPage(page) }
+        let meeting = try request.page.map { page throws(RecorderError) in try checkPage(page) } ?? nil
         try checkStreams(request.streams)
         let noVideo = request.outputs.noVideo
         // Sound alone is AAC in an MP4: `.m4a` or `.mp4`.
@@ -56,7 +56,8 @@ extension Recorder {
             var settings = PageSettings(configuration)
             settings.animationFrameRate = request.fps
             pageSession = PageSession(request: page, settings: settings, limiter: launches,
-                                      logger: pageLogger)
+                                      logger: pageLogger, meeting: meeting,
+                                      metadataBeside: meeting == nil ? nil : (file.relative, file.directory))
         }
         let made: [String]
         do {

@@ -172,6 +172,12 @@ final class Recorder: Service, Sendable {
                 do throws(RecordingError) {
                     let result = try await session.record()
                     journal.remove(recording.id)
+                    // A Jitsi room's participants and metadata.json, as Jibri
+                    // writes them: after the stop, before the file counts as final.
+                    if let page = recording.page, page.meeting != nil, result.output != nil {
+                        await page.leaveCall()
+                        self.writeMeetingMetadata(recording, page: page)
+                    }
                     recording.finish(result: result, startError: nil, script: script != nil && result.output != nil)
                 } catch {
                     journal.remove(recording.id)

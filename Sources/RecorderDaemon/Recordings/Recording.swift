@@ -30,6 +30,7 @@ final class Recording: Sendable {
         case startTimeout
         /// A page recording's own endings (`PageSession.Ending`).
         case pageEnded, pageCrashed, browserExited, pageHung
+        case callEmpty, allMuted, noMediaReceived, iceFailed
     }
 
     let id: String
@@ -97,7 +98,7 @@ final class Recording: Sendable {
         self.estimatedCores = estimatedCores
         self.expectedBitrate = expectedBitrate
         self.page = page
-        pageURL = page?.request.redactedURL
+        pageURL = page?.shownURL
         self.estimatedBrowserCores = estimatedBrowserCores
         displayKey = display.isEmpty ? nil : Self.displayKey(display)
         deviceKey = audioDevice

@@ -8,12 +8,21 @@ extension PageRequest {
     static let maxSide = 8192
 
     init(reading page: inout FieldReader) throws {
-        // Jitsi rooms (issue 22 item 5) are read here as `page.jitsi`,
-        // instead of `url`.
-        guard let url = try page.string("url", maxLength: 2048) else {
-            throw FieldError(field: page.name("url"), reason: "required")
+        // A Jitsi room instead of a URL: its URL, login and gates are the
+        // daemon's (`jitsi` in its configuration); what would change them
+        // is refused beside it.
+        if page.has("jitsi") {
+            for key in ["url", "start", "query", "hash", "cookies", "localStorage"] where page.has(key) {
+                throw FieldError(field: page.name(key), reason: "not with page.jitsi (the room's URL, login and start are the daemon's)")
+            }
+            var jitsi = try page.object("jitsi")!
+            self.init(kind: .jitsi(try JitsiRequest(&jitsi)))
+        } else {
+            guard let url = try page.string("url", maxLength: 2048) else {
+                throw FieldError(field: page.name("url"), reason: "required")
+            }
+            self.init(kind: .url(url))
         }
-        self.init(kind: .url(url))
         width = try Self.side(&page, "width") ?? width
         height = try Self.side(&page, "height") ?? height
         if var start = try page.object("start") {
