@@ -63,8 +63,9 @@ struct AudioTimeline {
     private var endLimit: Int64?
     /// Input frames to place in all, at the compensations requested so far,
     /// or nil without a limit. Set, it is the duration's limit in input
-    /// frames (the encode thread moves it on by the frames a pause leaves
-    /// out); an end a stop fixed still applies.
+    /// frames at the nominal rate (the encode thread moves it on by the
+    /// frames a pause leaves out), kept as output samples like the one the
+    /// initializer takes; an end a stop fixed still applies.
     var frameLimit: Int64? {
         get {
             outputLimit.map { limit in
@@ -74,7 +75,7 @@ struct AudioTimeline {
         }
         set {
             durationLimit = newValue.map {
-                ($0 * Int64(outputRate) + Int64(inputRate) / 2) / Int64(inputRate) + Int64(compensatedSamples)
+                ($0 * Int64(outputRate) + Int64(inputRate) / 2) / Int64(inputRate)
             }
         }
     }
