@@ -58,16 +58,10 @@ struct JibriMeetings {
     func record(_ benches: [PrivateBench], url: String) async throws -> MeetingStep {
         var step = MeetingStep(way: .jibri, meetings: benches.count, lagLimit: lagLimit)
         let browsers = try await openBrowsers(benches, url: url)
-        var children: [(ChildProcess, String)] = []
-        for bench in benches {
-            let output = scratch.file("jibri-\(benches.count)-\(bench.index).mp4")
-            let arguments = JibriFFmpeg.recording(display: bench.display, width: frame.width, height: frame.height,
-                                                  audioDevice: bench.capturePCM, seconds: seconds, output: output, fps: fps)
-            children.append((try ChildProcess(arguments, standardError: .file(output + ".log")), output + ".log"))
-        }
+        let runs = try JibriFFmpegRuns(benches, name: "jibri", frame: frame, fps: fps, seconds: seconds, scratch: scratch)
         var parts = PartUsage.Parts()
         parts.browserGroups = Set(browsers.map(\.processGroup))
-        parts.recorders = Set(children.map(\.0.pid))
+        parts.recorders = Set(runs.children.map(\.process.pid))
         parts.xServers = Set(benches.map(\.serverPID))
         parts.soundServers = Set(benches.map(\.soundServerPID))
         // The window: all N recording, from 1 s after the start to 2 s before the end.
@@ -78,20 +72,13 @@ struct JibriMeetings {
         step.windowSeconds = Date().timeIntervalSince(start)
         step.usage = after - before
         step.animationFramesPerSecond = (frames1 - frames0) / step.windowSeconds / Double(browsers.count)
-        for (child, log) in children {
-            guard let outcome = child.wait(timeout: seconds + 60) else {
-                child.stop()
-                step.errors.append("ffmpeg did not end (see \(log))")
-                continue
-            }
-            let summary = FFmpegSummary(log: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-            step.framesExpected += Int(seconds * Double(fps))
-            step.framesWritten += summary.frames
-            step.droppedOrDuplicated += summary.duplicated + summary.dropped
-            step.audioLost += summary.audioOverruns
-            step.worstLag = max(step.worstLag, outcome.wallSeconds - seconds)
-            if outcome.status != 0 { step.errors.append("ffmpeg exited with \(outcome.status) (see \(log))") }
-        }
+        let tally = runs.finish(seconds: seconds, fps: fps)
+        step.framesExpected += tally.framesExpected
+        step.framesWritten += tally.framesWritten
+        step.droppedOrDuplicated += tally.droppedOrDuplicated
+        step.audioLost += tally.audioLost
+        step.worstLag = max(step.worstLag, tally.worstLag)
+        step.errors += tally.errors
         for browser in browsers { await browser.close(grace: .seconds(3)) }
         return step
     }

@@ -189,28 +189,15 @@ struct ConcurrencyBenchmark: AsyncParsableCommand {
 
     private func recordFFmpeg(_ benches: [PrivateBench], frame: FrameSize, scratch: ScratchDirectory) throws -> Step {
         var step = Step(sessions: benches.count, lagLimit: lagLimit)
-        var children: [(ChildProcess, String)] = []
-        for bench in benches {
-            let output = scratch.file("ffmpeg-\(benches.count)-\(bench.index).mp4")
-            let arguments = JibriFFmpeg.recording(display: bench.display, width: frame.width, height: frame.height,
-                                                  audioDevice: bench.capturePCM, seconds: seconds, output: output, fps: fps)
-            children.append((try ChildProcess(arguments, standardError: .file(output + ".log")), output + ".log"))
-        }
-        for (child, log) in children {
-            guard let outcome = child.wait(timeout: seconds + 60) else {
-                child.stop()
-                step.errors.append("ffmpeg did not end (see \(log))")
-                continue
-            }
-            let summary = FFmpegSummary(log: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-            step.framesExpected += Int(seconds * Double(fps))
-            step.framesWritten += summary.frames
-            step.droppedOrDuplicated += summary.duplicated + summary.dropped
-            step.audioLost += summary.audioOverruns
-            step.worstLag = max(step.worstLag, outcome.wallSeconds - seconds)
-            step.cpuSeconds += outcome.cpuSeconds
-            if outcome.status != 0 { step.errors.append("ffmpeg exited with \(outcome.status) (see \(log))") }
-        }
+        let tally = try JibriFFmpegRuns(benches, name: "ffmpeg", frame: frame, fps: fps, seconds: seconds,
+                                        scratch: scratch).finish(seconds: seconds, fps: fps)
+        step.framesExpected += tally.framesExpected
+        step.framesWritten += tally.framesWritten
+        step.droppedOrDuplicated += tally.droppedOrDuplicated
+        step.audioLost += tally.audioLost
+        step.worstLag = max(step.worstLag, tally.worstLag)
+        step.cpuSeconds += tally.cpuSeconds
+        step.errors += tally.errors
         return step
     }
 
