@@ -260,7 +260,7 @@ actor JibriBrewery {
                 answer(request, slot: index, connection: connection, .error(retry: false))
                 return
             }
-            streamURL = JibriMeeting.streamURL(streamID: streamID)
+            streamURL = JibriMeeting.streamURL(streamID: streamID, template: configuration.streamURLTemplate)
         }
         sessionCounter += 1
         let sessionID = iq.sessionID ?? "session-\(sessionCounter)"
@@ -268,11 +268,14 @@ actor JibriBrewery {
         answer(request, slot: index, connection: connection, .pending)
         publish()
         log.info("jibri start: \(mode.rawValue) of \(url)")
-        let recording = JibriRecordingRequest(
+        var recording = JibriRecordingRequest(
             sessionID: sessionID, environment: environment.name, meetingURL: url, callName: JibriMeeting.callName(room: room),
             mode: mode, streamURL: streamURL, appData: iq.appData, callLogin: environment.callLogin,
             usageTimeout: environment.usageTimeoutMinutes > 0 ? .seconds(60 * environment.usageTimeoutMinutes) : nil,
             width: configuration.width, height: configuration.height, fps: configuration.fps)
+        recording.tenant = JibriMeeting.tenant(room: room, stripFromRoomDomain: environment.stripFromRoomDomain,
+                                               xmppDomain: environment.xmppDomain) ?? ""
+        recording.baseURL = environment.baseURL ?? "https://\(environment.xmppDomain)"
         Task { await self.run(slot: index, recording, logger: log) }
     }
 

@@ -11,18 +11,24 @@ enum JibriMeeting {
     /// nil when the JID has no localpart or its domain does not hold `xmppDomain`
     /// (Jibri: CallUrlInfoFromJidException, answered `error`, retry).
     static func url(room: String, stripFromRoomDomain: String, xmppDomain: String, baseURL: String?) -> String? {
+        guard let tenant = tenant(room: room, stripFromRoomDomain: stripFromRoomDomain, xmppDomain: xmppDomain) else { return nil }
+        let base = baseURL ?? "https://\(xmppDomain)"
+        let callName = callName(room: room)
+        return tenant.isEmpty ? "\(base)/\(callName)" : "\(base)/\(tenant)/\(callName)"
+    }
+
+    /// The tenant `url` puts before the room ("" when none); nil when the
+    /// JID gives no meeting (as `url`).
+    static func tenant(room: String, stripFromRoomDomain: String, xmppDomain: String) -> String? {
         let bare = room.split(separator: "/", maxSplits: 1).first.map(String.init) ?? room
         guard let at = bare.firstIndex(of: "@") else { return nil }
-        let callName = String(bare[..<at])
         var domain = String(bare[bare.index(after: at)...])
-        guard !callName.isEmpty else { return nil }
+        guard at != bare.startIndex else { return nil }
         if !stripFromRoomDomain.isEmpty, let range = domain.range(of: stripFromRoomDomain, options: .caseInsensitive) {
             domain.removeSubrange(range)
         }
         guard let found = domain.range(of: xmppDomain, options: .caseInsensitive) else { return nil }
-        let subdomain = domain[..<found.lowerBound].trimmingCharacters(in: ["."])
-        let base = baseURL ?? "https://\(xmppDomain)"
-        return subdomain.isEmpty ? "\(base)/\(callName)" : "\(base)/\(subdomain)/\(callName)"
+        return domain[..<found.lowerBound].trimmingCharacters(in: ["."])
     }
 
     /// The room JID's localpart (Jibri's call name, the file name's start).
@@ -31,10 +37,14 @@ enum JibriMeeting {
     }
 
     /// Jibri's `StreamingJibriService`: an `rtmp://` or `rtmps://` URL
-    /// (case-insensitive) as is, anything else a YouTube stream key.
-    static func streamURL(streamID: String) -> String {
+    /// (case-insensitive) as is, anything else a stream key put in
+    /// `template` at `{key}` (Jibri's YouTube URL by default).
+    static func streamURL(streamID: String, template: String = defaultStreamURLTemplate) -> String {
         let lower = streamID.lowercased()
         if lower.hasPrefix("rtmp://") || lower.hasPrefix("rtmps://") { return streamID }
-        return "rtmp://a.rtmp.youtube.com/live2/\(streamID)"
+        return template.replacingOccurrences(of: "{key}", with: streamID)
     }
+
+    /// Jibri's `YOUTUBE_URL` + `/` + key (`StreamingJibriService.kt`).
+    static let defaultStreamURLTemplate = "rtmp://a.rtmp.youtube.com/live2/{key}"
 }

@@ -37,8 +37,15 @@ struct JibriRecordingRequest: Sendable {
     var environment: String
     /// The meeting's page, from the room JID (`JibriMeeting.url`).
     var meetingURL: String
-    /// The room JID's localpart: the file name's start.
+    /// The room JID's localpart: the file name's start, and the room the
+    /// page joins.
     var callName: String
+    /// The path segment before the room ("" when none), as Jibri derives it
+    /// from the room JID (`JibriMeeting.tenant`).
+    var tenant = ""
+    /// Where the meeting pages are: the environment's `base-url`, or
+    /// `https://XMPP-DOMAIN` as Jibri's `XmppApi` builds the call URL.
+    var baseURL = ""
     var mode: JibriIQ.Mode
     /// `stream` mode: the RTMP URL (`JibriMeeting.streamURL`); never logged whole.
     var streamURL: String?

@@ -9,6 +9,7 @@ import Foundation
 /// ```yaml
 /// xmpp:
 ///   slots: 3
+///   streamURLTemplate: "rtmp://a.rtmp.youtube.com/live2/{key}"   # a streamid that is no rtmp(s) URL
 ///   environments:
 ///     - name: prod
 ///       xmpp-server-hosts: ["xmpp.example.org"]      # host or host:port
@@ -28,6 +29,11 @@ public struct JibriXMPPConfiguration: Sendable {
     public var width = 1920
     public var height = 1080
     public var fps = 30
+    /// Where a stream mode's `streamid` goes when it is a key, not an
+    /// `rtmp(s)://` URL: `{key}` is replaced by it. Jibri's is YouTube's
+    /// (`JibriMeeting.defaultStreamURLTemplate`); the URL still has to
+    /// pass the stream allow-list.
+    public var streamURLTemplate = JibriMeeting.defaultStreamURLTemplate
 
     public struct Login: Sendable {
         public var domain: String
@@ -106,6 +112,14 @@ extension JibriXMPPConfiguration: Decodable {
         if let value = try reader.int("width", in: 16...8192) { width = value }
         if let value = try reader.int("height", in: 16...8192) { height = value }
         if let value = try reader.int("fps", in: 1...60) { fps = value }
+        if let value = try reader.string("streamURLTemplate", maxLength: 2048) {
+            let lower = value.lowercased()
+            guard value.contains("{key}"), lower.hasPrefix("rtmp://") || lower.hasPrefix("rtmps://") else {
+                throw FieldError(field: reader.name("streamURLTemplate"),
+                                 reason: "'\(value)' must be an rtmp:// or rtmps:// URL holding {key}")
+            }
+            streamURLTemplate = value
+        }
         if reader.has("environments") {
             _ = reader.value("environments")
             var list = try reader.decode([Environment].self, "environments")
