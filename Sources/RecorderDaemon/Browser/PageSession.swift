@@ -58,7 +58,19 @@ final class PageSession: Sendable {
         /// The Jitsi call's participants, as last read.
         var participants: [JSONValue] = []
         var left = false
+        var phases = StartPhases()
     }
+
+    /// When each step before the start gate ended (nil: not reached).
+    struct StartPhases: Sendable {
+        var opening: ContinuousClock.Instant?
+        var launched: ContinuousClock.Instant?
+        var loaded: ContinuousClock.Instant?
+        var gateOpen: ContinuousClock.Instant?
+    }
+
+    /// The start's steps so far (for the Jibri `on`'s log line and its measurement).
+    var startPhases: StartPhases { state.withLock { $0.phases } }
 
     private let state = Mutex(State())
     private let changes = ChangeSignal()
@@ -100,6 +112,7 @@ final class PageSession: Sendable {
         launch.pulseSink = sink
         launch.sandbox = settings.sandbox
         launch.animationFrameRate = settings.animationFrameRate
+        state.withLock { $0.phases.opening = .now }
         try checkCancelled()
         let browser: Browser
         do {
@@ -114,6 +127,7 @@ final class PageSession: Sendable {
         let keep = state.withLock { state -> Bool in
             guard !state.closed else { return false }
             state.browser = browser
+            state.phases.launched = .now
             state.pump = Task { [weak self] in
                 for await event in browser.page.events { self?.observe(event) }
             }
@@ -133,6 +147,7 @@ final class PageSession: Sendable {
         } catch {
             throw Self.failure(error, doing: "the page did not open")
         }
+        state.withLock { $0.phases.loaded = .now }
         try checkCancelled()
     }
 
@@ -185,7 +200,7 @@ final class PageSession: Sendable {
             case let .failure(error)?: throw Failure(message: "\(error)", ending: nil)
             case nil: throw Failure(message: "stopped before the call was joined", ending: nil)
             }
-            state.withLock { $0.gateOpen = true }
+            state.withLock { $0.gateOpen = true; $0.phases.gateOpen = .now }
             return
         }
         switch request.start {
@@ -214,7 +229,7 @@ final class PageSession: Sendable {
                                        deadline: .now + .milliseconds(Int64(PageStartGate.pollInterval * 1000)))
             }
         }
-        state.withLock { $0.gateOpen = true }
+        state.withLock { $0.gateOpen = true; $0.phases.gateOpen = .now }
     }
 
     // MARK: After the gate

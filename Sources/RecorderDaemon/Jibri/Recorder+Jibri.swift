@@ -1,22 +1,29 @@
 import Foundation
+import PageBrowser
 
-/// The daemon as Jibri's recording host. What runs today is a recording of
-/// a private workspace at the configured size (Xvfb + PulseAudio sink), in
-/// Jibri's file layout (`RECORDINGS/SESSION_ID/CALLNAME_yyyy-MM-dd-HH-mm-ss.mp4`
+/// The daemon as Jibri's recording host: a start records the meeting's page
+/// as Jibri joins it (a page recording of a Jitsi room, `Browser/Jitsi/`),
+/// in Jibri's file layout (`RECORDINGS/SESSION_ID/CALLNAME_yyyy-MM-dd-HH-mm-ss.mp4`
 /// and `metadata.json`), finalized by the daemon's finalize script with
-/// that directory. The meeting itself is not on it yet: the page recording
-/// (a browser joining `meetingURL` in the workspace) replaces
-/// `jibriRecordingRequest(for:workspace:file:)`.
+/// that directory.
 extension Recorder: JibriRecordingHost {
     func jibriCapacity(width: Int, height: Int, fps: Int) async -> JibriCapacity {
         let active = activeRecordings
+        // A page recording: the engine's and its browser's estimates.
         let cores = costs.estimate(width: width, height: height, fps: fps, preset: configuration.probePreset)
+            + pageCost.estimate(width: width, height: height)
         let bitrate = expectedBitrate(width: width, height: height, fps: fps, maxrate: nil, audioBitrate: 128_000)
         var reasons: [String] = []
         if access(configuration.recordingsDir, W_OK | X_OK) != 0 {
             reasons.append("recordings directory \(configuration.recordingsDir) is not writable")
         }
         if configuration.workspacesEnabled == false { reasons.append("workspaces are disabled") }
+        if Self.executablePath(configuration.browserPath) == nil {
+            reasons.append("browser \(configuration.browserPath) is not installed")
+        }
+        if geteuid() == 0 && !configuration.browserNoSandbox {
+            reasons.append("the daemon runs as root, where the browser cannot keep its sandbox (browserNoSandbox)")
+        }
         // How many more fit: admission asked for 1, 2, ... at once.
         let limit = configuration.xmpp?.slots ?? 1
         var more = 0
@@ -29,32 +36,22 @@ extension Recorder: JibriRecordingHost {
         return JibriCapacity(more: more, healthy: reasons.isEmpty, reasons: reasons)
     }
 
+    /// Opens the meeting (`jibriMeeting`) in a page recording of its own
+    /// workspace and returns once the page has joined and the first frame
+    /// is encoded. Failures as Jibri answers them: the page never joined
+    /// (or the browser failed) is `error` with retry; a stream the
+    /// allow-list refuses, or a room or login that cannot be used, is
+    /// `error` without retry (no other recorder would do better).
     func startJibriRecording(_ request: JibriRecordingRequest) async throws(JibriStartFailure) -> any JibriRecordingHandle {
-        let workspace: WorkspaceView
-        do {
-            workspace = try await createWorkspace(width: request.width, height: request.height)
-        } catch RecorderError.draining {
-            throw .busy("shutting down")
-        } catch {
-            throw .failed("workspace: \(error)", retry: true)
-        }
-        let directory = request.directoryName
+        let began = ContinuousClock.now
+        let meeting = try Self.jibriMeeting(request, jitsi: configuration.jitsi)
         let stamp = Self.jibriTimestamp(Date())
         let suffix = "_\(stamp).mp4"
-        let file = "\(directory)/\(request.callName.prefix(125 - suffix.count))\(suffix)"
-        do {
-            try FileManager.default.createDirectory(atPath: "\(configuration.recordingsDir)/\(directory)",
-                                                    withIntermediateDirectories: true)
-            try Self.jibriMetadata(request).write(to: URL(fileURLWithPath: "\(configuration.recordingsDir)/\(directory)/metadata.json"))
-        } catch {
-            try? await deleteWorkspace(workspace.id)
-            throw .failed("cannot write \(directory)/metadata.json: \(error)", retry: true)
-        }
+        let file = "\(request.directoryName)/\(request.callName.prefix(125 - suffix.count))\(suffix)"
         let recording: Recording
         do {
-            recording = try await start(jibriRecordingRequest(for: request, workspace: workspace, file: file))
+            recording = try await start(jibriRecordingRequest(for: request, meeting: meeting, file: file), meeting: meeting)
         } catch {
-            try? await deleteWorkspace(workspace.id)
             switch error {
             case .cpu(let reason), .disk(let reason), .busy(let reason, _): throw .busy(reason)
             case .draining: throw .busy("shutting down")
@@ -63,26 +60,93 @@ extension Recorder: JibriRecordingHost {
             default: throw .failed("\(error)", retry: true)
             }
         }
-        if recording.state != .recording {
-            let error = recording.snapshot().error ?? "did not start"
+        // The session starts once the page has joined (its start gate); `on`
+        // waits for its first encoded frame too. The page keeps its own
+        // deadlines (browser launch, navigation, join); this one is a backstop.
+        let deadline = began + .seconds(configuration.jitsi.joinTimeoutSeconds + 120)
+        _ = await recording.waitUntilStartedOrEnded(deadline: deadline)
+        while recording.state == .recording, recording.session.statistics.framesEncoded == 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        guard recording.state == .recording, recording.session.statistics.framesEncoded > 0 else {
+            if recording.state.isActive { recording.requestStop(.stopRequested) }
+            let error = recording.snapshot().error ?? "did not start within \(Int((deadline - began).seconds)) s"
             _ = await recording.waitUntilDone(deadline: .now + .seconds(configuration.stopTimeoutSeconds))
-            try? await deleteWorkspace(workspace.id)
             throw .failed(error, retry: true)
         }
-        return JibriRecordingOnWorkspace(recorder: self, recording: recording, workspace: workspace.id)
+        logger.notice("jibri recording on: \(Self.describeStart(began: began, phases: recording.page?.startPhases))",
+                      metadata: ["recording": "\(recording.id)", "session": "\(request.sessionID)"])
+        return JibriPageRecording(recording: recording)
     }
 
-    /// What the daemon records for a Jibri session. Today: the workspace's
-    /// display and sound. With page recordings: the meeting page
-    /// (`request.meetingURL`, `request.callLogin`) opened in it.
-    func jibriRecordingRequest(for request: JibriRecordingRequest, workspace: WorkspaceView, file: String) -> RecordingRequest {
+    /// The room as Jibri joins it: `callName` (and tenant) under the
+    /// environment's base URL, the environment's `call-login` as the hidden
+    /// recorder with Jibri's empty display name; the join deadline, the
+    /// call-status checks and the legacy localStorage login from the
+    /// daemon's `jitsi` key (`jitsi`); app_data's `file_recording_metadata`
+    /// as metadata.json's extra keys (none when app_data is not Jibri's
+    /// JSON object). Throws `.failed` without retry when no call login is
+    /// configured or the room cannot be opened, with retry when the
+    /// password file cannot be read now.
+    static func jibriMeeting(_ request: JibriRecordingRequest, jitsi daemon: JitsiConfiguration) throws(JibriStartFailure) -> JitsiMeeting {
+        guard let login = request.callLogin else {
+            throw .failed("environment \(request.environment) has no call-login: the recorder cannot join the meeting", retry: false)
+        }
+        let password: String
+        do {
+            password = try login.password()
+        } catch {
+            throw .failed("cannot read the call-login password file \(login.passwordFile)", retry: true)
+        }
+        var jitsi = daemon
+        jitsi.baseURL = request.baseURL
+        jitsi.callLogin = JitsiConfiguration.CallLogin(domain: login.domain, username: login.username, passwordFile: login.passwordFile)
+        jitsi.displayName = ""
+        let metadata = request.appData.flatMap { try? MeetingMetadata.additional(fromAppData: $0) } ?? [:]
+        do {
+            return try JitsiMeeting(room: request.callName, tenant: request.tenant.isEmpty ? nil : request.tenant,
+                                    configuration: jitsi, password: password, appData: metadata)
+        } catch {
+            throw .failed("the room cannot be opened: \(error)", retry: false)
+        }
+    }
+
+    /// The page recording of a Jibri session: the meeting at the
+    /// configured size, its file in the session's directory, the stream
+    /// (stream mode), stopped at `usage-timeout`.
+    func jibriRecordingRequest(for request: JibriRecordingRequest, meeting: JitsiMeeting, file: String) -> RecordingRequest {
+        var page = PageRequest(kind: .jitsi(JitsiRequest(room: request.callName, tenant: request.tenant.isEmpty ? nil : request.tenant,
+                                                         metadata: meeting.appData)))
+        page.width = request.width
+        page.height = request.height
         var recording = RecordingRequest()
-        recording.workspace = workspace.id
+        recording.page = page
         recording.fps = request.fps
         recording.file = file
+        recording.duration = request.usageTimeout.map { $0.seconds }
         if let stream = request.streamURL { recording.streams = [stream] }
         recording.metadata = ["jibri_session": request.sessionID, "environment": request.environment]
         return recording
+    }
+
+    /// `after 4.1 s: workspace+admission 0.9, browser 1.2, page 0.4, join 1.1, first frame 0.5`.
+    static func describeStart(began: ContinuousClock.Instant, phases: PageSession.StartPhases?) -> String {
+        let now = ContinuousClock.now
+        func seconds(_ from: ContinuousClock.Instant?, _ to: ContinuousClock.Instant?) -> String {
+            guard let from, let to else { return "?" }
+            return String(format: "%.2f", (to - from).seconds)
+        }
+        let phases = phases ?? PageSession.StartPhases()
+        return "after \(seconds(began, now)) s: workspace+admission \(seconds(began, phases.opening)), "
+            + "browser \(seconds(phases.opening, phases.launched)), page \(seconds(phases.launched, phases.loaded)), "
+            + "join \(seconds(phases.loaded, phases.gateOpen)), first frame \(seconds(phases.gateOpen, now))"
+    }
+
+    /// `program` as the browser launch finds it (a path, or a name on `PATH`).
+    static func executablePath(_ program: String) -> String? {
+        if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(program)" }.first { access($0, X_OK) == 0 }
     }
 
     /// Jibri's file name stamp, `yyyy-MM-dd-HH-mm-ss` (local time).
@@ -92,32 +156,18 @@ extension Recorder: JibriRecordingHost {
         formatter.dateFormat = "yyyy-MM-dd-HH-mm-ss"
         return formatter.string(from: date)
     }
-
-    /// Jibri's metadata.json: `meeting_url` (no hash), `participants` (the
-    /// page gives them; none yet), and each key of app_data's
-    /// `file_recording_metadata` at the top level.
-    static func jibriMetadata(_ request: JibriRecordingRequest) throws -> Data {
-        var object: [String: Any] = ["meeting_url": request.meetingURL, "participants": [Any]()]
-        if let appData = request.appData, let data = appData.data(using: .utf8),
-           let parsed = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let extra = parsed["file_recording_metadata"] as? [String: Any] {
-            for (key, value) in extra { object[key] = value }
-        }
-        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-    }
 }
 
-/// A Jibri session's recording on its own workspace, removed at the end.
-struct JibriRecordingOnWorkspace: JibriRecordingHandle {
-    let recorder: Recorder
+/// A Jibri session's page recording. Its workspace and browser go with it;
+/// its `metadata.json` is written once the file is final, before the
+/// finalize script.
+struct JibriPageRecording: JibriRecordingHandle {
     let recording: Recording
-    let workspace: String
 
     func stop() { recording.requestStop(.stopRequested) }
 
     func ended() async -> JibriRecordingOutcome {
         while !Task.isCancelled, await !recording.waitUntilDone(deadline: .now + .seconds(3600)) {}
-        try? await recorder.deleteWorkspace(workspace)
         let outcome = recording.snapshot()
         if outcome.state == .failed { return .failed(outcome.error ?? "failed", retry: true) }
         return .finished

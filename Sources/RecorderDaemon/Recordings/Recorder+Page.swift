@@ -10,10 +10,13 @@ extension Recorder {
     /// The page may be opened here: an http(s) URL the allow-list matches
     /// whole, or a Jitsi room this daemon has a recorder login for (its
     /// URL is the configuration's: no allow-list); and a browser allowed
-    /// to run as this user. Returns the Jitsi meeting, if one was asked.
-    func checkPage(_ page: PageRequest) throws(RecorderError) -> JitsiMeeting? {
+    /// to run as this user. Returns the Jitsi meeting, if one was asked
+    /// (`given` when the caller built it).
+    func checkPage(_ page: PageRequest, meeting given: JitsiMeeting? = nil) throws(RecorderError) -> JitsiMeeting? {
         var meeting: JitsiMeeting?
-        if let jitsi = page.jitsi {
+        if let given {
+            meeting = given
+        } else if let jitsi = page.jitsi {
             do {
                 meeting = try jitsi.meeting(configuration: configuration.jitsi)
             } catch let error as FieldError where error.field.hasPrefix("page.") {

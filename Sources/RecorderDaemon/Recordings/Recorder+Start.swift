@@ -4,15 +4,17 @@ import RecorderEngine
 extension Recorder {
     /// Checks a request, admits it and starts its recording; returns it once
     /// it records (or failed to start, or `startTimeoutSeconds` passed).
-    /// A refused request starts and writes nothing.
-    func start(_ request: RecordingRequest) async throws(RecorderError) -> Recording {
+    /// A refused request starts and writes nothing. `meeting`: the Jitsi
+    /// room of a `page.jitsi` request when the caller built it (a Jibri
+    /// start, from its XMPP environment) rather than the daemon's `jitsi`.
+    func start(_ request: RecordingRequest, meeting given: JitsiMeeting? = nil) async throws(RecorderError) -> Recording {
         guard !isDraining else { throw .draining }
         let id = "rec-" + randomHex(12)
         // A page's display and sound are the workspace made for it below.
         var display = ""
         var audioDevice: String? = request.page == nil ? nil : "workspace"
         if request.page == nil { (display, audioDevice) = try await devices(for: request) }
-        let meeting = try request.page.map { page throws(RecorderError) in try checkPage(page) } ?? nil
+        let meeting = try request.page.map { page throws(RecorderError) in try checkPage(page, meeting: given) } ?? nil
         try checkStreams(request.streams)
         let noVideo = request.outputs.noVideo
         // Sound alone is AAC in an MP4: `.m4a` or `.mp4`.
