@@ -25,6 +25,7 @@ import XMPPClient
         #expect(JibriMeeting.streamURL(streamID: "abcd-1234") == "rtmp://a.rtmp.youtube.com/live2/abcd-1234")
         #expect(JibriMeeting.streamURL(streamID: "RTMPS://live.example/app/key") == "RTMPS://live.example/app/key")
         #expect(JibriMeeting.streamURL(streamID: "rtmp://h/app/k") == "rtmp://h/app/k")
+        #expect(JibriMeeting.streamURL(streamID: "k1", template: "rtmp://127.0.0.1:1935/live/{key}") == "rtmp://127.0.0.1:1935/live/k1")
     }
 
     @Test func startIQAttributesAndAnswers() {
@@ -50,16 +51,38 @@ import XMPPClient
                 + "<health-status xmlns='http://jitsi.org/protocol/health' status='healthy'/></jibri-status>")
     }
 
-    @Test func metadataAsJibriWritesIt() throws {
-        let request = JibriRecordingRequest(
-            sessionID: "a/b c", environment: "e", meetingURL: "https://m/r", callName: "r", mode: .file,
-            appData: "{\"file_recording_metadata\":{\"share\":true,\"upload\":\"x\"}}", width: 1280, height: 720, fps: 30)
+    @Test func theMeetingAsJibriJoinsIt() throws {
+        let directory = NSTemporaryDirectory() + "jibri-meeting-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "callsecret\n".write(toFile: "\(directory)/pass", atomically: true, encoding: .utf8)
+        let room = "room42@conference.team1.meet.example.org"
+        #expect(JibriMeeting.tenant(room: room, stripFromRoomDomain: "conference.", xmppDomain: "meet.example.org") == "team1")
+        var request = JibriRecordingRequest(
+            sessionID: "a/b c", environment: "e", meetingURL: "https://meet.example.org/team1/room42", callName: "room42", mode: .file,
+            appData: "{\"file_recording_metadata\":{\"share\":true,\"upload\":\"x\"}}",
+            callLogin: .init(domain: "recorder.meet.example.org", username: "recorder", passwordFile: "\(directory)/pass"),
+            width: 1280, height: 720, fps: 30)
+        request.tenant = "team1"
+        request.baseURL = "https://meet.example.org"
         #expect(request.directoryName == "a_b_c")
-        let object = try JSONSerialization.jsonObject(with: Recorder.jibriMetadata(request)) as? [String: Any]
-        #expect(object?["meeting_url"] as? String == "https://m/r")
-        #expect((object?["participants"] as? [Any])?.isEmpty == true)
-        #expect(object?["share"] as? Bool == true)
-        #expect(object?["upload"] as? String == "x")
+        var daemon = JitsiConfiguration()
+        daemon.joinTimeoutSeconds = 7
+        let meeting = try Recorder.jibriMeeting(request, jitsi: daemon)
+        #expect(meeting.room.meetingURL == request.meetingURL)
+        #expect(meeting.configuration.joinTimeoutSeconds == 7)
+        #expect(meeting.configuration.displayName == "")
+        #expect(meeting.appData == ["share": .bool(true), "upload": .string("x")])
+        #expect(meeting.room.joinURL.contains("config.iAmRecorder=true"))
+        #expect(!meeting.room.redactedJoinURL.contains("callsecret"))
+        #expect(!"\(meeting)".contains("callsecret"))
+
+        // No call login: Jibri's error, no retry.
+        request.callLogin = nil
+        #expect { try Recorder.jibriMeeting(request, jitsi: daemon) } throws: { error in
+            if case .failed(_, retry: false)? = error as? JibriStartFailure { return true }
+            return false
+        }
     }
 
     @Test func configurationWithJibriConfsNames() throws {
@@ -71,6 +94,7 @@ import XMPPClient
             recordingsDir: \(directory)
             xmpp:
               slots: 3
+              streamURLTemplate: "rtmps://live.example.org/app/{key}"
               environments:
                 - name: prod
                   xmpp-server-hosts: ["xmpp1.example.org", "xmpp2.example.org:5223"]
@@ -88,6 +112,7 @@ import XMPPClient
         try configuration.validate()
         let xmpp = try #require(configuration.xmpp)
         #expect(xmpp.slots == 3)
+        #expect(xmpp.streamURLTemplate == "rtmps://live.example.org/app/{key}")
         let environment = try #require(xmpp.environments.first)
         #expect(environment.breweryJID == "JibriBrewery@internal.auth.meet.example.org")
         #expect(environment.servers.map { "\($0.host):\($0.port)" } == ["xmpp1.example.org:5222", "xmpp2.example.org:5223"])
