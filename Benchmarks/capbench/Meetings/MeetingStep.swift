@@ -14,20 +14,38 @@ struct MeetingStep {
     var windowSeconds = 0.0
     /// The pages' animation frames per second in the window (Jibri way only: the daemon's pages are not ours to evaluate).
     var animationFramesPerSecond: Double?
+    /// `droppedOrDuplicated`: slots the recorder filled with the last picture
+    /// or dropped because no grab came in time (the engine's statistics;
+    /// ffmpeg's `dup=`/`drop=`, its constant-rate output filled from
+    /// x11grab's clock-stamped grabs). `audioLost`: capture overruns.
     var framesExpected = 0, framesWritten = 0, droppedOrDuplicated = 0, audioLost = 0
-    /// Seconds past its length the latest recording ended (ffmpeg), or 0.
+    /// From the files (`MeetingFile`): video slots left out, sound gaps.
+    var videoGaps = 0, audioGaps = 0
+    /// The longest a recording took to end past its end: ffmpeg's wall time
+    /// past its `-t`; a page recording's time from its stop to `finished`.
     var worstLag = 0.0
     var errors: [String] = []
     var lagLimit: Double
+    /// The share of frames that may be late (`lateFrames`) in a step that holds.
+    var lateTolerance: Double
 
-    init(way: Way, meetings: Int, lagLimit: Double) {
+    init(way: Way, meetings: Int, lagLimit: Double, lateTolerance: Double) {
         self.way = way
         self.meetings = meetings
         self.lagLimit = lagLimit
+        self.lateTolerance = lateTolerance
     }
 
-    /// Real time: no frame dropped or duplicated, no audio lost, ended in time, no error.
-    var held: Bool { droppedOrDuplicated == 0 && audioLost == 0 && worstLag <= lagLimit && errors.isEmpty && framesWritten > 0 }
+    /// Frames not taken in their slot: filled, dropped or left out.
+    var lateFrames: Int { droppedOrDuplicated + videoGaps }
+
+    /// Real time, the same rule for both ways: at most `lateTolerance` of the
+    /// frames late, no sound lost (capture or file), every recording ended
+    /// within `lagLimit` of its end (a backlog grows no further), no error.
+    var held: Bool {
+        Double(lateFrames) <= lateTolerance * Double(framesExpected) && audioLost == 0 && audioGaps == 0
+            && worstLag <= lagLimit && errors.isEmpty && framesWritten > 0
+    }
 
     /// CPU-s/s per meeting of one part.
     func perMeeting(_ seconds: Double) -> Double { windowSeconds > 0 ? seconds / windowSeconds / Double(meetings) : 0 }
@@ -37,7 +55,7 @@ struct MeetingStep {
 
     var summary: String {
         "\(held ? "held" : "FAILED"): \(framesWritten)/\(framesExpected) frames, \(droppedOrDuplicated) dropped or duplicated, "
-            + "\(audioLost) audio losses, ended \(String(format: "%.2f", worstLag)) s late; per meeting "
+            + "\(videoGaps) slots and \(audioGaps) sound gaps in the files, \(audioLost) audio losses, ended \(String(format: "%.2f", worstLag)) s late; per meeting "
             + String(format: "browser %.2f, recorder %.2f, X server %.2f, sound server %.2f CPU-s/s, RSS %.0f MB, PSS %.0f MB",
                      perMeeting(usage.browser), perMeeting(usage.recorder), perMeeting(usage.xServer),
                      perMeeting(usage.soundServer), perMeeting(bytes: usage.rss), perMeeting(bytes: usage.pss))
