@@ -120,18 +120,25 @@ final class DaemonMeetings {
             stopped[id] = Date()
             _ = try call("POST", "/v1/recordings/\(id)/stop")
         }
-        for id in ids {
-            let deadline = Date().addingTimeInterval(60)
-            var view: [String: Any] = [:]
-            while true {
-                view = try call("GET", "/v1/recordings/\(id)").1
-                let state = view["state"] as? String ?? ""
-                if ["finished", "failed", "scriptFailed", "scriptTimedOut"].contains(state) { break }
-                guard Date() < deadline else { step.errors.append("\(id) still \(state) 60 s after its stop"); break }
-                try await Task.sleep(for: .milliseconds(50))
+        // Every recording polled in turn, so each one's end is seen when it comes.
+        var views: [String: [String: Any]] = [:]
+        let deadline = Date().addingTimeInterval(60)
+        while views.count < ids.count {
+            for id in ids where views[id] == nil {
+                let view = try call("GET", "/v1/recordings/\(id)").1
+                if ["finished", "failed", "scriptFailed", "scriptTimedOut"].contains(view["state"] as? String ?? "") {
+                    views[id] = view
+                    // How long the recording took to end after its stop (as ffmpeg's time past its -t).
+                    step.worstLag = max(step.worstLag, Date().timeIntervalSince(stopped[id] ?? Date()))
+                } else if Date() > deadline {
+                    views[id] = view
+                    step.errors.append("\(id) still \(view["state"].map { "\($0)" } ?? "") 60 s after its stop")
+                }
             }
-            // How long the recording took to end after its stop (as ffmpeg's time past its -t).
-            step.worstLag = max(step.worstLag, Date().timeIntervalSince(stopped[id] ?? Date()))
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        for id in ids {
+            let view = views[id] ?? [:]
             if let name = fileOf[id] {
                 do {
                     let file = try MeetingFile(path: "\(directory)/recordings/\(name)", fps: fps)
@@ -147,7 +154,8 @@ final class DaemonMeetings {
             let media = (statistics["mediaSeconds"] as? NSNumber)?.doubleValue ?? 0
             step.framesExpected += Int((media * Double(fps)).rounded())
             step.framesWritten += int("framesEncoded")
-            step.droppedOrDuplicated += int("framesDropped") + int("framesDuplicated")
+            step.duplicated += int("framesDuplicated")
+            step.dropped += int("framesDropped")
             step.audioLost += int("audioOverruns")
         }
         ids.removeAll()

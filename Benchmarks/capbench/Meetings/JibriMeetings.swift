@@ -102,7 +102,8 @@ struct JibriMeetings {
         let tally = runs.finish(seconds: seconds, fps: fps)
         step.framesExpected += tally.framesExpected
         step.framesWritten += tally.framesWritten
-        step.droppedOrDuplicated += tally.droppedOrDuplicated
+        step.duplicated += tally.duplicated
+        step.dropped += tally.dropped
         step.audioLost += tally.audioLost
         step.worstLag = max(step.worstLag, tally.worstLag)
         step.errors += tally.errors

@@ -14,11 +14,13 @@ struct MeetingStep {
     var windowSeconds = 0.0
     /// The pages' animation frames per second in the window (Jibri way only: the daemon's pages are not ours to evaluate).
     var animationFramesPerSecond: Double?
-    /// `droppedOrDuplicated`: slots the recorder filled with the last picture
-    /// or dropped because no grab came in time (the engine's statistics;
-    /// ffmpeg's `dup=`/`drop=`, its constant-rate output filled from
-    /// x11grab's clock-stamped grabs). `audioLost`: capture overruns.
-    var framesExpected = 0, framesWritten = 0, droppedOrDuplicated = 0, audioLost = 0
+    /// `duplicated`: slots the recorder filled with the last picture because
+    /// no grab of their own came in time (the engine's `framesDuplicated`;
+    /// ffmpeg's `dup=`, its constant-rate output filled from x11grab's
+    /// clock-stamped grabs). `dropped`: grabs thrown away (a full queue, two
+    /// in one slot; ffmpeg's `drop=`), shown but not counted as late: the slot
+    /// a dropped grab leaves is a duplicate already. `audioLost`: capture overruns.
+    var framesExpected = 0, framesWritten = 0, duplicated = 0, dropped = 0, audioLost = 0
     /// From the files (`MeetingFile`): video slots left out, sound gaps.
     var videoGaps = 0, audioGaps = 0
     /// The longest a recording took to end past its end: ffmpeg's wall time
@@ -36,8 +38,8 @@ struct MeetingStep {
         self.lateTolerance = lateTolerance
     }
 
-    /// Frames not taken in their slot: filled, dropped or left out.
-    var lateFrames: Int { droppedOrDuplicated + videoGaps }
+    /// Slots not showing a grab of their own: filled with the last picture, or left out of the file.
+    var lateFrames: Int { duplicated + videoGaps }
 
     /// Real time, the same rule for both ways: at most `lateTolerance` of the
     /// frames late, no sound lost (capture or file), every recording ended
@@ -54,7 +56,7 @@ struct MeetingStep {
     func perMeeting(bytes: Int) -> Double { Double(bytes) / 1e6 / Double(meetings) }
 
     var summary: String {
-        "\(held ? "held" : "FAILED"): \(framesWritten)/\(framesExpected) frames, \(droppedOrDuplicated) dropped or duplicated, "
+        "\(held ? "held" : "FAILED"): \(framesWritten)/\(framesExpected) frames, \(duplicated) duplicated, \(dropped) dropped, "
             + "\(videoGaps) slots and \(audioGaps) sound gaps in the files, \(audioLost) audio losses, ended \(String(format: "%.2f", worstLag)) s late; per meeting "
             + String(format: "browser %.2f, recorder %.2f, X server %.2f, sound server %.2f CPU-s/s, RSS %.0f MB, PSS %.0f MB",
                      perMeeting(usage.browser), perMeeting(usage.recorder), perMeeting(usage.xServer),

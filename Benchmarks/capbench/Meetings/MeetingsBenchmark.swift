@@ -60,8 +60,8 @@ struct MeetingsBenchmark: AsyncParsableCommand {
             "ours": "N page recordings through one recorderd (each its own Xvfb + PulseAudio workspace and chromium)",
             "peer": "N x (Xvfb + PulseAudio + chromium with Jibri's Chrome flags + ffmpeg with Jibri's recording list)",
             "browser sandbox": sandbox ? "on" : "off (running as root: browserNoSandbox true, --no-sandbox)",
-            "held": "the same rule for both: frames late (the recorder's filled or dropped slots, ffmpeg dup=/drop= or the engine's "
-                + "statistics, plus slots missing in the file) at most \(lateTolerance * 100) % of the frames; no sound lost (capture "
+            "held": "the same rule for both: frames late (slots the recorder filled with the last picture, ffmpeg dup= or the "
+                + "engine's framesDuplicated, plus slots missing in the file) at most \(lateTolerance * 100) % of the frames; no sound lost (capture "
                 + "overruns, gaps in the file's sound); each recording ended within \(lagLimit) s (ffmpeg past its -t, recorderd after its stop)",
             "CPU window": "all N recording, from 1 s after the last start for seconds - 3 s; per meeting = part's CPU-s/s / N",
         ])
