@@ -1,6 +1,7 @@
 # Chromium's cost on a private Xvfb for a page: frames the page drew per second
 # (window.__frames, counted by meeting.js), CPU-s/s of the browser's process group (/proc, reaped
-# children included) and of Xvfb, over SECONDS after 5 s of warm-up.
+# children included; by_type: its live processes by --type) and of Xvfb, over SECONDS after 5 s of warm-up;
+# the group's RSS and PSS at the end.
 #   python3 Benchmarks/meetings/browser-cost.py URL SECONDS [chromium flags...]
 # SIZE=WxH (1920x1080), RAF_FPS=N limits requestAnimationFrame as
 # BrowserLaunch.animationFrameRate does. The flags are PageBrowser's (as root:
@@ -17,6 +18,32 @@ def group_cpu(pgid):
         f = s[s.rindex(")") + 2:].split()
         if int(f[2]) == pgid: total += sum(int(x) for x in f[11:15]) / TCK; n += 1
     return total, n
+def by_type(pgid):
+    # CPU-s of the group's live processes by --type= (utility ones by sub-type; no type: the browser process).
+    out = {}
+    for e in os.listdir("/proc"):
+        if not e.isdigit(): continue
+        try: s = open(f"/proc/{e}/stat").read(); args = open(f"/proc/{e}/cmdline").read().replace("\0", " ").split()
+        except OSError: continue
+        f = s[s.rindex(")") + 2:].split()
+        if int(f[2]) != pgid: continue
+        kind = next((a[7:] for a in args if a.startswith("--type=")), "browser")
+        kind = next((a[19:].split(".")[0] for a in args if a.startswith("--utility-sub-type=")), kind)
+        out[kind] = out.get(kind, 0) + sum(int(x) for x in f[11:13]) / TCK
+    return out
+def memory_mb(pgid):
+    # RSS and PSS (smaps_rollup) summed over the group's live processes, MB.
+    rss = pss = 0
+    for e in os.listdir("/proc"):
+        if not e.isdigit(): continue
+        try:
+            s = open(f"/proc/{e}/stat").read(); f = s[s.rindex(")") + 2:].split()
+            if int(f[2]) != pgid: continue
+            for line in open(f"/proc/{e}/smaps_rollup"):
+                if line.startswith("Rss:"): rss += int(line.split()[1])
+                elif line.startswith("Pss:"): pss += int(line.split()[1])
+        except OSError: continue
+    return round(rss / 1000), round(pss / 1000)
 def pid_cpu(pid):
     f = open(f"/proc/{pid}/stat").read(); f = f[f.rindex(")") + 2:].split()
     return sum(int(x) for x in f[11:13]) / TCK
@@ -71,9 +98,9 @@ if os.environ.get("RAF_FPS"):
 call("Page.navigate", {"url": url}, s); until(lambda m: m.get("method") == "Page.loadEventFired")
 frames = lambda: call("Runtime.evaluate", {"expression": "window.__frames || 0", "returnByValue": True}, s)["result"]["result"]["value"]
 time.sleep(5)
-f0, (c0, n), x0, t0 = frames(), group_cpu(p.pid), pid_cpu(xvfb.pid), time.time()
+f0, (c0, n), x0, k0, t0 = frames(), group_cpu(p.pid), pid_cpu(xvfb.pid), by_type(p.pid), time.time()
 time.sleep(seconds)
-f1, (c1, n), x1, t1 = frames(), group_cpu(p.pid), pid_cpu(xvfb.pid), time.time()
+f1, (c1, n), x1, k1, t1 = frames(), group_cpu(p.pid), pid_cpu(xvfb.pid), by_type(p.pid), time.time()
 dt = t1 - t0
-print(json.dumps({"flags": " ".join(extra), "raf_fps": os.environ.get("RAF_FPS"), "url": url.split("/")[-1], "size": size, "fps": round((f1 - f0) / dt, 1), "browser_cpu": round((c1 - c0) / dt, 3), "xvfb_cpu": round((x1 - x0) / dt, 3), "processes": n, "load1": os.getloadavg()[0]}))
+print(json.dumps({"flags": " ".join(extra), "raf_fps": os.environ.get("RAF_FPS"), "url": url.split("/")[-1], "size": size, "fps": round((f1 - f0) / dt, 1), "browser_cpu": round((c1 - c0) / dt, 3), "xvfb_cpu": round((x1 - x0) / dt, 3), "processes": n, "by_type": {k: round((v - k0.get(k, 0)) / dt, 3) for k, v in sorted(k1.items())}, "rss_pss_mb": memory_mb(p.pid), "load1": os.getloadavg()[0]}))
 os.killpg(p.pid, 9); p.wait(); xvfb.kill(); xvfb.wait(); subprocess.run(["rm", "-rf", prof])

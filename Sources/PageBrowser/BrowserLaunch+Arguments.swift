@@ -1,7 +1,7 @@
 extension BrowserLaunch {
     /// The browser's command line, less the profile and the pipe.
-    var browserArguments: [String] {
-        var arguments = [
+    public var browserArguments: [String] {
+        var arguments = replacementFlags ?? [
             // The window is the whole workspace: no tabs, address bar or
             // infobar, one CSS pixel per X pixel, at the screen's corner.
             "--kiosk",
@@ -33,6 +33,16 @@ extension BrowserLaunch {
             "--metrics-recording-only",
             // No GNOME keyring or KWallet prompt for a store nobody reads.
             "--password-store=basic",
+            // With no GPU, Chromium 156 composites, rasterizes and decodes in
+            // software either way (SystemInfo: gpu_compositing, rasterization
+            // "disabled_software", webgl off); without this flag its GPU
+            // process still loads ANGLE on Mesa's llvmpipe for nothing. Same
+            // CPU on the grid page, less memory (docs/BENCHMARKS.md, meetings).
+            // Measured and not kept (no gain beyond noise): --disable-gpu-vsync,
+            // --disable-gpu-compositing, --disable-gpu-rasterization, --in-process-gpu,
+            // field trials / safe browsing / extensions off; --use-angle=swiftshader
+            // drew 2 frames a second.
+            "--disable-gpu",
         ]
         if !sandbox { arguments.append("--no-sandbox") }
         return arguments + extraArguments

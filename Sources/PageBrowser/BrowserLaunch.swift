@@ -27,6 +27,11 @@ public struct BrowserLaunch: Sendable {
     public var animationFrameRate: Int?
     /// More command-line arguments, after ours.
     public var extraArguments: [String] = []
+    /// Flags in place of PageBrowser's own (nil: ours, `browserArguments`):
+    /// a benchmark starting the browser as another recorder does. The
+    /// window's size and place are then the caller's; `--no-sandbox` (when
+    /// `sandbox` is false) and `extraArguments` are still added.
+    public var replacementFlags: [String]?
 
     public init(display: String, width: Int, height: Int, profileParent: String) {
         self.display = display

@@ -296,7 +296,7 @@ import TestSupport
     /// built next to capbench (`swift build --product recorderd`), chromium and python3.
     @Test func meetingsRecordsAPageBothWaysAndSplitsTheCPU() throws {
         let run = try capbench("meetings", ["--pages", "grid", "--sizes", "1280x720", "--max-meetings", "1", "--seconds", "6",
-                                            "--experiments", "--experiment-seconds", "2"])
+                                            "--experiments", "--experiment-seconds", "2", "--experiment-rounds", "1"])
         let held = try run.figure("grid 1280x720: most meetings held")
         #expect(held.ours <= 1 && (held.peer ?? -1) >= 0 && (held.peer ?? 2) <= 1)
         for part in ["total", "browser", "recorder", "X server", "sound server"] {
@@ -309,10 +309,11 @@ import TestSupport
             let figure = try run.figure("grid 1280x720, 1 at once: \(memory) per meeting")
             #expect(figure.ours > 50 && figure.ours < 4000 && (figure.peer ?? 0) > 50, "\(figure.name): \(figure.ours) / \(figure.peer ?? 0)")
         }
-        _ = try run.figure("grid 1280x720, 1 at once: frames dropped or duplicated")
-        let rate = try run.figure("browser alone, grid 1280x720, default flags, 30 Hz mode: animation frames per second")
-        #expect(rate.ours > 5 && rate.ours < 100, "\(rate.ours) frames/s")
-        _ = try run.figure("browser alone, grid 1280x720, default flags, Xvfb's own mode: browser CPU")
+        _ = try run.figure("grid 1280x720, 1 at once: frames late")
+        // PageBrowser limits the page's animation frames to the recording's 30 a second.
+        let rate = try run.figure("browser alone, grid 1280x720, PageBrowser's flags: animation frames per second")
+        #expect(rate.ours > 5 && rate.ours < 35, "\(rate.ours) frames/s")
+        _ = try run.figure("browser alone, grid 1280x720, PageBrowser's flags: browser CPU (mean of 1)")
         #expect(run.settings["load before"] != nil && run.settings["grid 1280x720, 1 at once, recorderd"] != nil)
     }
 

@@ -67,31 +67,37 @@ final class DaemonMeetings {
 
     /// Records N meetings of `url` at once at `frame`: N requests sent together, the CPU
     /// window once all record, then each stopped and its statistics read.
-    func record(meetings: Int, url: String, frame: FrameSize, fps: Int, seconds: Double, lagLimit: Double) async throws -> MeetingStep {
-        var step = MeetingStep(way: .recorderd, meetings: meetings, lagLimit: lagLimit)
+    /// Its files are read as the Jibri way's are (`MeetingFile`).
+    func record(meetings: Int, url: String, frame: FrameSize, fps: Int, seconds: Double, lagLimit: Double,
+                lateTolerance: Double) async throws -> MeetingStep {
+        var step = MeetingStep(way: .recorderd, meetings: meetings, lagLimit: lagLimit, lateTolerance: lateTolerance)
+        let files = (0..<meetings).map { "meetings-\(meetings)-\($0)-\(UUID().uuidString.prefix(8)).mp4" }
         let bodies = try (0..<meetings).map { index in
             let body: [String: Any] = [
                 "page": ["url": url, "width": frame.width, "height": frame.height,
                          "start": ["on": "console", "text": "START_RECORDING"]],
                 "fps": fps, "video": ["preset": "ultrafast", "crf": 25, "profile": "main", "gop": 60],
-                "audio": ["rate": 44100, "bitrate": "128k"], "file": "meetings-\(meetings)-\(index)-\(UUID().uuidString.prefix(8)).mp4",
+                "audio": ["rate": 44100, "bitrate": "128k"], "file": files[index],
                 "noMedia": ["silenceSeconds": NSNull(), "frozenSeconds": NSNull()]]
             return String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
         }
         // Sent at once (a request answers once its page records).
         let endpoint = base + "/v1/recordings"
-        let texts = await withTaskGroup(of: (String, String?).self) { group in
-            for body in bodies {
+        let texts = await withTaskGroup(of: (Int, String, String?).self) { group in
+            for (index, body) in bodies.enumerated() {
                 group.addTask {
-                    do { return (try Self.send("POST", endpoint, body: body), nil) } catch { return ("", "\(error)") }
+                    do { return (index, try Self.send("POST", endpoint, body: body), nil) } catch { return (index, "", "\(error)") }
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
-        var ids: [String] = []
-        for (text, error) in texts {
+        var ids: [String] = [], fileOf: [String: String] = [:]
+        for (index, text, error) in texts {
             let (status, object) = Self.parse(text)
-            if let id = object["id"] as? String { ids.append(id) }
+            if let id = object["id"] as? String {
+                ids.append(id)
+                fileOf[id] = files[index]
+            }
             if status != 201 || object["state"] as? String != "recording" {
                 step.errors.append("POST answered \(status) \(object["state"].map { "\($0)" } ?? "") \(object["error"].map { "\($0)" } ?? error ?? "")")
             }
@@ -109,16 +115,38 @@ final class DaemonMeetings {
         if parts.browserGroups.count != meetings || parts.xServers.count != meetings {
             step.errors.append("found \(parts.browserGroups.count) browsers and \(parts.xServers.count) X servers under recorderd")
         }
-        for id in ids { _ = try call("POST", "/v1/recordings/\(id)/stop") }
+        var stopped: [String: Date] = [:]
         for id in ids {
-            let deadline = Date().addingTimeInterval(60)
-            var view: [String: Any] = [:]
-            while true {
-                view = try call("GET", "/v1/recordings/\(id)").1
-                let state = view["state"] as? String ?? ""
-                if ["finished", "failed", "scriptFailed", "scriptTimedOut"].contains(state) { break }
-                guard Date() < deadline else { step.errors.append("\(id) still \(state) 60 s after its stop"); break }
-                try await Task.sleep(for: .milliseconds(200))
+            stopped[id] = Date()
+            _ = try call("POST", "/v1/recordings/\(id)/stop")
+        }
+        // Every recording polled in turn, so each one's end is seen when it comes.
+        var views: [String: [String: Any]] = [:]
+        let deadline = Date().addingTimeInterval(60)
+        while views.count < ids.count {
+            for id in ids where views[id] == nil {
+                let view = try call("GET", "/v1/recordings/\(id)").1
+                if ["finished", "failed", "scriptFailed", "scriptTimedOut"].contains(view["state"] as? String ?? "") {
+                    views[id] = view
+                    // How long the recording took to end after its stop (as ffmpeg's time past its -t).
+                    step.worstLag = max(step.worstLag, Date().timeIntervalSince(stopped[id] ?? Date()))
+                } else if Date() > deadline {
+                    views[id] = view
+                    step.errors.append("\(id) still \(view["state"].map { "\($0)" } ?? "") 60 s after its stop")
+                }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        for id in ids {
+            let view = views[id] ?? [:]
+            if let name = fileOf[id] {
+                do {
+                    let file = try MeetingFile(path: "\(directory)/recordings/\(name)", fps: fps)
+                    step.videoGaps += file.videoGaps
+                    step.audioGaps += file.audioGaps
+                } catch { step.errors.append("\(error)") }
+            } else {
+                step.errors.append("\(id): its file is not named in the answer")
             }
             if view["state"] as? String != "finished" { step.errors.append("\(id) \(view["state"].map { "\($0)" } ?? ""): \(view["error"].map { "\($0)" } ?? "")") }
             let statistics = view["statistics"] as? [String: Any] ?? [:]
@@ -126,7 +154,8 @@ final class DaemonMeetings {
             let media = (statistics["mediaSeconds"] as? NSNumber)?.doubleValue ?? 0
             step.framesExpected += Int((media * Double(fps)).rounded())
             step.framesWritten += int("framesEncoded")
-            step.droppedOrDuplicated += int("framesDropped") + int("framesDuplicated")
+            step.duplicated += int("framesDuplicated")
+            step.dropped += int("framesDropped")
             step.audioLost += int("audioOverruns")
         }
         ids.removeAll()

@@ -4,16 +4,34 @@ import Logging
 import PageBrowser
 
 /// The Jibri way, N at once: per meeting a private Xvfb + PulseAudio
-/// (`PrivateBench`), a chromium on it (`PageBrowser.Browser`, the daemon's
-/// flags) showing the page, and an `ffmpeg` running Jibri's recording list
-/// on that display and the sink's monitor, started once the page plays.
+/// (`PrivateBench`), a chromium on it with Jibri's Chrome flags (started
+/// through `PageBrowser.Browser`, which adds only the profile, the DevTools
+/// pipe and `--no-sandbox` as root) showing the page, and an `ffmpeg`
+/// running Jibri's recording list on that display and the sink's monitor,
+/// started once the page plays.
 struct JibriMeetings {
+    /// The flags a browser starts with.
+    enum BrowserFlags {
+        /// Jibri's (`jibriChromeFlags`), every animation frame.
+        case jibri
+        /// PageBrowser's, as recorderd starts it (animation frames limited to
+        /// `animationFrameRate`), less `removed`, then `extra`.
+        case pageBrowser(extra: [String], removed: [String], animationFrameRate: Int?)
+    }
+
+    /// Jibri's Chrome flags: `jibri.chrome.flags` in Jibri's
+    /// `src/main/resources/reference.conf`, which `JibriSelenium` passes to
+    /// chromedriver (`--enabled` is no Chromium switch; kept as Jibri has it).
+    static let jibriChromeFlags = ["--use-fake-ui-for-media-stream", "--start-maximized", "--kiosk", "--enabled",
+                                   "--autoplay-policy=no-user-gesture-required"]
+
     var frame: FrameSize
     var fps: Int
     var seconds: Double
     var lagLimit: Double
+    var lateTolerance: Double
     var sandbox: Bool
-    var extraBrowserArguments: [String] = []
+    var browserFlags = BrowserFlags.jibri
     var scratch: ScratchDirectory
 
     /// Browsers on `benches` showing `url`, each started (the page printed START_RECORDING).
@@ -26,7 +44,16 @@ struct JibriMeetings {
                 launch.pulseServer = bench.pulseAddress
                 launch.pulseSink = bench.pulseSink
                 launch.sandbox = sandbox
-                launch.extraArguments = extraBrowserArguments
+                switch browserFlags {
+                case .jibri:
+                    launch.replacementFlags = Self.jibriChromeFlags
+                case let .pageBrowser(extra, removed, rate):
+                    if !removed.isEmpty {
+                        launch.replacementFlags = launch.browserArguments.filter { !removed.contains($0) && $0 != "--no-sandbox" }
+                    }
+                    launch.extraArguments = extra
+                    launch.animationFrameRate = rate
+                }
                 let browser = try await Browser.launch(launch, logger: Logger(label: "capbench.meetings"))
                 browsers.append(browser)
                 _ = try await browser.page.navigate(to: url, timeout: .seconds(30), retries: 3)
@@ -56,7 +83,7 @@ struct JibriMeetings {
 
     /// Records `seconds` of N meetings at once (N = `benches.count`).
     func record(_ benches: [PrivateBench], url: String) async throws -> MeetingStep {
-        var step = MeetingStep(way: .jibri, meetings: benches.count, lagLimit: lagLimit)
+        var step = MeetingStep(way: .jibri, meetings: benches.count, lagLimit: lagLimit, lateTolerance: lateTolerance)
         let browsers = try await openBrowsers(benches, url: url)
         let runs = try JibriFFmpegRuns(benches, name: "jibri", frame: frame, fps: fps, seconds: seconds, scratch: scratch)
         var parts = PartUsage.Parts()
@@ -75,10 +102,18 @@ struct JibriMeetings {
         let tally = runs.finish(seconds: seconds, fps: fps)
         step.framesExpected += tally.framesExpected
         step.framesWritten += tally.framesWritten
-        step.droppedOrDuplicated += tally.droppedOrDuplicated
+        step.duplicated += tally.duplicated
+        step.dropped += tally.dropped
         step.audioLost += tally.audioLost
         step.worstLag = max(step.worstLag, tally.worstLag)
         step.errors += tally.errors
+        for (_, log) in runs.children {
+            do {
+                let file = try MeetingFile(path: String(log.dropLast(".log".count)), fps: fps)
+                step.videoGaps += file.videoGaps
+                step.audioGaps += file.audioGaps
+            } catch { step.errors.append("\(error)") }
+        }
         for browser in browsers { await browser.close(grace: .seconds(3)) }
         return step
     }

@@ -12,6 +12,8 @@ struct JibriFFmpegRuns {
     /// What the runs reported, summed.
     struct Tally {
         var framesExpected = 0, framesWritten = 0, droppedOrDuplicated = 0, audioLost = 0
+        /// `droppedOrDuplicated`'s parts: ffmpeg's `dup=` and `drop=`.
+        var duplicated = 0, dropped = 0
         /// The longest a run took beyond `seconds`.
         var worstLag = 0.0
         /// User + system seconds of the runs.
@@ -45,6 +47,8 @@ struct JibriFFmpegRuns {
             tally.framesExpected += Int(seconds * Double(fps))
             tally.framesWritten += summary.frames
             tally.droppedOrDuplicated += summary.duplicated + summary.dropped
+            tally.duplicated += summary.duplicated
+            tally.dropped += summary.dropped
             tally.audioLost += summary.audioOverruns
             tally.worstLag = max(tally.worstLag, outcome.wallSeconds - seconds)
             tally.cpuSeconds += outcome.cpuSeconds
