@@ -141,9 +141,12 @@ public final class Browser: Sendable {
 
     /// Ends the processes still holding the profile (outside the group: the
     /// crash handler), then removes it: removed first, a live crash handler
-    /// would make its crash database in it again.
+    /// would make its crash database in it again. Command lines and
+    /// environments only (every process the browser starts has the profile
+    /// in its environment, `XDG_CONFIG_HOME`): reading every process's open
+    /// files here kept the daemon's shared threads busy.
     private func removeProfile() {
-        let (ended, running) = ProfileHolders.end(holding: profileDirectory, timeout: .seconds(2))
+        let (ended, running) = ProfileHolders.end(holding: profileDirectory, openFiles: false, timeout: .seconds(2))
         if !ended.isEmpty {
             logger.debug("ended processes outside the browser's group holding its profile", metadata: ["pids": "\(ended)", "running": "\(running)"])
         }

@@ -12,9 +12,10 @@ import Glibc
 /// profile, open: this finds it where the group does not.
 public enum ProfileHolders {
     /// Every live process (this one excepted) holding a path that starts
-    /// with `path`, read from /proc: its cmdline, environ, cwd and fd links.
+    /// with `path`, read from /proc: its cmdline and environ, and with
+    /// `openFiles` its cwd and fd links (every process's: slower).
     /// A profile's own path, or `<parent>/chromium-profile-` for every profile under `parent`.
-    public static func processes(holding path: String) -> [Int32] {
+    public static func processes(holding path: String, openFiles: Bool = true) -> [Int32] {
         guard !path.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         let own = getpid()
         let needle = Data(path.utf8)
@@ -30,6 +31,7 @@ public enum ProfileHolders {
             for file in ["cmdline", "environ"] {
                 if let bytes = FileManager.default.contents(atPath: "/proc/\(entry)/\(file)"), bytes.range(of: needle) != nil { return pid }
             }
+            guard openFiles else { return nil }
             if let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd"), inside(cwd) { return pid }
             let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd")) ?? []
             for descriptor in descriptors {
@@ -40,12 +42,12 @@ public enum ProfileHolders {
         }
     }
 
-    /// SIGKILLs every process holding `path` (as `processes(holding:)`) and waits
-    /// for each to exit, at most `timeout` in all (pidfd, no polling).
+    /// SIGKILLs every process holding `path` (as `processes(holding:openFiles:)`) and
+    /// waits for each to exit, at most `timeout` in all (pidfd, no polling).
     /// Returns the processes ended and how many still run after `timeout`.
     @discardableResult
-    public static func end(holding path: String, timeout: Duration) -> (ended: [Int32], running: Int) {
-        let holders = processes(holding: path)
+    public static func end(holding path: String, openFiles: Bool = true, timeout: Duration) -> (ended: [Int32], running: Int) {
+        let holders = processes(holding: path, openFiles: openFiles)
         guard !holders.isEmpty else { return ([], 0) }
         let descriptors = holders.map { pid -> Int32 in
             let descriptor = clinux_pidfd_open(pid)
