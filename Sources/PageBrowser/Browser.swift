@@ -33,6 +33,9 @@ public final class Browser: Sendable {
         self.logger = logger
     }
 
+    /// How every profile directory's name starts (`mkdtemp` adds six characters).
+    public static let profileNamePrefix = "chromium-profile-"
+
     /// The deadline on the pipe's first answer (Chromium's start on a loaded host).
     static let startTimeout = Duration.seconds(30)
 
@@ -41,7 +44,7 @@ public final class Browser: Sendable {
     /// - Throws: `.launchFailed` (program missing, run as root with the sandbox on, exited or silent
     ///   before the pipe answered, no page), `.protocolError`.
     public static func launch(_ launch: BrowserLaunch, logger: Logger) async throws(BrowserError) -> Browser {
-        var template = Array("\(launch.profileParent)/chromium-profile-XXXXXX".utf8CString)
+        var template = Array("\(launch.profileParent)/\(profileNamePrefix)XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else {
             throw .launchFailed("cannot make a profile directory under \(launch.profileParent): \(String(cString: strerror(errno)))")
         }
@@ -53,10 +56,14 @@ public final class Browser: Sendable {
         }
         let stderrPath = "\(profile)/browser.stderr"
         let child: ChildProcess
+        func discardProfile() {
+            ProfileHolders.end(holding: profile, timeout: .seconds(2))
+            try? FileManager.default.removeItem(atPath: profile)
+        }
         do {
             child = try ChildProcess(
                 [launch.program, "--remote-debugging-pipe", "--user-data-dir=\(profile)"] + launch.browserArguments + ["about:blank"],
-                environment: ChildProcess.environment(updating: launch.browserEnvironment),
+                environment: ChildProcess.environment(updating: launch.browserEnvironment(profile: profile)),
                 standardError: .file(stderrPath),
                 passing: [(pair[1], 3), (pair[1], 4)])
         } catch {
@@ -76,7 +83,7 @@ public final class Browser: Sendable {
             await child.terminate(grace: .seconds(2))
             connection.close()
             let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-            try? FileManager.default.removeItem(atPath: profile)
+            discardProfile()
             let lastLine = stderr.split(separator: "\n").last.map { ": \($0)" } ?? ""
             // Chromium's own check (crbug.com/638180), made in the browser
             // rather than here: a wrapper program may drop privileges first.
@@ -125,11 +132,25 @@ public final class Browser: Sendable {
         let termination = if let ended { ended } else { await child.terminate(grace: grace) }
         endStragglers()
         connection.close()
-        try? FileManager.default.removeItem(atPath: profileDirectory)
+        removeProfile()
         logger.info("browser closed", metadata: [
             "pid": "\(child.pid)", "how": "\(termination.map { $0.signal.map { "signal \($0)" } ?? "exit \($0.exitCode ?? -1)" } ?? "not reaped")",
             "cpuSeconds": "\(termination.map { String(format: "%.2f", $0.cpuSeconds) } ?? "?")",
         ])
+    }
+
+    /// Ends the processes still holding the profile (outside the group: the
+    /// crash handler), then removes it: removed first, a live crash handler
+    /// would make its crash database in it again. Command lines and
+    /// environments only (every process the browser starts has the profile
+    /// in its environment, `XDG_CONFIG_HOME`): reading every process's open
+    /// files here kept the daemon's shared threads busy.
+    private func removeProfile() {
+        let (ended, running) = ProfileHolders.end(holding: profileDirectory, openFiles: false, timeout: .seconds(2))
+        if !ended.isEmpty {
+            logger.debug("ended processes outside the browser's group holding its profile", metadata: ["pids": "\(ended)", "running": "\(running)"])
+        }
+        try? FileManager.default.removeItem(atPath: profileDirectory)
     }
 
     /// Kills what is left of the group once the browser is reaped (renderers and zygotes
@@ -148,6 +169,6 @@ public final class Browser: Sendable {
         child.wait()
         endStragglers()
         connection.close()
-        try? FileManager.default.removeItem(atPath: profileDirectory)
+        removeProfile()
     }
 }

@@ -28,6 +28,10 @@ extension BrowserLaunch {
             "--disable-features=Translate,MediaRouter,OptimizationHints,DialMediaRouteProvider",
             "--disable-background-networking",
             "--disable-component-update",
+            // Chromium 156 still starts two chrome_crashpad_handler with
+            // these (outside the group: `ProfileHolders` ends them);
+            // --disable-crashpad-for-testing, which would not start them,
+            // aborts every navigation (net::ERR_ABORTED).
             "--disable-breakpad",
             "--disable-crash-reporter",
             "--metrics-recording-only",
@@ -48,9 +52,12 @@ extension BrowserLaunch {
         return arguments + extraArguments
     }
 
-    /// The browser's environment: this process's, with the display and the sound server.
-    var browserEnvironment: [String: String?] {
-        var changes: [String: String?] = ["DISPLAY": display, "WAYLAND_DISPLAY": nil]
+    /// The browser's environment: this process's, with the display and the
+    /// sound server, and its configuration directory in `profile`: Chromium's
+    /// crash handler keeps its database (a dump per crashed renderer) under
+    /// `$XDG_CONFIG_HOME/chromium`, else in `~/.config`, where nothing removes it.
+    func browserEnvironment(profile: String) -> [String: String?] {
+        var changes: [String: String?] = ["DISPLAY": display, "WAYLAND_DISPLAY": nil, "XDG_CONFIG_HOME": profile]
         if let pulseServer { changes["PULSE_SERVER"] = pulseServer }
         if let pulseSink { changes["PULSE_SINK"] = pulseSink }
         return changes

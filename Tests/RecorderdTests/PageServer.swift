@@ -107,6 +107,13 @@ extension Daemon {
         return (fds, threads)
     }
 
+    /// Processes holding the daemon's browsers directory (their command line
+    /// or environment names it, or a file or their cwd is in it), wherever
+    /// their group, session or parent: Chromium's crash handler leaves all three.
+    var browserHolders: [(pid: Int32, command: String)] {
+        processesHolding("\(recordings)/.recorderd/browsers/")
+    }
+
     /// Profiles and notes under the daemon's browsers directory.
     var browserLeftovers: [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: "\(recordings)/.recorderd/browsers")) ?? []

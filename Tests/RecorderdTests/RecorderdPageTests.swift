@@ -22,11 +22,13 @@ import TestSupport
         ["finished", "failed"].contains(view["state"] as? String ?? "")
     }
 
-    /// Nothing of the recordings is left: no child process, no profile.
+    /// Nothing of the recordings is left: no child process, nothing holding
+    /// a profile (in or out of the browser's group), no profile.
     static func expectNothingLeft(_ daemon: Daemon, sourceLocation: SourceLocation = #_sourceLocation) {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline && !(daemon.descendants.isEmpty && daemon.browserLeftovers.isEmpty) { usleep(100_000) }
         #expect(daemon.descendants.isEmpty, "processes left: \(daemon.descendants)", sourceLocation: sourceLocation)
+        #expect(daemon.browserHolders.isEmpty, "processes holding a profile: \(daemon.browserHolders)", sourceLocation: sourceLocation)
         #expect(daemon.browserLeftovers.isEmpty, "browser files left: \(daemon.browserLeftovers)", sourceLocation: sourceLocation)
     }
 
@@ -74,6 +76,31 @@ import TestSupport
         let failed = try daemon.waitFor(never, seconds: 40, Self.ended)
         #expect(failed["state"] as? String == "failed" && (failed["error"] as? String ?? "").contains("predicate"), "\(failed)")
         #expect(!FileManager.default.fileExists(atPath: "\(daemon.recordings)/predicate/never.mp4"))
+        Self.expectNothingLeft(daemon)
+        #expect(daemon.stop() == 0)
+    }
+
+    /// With `workspaces.max` running, a page is refused as a workspace is:
+    /// 503, reason `workspaces`, Retry-After, nothing started.
+    @Test func aPageAtTheWorkspaceLimitIsRefusedAsAWorkspaceIs() throws {
+        let bench = try TestBench.current()
+        let pages = try PageServer(bench)
+        let daemon = try Daemon(bench, arguments: ["--config", try pages.configuration(bench, extra: "workspaces: {max: 1}")])
+        let workspace = try daemon.request("POST", "/v1/workspaces", body: #"{"width": 320, "height": 240}"#)
+        try #require(workspace.status == 201, "\(workspace.status) \(workspace.body)")
+        let another = try daemon.request("POST", "/v1/workspaces", body: #"{"width": 320, "height": 240}"#)
+        let page = try daemon.request("POST", "/v1/recordings", body: #"{"page": {"url": "\#(pages.url("c=00ff00"))"}, "file": "limit/a.mp4"}"#)
+        for (name, answer) in [("workspace", another), ("page", page)] {
+            #expect(answer.status == 503 && answer.json["reason"] as? String == "workspaces", "\(name): \(answer.status) \(answer.body)")
+            #expect(answer.headers["retry-after"].flatMap { Int($0) } != nil, "\(name): \(answer.headers)")
+        }
+        #expect(page.json["error"] as? String == another.json["error"] as? String, "\(page.body) \(another.body)")
+        #expect((try daemon.request("GET", "/v1/recordings").json["recordings"] as? [Any])?.isEmpty == true)
+        #expect(!FileManager.default.fileExists(atPath: "\(daemon.recordings)/limit"))
+        #expect(try daemon.request("GET", "/metrics").body.contains(#"recorderd_recordings_refused_total{reason="workspaces"} 1"#))
+        #expect(daemon.browserLeftovers.isEmpty && !daemon.descendants.contains { $0.command.contains("chromium") })
+        let id = try #require(workspace.json["id"] as? String)
+        #expect(try daemon.request("DELETE", "/v1/workspaces/\(id)").status == 204)
         Self.expectNothingLeft(daemon)
         #expect(daemon.stop() == 0)
     }
@@ -253,8 +280,9 @@ import TestSupport
 
     /// A daemon killed while it records a page: the next one on the same
     /// directory ends the browser's group (if it still runs: Chromium also
-    /// closes itself when its DevTools pipe closes), removes its profile and
-    /// ends the workspace's Xvfb and PulseAudio.
+    /// closes itself when its DevTools pipe closes) and any other process
+    /// holding a profile (here one in no noted group, as a crash handler
+    /// is), removes the profiles and ends the workspace's Xvfb and PulseAudio.
     @Test func theNextDaemonEndsWhatACrashLeft() throws {
         let bench = try TestBench.current()
         let pages = try PageServer(bench)
@@ -263,8 +291,18 @@ import TestSupport
         let id = try Self.start(first, pages.url("c=00ff00"), file: "crash/a.mp4")
         _ = try first.waitFor(id, seconds: 30) { Daemon.mediaSeconds($0) >= 1 }
         _ = try first.browserGroup(id)
-        let left = first.descendants.map(\.pid)
+        // A process outside every noted group with a file of a profile open
+        // (only that: its command line and environment do not name it).
+        let stray = "\(first.recordings)/.recorderd/browsers/chromium-profile-stray1"
+        try FileManager.default.createDirectory(atPath: stray, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: "\(stray)/held", contents: Data())
+        let holder = try ChildProcess(["sh", "-c", #"exec 5<"$HELD"; unset HELD; exec sleep 600"#],
+                                      environment: ChildProcess.environment(updating: ["HELD": "\(stray)/held"]))
+        defer { holder.send(SIGKILL); holder.wait() }
+        let left = first.descendants.map(\.pid) + [holder.pid]
         try #require(!left.isEmpty)
+        let opened = Date().addingTimeInterval(5)
+        while Date() < opened && !first.browserHolders.contains(where: { $0.pid == holder.pid }) { usleep(50_000) }
         _ = first.stop(SIGKILL)
         let second = try Daemon(bench, recordings: first.recordings, arguments: ["--config", configuration])
         let deadline = Date().addingTimeInterval(10)
@@ -272,6 +310,7 @@ import TestSupport
         while Date() < deadline && left.contains(where: alive) { usleep(100_000) }
         #expect(!left.contains(where: alive), "left running: \(left.filter(alive))")
         #expect(second.browserLeftovers.isEmpty, "\(second.browserLeftovers)")
+        #expect(second.browserHolders.isEmpty, "\(second.browserHolders)")
         #expect(second.stop() == 0)
     }
 
@@ -313,6 +352,9 @@ import TestSupport
         let offsets = try FlashBeepAnalysis.offsets("\(daemon.recordings)/sync/a.mp4")
         let text = offsets.map { String(format: "%.1f s: %+.1f ms", $0.time, $0.offset * 1000) }.joined(separator: ", ")
         print("page flash+beep offsets (beep - flash): \(text)")
+        let beeps = try FlashBeepAnalysis.beepTimes("\(daemon.recordings)/sync/a.mp4")
+        print("page flash+beep beeps at: \(beeps.map { String(format: "%.4f", $0) }.joined(separator: " "))")
+        print("page flash+beep statistics: \(view["statistics"] ?? "?")")
         try #require(offsets.count >= 7, "flashes paired with beeps: \(text)")
         let values = offsets.map(\.offset)
         let spread = values.max()! - values.min()!

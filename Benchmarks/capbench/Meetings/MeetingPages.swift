@@ -4,8 +4,8 @@ import HostProcesses
 /// The reference meeting pages (`Benchmarks/meetings/`: a 2x2 grid of
 /// moving tiles, a still slide with one small moving speaker tile, each
 /// with a WebAudio tone; `tile.webm`, the tiles' looping video: 2 s of
-/// ffmpeg's testsrc2 at 640x360, 30 fps, VP8 400k) served over HTTP on
-/// loopback by a `python3 -m http.server` child.
+/// ffmpeg's testsrc2 at 640x360, 30 fps, VP8 400k, made by `make-tile.sh`)
+/// served over HTTP on loopback by a `python3 -m http.server` child.
 final class MeetingPages {
     enum Kind: String, CaseIterable {
         case grid, slide

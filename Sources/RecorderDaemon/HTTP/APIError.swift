@@ -59,6 +59,9 @@ struct APIError: HTTPResponseError, Sendable {
             case .draining:
                 self.init(status: .serviceUnavailable, message: "shutting down: no new recordings", reason: "draining",
                           retryAfter: seconds)
+            case let .workspaces(count):
+                self.init(status: .serviceUnavailable, message: "at most \(count) workspaces", reason: "workspaces",
+                          retryAfter: seconds)
             case let .notFound(what):
                 self.init(status: .notFound, message: "no such \(what)")
             case let .workspaceInUse(id):
@@ -86,7 +89,7 @@ struct APIError: HTTPResponseError, Sendable {
 
     /// What `recorderd_recordings_refused_total` counts a refused start
     /// under: `invalid` (400, 413, an existing file), `busy`, `cpu`, `disk`,
-    /// `draining`; nil for a failure that is not a refusal.
+    /// `draining`, `workspaces`; nil for a failure that is not a refusal.
     var refusalReason: String? {
         switch status {
         case .badRequest, .contentTooLarge: "invalid"

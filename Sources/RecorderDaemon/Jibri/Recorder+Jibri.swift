@@ -55,6 +55,7 @@ extension Recorder: JibriRecordingHost {
             switch error {
             case .cpu(let reason), .disk(let reason), .busy(let reason, _): throw .busy(reason)
             case .draining: throw .busy("shutting down")
+            case .workspaces: throw .busy("\(error)")
             // A stream refused (allow-list, scheme) or a bad value: no other recorder would do better.
             case .configuration, .invalid: throw .failed("\(error)", retry: false)
             default: throw .failed("\(error)", retry: true)

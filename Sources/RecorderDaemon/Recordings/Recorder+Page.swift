@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PageBrowser
 import RecorderEngine
 
 /// Page recordings: the checks before anything starts, the workspace made
@@ -46,7 +47,7 @@ extension Recorder {
             view = try await workspaces.create(width: page.width, height: page.height)
         } catch {
             switch error {
-            case let .limit(count): throw .busy("at most \(count) workspaces: no room for the page's", field: "page")
+            case let .limit(count): throw .workspaces(count)
             case .disabled:
                 throw .invalid(FieldError(field: "page", reason: "page recordings need workspaces, which are not enabled here"))
             case let .failed(message): throw .failed(message)
@@ -136,7 +137,8 @@ extension Recorder {
     }
 
     /// Ends the browsers a previous daemon left (their process groups, if
-    /// still running a browser) and removes their profiles. Call at start,
+    /// still running a browser, and every process still holding one of their
+    /// profiles) and removes their profiles and notes. Call at start,
     /// before any page recording.
     static func cleanBrowserLeftovers(configuration: DaemonConfiguration, logger: Logger) {
         let parent = configuration.browserProfileParent
@@ -150,7 +152,17 @@ extension Recorder {
                     logger.notice("ended a browser a previous run left", metadata: ["pgid": "\(group)"])
                 }
             }
-            try? FileManager.default.removeItem(atPath: path)
+        }
+        // Then every process still holding a profile (dying members of those
+        // groups, processes that left their group as Chromium's crash handler
+        // does, a group whose note was never written), before the profiles go.
+        let holders = ProfileHolders.end(holding: (parent as NSString).appendingPathComponent(Browser.profileNamePrefix), timeout: .seconds(2))
+        if !holders.ended.isEmpty {
+            logger.notice("ended processes a previous run left holding browser profiles",
+                          metadata: ["pids": "\(holders.ended)", "running": "\(holders.running)"])
+        }
+        for name in names {
+            try? FileManager.default.removeItem(atPath: (parent as NSString).appendingPathComponent(name))
         }
         try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o700])

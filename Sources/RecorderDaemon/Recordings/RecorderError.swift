@@ -21,6 +21,9 @@ enum RecorderError: Error, Sendable {
     case disk(String)
     /// The daemon is shutting down: no new recordings.
     case draining
+    /// The workspace limit (`workspaces.max`, the count) is reached: no
+    /// workspace for a page recording (503 `workspaces`, as a workspace's creation).
+    case workspaces(Int)
     /// No such thing: `recording ID`, `workspace ID`.
     case notFound(String)
     /// The workspace is being recorded.
@@ -37,6 +40,7 @@ extension RecorderError: CustomStringConvertible {
         case let .busy(message, _), let .cpu(message), let .disk(message), let .failed(message): message
         case let .exists(path, _): "file '\(path)' exists already"
         case .draining: "shutting down: no new recordings"
+        case let .workspaces(count): "at most \(count) workspaces"
         case let .notFound(what): "no such \(what)"
         case let .workspaceInUse(id): "workspace \(id) is being recorded"
         }
