@@ -125,27 +125,6 @@ struct JibriProtocolTests {
         }
         player.quit()
     }
-
-    @Test func aWrongControlPasswordIsOneLineNamingTheEnvironmentAndLogin() async throws {
-        let server = try makeProsody("wrongpass")
-        let host = CountingHost(capacity: 1)
-        let secret = "wrong-secret-4711"
-        try await withService(configuration(server, slots: 2, directory: server.directory, password: secret), host: host) { service in
-            let deadline = Date().addingTimeInterval(15)
-            var status = await service.brewery.status()
-            while status.contains(where: { $0.lastError == nil }), Date() < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-                status = await service.brewery.status()
-            }
-            for slot in status {
-                let error = try #require(slot.lastError)
-                #expect(error.contains("jibri@auth.\(ProsodyServer.domain)"))
-                #expect(error.contains("refused"))
-                #expect(!error.contains(secret))
-                #expect(!slot.joined)
-            }
-        }
-    }
 }
 
 /// A recording host that records nothing: it admits `capacity` at once and

@@ -31,6 +31,18 @@ actor JibriBrewery {
         var lastError: String?
     }
 
+    /// One environment as `/health` shows it: healthy when every slot is
+    /// joined and healthy; `error` the first slot's last error (it names
+    /// the login, never the password).
+    struct EnvironmentStatus: Sendable, Equatable {
+        var name: String
+        /// The control login's JID.
+        var login: String
+        var slots: [SlotStatus]
+        var healthy: Bool { slots.allSatisfy { $0.joined && $0.healthy } }
+        var error: String? { slots.lazy.compactMap(\.lastError).first }
+    }
+
     private struct Session {
         var id: String
         /// The connection (server host) the start came on, and Jicofo's JID.
@@ -51,6 +63,9 @@ actor JibriBrewery {
         var session: Session?
         var announced: JibriPresenceStatus?
         var lastError: String?
+
+        /// In the brewery over at least one of its connections.
+        var isJoined: Bool { states.contains { if case .joined = $0 { true } else { false } } }
     }
 
     private let configuration: JibriXMPPConfiguration
@@ -95,6 +110,19 @@ actor JibriBrewery {
     func adopt(_ made: [(environment: JibriXMPPConfiguration.Environment, index: Int, nickname: String, clients: [XMPPClient])]) async {
         slots = made.map { Slot(environment: $0.environment, index: $0.index, nickname: $0.nickname, clients: $0.clients,
                                 states: $0.clients.map { _ in .connecting }) }
+        // The counters exist at 0 from the start, for dashboards and alerts.
+        let counters: [(label: String, reason: JibriIQ.FailureReason?)] = [
+            ("recorderd_jibri_starts_total", nil), ("recorderd_jibri_stops_total", nil),
+            ("recorderd_jibri_failures_total", .busy), ("recorderd_jibri_failures_total", .error),
+        ]
+        for environment in configuration.environments {
+            for counter in counters {
+                var labels = [("environment", environment.name)]
+                if let reason = counter.reason { labels.append(("reason", reason.rawValue)) }
+                Counter(label: counter.label, dimensions: labels).increment(by: 0)
+            }
+        }
+        for index in slots.indices { recordMetrics(slot: index) }
         await refresh()
     }
 
@@ -152,24 +180,42 @@ actor JibriBrewery {
         slots.map { slot in
             SlotStatus(environment: slot.environment.name, slot: slot.index, nickname: slot.nickname,
                        connected: slot.states.contains { $0 != .connecting && !$0.isDisconnected },
-                       joined: slot.states.contains { if case .joined = $0 { true } else { false } },
-                       busy: slot.announced?.busy ?? true, healthy: capacity.healthy,
+                       joined: slot.isJoined, busy: slot.announced?.busy ?? true, healthy: capacity.healthy,
                        sessionID: slot.session?.id, lastError: slot.lastError)
+        }
+    }
+
+    /// Each environment in configuration order, its slots in order.
+    func environments() -> [EnvironmentStatus] {
+        let all = status()
+        return configuration.environments.map { environment in
+            EnvironmentStatus(name: environment.name, login: environment.controlLogin.jid,
+                              slots: all.filter { $0.environment == environment.name })
         }
     }
 
     // MARK: Metrics
 
     /// Per slot (labels `environment` and `slot`, both from the
-    /// configuration): connected, joined, busy (as its presence says).
+    /// configuration): connected, joined, busy and healthy (as its presence
+    /// says); per environment: healthy (`EnvironmentStatus.healthy`).
     private func recordMetrics(slot index: Int) {
         let slot = slots[index]
         let labels = [("environment", slot.environment.name), ("slot", "\(slot.index)")]
         Gauge(label: "recorderd_xmpp_connected", dimensions: labels)
             .record(slot.states.contains { $0 != .connecting && !$0.isDisconnected } ? 1 : 0)
-        Gauge(label: "recorderd_xmpp_joined", dimensions: labels)
-            .record(slot.states.contains { if case .joined = $0 { true } else { false } } ? 1 : 0)
+        Gauge(label: "recorderd_xmpp_joined", dimensions: labels).record(slot.isJoined ? 1 : 0)
         Gauge(label: "recorderd_jibri_slot_busy", dimensions: labels).record(slot.announced?.busy ?? true ? 1 : 0)
+        Gauge(label: "recorderd_jibri_slot_healthy", dimensions: labels).record(slot.announced?.healthy == true ? 1 : 0)
+        let environment = slots.filter { $0.environment.name == slot.environment.name }
+        Gauge(label: "recorderd_xmpp_environment_healthy", dimensions: [("environment", slot.environment.name)])
+            .record(environment.allSatisfy { $0.isJoined && $0.announced?.healthy == true } ? 1 : 0)
+    }
+
+    /// One `off` with Jibri's failure reason sent (an answer or a report).
+    private func countFailure(environment: String, _ reason: JibriIQ.FailureReason) {
+        Counter(label: "recorderd_jibri_failures_total", dimensions: [("environment", environment), ("reason", reason.rawValue)])
+            .increment()
     }
 
     // MARK: Connection states
@@ -189,7 +235,7 @@ actor JibriBrewery {
             }
             if var session = slots[index].session, session.connection == connection, !session.stopRequested {
                 logger.warning("connection lost while recording: stopping the recording (Jicofo gives the meeting to another recorder)",
-                               metadata: ["environment": "\(environment)", "session": "\(session.id)"])
+                               metadata: ["environment": "\(environment)", "slot": "\(slots[index].index)", "session": "\(session.id)"])
                 session.stopRequested = true
                 session.handle?.stop()
                 slots[index].session = session
@@ -226,6 +272,7 @@ actor JibriBrewery {
     }
 
     private func answer(_ request: XMLElement, slot index: Int, connection: Int, _ iq: JibriIQ) {
+        if let reason = iq.failureReason { countFailure(environment: slots[index].environment.name, reason) }
         slots[index].clients[connection].send(.result(to: request, children: [iq.element]))
     }
 
@@ -266,6 +313,7 @@ actor JibriBrewery {
         let sessionID = iq.sessionID ?? "session-\(sessionCounter)"
         slots[index].session = Session(id: sessionID, connection: connection, jicofo: request.from ?? "")
         answer(request, slot: index, connection: connection, .pending)
+        Counter(label: "recorderd_jibri_starts_total", dimensions: [("environment", environment.name)]).increment()
         publish()
         log.info("jibri start: \(mode.rawValue) of \(url)")
         var recording = JibriRecordingRequest(
@@ -332,6 +380,7 @@ actor JibriBrewery {
     /// Jibri's own `set` IQ to the Jicofo that started the session.
     private func report(slot index: Int, _ status: JibriIQ) {
         guard let session = slots[index].session else { return }
+        if let reason = status.failureReason { countFailure(environment: slots[index].environment.name, reason) }
         var iq = status
         iq.sessionID = session.id
         sessionCounter += 1
@@ -340,12 +389,14 @@ actor JibriBrewery {
     }
 
     private func stop(slot index: Int, connection: Int, request: XMLElement, iq: JibriIQ) {
+        Counter(label: "recorderd_jibri_stops_total", dimensions: [("environment", slots[index].environment.name)]).increment()
         guard var session = slots[index].session, iq.sessionID == nil || iq.sessionID == session.id else {
             // Nothing running here (Jibri answers `off` at once).
             answer(request, slot: index, connection: connection, JibriIQ(status: .off))
             return
         }
-        logger.info("jibri stop", metadata: ["environment": "\(slots[index].environment.name)", "session": "\(session.id)"])
+        logger.info("jibri stop", metadata: ["environment": "\(slots[index].environment.name)", "slot": "\(slots[index].index)",
+                                            "session": "\(session.id)"])
         session.stopRequested = true
         session.stopRequests.append((connection, request))
         session.handle?.stop()

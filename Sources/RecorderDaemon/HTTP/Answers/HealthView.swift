@@ -17,6 +17,9 @@ struct HealthView: Encodable, Sendable {
     /// Would one more page recording at the default page size (1920x1080)
     /// be admitted now (its browser's estimate included)?
     var onePage: OneMoreView
+    /// Jicofo's recorders (absent without `xmpp`); they do not change
+    /// `healthy` (HTTP recordings go on without them).
+    var xmpp: XMPPHealthView?
 
     struct CPUView: Encodable, Sendable {
         var capacityCores: Double
@@ -47,6 +50,6 @@ struct HealthView: Encodable, Sendable {
     var jibriBusy = false
 
     private enum CodingKeys: String, CodingKey {
-        case status, healthy, reasons, draining, recovering, recordings, workspaces, cpu, disk, oneMore, onePage
+        case status, healthy, reasons, draining, recovering, recordings, workspaces, cpu, disk, oneMore, onePage, xmpp
     }
 }

@@ -8,6 +8,8 @@ struct HealthController {
     let recorder: Recorder
     let snapshots: SnapshotCache
     let registry: PrometheusCollectorRegistry
+    /// Jicofo's recorders, when `xmpp` is configured.
+    var jibri: JibriBrewery?
 
     var endpoints: RouteCollection<RecorderdRequestContext> {
         let routes = RouteCollection(context: RecorderdRequestContext.self)
@@ -22,7 +24,8 @@ struct HealthController {
     /// 200 when healthy, 503 when not (the reasons say why).
     @Sendable func health(_ request: Request, context: RecorderdRequestContext) async throws -> EditedResponse<HealthView> {
         let query = try HealthQuery(request)
-        let health = await recorder.health(host: snapshots.host, width: query.width, height: query.height, fps: query.fps, preset: query.preset)
+        var health = await recorder.health(host: snapshots.host, width: query.width, height: query.height, fps: query.fps, preset: query.preset)
+        if let jibri { health.xmpp = XMPPHealthView(await jibri.environments()) }
         return EditedResponse(status: health.healthy ? .ok : .serviceUnavailable, response: health)
     }
 
