@@ -30,9 +30,11 @@ final class RecorderdProcess: @unchecked Sendable {
     var finalized: String { "\(directory)/finalized" }
 
     /// Starts recorderd in `SERVER/NAME` on a free loopback port, `slots`
-    /// slots (640x360) per environment, returning once it listens.
+    /// slots (640x360) per environment, returning once it listens. With
+    /// `pages` (the meetings' base URL, `JibriDaemonTests.withMeetingPages`)
+    /// the environments join meetings there with the recorder's call login.
     init(_ server: ProsodyServer, name: String, environments: [Environment], slots: Int,
-         shutdownTimeoutSeconds: Double = 20, cores: Double = 8) throws {
+         shutdownTimeoutSeconds: Double = 20, cores: Double = 8, pages: String? = nil) throws {
         directory = "\(server.directory)/\(name)"
         recordings = "\(directory)/recordings"
         try FileManager.default.createDirectory(atPath: recordings, withIntermediateDirectories: true)
@@ -44,8 +46,19 @@ final class RecorderdProcess: @unchecked Sendable {
             finalizeScript: \(script)
             shutdownTimeoutSeconds: \(shutdownTimeoutSeconds)
             cores: \(cores)
+            browserNoSandbox: \(geteuid() == 0)
 
             """
+        var meetings = ""
+        if let pages {
+            let recorderPasswordFile = "\(directory)/recorder.pass"
+            try ProsodyServer.recorderPassword.write(toFile: recorderPasswordFile, atomically: true, encoding: .utf8)
+            meetings = """
+                      base-url: \(pages)
+                      call-login: {domain: recorder.\(ProsodyServer.domain), username: recorder, password-file: \(recorderPasswordFile)}
+
+                """
+        }
         if !environments.isEmpty {
             yaml += "xmpp:\n  slots: \(slots)\n  width: 640\n  height: 360\n  environments:\n"
             for environment in environments {
@@ -60,7 +73,7 @@ final class RecorderdProcess: @unchecked Sendable {
                           strip-from-room-domain: "conference."
                           ca-file: \(server.caFile)
 
-                    """
+                    """ + meetings
             }
         }
         let config = "\(directory)/recorderd.yaml"
