@@ -44,7 +44,7 @@ class Scene:
     def __init__(self, index, width, height, scratch, server):
         read, write = os.pipe()
         self.xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x{height}x24",
-                                      "-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM"],
+                                      "-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM", "-shmem"],
                                      pass_fds=[write], stdout=subprocess.DEVNULL,
                                      stderr=open(f"{scratch}/xvfb{index}.log", "w"))
         os.close(write)

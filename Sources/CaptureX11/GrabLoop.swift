@@ -2,6 +2,10 @@ import CX11
 import MediaCore
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The capture thread's work: sleep to the next deadline, read the server's
 /// events, grab what changed into a pooled buffer, queue it, repeat.
 ///
@@ -36,6 +40,12 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     private let repaints: RepaintFilter?
     /// Set when the pointer is drawn.
     let cursorTracker: CursorTracker?
+    /// A local Xvfb's framebuffer (`-shmem`), read in place instead of
+    /// asking the server for each grab; nil on any other display.
+    private let framebuffer: ServerFramebuffer?
+    /// Grabs read `framebuffer`: it is there and the screen has kept the
+    /// size it was found at (after a resize every grab asks the server).
+    private(set) var readsInPlace: Bool
     let frames: SPSCRing<VideoFrame>
     let framesReady = WakeSignal()
     let pool: BufferPool
@@ -59,8 +69,10 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// slots (whose memory the pool now owns).
     init(connection: DisplayConnection, region: CaptureRegion, slots: ImageSlots, ring: SPSCRing<VideoFrame>,
          framesPerSecond: Int, damageTracker: DamageTracker?, damageUnavailableReason: String?,
-         cursorTracker: CursorTracker?, clock: Clock, counters: MediaCounters) {
+         cursorTracker: CursorTracker?, framebuffer: ServerFramebuffer?, clock: Clock, counters: MediaCounters) {
         self.connection = connection
+        self.framebuffer = framebuffer
+        readsInPlace = framebuffer != nil
         self.region = region
         self.damageTracker = damageTracker
         trustsDamage = damageTracker != nil
@@ -213,7 +225,11 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
                 cursorTracker.shapeDidChange()
             }
         }
-        if damaged && trustsDamage { damageTracker?.acknowledge() }
+        if damaged && trustsDamage {
+            damageTracker?.acknowledge()
+            // No grab request follows to carry it when reading in place.
+            if readsInPlace { XFlush(display) }
+        }
         if connection.broken.load(ordering: .acquiring) { throw connection.lostError }
     }
 
@@ -234,6 +250,9 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
 
     private func resize(width screenWidth: Int, height screenHeight: Int, onEvent: (DisplayCaptureEvent) -> Void) {
         layout = ScreenLayout(region: region, screenWidth: screenWidth, screenHeight: screenHeight)
+        // Whether the segment still holds the screen after a resize is
+        // Xvfb's business: the server is asked from now on.
+        readsInPlace = false
         pending.markAll()
         audit?.reset()
         repaints?.invalidate()
@@ -248,23 +267,59 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// pending every frame.
     private func grabChanges(into slot: Int32, base: UnsafeMutableRawPointer) throws(XError) -> FrameDamage {
         if !trustsDamage { pending.markAll() }
-        if let repaints, layout.isWhole {
-            // The filter's copy is reloaded by a whole grab.
-            if repaints.wantsWholeGrab && !pending.isEmpty { pending.markAll() }
-            return repaints.filter(try grabDamage(into: slot, base: base), base: base)
-        }
-        return try grabDamage(into: slot, base: base)
-    }
-
-    /// Grabs what `pending` says changed, as DAMAGE reported it.
-    private func grabDamage(into slot: Int32, base: UnsafeMutableRawPointer) throws(XError) -> FrameDamage {
-        let visible = layout.visible
+        // The filter's copy is reloaded by a whole grab.
+        if let repaints, layout.isWhole, repaints.wantsWholeGrab, !pending.isEmpty { pending.markAll() }
         // Past half the picture, one whole grab costs less than many pieces.
-        let whole = pending.all || pending.area * 2 > visible.area
-        if let audit, trustsDamage, layout.isWhole, audit.frameIsDue() || (whole && !audit.hasReference) {
-            return try checkDamage(audit, into: slot, base: base, whole: whole)
+        let whole = pending.all || pending.area * 2 > layout.visible.area
+        // A whole grab takes the check's reference when it has none (it
+        // costs nothing more through the server); read in place, a check
+        // asks the server, so only a due one does.
+        if let audit, trustsDamage, layout.isWhole,
+           audit.frameIsDue() || (whole && !audit.hasReference && !readsInPlace) {
+            let damage = try checkDamage(audit, into: slot, base: base, whole: whole)
+            return repaints?.filter(damage, base: base) ?? damage
         }
         if pending.isEmpty { return .unchanged }
+        guard let repaints, layout.isWhole else { return try grabDamage(into: slot, base: base, whole: whole) }
+        if readsInPlace, let framebuffer, repaints.isComparing {
+            return readInPlace(framebuffer, repaints: repaints, base: base, whole: whole)
+        }
+        return repaints.filter(try grabDamage(into: slot, base: base, whole: whole), base: base)
+    }
+
+    /// Reads what `pending` says changed in the server's framebuffer and
+    /// hands on only what differs from the picture (`RepaintFilter.read`):
+    /// no request, no copy of what did not change.
+    ///
+    /// The server may draw while this reads: a row may then hold part of a
+    /// drawing. DAMAGE reports a drawing once it is done, and this frame's
+    /// events were read before its pixels, so a drawing not reported yet is
+    /// reported to a later frame, which reads its rectangle again; the slot
+    /// and `kept` always hold the same rows, so that read compares against
+    /// what the encoder has and hands on the difference. The last frame
+    /// after any drawing holds its finished pixels.
+    private func readInPlace(_ framebuffer: ServerFramebuffer, repaints: RepaintFilter, base: UnsafeMutableRawPointer,
+                             whole: Bool) -> FrameDamage {
+        let source = framebuffer.pixels + region.y * framebuffer.bytesPerRow + region.x * bytesPerPixel
+        var result = FrameDamage.rectangles
+        var compared = 0, changed = 0, offset = 0
+        for index in 0..<(whole ? 1 : pending.count) {
+            let rect = whole ? layout.visible : pending[index]
+            compared += rect.area
+            if let box = repaints.read(rect, from: source, sourceStride: framebuffer.bytesPerRow, into: base, at: offset) {
+                changed += box.area
+                result.append(box)
+            }
+            offset += rect.area * bytesPerPixel
+        }
+        counters.videoPixelsGrabbed.add(compared)
+        return repaints.finishReading(result, compared: compared, changed: changed)
+    }
+
+    /// Grabs what `pending` (not empty) says changed, as DAMAGE reported it;
+    /// `whole`: all of it or past half the picture.
+    private func grabDamage(into slot: Int32, base: UnsafeMutableRawPointer, whole: Bool) throws(XError) -> FrameDamage {
+        let visible = layout.visible
         if whole && layout.isWhole {
             try grab(into: slot)
             counters.videoPixelsGrabbed.add(width * height)
@@ -291,7 +346,10 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// brings the same as without the check.
     private func checkDamage(_ audit: DamageAudit, into slot: Int32, base: UnsafeMutableRawPointer,
                              whole: Bool) throws(XError) -> FrameDamage {
-        try grab(into: slot)
+        // Through the server even when reading in place: the check sees
+        // what the server shows, and the round trip every few seconds
+        // finds a server that stopped answering.
+        try grab(into: slot, askingServer: true)
         counters.videoDamageChecks.add()
         audit.check(base)
         if pending.isEmpty { return .unchanged }
@@ -333,6 +391,14 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// whole-frame layout.
     private func grab(_ rect: ScreenLayout.Rect, into slot: Int32, base: UnsafeMutableRawPointer, offset: inout Int,
                       damage: inout FrameDamage) throws(XError) {
+        if readsInPlace, let framebuffer {
+            copy(rect, from: framebuffer, to: base + offset, bytesPerRow: rect.width * bytesPerPixel)
+            counters.videoPixelsGrabbed.add(rect.area)
+            damage.append(FrameDamage.Rectangle(x: rect.x, y: rect.y, width: rect.width, height: rect.height,
+                                                offset: offset, bytesPerRow: rect.width * bytesPerPixel))
+            offset += rect.area * bytesPerPixel
+            return
+        }
         let allPlanes = UInt(bitPattern: -1)
         let ok: Bool
         let placed: FrameDamage.Rectangle
@@ -361,9 +427,16 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         damage.append(placed)
     }
 
+    /// Grabs the whole region into the slot: read in place unless
+    /// `askingServer` (or the framebuffer is not read).
     @inline(__always)
-    private func grab(into slot: Int32) throws(XError) {
+    private func grab(into slot: Int32, askingServer: Bool = false) throws(XError) {
         let image = imageTable[Int(slot)]
+        if readsInPlace, !askingServer, let framebuffer {
+            copy(layout.visible, from: framebuffer, to: UnsafeMutableRawPointer(image.pointee.data!),
+                 bytesPerRow: width * bytesPerPixel)
+            return
+        }
         let allPlanes = UInt(bitPattern: -1)
         let ok: Bool
         switch method {
@@ -374,6 +447,21 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
                               UInt32(width), UInt32(height), allPlanes, ZPixmap, image, 0, 0) != nil
         }
         try check(ok)
+    }
+
+    /// Copies `rect` (frame pixels) of the framebuffer to `target`, rows
+    /// `bytesPerRow` apart.
+    @inline(__always)
+    private func copy(_ rect: ScreenLayout.Rect, from framebuffer: ServerFramebuffer, to target: UnsafeMutableRawPointer,
+                      bytesPerRow: Int) {
+        var source = framebuffer.pixels + (region.y + rect.y) * framebuffer.bytesPerRow + (region.x + rect.x) * bytesPerPixel
+        var row = target
+        let rowBytes = rect.width * bytesPerPixel
+        for _ in 0..<rect.height {
+            memcpy(row, source, rowBytes)
+            source += framebuffer.bytesPerRow
+            row += bytesPerRow
+        }
     }
 
     /// Turns a failed grab into the error that says why.

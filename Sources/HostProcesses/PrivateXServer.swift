@@ -6,8 +6,9 @@ import Glibc
 
 /// An Xvfb of this process's own, on a display number the server picks
 /// (`-displayfd`: no race for a free number), as `scripts/testbench`
-/// starts the bench's: `-nolisten tcp -noreset +extension MIT-SHM`, a
-/// 24-bit screen by default. Ready once it has written its number, which
+/// starts the bench's: `-nolisten tcp -noreset +extension MIT-SHM -shmem`
+/// (the framebuffer in a shared segment, which the capture reads in place),
+/// a 24-bit screen by default. Ready once it has written its number, which
 /// it does when it accepts connections. Stopped with its process group.
 public final class PrivateXServer: Sendable {
     /// `:N`.
@@ -70,7 +71,7 @@ public final class PrivateXServer: Sendable {
         do {
             let process = try ChildProcess(
                 [program, "-displayfd", "\(displayFD)", "-screen", "0", "\(width)x\(height)x\(depth)",
-                 "-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM"] + arguments,
+                 "-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM", "-shmem"] + arguments,
                 standardOutput: log.map { .file($0) } ?? .null, standardError: log == nil ? .null : .standardOutput,
                 passing: [(ends[1], displayFD)])
             close(ends[1])
