@@ -49,6 +49,12 @@ class Scene:
                                      stderr=open(f"{scratch}/xvfb{index}.log", "w"))
         os.close(write)
         self.display = ":" + os.read(read, 32).decode().strip()
+        # Xvfb only detaches its -shmem segment when it exits: marked for removal now.
+        with open("/proc/sysvipc/shm") as table:
+            for line in list(table)[1:]:
+                fields = line.split()
+                if int(fields[4]) == self.xvfb.pid:
+                    subprocess.run(["ipcrm", "-m", fields[1]], check=False)
         # Kept open: Xvfb writes the number again later and dies of a closed pipe.
         self.displayfd = read
         env = dict(os.environ, DISPLAY=self.display, SDL_AUDIODRIVER="dummy")

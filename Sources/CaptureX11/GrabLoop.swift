@@ -2,10 +2,6 @@ import CX11
 import MediaCore
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The capture thread's work: sleep to the next deadline, read the server's
 /// events, grab what changed into a pooled buffer, queue it, repeat.
 ///
@@ -271,17 +267,20 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         if let repaints, layout.isWhole, repaints.wantsWholeGrab, !pending.isEmpty { pending.markAll() }
         // Past half the picture, one whole grab costs less than many pieces.
         let whole = pending.all || pending.area * 2 > layout.visible.area
+        // Compared frames are read in place; frames the filter lets by
+        // uncompared (full motion, a reload) ask the server, as before.
+        let inPlace = readsInPlace && layout.isWhole && repaints?.isComparing == true
         // A whole grab takes the check's reference when it has none (it
         // costs nothing more through the server); read in place, a check
         // asks the server, so only a due one does.
         if let audit, trustsDamage, layout.isWhole,
-           audit.frameIsDue() || (whole && !audit.hasReference && !readsInPlace) {
+           audit.frameIsDue() || (whole && !audit.hasReference && !inPlace) {
             let damage = try checkDamage(audit, into: slot, base: base, whole: whole)
             return repaints?.filter(damage, base: base) ?? damage
         }
         if pending.isEmpty { return .unchanged }
         guard let repaints, layout.isWhole else { return try grabDamage(into: slot, base: base, whole: whole) }
-        if readsInPlace, let framebuffer, repaints.isComparing {
+        if inPlace, let framebuffer {
             return readInPlace(framebuffer, repaints: repaints, base: base, whole: whole)
         }
         return repaints.filter(try grabDamage(into: slot, base: base, whole: whole), base: base)
@@ -349,7 +348,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         // Through the server even when reading in place: the check sees
         // what the server shows, and the round trip every few seconds
         // finds a server that stopped answering.
-        try grab(into: slot, askingServer: true)
+        try grab(into: slot)
         counters.videoDamageChecks.add()
         audit.check(base)
         if pending.isEmpty { return .unchanged }
@@ -391,14 +390,6 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// whole-frame layout.
     private func grab(_ rect: ScreenLayout.Rect, into slot: Int32, base: UnsafeMutableRawPointer, offset: inout Int,
                       damage: inout FrameDamage) throws(XError) {
-        if readsInPlace, let framebuffer {
-            copy(rect, from: framebuffer, to: base + offset, bytesPerRow: rect.width * bytesPerPixel)
-            counters.videoPixelsGrabbed.add(rect.area)
-            damage.append(FrameDamage.Rectangle(x: rect.x, y: rect.y, width: rect.width, height: rect.height,
-                                                offset: offset, bytesPerRow: rect.width * bytesPerPixel))
-            offset += rect.area * bytesPerPixel
-            return
-        }
         let allPlanes = UInt(bitPattern: -1)
         let ok: Bool
         let placed: FrameDamage.Rectangle
@@ -427,16 +418,9 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         damage.append(placed)
     }
 
-    /// Grabs the whole region into the slot: read in place unless
-    /// `askingServer` (or the framebuffer is not read).
     @inline(__always)
-    private func grab(into slot: Int32, askingServer: Bool = false) throws(XError) {
+    private func grab(into slot: Int32) throws(XError) {
         let image = imageTable[Int(slot)]
-        if readsInPlace, !askingServer, let framebuffer {
-            copy(layout.visible, from: framebuffer, to: UnsafeMutableRawPointer(image.pointee.data!),
-                 bytesPerRow: width * bytesPerPixel)
-            return
-        }
         let allPlanes = UInt(bitPattern: -1)
         let ok: Bool
         switch method {
@@ -447,21 +431,6 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
                               UInt32(width), UInt32(height), allPlanes, ZPixmap, image, 0, 0) != nil
         }
         try check(ok)
-    }
-
-    /// Copies `rect` (frame pixels) of the framebuffer to `target`, rows
-    /// `bytesPerRow` apart.
-    @inline(__always)
-    private func copy(_ rect: ScreenLayout.Rect, from framebuffer: ServerFramebuffer, to target: UnsafeMutableRawPointer,
-                      bytesPerRow: Int) {
-        var source = framebuffer.pixels + (region.y + rect.y) * framebuffer.bytesPerRow + (region.x + rect.x) * bytesPerPixel
-        var row = target
-        let rowBytes = rect.width * bytesPerPixel
-        for _ in 0..<rect.height {
-            memcpy(row, source, rowBytes)
-            source += framebuffer.bytesPerRow
-            row += bytesPerRow
-        }
     }
 
     /// Turns a failed grab into the error that says why.
