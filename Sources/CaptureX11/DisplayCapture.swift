@@ -26,9 +26,10 @@ import Glibc
 /// rectangles go with the next one, so no change is lost, and a periodic
 /// whole grab checks DAMAGE (`DamageAudit`). Frames hold the screen's own
 /// pixel format (`pixelFormat`) and the region's size through screen resizes
-/// (the part off screen black). On a local Xvfb started with `-shmem`, grabs
-/// read its framebuffer in place (`readsFramebuffer`, `ServerFramebuffer`):
-/// no request, and a repaint of the same pixels costs one read of it. With
+/// (the part off screen black). On a local Xvfb started with `-shmem`, the
+/// frames the repaint check compares are read in its framebuffer in place
+/// (`readsFramebuffer`, `ServerFramebuffer`): no request, and a repaint of
+/// the same pixels costs one read of it and of the kept picture. With
 /// `drawsCursor` each frame says where the pointer is (`VideoFrame.cursor`);
 /// the pixels never include it. Details:
 /// docs/ARCHITECTURE.md, "Display capture notes".
@@ -146,10 +147,10 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         stop()
     }
 
-    /// True while grabs read a local Xvfb's framebuffer in place (`Xvfb
-    /// -shmem`, method `.automatic`) instead of asking the server; false on
-    /// any other display and after a screen resize. Read it before `start`
-    /// or after `stop`.
+    /// True while the frames the repaint check compares are read in a
+    /// local Xvfb's framebuffer (`Xvfb -shmem`, method `.automatic`) instead
+    /// of being grabbed through the server; false on any other display and
+    /// after a screen resize. Read it before `start` or after `stop`.
     public var readsFramebuffer: Bool { loop.readsInPlace }
 
     /// True when frames started out following the X DAMAGE extension (only

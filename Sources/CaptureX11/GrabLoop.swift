@@ -36,11 +36,12 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     private let repaints: RepaintFilter?
     /// Set when the pointer is drawn.
     let cursorTracker: CursorTracker?
-    /// A local Xvfb's framebuffer (`-shmem`), read in place instead of
-    /// asking the server for each grab; nil on any other display.
+    /// A local Xvfb's framebuffer (`-shmem`): frames the repaint filter
+    /// compares are read there in place; nil on any other display.
     private let framebuffer: ServerFramebuffer?
-    /// Grabs read `framebuffer`: it is there and the screen has kept the
-    /// size it was found at (after a resize every grab asks the server).
+    /// Compared frames read `framebuffer`: it is there and the screen has
+    /// kept the size it was found at (after a resize every grab asks the
+    /// server).
     private(set) var readsInPlace: Bool
     let frames: SPSCRing<VideoFrame>
     let framesReady = WakeSignal()
@@ -295,8 +296,8 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// events were read before its pixels, so a drawing not reported yet is
     /// reported to a later frame, which reads its rectangle again; the slot
     /// and `kept` always hold the same rows, so that read compares against
-    /// what the encoder has and hands on the difference. The last frame
-    /// after any drawing holds its finished pixels.
+    /// what the encoder has and hands on the difference. The first frame
+    /// after a drawing's end holds its finished pixels.
     private func readInPlace(_ framebuffer: ServerFramebuffer, repaints: RepaintFilter, base: UnsafeMutableRawPointer,
                              whole: Bool) -> FrameDamage {
         let source = framebuffer.pixels + region.y * framebuffer.bytesPerRow + region.x * bytesPerPixel
