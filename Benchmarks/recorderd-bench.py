@@ -44,11 +44,17 @@ class Scene:
     def __init__(self, index, width, height, scratch, server):
         read, write = os.pipe()
         self.xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x{height}x24",
-                                      "-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM"],
+                                      "-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM", "-shmem"],
                                      pass_fds=[write], stdout=subprocess.DEVNULL,
                                      stderr=open(f"{scratch}/xvfb{index}.log", "w"))
         os.close(write)
         self.display = ":" + os.read(read, 32).decode().strip()
+        # Xvfb only detaches its -shmem segment when it exits: marked for removal now.
+        with open("/proc/sysvipc/shm") as table:
+            for line in list(table)[1:]:
+                fields = line.split()
+                if int(fields[4]) == self.xvfb.pid:
+                    subprocess.run(["ipcrm", "-m", fields[1]], check=False)
         # Kept open: Xvfb writes the number again later and dies of a closed pipe.
         self.displayfd = read
         env = dict(os.environ, DISPLAY=self.display, SDL_AUDIODRIVER="dummy")

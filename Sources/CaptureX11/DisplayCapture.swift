@@ -26,8 +26,12 @@ import Glibc
 /// rectangles go with the next one, so no change is lost, and a periodic
 /// whole grab checks DAMAGE (`DamageAudit`). Frames hold the screen's own
 /// pixel format (`pixelFormat`) and the region's size through screen resizes
-/// (the part off screen black). With `drawsCursor` each frame says where the
-/// pointer is (`VideoFrame.cursor`); the pixels never include it. Details:
+/// (the part off screen black). On a local Xvfb started with `-shmem`, the
+/// frames the repaint check compares are read in its framebuffer in place
+/// (`readsFramebuffer`, `ServerFramebuffer`): no request, and a repaint of
+/// the same pixels costs one read of it and of the kept picture. With
+/// `drawsCursor` each frame says where the pointer is (`VideoFrame.cursor`);
+/// the pixels never include it. Details:
 /// docs/ARCHITECTURE.md, "Display capture notes".
 public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
     /// Pixels per row and rows of every frame.
@@ -130,15 +134,24 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
             damageTracker = nil
             damageUnavailableReason = nil
         }
+        // A local Xvfb started with -shmem is read in place (`.automatic` only:
+        // a method asked for by name is used as named).
+        let framebuffer = configuration.method == .automatic ? ServerFramebuffer.attach(connection) : nil
         return GrabLoop(connection: connection, region: region, slots: slots, ring: ring,
                         framesPerSecond: configuration.framesPerSecond, damageTracker: damageTracker,
                         damageUnavailableReason: damageUnavailableReason, cursorTracker: cursorTracker,
-                        clock: clock, counters: counters)
+                        framebuffer: framebuffer, clock: clock, counters: counters)
     }
 
     deinit {
         stop()
     }
+
+    /// True while the frames the repaint check compares are read in a
+    /// local Xvfb's framebuffer (`Xvfb -shmem`, method `.automatic`) instead
+    /// of being grabbed through the server; false on any other display and
+    /// after a screen resize. Read it before `start` or after `stop`.
+    public var readsFramebuffer: Bool { loop.readsInPlace }
 
     /// True when frames started out following the X DAMAGE extension (only
     /// changes grabbed). A check that catches DAMAGE missing a change turns

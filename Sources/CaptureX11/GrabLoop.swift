@@ -36,6 +36,13 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     private let repaints: RepaintFilter?
     /// Set when the pointer is drawn.
     let cursorTracker: CursorTracker?
+    /// A local Xvfb's framebuffer (`-shmem`): frames the repaint filter
+    /// compares are read there in place; nil on any other display.
+    private let framebuffer: ServerFramebuffer?
+    /// Compared frames read `framebuffer`: it is there and the screen has
+    /// kept the size it was found at (after a resize every grab asks the
+    /// server).
+    private(set) var readsInPlace: Bool
     let frames: SPSCRing<VideoFrame>
     let framesReady = WakeSignal()
     let pool: BufferPool
@@ -59,8 +66,10 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// slots (whose memory the pool now owns).
     init(connection: DisplayConnection, region: CaptureRegion, slots: ImageSlots, ring: SPSCRing<VideoFrame>,
          framesPerSecond: Int, damageTracker: DamageTracker?, damageUnavailableReason: String?,
-         cursorTracker: CursorTracker?, clock: Clock, counters: MediaCounters) {
+         cursorTracker: CursorTracker?, framebuffer: ServerFramebuffer?, clock: Clock, counters: MediaCounters) {
         self.connection = connection
+        self.framebuffer = framebuffer
+        readsInPlace = framebuffer != nil
         self.region = region
         self.damageTracker = damageTracker
         trustsDamage = damageTracker != nil
@@ -213,7 +222,11 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
                 cursorTracker.shapeDidChange()
             }
         }
-        if damaged && trustsDamage { damageTracker?.acknowledge() }
+        if damaged && trustsDamage {
+            damageTracker?.acknowledge()
+            // No grab request follows to carry it when reading in place.
+            if readsInPlace { XFlush(display) }
+        }
         if connection.broken.load(ordering: .acquiring) { throw connection.lostError }
     }
 
@@ -234,6 +247,9 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
 
     private func resize(width screenWidth: Int, height screenHeight: Int, onEvent: (DisplayCaptureEvent) -> Void) {
         layout = ScreenLayout(region: region, screenWidth: screenWidth, screenHeight: screenHeight)
+        // Whether the segment still holds the screen after a resize is
+        // Xvfb's business: the server is asked from now on.
+        readsInPlace = false
         pending.markAll()
         audit?.reset()
         repaints?.invalidate()
@@ -248,23 +264,62 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// pending every frame.
     private func grabChanges(into slot: Int32, base: UnsafeMutableRawPointer) throws(XError) -> FrameDamage {
         if !trustsDamage { pending.markAll() }
-        if let repaints, layout.isWhole {
-            // The filter's copy is reloaded by a whole grab.
-            if repaints.wantsWholeGrab && !pending.isEmpty { pending.markAll() }
-            return repaints.filter(try grabDamage(into: slot, base: base), base: base)
-        }
-        return try grabDamage(into: slot, base: base)
-    }
-
-    /// Grabs what `pending` says changed, as DAMAGE reported it.
-    private func grabDamage(into slot: Int32, base: UnsafeMutableRawPointer) throws(XError) -> FrameDamage {
-        let visible = layout.visible
+        // The filter's copy is reloaded by a whole grab.
+        if let repaints, layout.isWhole, repaints.wantsWholeGrab, !pending.isEmpty { pending.markAll() }
         // Past half the picture, one whole grab costs less than many pieces.
-        let whole = pending.all || pending.area * 2 > visible.area
-        if let audit, trustsDamage, layout.isWhole, audit.frameIsDue() || (whole && !audit.hasReference) {
-            return try checkDamage(audit, into: slot, base: base, whole: whole)
+        let whole = pending.all || pending.area * 2 > layout.visible.area
+        // Compared frames are read in place; frames the filter lets by
+        // uncompared (full motion, a reload) ask the server, as before.
+        let inPlace = readsInPlace && layout.isWhole && repaints?.isComparing == true
+        // A whole grab takes the check's reference when it has none (it
+        // costs nothing more through the server); read in place, a check
+        // asks the server, so only a due one does.
+        if let audit, trustsDamage, layout.isWhole,
+           audit.frameIsDue() || (whole && !audit.hasReference && !inPlace) {
+            let damage = try checkDamage(audit, into: slot, base: base, whole: whole)
+            return repaints?.filter(damage, base: base) ?? damage
         }
         if pending.isEmpty { return .unchanged }
+        guard let repaints, layout.isWhole else { return try grabDamage(into: slot, base: base, whole: whole) }
+        if inPlace, let framebuffer {
+            return readInPlace(framebuffer, repaints: repaints, base: base, whole: whole)
+        }
+        return repaints.filter(try grabDamage(into: slot, base: base, whole: whole), base: base)
+    }
+
+    /// Reads what `pending` says changed in the server's framebuffer and
+    /// hands on only what differs from the picture (`RepaintFilter.read`):
+    /// no request, no copy of what did not change.
+    ///
+    /// The server may draw while this reads: a row may then hold part of a
+    /// drawing. DAMAGE reports a drawing once it is done, and this frame's
+    /// events were read before its pixels, so a drawing not reported yet is
+    /// reported to a later frame, which reads its rectangle again; the slot
+    /// and `kept` always hold the same rows, so that read compares against
+    /// what the encoder has and hands on the difference. The first frame
+    /// after a drawing's end holds its finished pixels.
+    private func readInPlace(_ framebuffer: ServerFramebuffer, repaints: RepaintFilter, base: UnsafeMutableRawPointer,
+                             whole: Bool) -> FrameDamage {
+        let source = framebuffer.pixels + region.y * framebuffer.bytesPerRow + region.x * bytesPerPixel
+        var result = FrameDamage.rectangles
+        var compared = 0, changed = 0, offset = 0
+        for index in 0..<(whole ? 1 : pending.count) {
+            let rect = whole ? layout.visible : pending[index]
+            compared += rect.area
+            if let box = repaints.read(rect, from: source, sourceStride: framebuffer.bytesPerRow, into: base, at: offset) {
+                changed += box.area
+                result.append(box)
+            }
+            offset += rect.area * bytesPerPixel
+        }
+        counters.videoPixelsGrabbed.add(compared)
+        return repaints.finishReading(result, compared: compared, changed: changed)
+    }
+
+    /// Grabs what `pending` (not empty) says changed, as DAMAGE reported it;
+    /// `whole`: all of it or past half the picture.
+    private func grabDamage(into slot: Int32, base: UnsafeMutableRawPointer, whole: Bool) throws(XError) -> FrameDamage {
+        let visible = layout.visible
         if whole && layout.isWhole {
             try grab(into: slot)
             counters.videoPixelsGrabbed.add(width * height)
@@ -291,6 +346,9 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// brings the same as without the check.
     private func checkDamage(_ audit: DamageAudit, into slot: Int32, base: UnsafeMutableRawPointer,
                              whole: Bool) throws(XError) -> FrameDamage {
+        // Through the server even when reading in place: the check sees
+        // what the server shows, and the round trip every few seconds
+        // finds a server that stopped answering.
         try grab(into: slot)
         counters.videoDamageChecks.add()
         audit.check(base)

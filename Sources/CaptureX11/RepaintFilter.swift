@@ -118,6 +118,67 @@ final class RepaintFilter {
         return result.count == 0 ? .unchanged : result
     }
 
+    /// The next frame is compared (no rest under way, the kept picture
+    /// whole): `read(_:from:...)` may take it.
+    var isComparing: Bool { restFrames == 0 && stale == nil }
+
+    /// A frame read in place (`isComparing` held before it): the grabber
+    /// calls `read(_:from:sourceStride:into:at:)` for each damaged
+    /// rectangle, appends what it returns to `result`, then hands the sums
+    /// here. Returns the frame's damage (`.full` for one whole-frame box).
+    func finishReading(_ result: FrameDamage, compared: Int, changed: Int) -> FrameDamage {
+        pace(compared: compared, changed: changed)
+        if result.count == 1 && result[0].area == width * height && result[0].offset == 0 { return .full }
+        return result.count == 0 ? .unchanged : result
+    }
+
+    /// What of `rect` (frame pixels, even) really changed, read from
+    /// `source` (frame pixel 0,0 of a picture the server keeps, rows
+    /// `sourceStride` bytes apart, which it may be drawing into meanwhile):
+    /// nil when nothing did, else the box of its changed pixels in the slot
+    /// at `base`, the rectangle packed at `offset` as a grab puts it. Reads
+    /// the rectangle and `kept` once where nothing changed. Rows that differ
+    /// from `kept` are copied to the slot (as read now) and from there to
+    /// `kept`; rows inside the box that did not differ are copied from
+    /// `kept`: the slot's box is the picture, and `kept` is exactly what the
+    /// frame hands on even while the server draws.
+    @inline(__always)
+    func read(_ rect: ScreenLayout.Rect, from source: UnsafeRawPointer, sourceStride: Int,
+                      into base: UnsafeMutableRawPointer, at offset: Int) -> Rectangle? {
+        let rowBytes = rect.width * bytesPerPixel
+        var from = source + rect.y * sourceStride + rect.x * bytesPerPixel
+        var target = kept + rect.y * stride + rect.x * bytesPerPixel
+        var slot = base + offset
+        var first = -1, last = -1
+        var left = rowBytes, right = 0
+        for row in 0..<rect.height {
+            if memcmp(from, target, rowBytes) != 0 {
+                memcpy(slot, from, rowBytes)
+                if first < 0 {
+                    first = row
+                    // The box starts on an even row: the one above is `kept`'s.
+                    if row & 1 == 1 { memcpy(slot - rowBytes, target - stride, rowBytes) }
+                }
+                last = row
+                left = Self.firstDifference(slot, target, before: left)
+                right = Self.lastDifference(slot, target, from: right, count: rowBytes)
+                memcpy(target, slot, rowBytes)
+            } else if first >= 0 {
+                memcpy(slot, target, rowBytes)
+            }
+            from += sourceStride
+            target += stride
+            slot += rowBytes
+        }
+        guard first >= 0, right > left else { return nil }
+        let x0 = (left / bytesPerPixel) & ~1
+        let x1 = min(rect.width, ((right + bytesPerPixel - 1) / bytesPerPixel + 1) & ~1)
+        let y0 = first & ~1
+        let y1 = min(rect.height, (last + 2) & ~1)
+        return Rectangle(x: rect.x + x0, y: rect.y + y0, width: x1 - x0, height: y1 - y0,
+                         offset: offset + y0 * rowBytes + x0 * bytesPerPixel, bytesPerRow: rowBytes)
+    }
+
     /// Rests when a comparison found most of what it read changed.
     @inline(__always)
     private func pace(compared: Int, changed: Int) {

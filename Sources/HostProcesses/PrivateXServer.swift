@@ -6,8 +6,9 @@ import Glibc
 
 /// An Xvfb of this process's own, on a display number the server picks
 /// (`-displayfd`: no race for a free number), as `scripts/testbench`
-/// starts the bench's: `-nolisten tcp -noreset +extension MIT-SHM`, a
-/// 24-bit screen by default. Ready once it has written its number, which
+/// starts the bench's: `-nolisten tcp -noreset +extension MIT-SHM -shmem`
+/// (the framebuffer in a shared segment, which the capture reads in place),
+/// a 24-bit screen by default. Ready once it has written its number, which
 /// it does when it accepts connections. Stopped with its process group.
 public final class PrivateXServer: Sendable {
     /// `:N`.
@@ -56,6 +57,21 @@ public final class PrivateXServer: Sendable {
         }
         self.process = process
         display = ":\(number)"
+        Self.markSegmentsForRemoval(createdBy: process.pid)
+    }
+
+    /// Xvfb only detaches its `-shmem` segments when it exits, leaving them
+    /// behind. Marked for removal once it is up, they go with the last
+    /// process that detaches, however the server ends; Linux still lets a
+    /// reader attach a marked segment.
+    private static func markSegmentsForRemoval(createdBy pid: pid_t) {
+        guard let table = try? String(contentsOfFile: "/proc/sysvipc/shm", encoding: .utf8) else { return }
+        for line in table.split(separator: "\n").dropFirst() {
+            // key shmid perms size cpid ...
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count > 4, let shmid = Int32(fields[1]), Int32(fields[4]) == pid else { continue }
+            shmctl(shmid, IPC_RMID, nil)
+        }
     }
 
     private static func spawn(width: Int, height: Int, depth: Int, arguments: [String], program: String,
@@ -70,7 +86,7 @@ public final class PrivateXServer: Sendable {
         do {
             let process = try ChildProcess(
                 [program, "-displayfd", "\(displayFD)", "-screen", "0", "\(width)x\(height)x\(depth)",
-                 "-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM"] + arguments,
+                 "-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM", "-shmem"] + arguments,
                 standardOutput: log.map { .file($0) } ?? .null, standardError: log == nil ? .null : .standardOutput,
                 passing: [(ends[1], displayFD)])
             close(ends[1])

@@ -1,4 +1,4 @@
-import CaptureX11
+@testable import CaptureX11
 import Foundation
 import MediaCore
 import Synchronization
@@ -69,6 +69,54 @@ private func drawScene(on display: String) throws -> TestWindow {
         let capture = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: bench.display),
                                          clock: MonotonicClock(), counters: MediaCounters())
         #expect(capture.method == .sharedMemory)
+    }
+
+    /// The bench's Xvfb runs with `-shmem`: `.automatic` reads it in place
+    /// (a method asked for by name is used as named), and its segment holds
+    /// what the server gives (`XShmGetImage`), row for row.
+    @Test func theBenchsXvfbIsReadInPlaceAndItsSegmentHoldsTheServersPixels() throws {
+        let bench = try TestBench.current()
+        let window = try drawScene(on: bench.display)
+        defer { withExtendedLifetime(window) {} }
+        let connection = try DisplayConnection(name: bench.display, answerTimeout: 5_000_000_000)
+        let framebuffer = try #require(ServerFramebuffer.attach(connection))
+        #expect(framebuffer.width == 1920 && framebuffer.height == 1080 && framebuffer.bytesPerPixel == 4)
+        #expect(framebuffer.bytesPerRow >= 1920 * 4)
+        let automatic = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: bench.display),
+                                           clock: MonotonicClock(), counters: MediaCounters())
+        #expect(automatic.readsFramebuffer && automatic.method == .sharedMemory)
+        let capture = try DisplayCapture(
+            configuration: DisplayCaptureConfiguration(display: bench.display, method: .sharedMemory),
+            clock: MonotonicClock(), counters: MediaCounters())
+        #expect(!capture.readsFramebuffer)
+        let frame = try capture.grabFrame()
+        var differingRows = 0
+        for row in 0..<1080 where memcmp(framebuffer.pixels + row * framebuffer.bytesPerRow,
+                                         frame.buffer.baseAddress + row * frame.bytesPerRow, 1920 * 4) != 0 {
+            differingRows += 1
+        }
+        #expect(differingRows == 0)
+        func pixel(_ x: Int, _ y: Int) -> UInt32 {
+            framebuffer.pixels.load(fromByteOffset: y * framebuffer.bytesPerRow + x * 4, as: UInt32.self) & 0xFFFFFF
+        }
+        for quadrant in quadrantColors {
+            let x = windowOrigin.x + quadrant.x + 100, y = windowOrigin.y + quadrant.y + 75
+            #expect(pixel(x, y) == quadrant.color, "pixel at \(x),\(y)")
+        }
+        #expect(pixel(windowOrigin.x + 10, windowOrigin.y + 10) == 0xFFFFFF)
+    }
+
+    /// An Xvfb without `-shmem`, or whose `-fbdir` comes after it (the
+    /// screen is then a file), has no segment to read: grabs ask the server.
+    @Test func anXvfbWithoutAScreenSegmentIsNotReadInPlace() async throws {
+        let bench = try TestBench.current()
+        for extra in ["", "-shmem -fbdir \(try bench.scratchDirectory("fbdir-inplace"))"] {
+            let server = try await OwnXvfb(extraArguments: extra)
+            defer { server.stop() }
+            let capture = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: server.display),
+                                             clock: MonotonicClock(), counters: MediaCounters())
+            #expect(!capture.readsFramebuffer && capture.method == .sharedMemory, "Xvfb \(extra)")
+        }
     }
 
     @Test func pacesThirtyFramesPerSecondOnTheClock() async throws {
