@@ -1,15 +1,20 @@
 import Foundation
+import NIOCore
 import RecorderEngine
 import ServiceLifecycle
 import Synchronization
 
 /// What the list, `/health` and `/metrics` answer from: each recording's
-/// JSON (`RecordingView`, with its statistics) and the host's figures (free
-/// disk, a writable recordings directory, the cores, the encoders), read
-/// once per tick (`statisticsIntervalSeconds`) by `run()`, not once per
-/// request: 50 clients polling a list of 100 recordings once read every
-/// session's statistics 50 times a second and kept `/health` waiting
-/// seconds (docs/BENCHMARKS.md).
+/// JSON (`RecordingView`, with its statistics), the host's figures (free
+/// disk, a writable recordings directory, the cores, the encoders) and the
+/// `/metrics` text, made at most once per tick (`statisticsIntervalSeconds`),
+/// not once per request: 50 clients polling a list of 100 recordings once
+/// read every session's statistics 50 times a second and kept `/health`
+/// waiting seconds (docs/BENCHMARKS.md).
+///
+/// Each tick also takes the metric series of recordings finished more than
+/// `finishedMetricsSeconds` ago out of `/metrics`, so that its text does not
+/// grow with the recordings kept in the list.
 ///
 /// A recording whose state changed since the tick (started, stopped) is
 /// read again when asked for, so that an answer never shows a state older
@@ -36,6 +41,8 @@ final class SnapshotCache: Service, Sendable {
         var sequences: [String: UInt64] = [:]
         var nextSequence: UInt64 = 1
         var host: Host?
+        /// `/metrics`' text and the tick it was rendered in.
+        var metrics: (tick: Int, text: ByteBuffer)?
 
         mutating func number(_ listed: [Recording]) -> [UInt64] {
             listed.map { recording in
@@ -85,6 +92,7 @@ final class SnapshotCache: Service, Sendable {
             fresh.append((recording.id, now, build(recording)))
         }
         let host = Self.readHost(recorder)
+        releaseFinishedMetrics(listed)
         state.withLock { state in
             _ = state.number(listed)
             for (id, now, json) in fresh { state.entries[id] = Entry(state: now, json: json) }
@@ -94,6 +102,29 @@ final class SnapshotCache: Service, Sendable {
             state.host = host
         }
         refreshes.add(1, ordering: .relaxed)
+    }
+
+    /// `/metrics`' text: the one `render` made in this tick, or made now
+    /// (once per tick; a scrape between ticks gets the same bytes). A tick
+    /// that passes while `render` runs makes the next scrape render again.
+    func metricsText(render: () async -> ByteBuffer) async -> ByteBuffer {
+        let tick = ticks
+        if let cached = state.withLock({ $0.metrics }), cached.tick == tick { return cached.text }
+        let text = await render()
+        state.withLock { $0.metrics = (tick, text) }
+        return text
+    }
+
+    /// Takes the metric series of recordings done for
+    /// `finishedMetricsSeconds` out of the registry (the recordings stay).
+    private func releaseFinishedMetrics(_ listed: [Recording]) {
+        let bound = recorder.configuration.finishedMetricsSeconds
+        let now = Date()
+        for recording in listed where recording.state.isDone {
+            if let finishedAt = recording.finishedAt, now.timeIntervalSince(finishedAt) >= bound {
+                recording.session.releaseMetrics()
+            }
+        }
     }
 
     /// The host's figures of the last tick (read now before the first).
