@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Prometheus
 import RecorderEngine
 import ServiceLifecycle
 import Synchronization
@@ -55,13 +56,19 @@ final class SnapshotCache: Service, Sendable {
     }
 
     let recorder: Recorder
+    /// The registry `/metrics` shows.
+    let registry: PrometheusCollectorRegistry
     let interval: Duration
+    /// A scrape came since the last tick: the tick renders the next text,
+    /// so that no scrape waits for a render while someone is scraping.
+    private let scraped = Atomic<Bool>(false)
     private let state = Mutex(State())
     private let views = Atomic<Int>(0)
     private let refreshes = Atomic<Int>(0)
 
-    init(recorder: Recorder) {
+    init(recorder: Recorder, registry: PrometheusCollectorRegistry) {
         self.recorder = recorder
+        self.registry = registry
         interval = .milliseconds(Int64(recorder.configuration.statisticsIntervalSeconds * 1000))
     }
 
@@ -75,6 +82,7 @@ final class SnapshotCache: Service, Sendable {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 self.refresh()
+                if self.scraped.exchange(false, ordering: .relaxed) { _ = await self.renderMetrics() }
                 try? await Task.sleep(for: self.interval)
             }
         }
@@ -104,13 +112,24 @@ final class SnapshotCache: Service, Sendable {
         refreshes.add(1, ordering: .relaxed)
     }
 
-    /// `/metrics`' text: the one `render` made in this tick, or made now
-    /// (once per tick; a scrape between ticks gets the same bytes). A tick
-    /// that passes while `render` runs makes the next scrape render again.
-    func metricsText(render: () async -> ByteBuffer) async -> ByteBuffer {
+    /// `/metrics`' text: the one rendered in this tick (by the tick itself
+    /// while scrapes come, so none waits for it), or rendered now. At most
+    /// one render per tick; a scrape between ticks gets the same bytes.
+    func metricsText() async -> ByteBuffer {
+        scraped.store(true, ordering: .relaxed)
+        if let cached = state.withLock({ $0.metrics }), cached.tick == ticks { return cached.text }
+        return await renderMetrics()
+    }
+
+    /// Renders the registry for this tick (a tick that passes meanwhile
+    /// makes the next scrape render again).
+    private func renderMetrics() async -> ByteBuffer {
         let tick = ticks
-        if let cached = state.withLock({ $0.metrics }), cached.tick == tick { return cached.text }
-        let text = await render()
+        // Gauges that are read, not pushed, are brought up to date first.
+        _ = await recorder.health(host: host)
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        let text = ByteBuffer(bytes: bytes)
         state.withLock { $0.metrics = (tick, text) }
         return text
     }

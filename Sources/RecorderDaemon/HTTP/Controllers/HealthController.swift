@@ -29,15 +29,8 @@ struct HealthController {
     /// The registry's text, rendered at most once per statistics tick
     /// (`SnapshotCache.metricsText`): at most `statisticsIntervalSeconds` old.
     @Sendable func metrics(_ request: Request, context: RecorderdRequestContext) async throws -> Response {
-        let text = await snapshots.metricsText { [recorder, snapshots, registry] in
-            // Gauges that are read, not pushed, are brought up to date first.
-            _ = await recorder.health(host: snapshots.host)
-            var bytes: [UInt8] = []
-            registry.emit(into: &bytes)
-            return ByteBuffer(bytes: bytes)
-        }
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: .init(byteBuffer: text))
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: await snapshots.metricsText()))
     }
 
     @Sendable func jibriHealth(_ request: Request, context: RecorderdRequestContext) async throws -> JibriHealth {
