@@ -13,6 +13,9 @@ final class InProcessDaemon: @unchecked Sendable {
     let recordings: String
     let configuration: DaemonConfiguration
     let application: RecorderdApplication
+    /// The registry `/metrics` shows (this daemon's own; the engine's series
+    /// go to the process's metrics backend, not here).
+    let registry = PrometheusCollectorRegistry()
     var recorder: Recorder { application.recorder }
 
     /// A daemon configured by `change` (over the defaults and the fresh
@@ -36,7 +39,7 @@ final class InProcessDaemon: @unchecked Sendable {
         defer {
             if let alsaConfigPath { setenv("ALSA_CONFIG_PATH", alsaConfigPath, 1) } else { unsetenv("ALSA_CONFIG_PATH") }
         }
-        let built = try await buildApplication(configuration: configuration, logger: logger, registry: PrometheusCollectorRegistry())
+        let built = try await buildApplication(configuration: configuration, logger: logger, registry: registry)
         guard let application = built as Any as? RecorderdApplication else { throw CocoaError(.featureUnsupported) }
         self.application = application
     }

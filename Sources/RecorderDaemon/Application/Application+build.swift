@@ -40,7 +40,7 @@ public func buildApplication(configuration: DaemonConfiguration, logger: Logger,
     let recorder = Recorder(configuration: configuration, logger: logger, journal: journal, workspaces: workspaces,
                             leftovers: journal.leftovers())
     let recovering = recorder.recoveringCount
-    let snapshots = SnapshotCache(recorder: recorder)
+    let snapshots = SnapshotCache(recorder: recorder, registry: registry)
     let jibri = configuration.xmpp.map {
         JibriService(configuration: $0, host: recorder, logger: logger, drainTimeout: .seconds(configuration.shutdownTimeoutSeconds))
     }

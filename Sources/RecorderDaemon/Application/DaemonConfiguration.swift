@@ -69,6 +69,11 @@ public struct DaemonConfiguration: Sendable {
     public var srtPassphraseFile: String?
     /// Finished recordings kept for GET and their metrics.
     public var keepFinished = 100
+    /// Seconds a finished recording's metric series (`recorder_*{session}`)
+    /// stay in `/metrics` after it ended; the recording stays in the list
+    /// (`keepFinished`). 300: five scrapes at Prometheus' slowest usual
+    /// interval (60 s) see the final values.
+    public var finishedMetricsSeconds = 300.0
     /// Also answer Jibri's `GET /jibri/api/v1.0/health`.
     public var jibriHealth = false
     public var logLevel: Logger.Level = .info
@@ -186,6 +191,7 @@ public struct DaemonConfiguration: Sendable {
         if let value = try reader.bool("allowSRT") { allowSRT = value }
         if let value = try reader.string("srtPassphraseFile") { srtPassphraseFile = value }
         if let value = try reader.int("keepFinished", in: 0...100_000) { keepFinished = value }
+        if let value = try reader.double("finishedMetricsSeconds", in: 0...604_800) { finishedMetricsSeconds = value }
         if let value = try reader.bool("jibriHealth") { jibriHealth = value }
         if let value = try reader.string("logLevel") {
             guard let level = Logger.Level(rawValue: value) else {

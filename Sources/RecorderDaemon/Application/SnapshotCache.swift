@@ -1,15 +1,21 @@
 import Foundation
+import NIOCore
+import Prometheus
 import RecorderEngine
 import ServiceLifecycle
 import Synchronization
 
 /// What the list, `/health` and `/metrics` answer from: each recording's
-/// JSON (`RecordingView`, with its statistics) and the host's figures (free
-/// disk, a writable recordings directory, the cores, the encoders), read
-/// once per tick (`statisticsIntervalSeconds`) by `run()`, not once per
-/// request: 50 clients polling a list of 100 recordings once read every
-/// session's statistics 50 times a second and kept `/health` waiting
-/// seconds (docs/BENCHMARKS.md).
+/// JSON (`RecordingView`, with its statistics), the host's figures (free
+/// disk, a writable recordings directory, the cores, the encoders) and the
+/// `/metrics` text, made at most once per tick (`statisticsIntervalSeconds`),
+/// not once per request: 50 clients polling a list of 100 recordings once
+/// read every session's statistics 50 times a second and kept `/health`
+/// waiting seconds (docs/BENCHMARKS.md).
+///
+/// Each tick also takes the metric series of recordings finished more than
+/// `finishedMetricsSeconds` ago out of `/metrics`, so that its text does not
+/// grow with the recordings kept in the list.
 ///
 /// A recording whose state changed since the tick (started, stopped) is
 /// read again when asked for, so that an answer never shows a state older
@@ -36,6 +42,8 @@ final class SnapshotCache: Service, Sendable {
         var sequences: [String: UInt64] = [:]
         var nextSequence: UInt64 = 1
         var host: Host?
+        /// `/metrics`' text and the tick it was rendered in.
+        var metrics: (tick: Int, text: ByteBuffer)?
 
         mutating func number(_ listed: [Recording]) -> [UInt64] {
             listed.map { recording in
@@ -48,13 +56,19 @@ final class SnapshotCache: Service, Sendable {
     }
 
     let recorder: Recorder
+    /// The registry `/metrics` shows.
+    let registry: PrometheusCollectorRegistry
     let interval: Duration
+    /// A scrape came since the last tick: the tick renders the next text,
+    /// so that no scrape waits for a render while someone is scraping.
+    private let scraped = Atomic<Bool>(false)
     private let state = Mutex(State())
     private let views = Atomic<Int>(0)
     private let refreshes = Atomic<Int>(0)
 
-    init(recorder: Recorder) {
+    init(recorder: Recorder, registry: PrometheusCollectorRegistry) {
         self.recorder = recorder
+        self.registry = registry
         interval = .milliseconds(Int64(recorder.configuration.statisticsIntervalSeconds * 1000))
     }
 
@@ -68,6 +82,7 @@ final class SnapshotCache: Service, Sendable {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 self.refresh()
+                if self.scraped.exchange(false, ordering: .relaxed) { _ = await self.renderMetrics() }
                 try? await Task.sleep(for: self.interval)
             }
         }
@@ -85,6 +100,7 @@ final class SnapshotCache: Service, Sendable {
             fresh.append((recording.id, now, build(recording)))
         }
         let host = Self.readHost(recorder)
+        releaseFinishedMetrics(listed)
         state.withLock { state in
             _ = state.number(listed)
             for (id, now, json) in fresh { state.entries[id] = Entry(state: now, json: json) }
@@ -94,6 +110,40 @@ final class SnapshotCache: Service, Sendable {
             state.host = host
         }
         refreshes.add(1, ordering: .relaxed)
+    }
+
+    /// `/metrics`' text: the one rendered in this tick (by the tick itself
+    /// while scrapes come, so none waits for it), or rendered now. At most
+    /// one render per tick; a scrape between ticks gets the same bytes.
+    func metricsText() async -> ByteBuffer {
+        scraped.store(true, ordering: .relaxed)
+        if let cached = state.withLock({ $0.metrics }), cached.tick == ticks { return cached.text }
+        return await renderMetrics()
+    }
+
+    /// Renders the registry for this tick (a tick that passes meanwhile
+    /// makes the next scrape render again).
+    private func renderMetrics() async -> ByteBuffer {
+        let tick = ticks
+        // Gauges that are read, not pushed, are brought up to date first.
+        _ = await recorder.health(host: host)
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        let text = ByteBuffer(bytes: bytes)
+        state.withLock { $0.metrics = (tick, text) }
+        return text
+    }
+
+    /// Takes the metric series of recordings done for
+    /// `finishedMetricsSeconds` out of the registry (the recordings stay).
+    private func releaseFinishedMetrics(_ listed: [Recording]) {
+        let bound = recorder.configuration.finishedMetricsSeconds
+        let now = Date()
+        for recording in listed where recording.state.isDone {
+            if let finishedAt = recording.finishedAt, now.timeIntervalSince(finishedAt) >= bound {
+                recording.session.releaseMetrics()
+            }
+        }
     }
 
     /// The host's figures of the last tick (read now before the first).

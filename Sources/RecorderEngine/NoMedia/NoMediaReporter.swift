@@ -1,6 +1,7 @@
 import Logging
 import MediaCore
 import Metrics
+import Synchronization
 
 /// Turns the encode threads' silent and unchanged runs (`NoMediaState`)
 /// into `RecordingEvent.noMedia` events, log lines and metrics, on the
@@ -8,7 +9,8 @@ import Metrics
 /// when media returns after that. Metrics, with the `session` dimension:
 /// gauges `recorder_audio_silent` and `recorder_video_frozen` (1 while the
 /// condition holds) and counters `recorder_audio_silence_periods_total`,
-/// `recorder_video_frozen_periods_total`; destroyed with the session.
+/// `recorder_video_frozen_periods_total`; destroyed with the session (or
+/// sooner, `RecordingSession.releaseMetrics()`).
 final class NoMediaReporter: Sendable {
     private let detection: NoMediaDetection
     private let framesPerSecond: Int
@@ -17,6 +19,7 @@ final class NoMediaReporter: Sendable {
     private let silencePeriods: Counter
     private let frozenPeriods: Counter
     private let active = LockedValue(Active())
+    private let destroyed = Atomic(false)
 
     /// Media time at which each condition began, while it holds.
     private struct Active {
@@ -34,7 +37,11 @@ final class NoMediaReporter: Sendable {
         frozenPeriods = Counter(label: "recorder_video_frozen_periods_total", dimensions: dimensions)
     }
 
-    deinit {
+    deinit { destroyMetrics() }
+
+    /// Takes the four series out of the backend (once; later calls do nothing).
+    func destroyMetrics() {
+        guard !destroyed.exchange(true, ordering: .relaxed) else { return }
         silent.destroy()
         frozen.destroy()
         silencePeriods.destroy()

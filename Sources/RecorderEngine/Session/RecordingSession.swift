@@ -98,6 +98,16 @@ public final class RecordingSession: Service, Sendable {
     /// The statistics now (zero before the start, final after the end).
     public var statistics: RecordingStatistics { runner.statistics }
 
+    /// Takes the session's metric series (`recorder_*{session="ID"}`) out of
+    /// the metrics backend now rather than when the session is released: a
+    /// daemon that keeps a finished session for its answers need not keep
+    /// its series in every scrape. Idempotent. Meant for a session that has
+    /// ended: updates made after it reach no scrape.
+    public func releaseMetrics() {
+        runner.metrics.destroy()
+        runner.noMedia.destroyMetrics()
+    }
+
     /// How the recording ended, once it has.
     public var result: RecordingResult? {
         phase.withLock { if case let .finished(.success(result)) = $0 { result } else { nil } }

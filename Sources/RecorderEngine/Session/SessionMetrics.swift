@@ -17,7 +17,8 @@ import Synchronization
 ///
 /// The metrics live as long as the session object: a daemon can read a
 /// finished recording's totals until it lets the session go, and then they are
-/// destroyed, so the series do not grow with the recordings a process ran.
+/// destroyed, so the series do not grow with the recordings a process ran
+/// (or sooner: `RecordingSession.releaseMetrics()`).
 final class SessionMetrics: Sendable {
     private let framesCaptured: Counter
     private let framesEncoded: Counter
@@ -44,6 +45,7 @@ final class SessionMetrics: Sendable {
     private let pauses: Counter
     private let session: String
     private let last = LockedValue(RecordingStatistics())
+    private let destroyed = Atomic(false)
 
     struct StreamMetrics: Sendable {
         let connections: Counter
@@ -90,7 +92,11 @@ final class SessionMetrics: Sendable {
         self.session = session
     }
 
-    deinit {
+    deinit { destroy() }
+
+    /// Takes every series out of the backend (once; later calls do nothing).
+    func destroy() {
+        guard !destroyed.exchange(true, ordering: .relaxed) else { return }
         for metric in [framesCaptured, framesEncoded, framesDropped, framesDuplicated, lateGrabs, framesUnchanged,
                        skipPictures, audioOverruns, bytesWritten, pauses] {
             metric.destroy()

@@ -29,11 +29,11 @@ struct HealthController {
         return EditedResponse(status: health.healthy ? .ok : .serviceUnavailable, response: health)
     }
 
+    /// The registry's text, rendered at most once per statistics tick
+    /// (`SnapshotCache.metricsText`): at most `statisticsIntervalSeconds` old.
     @Sendable func metrics(_ request: Request, context: RecorderdRequestContext) async throws -> Response {
-        // Gauges that are read, not pushed, are brought up to date first.
-        _ = await recorder.health(host: snapshots.host)
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: await snapshots.metricsText()))
     }
 
     @Sendable func jibriHealth(_ request: Request, context: RecorderdRequestContext) async throws -> JibriHealth {
