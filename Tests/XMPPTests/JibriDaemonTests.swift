@@ -174,6 +174,10 @@ struct JibriDaemonTests {
                 var names: [String: String] = [:]
                 for meeting in 1...3 {
                     names["meeting_\(meeting)"] = try await Self.media(in: "\(recordings)/meeting_\(meeting)", seconds: 2)
+                    // metadata.json is there while it records (what a crash leaves has one).
+                    let early = try Self.metadata("\(recordings)/meeting_\(meeting)")
+                    #expect(early["meeting_url"] as? String == "\(pages)/room\(meeting)")
+                    #expect(early["upload"] as? String == "yes-\(meeting)")
                 }
                 // What the daemon answers and logs carries no call password.
                 let listed = try await client.execute(uri: "/v1/recordings", method: .get)

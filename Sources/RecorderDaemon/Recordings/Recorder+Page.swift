@@ -78,6 +78,9 @@ extension Recorder {
             noteBrowser(recording.id, page: page)
             try await page.waitForStart()
             logger.info("page start gate open: recording", metadata: ["recording": "\(recording.id)"])
+            // A Jitsi room's metadata.json now (the participants so far), so
+            // that a file a crash leaves has one; written again at the end.
+            if page.meeting != nil { writeMeetingMetadata(recording, page: page) }
         } catch {
             // Browser and workspace gone before the answer says why.
             await closePage(recording, page: page)
@@ -107,8 +110,8 @@ extension Recorder {
         await closePage(recording, page: page)
     }
 
-    /// A Jitsi room's `metadata.json`, once the file is final and before
-    /// the finalize script. Jibri counts a failure here against its health:
+    /// A Jitsi room's `metadata.json`: when the call is joined, then again
+    /// once the file is final and before the finalize script. Jibri counts a failure here against its health:
     /// it is logged and counted (`recorderd_jitsi_metadata_failures_total`).
     func writeMeetingMetadata(_ recording: Recording, page: PageSession) {
         do {
