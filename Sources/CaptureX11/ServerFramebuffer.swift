@@ -1,4 +1,5 @@
 import CX11
+import HostProcesses
 
 #if canImport(Glibc)
 import Glibc
@@ -55,7 +56,7 @@ final class ServerFramebuffer {
         guard pid > 0 else { return nil }
         let screenSuffix = ":" + displayNumber(connection.name) + ".\(connection.screen)"
         var found: ServerFramebuffer?
-        for (shmid, size) in segments(createdBy: pid) {
+        for (shmid, size) in SharedMemorySegments.created(by: pid) {
             guard let candidate = attach(shmid: shmid, size: size, connection: connection, suffix: screenSuffix,
                                          pid: pid) else { continue }
             // Two segments that both say they are this screen: trust neither.
@@ -81,27 +82,6 @@ final class ServerFramebuffer {
         guard let colon = name.lastIndex(of: ":") else { return "" }
         let rest = name[name.index(after: colon)...]
         return String(rest.prefix { $0 != "." })
-    }
-
-    /// The segments `/proc/sysvipc/shm` lists with creator `pid`: id and size.
-    private static func segments(createdBy pid: Int32) -> [(shmid: Int32, size: Int)] {
-        guard let file = fopen("/proc/sysvipc/shm", "r") else { return [] }
-        defer { fclose(file) }
-        var result: [(Int32, Int)] = []
-        var line: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(line) }
-        var header = true
-        while getline(&line, &capacity, file) > 0 {
-            guard let line else { break }
-            if header { header = false; continue }
-            // key shmid perms size cpid ...
-            let fields = String(cString: line).split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count > 4, let shmid = Int32(fields[1]), let size = Int(fields[3]), let cpid = Int32(fields[4]),
-                  cpid == pid else { continue }
-            result.append((shmid, size))
-        }
-        return result
     }
 
     /// Attaches `shmid` read-only and keeps it if its XWD header is this screen's.

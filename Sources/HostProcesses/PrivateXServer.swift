@@ -65,13 +65,7 @@ public final class PrivateXServer: Sendable {
     /// process that detaches, however the server ends; Linux still lets a
     /// reader attach a marked segment.
     private static func markSegmentsForRemoval(createdBy pid: pid_t) {
-        guard let table = try? String(contentsOfFile: "/proc/sysvipc/shm", encoding: .utf8) else { return }
-        for line in table.split(separator: "\n").dropFirst() {
-            // key shmid perms size cpid ...
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count > 4, let shmid = Int32(fields[1]), Int32(fields[4]) == pid else { continue }
-            shmctl(shmid, IPC_RMID, nil)
-        }
+        for segment in SharedMemorySegments.created(by: pid) { shmctl(segment.shmid, IPC_RMID, nil) }
     }
 
     private static func spawn(width: Int, height: Int, depth: Int, arguments: [String], program: String,
