@@ -40,7 +40,7 @@ let package = Package(
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         // Xlib, MIT-SHM (Xext), DAMAGE and the XFixes regions DAMAGE reports in.
         .systemLibrary(
-            name: "CX11", pkgConfig: "x11 xext xdamage xfixes",
+            name: "CX11", pkgConfig: "x11 xcb xext xdamage xfixes",
             providers: [.apt(["libx11-dev", "libxext-dev", "libxdamage-dev", "libxfixes-dev"])]
         ),
         .systemLibrary(
@@ -91,7 +91,7 @@ let package = Package(
             dependencies: ["CStrophe", "MediaCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "CaptureX11", dependencies: ["MediaCore", "CX11"], swiftSettings: swiftSettings),
+        .target(name: "CaptureX11", dependencies: ["MediaCore", "CX11", "HostProcesses"], swiftSettings: swiftSettings),
         // A Chromium per page, headful on a display, driven over its DevTools
         // pipe: launch, navigation, scripts, crashes, its process tree's cost.
         .target(

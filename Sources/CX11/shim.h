@@ -1,6 +1,7 @@
 #ifndef CX11_SHIM_H
 #define CX11_SHIM_H
 #include <X11/Xlib.h>
+#include <xcb/xcb.h>
 #include <X11/Xutil.h>
 #include <X11/extensions/XShm.h>
 #include <X11/extensions/Xdamage.h>

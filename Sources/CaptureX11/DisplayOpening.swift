@@ -10,7 +10,9 @@ import Glibc
 /// read of the setup reply, on a socket nobody else can see; so the call
 /// runs on a detached thread of its own, and the caller waits at most the
 /// timeout. A call that passes it is abandoned: if it ever returns (the
-/// server resumed), its thread closes what it opened.
+/// server resumed), its thread closes what it opened. The setup is tried
+/// through xcb before Xlib (see `run`), so that a server that dies while an
+/// abandoned call waits cannot end the process.
 final class DisplayOpening: @unchecked Sendable {
     private enum State {
         case opening
@@ -75,7 +77,17 @@ final class DisplayOpening: @unchecked Sendable {
     }
 
     private func run() {
-        let display = XOpenDisplay(name)
+        // The connection's setup through xcb first: xcb reports a connection
+        // that breaks as an error, where Xlib ends the whole process (its
+        // default I/O error exit) if the server dies between answering
+        // XOpenDisplay's setup and its first reply, which an abandoned call
+        // on a stopped server that is later resumed and ended reached
+        // (StoppedServerSessionTests' test process exited 1 without a word).
+        // Only a server that has just answered is opened with Xlib.
+        let probe = xcb_connect(name, nil)
+        let answered = xcb_connection_has_error(probe) == 0
+        xcb_disconnect(probe)
+        let display = answered ? XOpenDisplay(name) : nil
         let address = UInt(bitPattern: Int(bitPattern: display.map { UnsafeRawPointer($0) }))
         let kept: Bool = state.withLock { state in
             if case .abandoned = state { return false }
@@ -85,6 +97,8 @@ final class DisplayOpening: @unchecked Sendable {
         if kept {
             done.notify()
         } else if let display {
+            // Nobody waits for it: a server gone meanwhile ends this call, not the process.
+            XSetIOErrorExitHandler(display, { _, _ in }, nil)
             XCloseDisplay(display)
         }
     }
