@@ -6,13 +6,7 @@ import TestSupport
 /// fed to Jibri's capturer state (`JibriCapturerState`), stopped with SIGINT.
 final class JibriProcess: @unchecked Sendable {
     /// The jibri-ffmpeg built with the tests.
-    static let binary: String = {
-        for configuration in ["debug", "release"] {
-            let candidate = "\(Repository.root)/.build/\(configuration)/jibri-ffmpeg"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return "\(Repository.root)/.build/debug/jibri-ffmpeg"
-    }()
+    static let binary = Repository.product("jibri-ffmpeg")
 
     let child: ChildProcess
     private let lock = NSLock()

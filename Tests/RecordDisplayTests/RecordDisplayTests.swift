@@ -272,13 +272,7 @@ import TestSupport
 
 /// The record-display built with the tests.
 enum RecordDisplayBinary {
-    static let path: String = {
-        for configuration in ["debug", "release"] {
-            let candidate = "\(Repository.root)/.build/\(configuration)/record-display"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return "\(Repository.root)/.build/debug/record-display"
-    }()
+    static let path = Repository.product("record-display")
 }
 
 extension ISO8601DateFormatter {

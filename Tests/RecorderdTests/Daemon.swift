@@ -3,13 +3,7 @@ import TestSupport
 
 /// recorderd as a process on the bench, spoken to over real HTTP (curl).
 final class Daemon: @unchecked Sendable {
-    static let binary: String = {
-        for configuration in ["debug", "release"] {
-            let candidate = "\(Repository.root)/.build/\(configuration)/recorderd"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return "\(Repository.root)/.build/debug/recorderd"
-    }()
+    static let binary = Repository.product("recorderd")
 
     let recordings: String
     let scratch: String

@@ -148,13 +148,7 @@ final class RecorderRun {
     let logPath: String
 
     /// The record-display built with the tests.
-    static let binary: String = {
-        for configuration in ["debug", "release"] {
-            let candidate = "\(Repository.root)/.build/\(configuration)/record-display"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return "\(Repository.root)/.build/debug/record-display"
-    }()
+    static let binary = Repository.product("record-display")
 
     init(_ bench: TestBench, _ arguments: [String], log: String) throws {
         logPath = log

@@ -13,12 +13,7 @@ final class RecorderdProcess: @unchecked Sendable {
     }
 
     static var binary: String {
-        if let given = ProcessInfo.processInfo.environment["RECORDERD_BINARY"] { return given }
-        for configuration in ["debug", "release"] {
-            let candidate = "\(Repository.root)/.build/\(configuration)/recorderd"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return "\(Repository.root)/.build/debug/recorderd"
+        ProcessInfo.processInfo.environment["RECORDERD_BINARY"] ?? Repository.product("recorderd")
     }
 
     let directory: String
