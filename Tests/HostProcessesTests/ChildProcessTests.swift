@@ -134,6 +134,9 @@ import Glibc
         // Reaped too: not even a zombie is left.
         while FileManager.default.fileExists(atPath: "/proc/\(pid)") && Date() < deadline { usleep(20_000) }
         #expect(!FileManager.default.fileExists(atPath: "/proc/\(pid)"))
+        // The group's other members (sleep, cat) were killed with it; until
+        // their new parent reaps them they still count as the group.
+        while kill(-pid, 0) == 0 && Date() < deadline { usleep(20_000) }
         #expect(kill(-pid, 0) != 0, "the group outlived its owner")
     }
 
