@@ -83,11 +83,12 @@ final class DisplayOpening: @unchecked Sendable {
         // XOpenDisplay's setup and its first reply, which an abandoned call
         // on a stopped server that is later resumed and ended reached
         // (StoppedServerSessionTests' test process exited 1 without a word).
-        // Only a server that has just answered is opened with Xlib.
+        // Xlib opens it once the probe has returned: a server that answered
+        // is unlikely to stop in between, and one the probe could not reach
+        // is tried as before (Xlib's own failure is the answer then).
         let probe = xcb_connect(name, nil)
-        let answered = xcb_connection_has_error(probe) == 0
         xcb_disconnect(probe)
-        let display = answered ? XOpenDisplay(name) : nil
+        let display = XOpenDisplay(name)
         let address = UInt(bitPattern: Int(bitPattern: display.map { UnsafeRawPointer($0) }))
         let kept: Bool = state.withLock { state in
             if case .abandoned = state { return false }
