@@ -14,6 +14,13 @@ import Synchronization
 /// Per frame it allocates nothing and takes no lock; only the error path
 /// builds an `XError`.
 final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
+    /// How often slots beyond `workingSlots` give their pages back: a backlog
+    /// fills the pool (8.3 MB a slot at 1080p), a steady recording then
+    /// cycles through one or two (measured: docs/BENCHMARKS.md, the soak).
+    static var trimSeconds: Int { 10 }
+    /// Free slots kept resident at a trim: the most recently used.
+    static var workingSlots: Int { 2 }
+
     let width: Int
     let height: Int
     let region: CaptureRegion
@@ -94,7 +101,8 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         layout = ScreenLayout(region: region, screenWidth: connection.screenWidth, screenHeight: connection.screenHeight)
         scratchImage = .allocate(capacity: 1)
         scratchImage.initialize(to: slots.images[0].pointee)
-        pool = BufferPool(adopting: slots.buffers, byteCount: slots.byteCount, memoryOwner: slots)
+        pool = BufferPool(adopting: slots.buffers, byteCount: slots.byteCount, memoryOwner: slots,
+                          pageRelease: slots.method == .sharedMemory ? .remove : .dontNeed)
         imageTable = .allocate(capacity: slots.images.count)
         imageTable.initialize(from: slots.images, count: slots.images.count)
     }
@@ -138,6 +146,9 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         var refusedInARow = 0
         // Every frame's calls have a deadline (`DisplayWatchdog`); none while asleep.
         defer { connection.disarm() }
+        // Slots a backlog touched are given back every `trimSeconds`.
+        let trimInterval = Int64(Self.trimSeconds * framesPerSecond)
+        var nextTrim = trimInterval
         while running.load(ordering: .relaxed) {
             let due = deadline(k, from: start)
             connection.disarm()
@@ -193,6 +204,10 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
                 framesReady.notify()
             }
             k += 1
+            if k >= nextTrim {
+                pool.trim(keeping: Self.workingSlots)
+                nextTrim = k + trimInterval
+            }
         }
         return nil
     }

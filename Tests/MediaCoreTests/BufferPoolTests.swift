@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MediaCore
 import Synchronization
 import Testing
@@ -54,5 +57,86 @@ import TestSupport
         await TestThread.runAll([producer, consumer])
         #expect(mismatches.load(ordering: .relaxed) == 0)
         #expect(pool.availableCount == 16)
+    }
+
+    /// Fills every buffer, returns them in order and trims: the two most
+    /// recently returned keep their bytes and stay first in line; the others
+    /// read as zeros (their pages were given back).
+    @Test func trimGivesBackAllButTheMostRecentlyUsed() {
+        let size = 1 << 20
+        let pool = BufferPool(count: 4, byteCount: size, alignment: 4096)
+        var order: [Int32] = []
+        do {
+            guard let a = pool.acquire(), let b = pool.acquire(), let c = pool.acquire(), let d = pool.acquire() else {
+                Issue.record("pool had fewer than 4 buffers"); return
+            }
+            for buffer in [a.baseAddress, b.baseAddress, c.baseAddress, d.baseAddress] {
+                buffer.initializeMemory(as: UInt8.self, repeating: 0xA5, count: size)
+            }
+            order = [a.index, b.index, c.index, d.index]
+            _ = consume a
+            _ = consume b
+            _ = consume c
+            _ = consume d
+        }
+        #expect(pool.trim(keeping: 2) == 2)
+        #expect(pool.availableCount == 4)
+        // Last in, first out as before the trim: d, c, then the trimmed b, a.
+        guard let first = pool.acquire(), let second = pool.acquire(), let third = pool.acquire(),
+              let fourth = pool.acquire() else { Issue.record("a buffer was lost by the trim"); return }
+        #expect([first.index, second.index, third.index, fourth.index] == order.reversed())
+        func bytes(_ base: UnsafeMutableRawPointer) -> Set<UInt8> {
+            Set(UnsafeRawBufferPointer(start: base, count: size))
+        }
+        #expect(bytes(first.baseAddress) == [0xA5])
+        #expect(bytes(second.baseAddress) == [0xA5])
+        #expect(bytes(third.baseAddress) == [0])
+        #expect(bytes(fourth.baseAddress) == [0])
+    }
+
+    /// Shared memory (the capture's MIT-SHM slots): a trim frees the
+    /// segment's pages themselves, as the kernel's table reports them.
+    @Test func trimFreesSharedMemoryPages() throws {
+        let size = 8 << 20
+        var ids: [Int32] = []
+        var addresses: [UnsafeMutableRawPointer] = []
+        defer {
+            for address in addresses { shmdt(address) }
+        }
+        for _ in 0..<3 {
+            let id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0o600)
+            try #require(id >= 0)
+            let address = shmat(id, nil, 0)
+            shmctl(id, IPC_RMID, nil)
+            try #require(address != UnsafeMutableRawPointer(bitPattern: -1))
+            ids.append(id)
+            addresses.append(address!)
+        }
+        func residentBytes(_ id: Int32) -> Int {
+            // key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime rss swap
+            guard let table = try? String(contentsOfFile: "/proc/sysvipc/shm", encoding: .utf8) else { return -1 }
+            for line in table.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                if fields.count > 14, Int32(fields[1]) == id { return Int(fields[14]) ?? -1 }
+            }
+            return -1
+        }
+        final class Segments {}
+        let pool = BufferPool(adopting: addresses, byteCount: size, memoryOwner: Segments(), pageRelease: .remove)
+        do {
+            guard let a = pool.acquire(), let b = pool.acquire(), let c = pool.acquire() else {
+                Issue.record("pool had fewer than 3 buffers"); return
+            }
+            for buffer in [a.baseAddress, b.baseAddress, c.baseAddress] {
+                buffer.initializeMemory(as: UInt8.self, repeating: 1, count: size)
+            }
+            _ = consume a
+            _ = consume b
+            _ = consume c
+        }
+        #expect(ids.map(residentBytes) == [size, size, size])
+        #expect(pool.trim(keeping: 1) == 2)
+        // The last returned (c) stays resident; a and b are freed.
+        #expect(ids.map(residentBytes) == [0, 0, size])
     }
 }
