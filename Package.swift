@@ -203,7 +203,7 @@ let package = Package(
             exclude: ["jicofo_player.py"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "HostProcesses", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BenchTests",
             dependencies: ["MediaCore", "MediaPackets", "CALSA", "CX11", "CFFmpeg", "CYUV", "Encoder", "TestSupport"],
@@ -211,7 +211,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CaptureTests",
-            dependencies: ["MediaCore", "CaptureX11", "CaptureALSA", "CX11", "CALSA", "TestSupport"],
+            dependencies: ["MediaCore", "CaptureX11", "CaptureALSA", "CX11", "CALSA", "HostProcesses", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

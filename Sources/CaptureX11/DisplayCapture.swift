@@ -140,7 +140,8 @@ public final class DisplayCapture<Clock: MediaClock>: @unchecked Sendable {
         return GrabLoop(connection: connection, region: region, slots: slots, ring: ring,
                         framesPerSecond: configuration.framesPerSecond, damageTracker: damageTracker,
                         damageUnavailableReason: damageUnavailableReason, cursorTracker: cursorTracker,
-                        framebuffer: framebuffer, clock: clock, counters: counters)
+                        framebuffer: framebuffer, slotTrimSeconds: configuration.slotTrimSeconds, clock: clock,
+                        counters: counters)
     }
 
     deinit {

@@ -16,7 +16,8 @@ public struct DisplayCaptureConfiguration: Sendable {
     /// at 30 fps: 1080p, whose frames are 8 MB segments) up to half a second
     /// (smaller frames). A queue deeper than the encoder needs costs little:
     /// frames are taken most-recently-freed first, so slots a backlog never
-    /// reaches are never touched and never resident.
+    /// reaches are never touched and never resident, and the pages of those
+    /// it reached go back every `slotTrimSeconds` once it has cleared.
     public var queueCapacity: Int?
     /// Grab only what the X DAMAGE extension reports as changed since the
     /// previous frame (nothing at all for a still screen); false grabs every
@@ -34,6 +35,9 @@ public struct DisplayCaptureConfiguration: Sendable {
     /// stopped or wedged server; 1 s to 60 s). A stop waits for no call
     /// more than 1 s, whatever this is.
     public var answerTimeout: Duration
+    /// How often free frame slots beyond the two most recently used give
+    /// their pages back (`BufferPool.trim`); internal: tests shorten it.
+    var slotTrimSeconds = 10
 
     /// The memory the automatic queue may fill with frames (with the two
     /// frames being grabbed and encoded), reckoned at 4 bytes a pixel.

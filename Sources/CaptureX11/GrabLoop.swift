@@ -14,11 +14,10 @@ import Synchronization
 /// Per frame it allocates nothing and takes no lock; only the error path
 /// builds an `XError`.
 final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
-    /// How often slots beyond `workingSlots` give their pages back: a backlog
-    /// fills the pool (8.3 MB a slot at 1080p), a steady recording then
-    /// cycles through one or two (measured: docs/BENCHMARKS.md, the soak).
-    static var trimSeconds: Int { 10 }
-    /// Free slots kept resident at a trim: the most recently used.
+    /// Free slots kept resident when the others give their pages back every
+    /// `slotTrimSeconds`: a backlog fills the pool (8.3 MB a slot at 1080p),
+    /// a steady recording then cycles through one or two (docs/BENCHMARKS.md,
+    /// the soak).
     static var workingSlots: Int { 2 }
 
     let width: Int
@@ -59,6 +58,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// The sequence of the last frame queued toward the encoder, -1 before one.
     let lastQueuedSequence = Atomic<Int>(-1)
 
+    private let slotTrimFrames: Int64
     private let clock: Clock
     private let counters: MediaCounters
     private let imageTable: UnsafeMutablePointer<UnsafeMutablePointer<XImage>>
@@ -73,7 +73,8 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
     /// slots (whose memory the pool now owns).
     init(connection: DisplayConnection, region: CaptureRegion, slots: ImageSlots, ring: SPSCRing<VideoFrame>,
          framesPerSecond: Int, damageTracker: DamageTracker?, damageUnavailableReason: String?,
-         cursorTracker: CursorTracker?, framebuffer: ServerFramebuffer?, clock: Clock, counters: MediaCounters) {
+         cursorTracker: CursorTracker?, framebuffer: ServerFramebuffer?, slotTrimSeconds: Int, clock: Clock,
+         counters: MediaCounters) {
         self.connection = connection
         self.framebuffer = framebuffer
         readsInPlace = framebuffer != nil
@@ -92,6 +93,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         self.clock = clock
         self.counters = counters
         self.framesPerSecond = framesPerSecond
+        slotTrimFrames = Int64(max(1, slotTrimSeconds * framesPerSecond))
         width = region.width
         height = region.height
         method = slots.method
@@ -146,9 +148,8 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         var refusedInARow = 0
         // Every frame's calls have a deadline (`DisplayWatchdog`); none while asleep.
         defer { connection.disarm() }
-        // Slots a backlog touched are given back every `trimSeconds`.
-        let trimInterval = Int64(Self.trimSeconds * framesPerSecond)
-        var nextTrim = trimInterval
+        // Slots a backlog touched give their pages back now and then.
+        var nextTrim = slotTrimFrames
         while running.load(ordering: .relaxed) {
             let due = deadline(k, from: start)
             connection.disarm()
@@ -206,7 +207,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
             k += 1
             if k >= nextTrim {
                 pool.trim(keeping: Self.workingSlots)
-                nextTrim = k + trimInterval
+                nextTrim = k + slotTrimFrames
             }
         }
         return nil

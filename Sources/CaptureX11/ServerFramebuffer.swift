@@ -56,8 +56,8 @@ final class ServerFramebuffer {
         guard pid > 0 else { return nil }
         let screenSuffix = ":" + displayNumber(connection.name) + ".\(connection.screen)"
         var found: ServerFramebuffer?
-        for (shmid, size) in SharedMemorySegments.created(by: pid) {
-            guard let candidate = attach(shmid: shmid, size: size, connection: connection, suffix: screenSuffix,
+        for segment in SharedMemorySegments.created(by: pid) {
+            guard let candidate = attach(shmid: segment.shmid, size: segment.size, connection: connection, suffix: screenSuffix,
                                          pid: pid) else { continue }
             // Two segments that both say they are this screen: trust neither.
             if found != nil { return nil }

@@ -1,5 +1,6 @@
 @testable import CaptureX11
 import Foundation
+import HostProcesses
 import MediaCore
 import Synchronization
 import Testing
@@ -160,6 +161,51 @@ private func drawScene(on display: String) throws -> TestWindow {
         #expect(counters.videoFramesDroppedQueueFull.load() >= 20)
         #expect(counters.videoFramesCaptured.load() >= 25)
         #expect(capture.pool.count == 6, "the pool never grows")
+    }
+
+    /// Issue 21 item 8: the slots a backlog filled give their pages back
+    /// once it has cleared (`BufferPool.trim`, every `slotTrimSeconds`):
+    /// the segments' resident bytes as the kernel counts them fall to the
+    /// slots a steady capture still uses.
+    @Test func aBacklogsSlotsGiveTheirPagesBackOnceItClears() async throws {
+        let bench = try TestBench.current()
+        let counters = MediaCounters()
+        var configuration = DisplayCaptureConfiguration(display: bench.display, region: CaptureRegion(width: 640, height: 480),
+                                                        method: .sharedMemory, queueCapacity: 4, tracksDamage: false)
+        configuration.slotTrimSeconds = 1
+        let capture = try DisplayCapture(configuration: configuration, clock: MonotonicClock(), counters: counters)
+        let slot = 640 * 480 * 4
+        func resident() -> Int {
+            SharedMemorySegments.created(by: getpid()).reduce(0) { $0 + $1.residentBytes }
+        }
+        capture.start { event in Issue.record("capture failed: \(event)") }
+        defer { capture.stop() }
+        // Nobody pops: the queue's 4 slots fill, then a fifth is grabbed into
+        // and dropped.
+        var deadline = ContinuousClock.now + .seconds(5)
+        while counters.videoFramesDroppedQueueFull.load() == 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let backlog = resident()
+        #expect(backlog >= 5 * slot, "\(backlog) bytes resident with the queue full")
+        // A steady consumer from now on: one or two slots in use, two kept.
+        deadline = ContinuousClock.now + .seconds(5)
+        var steady = backlog
+        while ContinuousClock.now < deadline {
+            while let frame = capture.frames.pop() { _ = consume frame }
+            steady = resident()
+            if steady <= 3 * slot { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(steady <= 3 * slot, "\(steady) bytes still resident (\(backlog) in the backlog)")
+        // And the capture goes on into the slots given back.
+        let captured = counters.videoFramesCaptured.load()
+        deadline = ContinuousClock.now + .seconds(5)
+        while counters.videoFramesCaptured.load() < captured + 30 && ContinuousClock.now < deadline {
+            while let frame = capture.frames.pop() { _ = consume frame }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(counters.videoFramesCaptured.load() >= captured + 30)
     }
 
     /// Issue 10: no thread body keeps its owner alive. A capture released

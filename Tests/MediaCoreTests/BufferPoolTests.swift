@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HostProcesses
 import MediaCore
 import Synchronization
 import Testing
@@ -113,13 +114,7 @@ import TestSupport
             addresses.append(address!)
         }
         func residentBytes(_ id: Int32) -> Int {
-            // key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime rss swap
-            guard let table = try? String(contentsOfFile: "/proc/sysvipc/shm", encoding: .utf8) else { return -1 }
-            for line in table.split(separator: "\n").dropFirst() {
-                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                if fields.count > 14, Int32(fields[1]) == id { return Int(fields[14]) ?? -1 }
-            }
-            return -1
+            SharedMemorySegments.all().first { $0.shmid == id }?.residentBytes ?? -1
         }
         final class Segments {}
         let pool = BufferPool(adopting: addresses, byteCount: size, memoryOwner: Segments(), pageRelease: .remove)
