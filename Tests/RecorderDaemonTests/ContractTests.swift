@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Prometheus
 @testable import RecorderDaemon
 import Testing
 import TestSupport
@@ -31,7 +30,7 @@ import Yams
 
     @Test func everyRouteIsInTheContractAndEveryOperationIsServed() async throws {
         let daemon = try await InProcessDaemon { configuration, _ in configuration.jibriHealth = true }
-        let router = buildRouter(recorder: daemon.recorder, snapshots: daemon.application.snapshots, registry: PrometheusCollectorRegistry(), token: nil)
+        let router = buildRouter(recorder: daemon.recorder, snapshots: daemon.application.snapshots, token: nil)
         let served = Set(router.routes.map { route in
             // Hummingbird's `:id` is OpenAPI's `{id}`.
             let path = route.path.description.split(separator: "/", omittingEmptySubsequences: false).map { component in

@@ -100,13 +100,9 @@ struct JibriMeetings {
         step.usage = after - before
         step.animationFramesPerSecond = (frames1 - frames0) / step.windowSeconds / Double(browsers.count)
         let tally = runs.finish(seconds: seconds, fps: fps)
-        step.framesExpected += tally.framesExpected
-        step.framesWritten += tally.framesWritten
+        step.add(tally)
         step.duplicated += tally.duplicated
         step.dropped += tally.dropped
-        step.audioLost += tally.audioLost
-        step.worstLag = max(step.worstLag, tally.worstLag)
-        step.errors += tally.errors
         for (_, log) in runs.children {
             do {
                 let file = try MeetingFile(path: String(log.dropLast(".log".count)), fps: fps)

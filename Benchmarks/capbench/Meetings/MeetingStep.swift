@@ -1,5 +1,5 @@
 /// What one way of recording did with N meetings at once on one page and size.
-struct MeetingStep {
+struct MeetingStep: TalliedStep {
     enum Way: String {
         /// N page recordings through one spawned recorderd.
         case recorderd

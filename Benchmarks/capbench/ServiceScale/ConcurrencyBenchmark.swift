@@ -31,7 +31,7 @@ struct ConcurrencyBenchmark: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     /// What one step of one recorder did.
-    struct Step {
+    struct Step: TalliedStep {
         var sessions: Int
         var framesExpected = 0
         var framesWritten = 0
@@ -191,13 +191,9 @@ struct ConcurrencyBenchmark: AsyncParsableCommand {
         var step = Step(sessions: benches.count, lagLimit: lagLimit)
         let tally = try JibriFFmpegRuns(benches, name: "ffmpeg", frame: frame, fps: fps, seconds: seconds,
                                         scratch: scratch).finish(seconds: seconds, fps: fps)
-        step.framesExpected += tally.framesExpected
-        step.framesWritten += tally.framesWritten
+        step.add(tally)
         step.droppedOrDuplicated += tally.droppedOrDuplicated
-        step.audioLost += tally.audioLost
-        step.worstLag = max(step.worstLag, tally.worstLag)
         step.cpuSeconds += tally.cpuSeconds
-        step.errors += tally.errors
         return step
     }
 

@@ -44,7 +44,7 @@ public func buildApplication(configuration: DaemonConfiguration, logger: Logger,
     let jibri = configuration.xmpp.map {
         JibriService(configuration: $0, host: recorder, logger: logger, drainTimeout: .seconds(configuration.shutdownTimeoutSeconds))
     }
-    let router = buildRouter(recorder: recorder, snapshots: snapshots, registry: registry, token: token, jibri: jibri?.brewery)
+    let router = buildRouter(recorder: recorder, snapshots: snapshots, token: token, jibri: jibri?.brewery)
 
     let address = try ListenAddress(parsing: configuration.listen)
     var httpLogger = logger
@@ -83,8 +83,8 @@ func httpConfiguration(_ configuration: DaemonConfiguration) -> HTTP1Channel.Con
 /// `/health`, `/metrics` and Jibri's health open to probes or behind the
 /// token as `openHealthEndpoints` says. Errors become answers in
 /// `ErrorMiddleware`.
-func buildRouter(recorder: Recorder, snapshots: SnapshotCache, registry: PrometheusCollectorRegistry, token: [UInt8]?,
-                 jibri: JibriBrewery? = nil) -> Router<RecorderdRequestContext>
+func buildRouter(recorder: Recorder, snapshots: SnapshotCache, token: [UInt8]?, jibri: JibriBrewery? = nil)
+    -> Router<RecorderdRequestContext>
 {
     let configuration = recorder.configuration
     let router = Router(context: RecorderdRequestContext.self)
@@ -95,7 +95,7 @@ func buildRouter(recorder: Recorder, snapshots: SnapshotCache, registry: Prometh
 
     let probes = router.group()
     if let token, !configuration.openHealthEndpoints { probes.add(middleware: TokenMiddleware(token: token)) }
-    probes.addRoutes(HealthController(recorder: recorder, snapshots: snapshots, registry: registry, jibri: jibri).endpoints)
+    probes.addRoutes(HealthController(recorder: recorder, snapshots: snapshots, jibri: jibri).endpoints)
 
     let v1 = router.group("v1")
     if let token { v1.add(middleware: TokenMiddleware(token: token)) }

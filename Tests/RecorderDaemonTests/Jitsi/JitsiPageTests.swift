@@ -155,34 +155,30 @@ import TestSupport
         }
     }
 
-    @Test func everyoneMutedEndsAsAllMuted() async throws {
-        let present = "[\(Self.participant("alice", "Alice")), \(Self.participant("bob", "Bob"))]"
-        try await Self.withJitsiLikeRoom(controls: [Self.control("participants", present), Self.control("joinDelayMs", "300")]) { page, _ in
-            _ = try await JitsiCallChecks.waitForJoin(page: page, settings: Self.quickChecks, timeout: .seconds(20))
-            var checks = JitsiCallChecks(settings: Self.quickChecks, page: page)
-            _ = try await page.evaluate("jitsiLike.mute('alice', true, true); jitsiLike.mute('bob', true, true)", timeout: .seconds(5))
-            #expect(try await checks.watch() == .allMuted)
+    /// Joins with `present` (a JSON list of `participant`s) in the room,
+    /// runs `script` on the page, and expects the checks to end the call
+    /// as `expected`.
+    static func expectEnd(_ expected: JitsiCallChecks.EndReason, present: String, after script: String,
+                          sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await withJitsiLikeRoom(controls: [control("participants", present), control("joinDelayMs", "300")]) { page, _ in
+            _ = try await JitsiCallChecks.waitForJoin(page: page, settings: quickChecks, timeout: .seconds(20))
+            var checks = JitsiCallChecks(settings: quickChecks, page: page)
+            _ = try await page.evaluate(script, timeout: .seconds(5))
+            #expect(try await checks.watch() == expected, sourceLocation: sourceLocation)
         }
+    }
+
+    @Test func everyoneMutedEndsAsAllMuted() async throws {
+        try await Self.expectEnd(.allMuted, present: "[\(Self.participant("alice", "Alice")), \(Self.participant("bob", "Bob"))]",
+                                 after: "jitsiLike.mute('alice', true, true); jitsiLike.mute('bob', true, true)")
     }
 
     @Test func noMediaWhileSomeoneIsUnmutedEndsAsNoMediaReceived() async throws {
-        let present = "[\(Self.participant("alice", "Alice"))]"
-        try await Self.withJitsiLikeRoom(controls: [Self.control("participants", present), Self.control("joinDelayMs", "300")]) { page, _ in
-            _ = try await JitsiCallChecks.waitForJoin(page: page, settings: Self.quickChecks, timeout: .seconds(20))
-            var checks = JitsiCallChecks(settings: Self.quickChecks, page: page)
-            _ = try await page.evaluate("jitsiLike.setDownload(0)", timeout: .seconds(5))
-            #expect(try await checks.watch() == .noMediaReceived)
-        }
+        try await Self.expectEnd(.noMediaReceived, present: "[\(Self.participant("alice", "Alice"))]", after: "jitsiLike.setDownload(0)")
     }
 
     @Test func anICEDropEndsAsIceFailed() async throws {
-        let present = "[\(Self.participant("alice", "Alice"))]"
-        try await Self.withJitsiLikeRoom(controls: [Self.control("participants", present), Self.control("joinDelayMs", "300")]) { page, _ in
-            _ = try await JitsiCallChecks.waitForJoin(page: page, settings: Self.quickChecks, timeout: .seconds(20))
-            var checks = JitsiCallChecks(settings: Self.quickChecks, page: page)
-            _ = try await page.evaluate("jitsiLike.setIceState('disconnected')", timeout: .seconds(5))
-            #expect(try await checks.watch() == .iceFailed)
-        }
+        try await Self.expectEnd(.iceFailed, present: "[\(Self.participant("alice", "Alice"))]", after: "jitsiLike.setIceState('disconnected')")
     }
 
     @Test func presencePropertiesAndLeavingReachThePage() async throws {

@@ -1,13 +1,11 @@
 import Hummingbird
 import NIOCore
-import Prometheus
 
 /// `/health`, Prometheus `/metrics`, and Jibri's health shape (when
 /// `jibriHealth`): what load balancers and monitoring ask.
 struct HealthController {
     let recorder: Recorder
     let snapshots: SnapshotCache
-    let registry: PrometheusCollectorRegistry
     /// Jicofo's recorders, when `xmpp` is configured.
     var jibri: JibriBrewery?
 
