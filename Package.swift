@@ -193,10 +193,11 @@ let package = Package(
         // Spawns, waits, group stops; a private X server and sound server on their own.
         .testTarget(name: "HostProcessesTests", dependencies: ["HostProcesses", "TestSupport"], swiftSettings: swiftSettings),
         // libstrophe against a real prosody (TLS, auth, MUC, reconnect) and
-        // Jibri's protocol against a Jicofo player (slixmpp).
+        // Jibri's protocol against a Jicofo player (slixmpp); capbench for
+        // `meetings`' process table, file reading and "held" rule (JicofoMeetings).
         .testTarget(
             name: "XMPPTests",
-            dependencies: ["XMPPClient", "RecorderDaemon", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["XMPPClient", "RecorderDaemon", "TestSupport", "capbench", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "Prometheus", package: "swift-prometheus")],

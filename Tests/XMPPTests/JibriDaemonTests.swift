@@ -26,12 +26,17 @@ struct JibriDaemonTests {
     static let bob = JitsiLikePage.participant("bob", "Bob")
 
     /// Serves the Jitsi-like page at every path (`rooms[NAME]` at `/NAME`
-    /// when given, else the page with Alice and Bob in it) and runs `body`
-    /// with the server's base URL.
-    static func withMeetingPages(_ rooms: [String: String] = [:], _ body: @Sendable (String) async throws -> Void) async throws {
+    /// when given, else the page with Alice and Bob in it), and the files
+    /// of the directory `files` under `/files/` (with ranges, as a video
+    /// element asks), and runs `body` with the server's base URL.
+    static func withMeetingPages(_ rooms: [String: String] = [:], files: String? = nil,
+                                 _ body: @Sendable (String) async throws -> Void) async throws {
         let standard = try JitsiLikePage.html(controls: ["participants": "[\(alice), \(bob)]"])
         let router = Router()
+        if let files { router.middlewares.add(FileMiddleware(files, urlBasePath: "/files")) }
         router.get("**") { request, _ in
+            // Not found here: the file middleware answers.
+            if files != nil, request.uri.path.hasPrefix("/files/") { throw HTTPError(.notFound) }
             let room = String(request.uri.path.split(separator: "/").last ?? "")
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: rooms[room] ?? standard)))
@@ -39,6 +44,24 @@ struct JibriDaemonTests {
         let pages = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await pages.test(.live) { client in
             try await body("http://127.0.0.1:\(try #require(client.port))")
+        }
+    }
+
+    /// Every Jibri test's scene: the meeting pages served (`withMeetingPages`),
+    /// the Jicofo player in the brewery of `server`, ready; `body` with the
+    /// pages' base URL and the player (which quits after it). ALSA_CONFIG_PATH
+    /// is restored afterwards (an in-process daemon's workspaces set it).
+    static func withJicofo(_ server: ProsodyServer, rooms: [String: String] = [:], files: String? = nil,
+                           _ body: @Sendable (_ pages: String, _ player: JicofoPlayer) async throws -> Void) async throws {
+        let alsaConfigPath = ProcessInfo.processInfo.environment["ALSA_CONFIG_PATH"]
+        defer {
+            if let alsaConfigPath { setenv("ALSA_CONFIG_PATH", alsaConfigPath, 1) } else { unsetenv("ALSA_CONFIG_PATH") }
+        }
+        try await withMeetingPages(rooms, files: files) { pages in
+            let player = try JicofoPlayer(server: server)
+            defer { player.quit() }
+            try await player.wait("ready") { $0.name == "ready" }
+            try await body(pages, player)
         }
     }
 
@@ -129,19 +152,10 @@ struct JibriDaemonTests {
         let server = try makeProsody("daemon")
         let recordings = "\(server.directory)/recordings"
         let marker = "\(server.directory)/finalized"
-        let alsaConfigPath = ProcessInfo.processInfo.environment["ALSA_CONFIG_PATH"]
-        defer {
-            if let alsaConfigPath { setenv("ALSA_CONFIG_PATH", alsaConfigPath, 1) } else { unsetenv("ALSA_CONFIG_PATH") }
-        }
-        try await Self.withMeetingPages { pages in
+        try await Self.withJicofo(server) { pages, player in
             let application = try await Self.daemon(server, slots: 3, pages: pages)
-            let player = try JicofoPlayer(server: server)
-            try await player.wait("ready") { $0.name == "ready" }
             try await application.test(.router) { client in
-                let deadline = Date().addingTimeInterval(30)
-                while player.instances.filter({ $0.value["available"] == "1" }).count < 3, Date() < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
+                try await player.waitAvailable(3)
                 #expect(player.instances.count == 3)
                 // Three starts in a row, each answered pending by another occupant.
                 var occupants: [String] = []
@@ -215,7 +229,6 @@ struct JibriDaemonTests {
                 }
                 #expect(player.instances.values.filter { $0["busy"] == "idle" }.count == 3)
             }
-            player.quit()
         }
     }
 
@@ -225,24 +238,15 @@ struct JibriDaemonTests {
     @Test func theMeetingEndsASessionAndARoomNeverJoinedIsAnErrorWithRetry() async throws {
         let server = try makeProsody("meeting-ends")
         let recordings = "\(server.directory)/recordings"
-        let alsaConfigPath = ProcessInfo.processInfo.environment["ALSA_CONFIG_PATH"]
-        defer {
-            if let alsaConfigPath { setenv("ALSA_CONFIG_PATH", alsaConfigPath, 1) } else { unsetenv("ALSA_CONFIG_PATH") }
-        }
         let rooms = [
             "lonely": try JitsiLikePage.html(controls: ["participants": "[\(Self.alice)]"],
                                              after: "setTimeout(() => jitsiLike.leave('alice'), 5000);"),
             "never": try JitsiLikePage.html(controls: ["neverJoin": "true", "joinDelayMs": "200"]),
         ]
-        try await Self.withMeetingPages(rooms) { pages in
+        try await Self.withJicofo(server, rooms: rooms) { pages, player in
             let application = try await Self.daemon(server, slots: 2, pages: pages, joinTimeout: 8)
-            let player = try JicofoPlayer(server: server)
-            try await player.wait("ready") { $0.name == "ready" }
             try await application.test(.router) { _ in
-                let deadline = Date().addingTimeInterval(30)
-                while player.instances.filter({ $0.value["available"] == "1" }).count < 2, Date() < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
+                try await player.waitAvailable(2)
                 let mark = player.all.count
                 player.send(["cmd": "start", "session_id": "lonely", "room": "lonely@conference.\(ProsodyServer.domain)", "mode": "file"])
                 let on = try await player.wait("on", seconds: 120, after: mark) {
@@ -274,7 +278,6 @@ struct JibriDaemonTests {
                 #expect(took >= 8, "the join deadline is 8 s: \(took)")
                 #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(recordings)/never")) ?? []).filter { $0.hasSuffix(".mp4") }.isEmpty)
             }
-            player.quit()
         }
     }
 
@@ -291,19 +294,13 @@ struct JibriDaemonTests {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: received)) ?? []
             return files.filter { $0.hasPrefix(key) && $0.hasSuffix(".flv") }.sorted().map { "\(received)/\($0)" }
         }
-        let alsaConfigPath = ProcessInfo.processInfo.environment["ALSA_CONFIG_PATH"]
-        defer {
-            if let alsaConfigPath { setenv("ALSA_CONFIG_PATH", alsaConfigPath, 1) } else { unsetenv("ALSA_CONFIG_PATH") }
-        }
         let key = "abcd-1234-efgh-5678"
-        try await Self.withMeetingPages { pages in
+        try await Self.withJicofo(server) { pages, player in
             let application = try await Self.daemon(
                 server, slots: 1, pages: pages, streamAllowList: ["rtmp://127\\.0\\.0\\.1:\(rtmpPort)/live/.*"],
                 streamURLTemplate: "\(rtmpURL)/{key}")
-            let player = try JicofoPlayer(server: server)
-            try await player.wait("ready") { $0.name == "ready" }
             try await application.test(.router) { client in
-                try await player.wait("an idle occupant", seconds: 30) { $0.name == "instance" && $0["available"] == "1" }
+                try await player.waitAvailable(1)
                 let mark = player.all.count
                 player.send(["cmd": "start", "session_id": "live1", "room": "room9@conference.\(ProsodyServer.domain)",
                              "mode": "stream", "streamid": key])
@@ -335,7 +332,6 @@ struct JibriDaemonTests {
                 #expect(refused["should_retry"] == "false", "\(refused.fields)")
                 try await player.wait("session failed", seconds: 10, after: refusedMark) { $0.name == "session_failed" }
             }
-            player.quit()
         }
     }
 
@@ -343,16 +339,10 @@ struct JibriDaemonTests {
         let server = try makeProsody("restart-daemon")
         let recordings = "\(server.directory)/recordings"
         let marker = "\(server.directory)/finalized"
-        let alsaConfigPath = ProcessInfo.processInfo.environment["ALSA_CONFIG_PATH"]
-        defer {
-            if let alsaConfigPath { setenv("ALSA_CONFIG_PATH", alsaConfigPath, 1) } else { unsetenv("ALSA_CONFIG_PATH") }
-        }
-        try await Self.withMeetingPages { pages in
+        try await Self.withJicofo(server) { pages, player in
             let application = try await Self.daemon(server, slots: 2, pages: pages)
-            let player = try JicofoPlayer(server: server)
-            try await player.wait("ready") { $0.name == "ready" }
             try await application.test(.router) { _ in
-                try await player.wait("an idle occupant", seconds: 30) { $0.name == "instance" && $0["available"] == "1" }
+                try await player.waitAvailable(1)
                 let mark = player.all.count
                 player.send(["cmd": "start", "session_id": "r1", "room": "room7@conference.\(ProsodyServer.domain)", "mode": "file"])
                 try await player.wait("on", seconds: 120, after: mark) { $0.name == "status" && $0["status"] == "on" }
@@ -379,33 +369,27 @@ struct JibriDaemonTests {
                 #expect(after.instances.filter { $0.value["available"] == "1" }.count == 2)
                 after.quit()
             }
-            player.quit()
         }
     }
 
     @Test func aSmallCPUBudgetLeavesFewerSlotsIdleThanConfigured() async throws {
         let server = try makeProsody("budget")
-        let alsaConfigPath = ProcessInfo.processInfo.environment["ALSA_CONFIG_PATH"]
-        defer {
-            if let alsaConfigPath { setenv("ALSA_CONFIG_PATH", alsaConfigPath, 1) } else { unsetenv("ALSA_CONFIG_PATH") }
-        }
         // Room for one and a half 640x360 page recordings (cpuShare 0.8 of `cores`).
         let one = CostTable.measured.estimate(width: 640, height: 360, fps: 30, preset: DaemonConfiguration().probePreset)
             + PageCost.measured.estimate(width: 640, height: 360)
-        let application = try await Self.daemon(server, slots: 3, cores: 1.5 * one / 0.8, pages: "http://127.0.0.1:9")
-        let player = try JicofoPlayer(server: server)
-        try await player.wait("ready") { $0.name == "ready" }
-        try await application.test(.router) { _ in
-            let deadline = Date().addingTimeInterval(30)
-            while player.instances.count < 3, Date() < deadline {
-                try await Task.sleep(for: .milliseconds(100))
+        try await Self.withJicofo(server) { _, player in
+            let application = try await Self.daemon(server, slots: 3, cores: 1.5 * one / 0.8, pages: "http://127.0.0.1:9")
+            try await application.test(.router) { _ in
+                let deadline = Date().addingTimeInterval(30)
+                while player.instances.count < 3, Date() < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                let instances = player.instances
+                #expect(instances.count == 3)
+                #expect(instances.values.filter { $0["busy"] == "idle" }.count == 1)
+                #expect(instances.values.filter { $0["busy"] == "busy" }.count == 2)
+                #expect(instances.values.allSatisfy { $0["health"] == "healthy" })
             }
-            let instances = player.instances
-            #expect(instances.count == 3)
-            #expect(instances.values.filter { $0["busy"] == "idle" }.count == 1)
-            #expect(instances.values.filter { $0["busy"] == "busy" }.count == 2)
-            #expect(instances.values.allSatisfy { $0["health"] == "healthy" })
         }
-        player.quit()
     }
 }

@@ -84,6 +84,18 @@ final class JicofoPlayer: @unchecked Sendable {
                                   + all.map { "\($0.fields)" }.joined(separator: "\n"))
     }
 
+    /// Waits up to `seconds` until at least `count` instances are available (healthy and idle).
+    func waitAvailable(_ count: Int, seconds: Double = 30) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while instances.values.filter({ $0["available"] == "1" }).count < count {
+            guard Date() < deadline else {
+                throw FixtureError.failed("fewer than \(count) instances available within \(seconds) s; the player saw:\n"
+                                          + all.map { "\($0.fields)" }.joined(separator: "\n"))
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// The latest `instance` event of each occupant.
     var instances: [String: Event] {
         var latest: [String: Event] = [:]

@@ -25,11 +25,11 @@ final class RecorderdProcess: @unchecked Sendable {
     var finalized: String { "\(directory)/finalized" }
 
     /// Starts recorderd in `SERVER/NAME` on a free loopback port, `slots`
-    /// slots (640x360) per environment, returning once it listens. With
+    /// slots (`width` x `height`) per environment, returning once it listens. With
     /// `pages` (the meetings' base URL, `JibriDaemonTests.withMeetingPages`)
     /// the environments join meetings there with the recorder's call login.
     init(_ server: ProsodyServer, name: String, environments: [Environment], slots: Int,
-         shutdownTimeoutSeconds: Double = 20, cores: Double = 8, pages: String? = nil) throws {
+         shutdownTimeoutSeconds: Double = 20, cores: Double = 8, pages: String? = nil, width: Int = 640, height: Int = 360) throws {
         directory = "\(server.directory)/\(name)"
         recordings = "\(directory)/recordings"
         try FileManager.default.createDirectory(atPath: recordings, withIntermediateDirectories: true)
@@ -55,7 +55,7 @@ final class RecorderdProcess: @unchecked Sendable {
                 """
         }
         if !environments.isEmpty {
-            yaml += "xmpp:\n  slots: \(slots)\n  width: 640\n  height: 360\n  environments:\n"
+            yaml += "xmpp:\n  slots: \(slots)\n  width: \(width)\n  height: \(height)\n  environments:\n"
             for environment in environments {
                 let passwordFile = "\(directory)/\(environment.name).pass"
                 try environment.password.write(toFile: passwordFile, atomically: true, encoding: .utf8)

@@ -105,16 +105,7 @@ final class DaemonMeetings {
         defer { for id in ids { _ = try? call("POST", "/v1/recordings/\(id)/stop") } }
         guard step.errors.isEmpty else { return step }
 
-        try await Task.sleep(for: .seconds(1))
-        let parts = partsOfDaemon()
-        let before = parts.usage(in: ProcessTable()), start = Date()
-        try await Task.sleep(for: .seconds(max(1, seconds - 3)))
-        let after = parts.usage(in: ProcessTable(memory: true))
-        step.windowSeconds = Date().timeIntervalSince(start)
-        step.usage = after - before
-        if parts.browserGroups.count != meetings || parts.xServers.count != meetings {
-            step.errors.append("found \(parts.browserGroups.count) browsers and \(parts.xServers.count) X servers under recorderd")
-        }
+        try await step.measure(PartUsage.Parts(daemon: process.pid), seconds: seconds)
         var stopped: [String: Date] = [:]
         for id in ids {
             stopped[id] = Date()
@@ -138,46 +129,10 @@ final class DaemonMeetings {
             try await Task.sleep(for: .milliseconds(50))
         }
         for id in ids {
-            let view = views[id] ?? [:]
-            if let name = fileOf[id] {
-                do {
-                    let file = try MeetingFile(path: "\(directory)/recordings/\(name)", fps: fps)
-                    step.videoGaps += file.videoGaps
-                    step.audioGaps += file.audioGaps
-                } catch { step.errors.append("\(error)") }
-            } else {
-                step.errors.append("\(id): its file is not named in the answer")
-            }
-            if view["state"] as? String != "finished" { step.errors.append("\(id) \(view["state"].map { "\($0)" } ?? ""): \(view["error"].map { "\($0)" } ?? "")") }
-            let statistics = view["statistics"] as? [String: Any] ?? [:]
-            func int(_ key: String) -> Int { (statistics[key] as? NSNumber)?.intValue ?? 0 }
-            let media = (statistics["mediaSeconds"] as? NSNumber)?.doubleValue ?? 0
-            step.framesExpected += Int((media * Double(fps)).rounded())
-            step.framesWritten += int("framesEncoded")
-            step.duplicated += int("framesDuplicated")
-            step.dropped += int("framesDropped")
-            step.audioLost += int("audioOverruns")
+            step.count(views[id] ?? [:], id: id, file: fileOf[id].map { "\(directory)/recordings/\($0)" }, fps: fps)
         }
         ids.removeAll()
         return step
-    }
-
-    /// recorderd itself (every session's threads), and its descendants: the
-    /// workspaces' Xvfb and PulseAudio, the browsers' process groups.
-    private func partsOfDaemon() -> PartUsage.Parts {
-        let table = ProcessTable()
-        var parts = PartUsage.Parts()
-        parts.recorders = [process.pid]
-        var queue = [process.pid]
-        while let pid = queue.popLast() {
-            for child in table.children(of: pid) {
-                queue.append(child.pid)
-                if child.command.hasPrefix("Xvfb") { parts.xServers.insert(child.pid) }
-                else if child.command.hasPrefix("pulseaudio") { parts.soundServers.insert(child.pid) }
-                else if child.group == child.pid, child.command.lowercased().contains("chrom") { parts.browserGroups.insert(child.pid) }
-            }
-        }
-        return parts
     }
 
     deinit { process.stop(grace: 30) }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one way of recording did with N meetings at once on one page and size.
 struct MeetingStep: TalliedStep {
     enum Way: String {
@@ -47,6 +49,45 @@ struct MeetingStep: TalliedStep {
     var held: Bool {
         Double(lateFrames) <= lateTolerance * Double(framesExpected) && audioLost == 0 && audioGaps == 0
             && worstLag <= lagLimit && errors.isEmpty && framesWritten > 0
+    }
+
+    /// The CPU window once all N record: from 1 s on, `seconds - 3` s (at
+    /// least 1) of `parts`' CPU, and their memory at its end; an error
+    /// unless `parts` hold one browser and one X server per meeting.
+    mutating func measure(_ parts: PartUsage.Parts, seconds: Double) async throws {
+        try await Task.sleep(for: .seconds(1))
+        let before = parts.usage(in: ProcessTable()), start = Date()
+        try await Task.sleep(for: .seconds(max(1, seconds - 3)))
+        let after = parts.usage(in: ProcessTable(memory: true))
+        windowSeconds = Date().timeIntervalSince(start)
+        usage = after - before
+        if parts.browserGroups.count != meetings || parts.xServers.count != meetings {
+            errors.append("found \(parts.browserGroups.count) browsers and \(parts.xServers.count) X servers under recorderd")
+        }
+    }
+
+    /// Adds one ended page recording of recorderd: `view`, its answer to
+    /// `GET /v1/recordings/{id}` (its state, the engine's counters), and
+    /// its file at `file` (`MeetingFile`, recorded at `fps`).
+    mutating func count(_ view: [String: Any], id: String, file: String?, fps: Int) {
+        if let file {
+            do {
+                let read = try MeetingFile(path: file, fps: fps)
+                videoGaps += read.videoGaps
+                audioGaps += read.audioGaps
+            } catch { errors.append("\(error)") }
+        } else {
+            errors.append("\(id): its file is not named in the answer")
+        }
+        if view["state"] as? String != "finished" { errors.append("\(id) \(view["state"].map { "\($0)" } ?? ""): \(view["error"].map { "\($0)" } ?? "")") }
+        let statistics = view["statistics"] as? [String: Any] ?? [:]
+        func int(_ key: String) -> Int { (statistics[key] as? NSNumber)?.intValue ?? 0 }
+        let media = (statistics["mediaSeconds"] as? NSNumber)?.doubleValue ?? 0
+        framesExpected += Int((media * Double(fps)).rounded())
+        framesWritten += int("framesEncoded")
+        duplicated += int("framesDuplicated")
+        dropped += int("framesDropped")
+        audioLost += int("audioOverruns")
     }
 
     /// CPU-s/s per meeting of one part.

@@ -93,3 +93,21 @@ struct PartUsage {
         return usage
     }
 }
+
+extension PartUsage.Parts {
+    /// A recorderd's parts: the daemon itself (every session's threads),
+    /// and its descendants: the workspaces' Xvfb and PulseAudio, the
+    /// browsers' process groups.
+    init(daemon: Int32, in table: ProcessTable = ProcessTable()) {
+        recorders = [daemon]
+        var queue = [daemon]
+        while let pid = queue.popLast() {
+            for child in table.children(of: pid) {
+                queue.append(child.pid)
+                if child.command.hasPrefix("Xvfb") { xServers.insert(child.pid) }
+                else if child.command.hasPrefix("pulseaudio") { soundServers.insert(child.pid) }
+                else if child.group == child.pid, child.command.lowercased().contains("chrom") { browserGroups.insert(child.pid) }
+            }
+        }
+    }
+}
