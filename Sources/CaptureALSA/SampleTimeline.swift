@@ -5,7 +5,8 @@ import MediaCore
 /// each period's first frame. Pure arithmetic, no device, so that each rule can
 /// be checked with numbers.
 ///
-/// Invariants: stamps strictly increase; a stamp follows the sample count from
+/// Invariants: stamps strictly increase; the start is the lowest time the
+/// first `startPeriods` measurements allow; a stamp follows the sample count from
 /// an `origin` (the clock time of frame 0, ns) that the measurements move, by
 /// at most 1 % of the time passed upward; whenever the device delivers fewer
 /// frames than the clock says have passed (a stall longer than
@@ -23,6 +24,10 @@ struct SampleTimeline {
     /// How far the clock may run past the sample count, with no delivery,
     /// before the device is taken as stalled (see the type's description).
     let stallNanoseconds: Int64
+    /// How many periods' measurements place the start: the first
+    /// `startPeriods - 1` are held (`Placement.held`) and stamped once the
+    /// last of them is placed. 1: the first period places it alone.
+    let startPeriods: Int
 
     /// The index the next frame gets.
     private(set) var nextFrameIndex: Int64 = 0
@@ -38,6 +43,12 @@ struct SampleTimeline {
     private var rebaseOnNextPeriod = false
     /// The buffer was seen full since the last period delivered in real time.
     private var bufferWasFull = false
+    /// Periods held before the start, and the frames in them.
+    private var heldPeriods = 0
+    private var heldFrames: Int64 = 0
+    /// The earliest time the held periods' measurements allow for the frame
+    /// after them; nil when none is held.
+    private var startBound: Int64?
 
     /// How late, in periods, the first measurement after a full buffer must be
     /// to count as frames lost without an error. Delivery is late by a period
@@ -50,10 +61,11 @@ struct SampleTimeline {
     /// tested with (0.5 %).
     static var creepDivisor: Int64 { 100 }
 
-    init(sampleRate: Int, periodFrames: Int, stallNanoseconds: Int64 = 200_000_000) {
+    init(sampleRate: Int, periodFrames: Int, stallNanoseconds: Int64 = 200_000_000, startPeriods: Int = 1) {
         self.sampleRate = Int64(sampleRate)
         self.periodFrames = periodFrames
         self.stallNanoseconds = stallNanoseconds
+        self.startPeriods = max(1, startPeriods)
     }
 
     /// What to do with a period just read.
@@ -71,6 +83,9 @@ struct SampleTimeline {
         /// sample count is already past them) and are dropped; the rest
         /// (`frames - dropFrames`, maybe none) is placed.
         var dropFrames: Int = 0
+        /// The period comes before the start: hold it, not advanced, and
+        /// queue it, stamped by `countTime`, once a period is placed.
+        var held = false
     }
 
     /// Silence to queue because the device delivered nothing (`idle(at:)`).
@@ -136,10 +151,21 @@ struct SampleTimeline {
         // Whether the buffer was full since the last settled period.
         defer { bufferWasFull = bufferFull || (bufferWasFull && !settled) }
         guard let origin else {
-            self.origin = measured - nanoseconds(frames: nextFrameIndex)
+            // The start: this period's first frame no later than any
+            // measurement so far allows (each is an upper bound).
+            var bound = startBound ?? measured
+            if precise { bound = min(bound, measured) }
+            if heldPeriods + 1 < startPeriods {
+                heldPeriods += 1
+                heldFrames += Int64(frames)
+                startBound = bound + nanoseconds(frames: Int64(frames))
+                return Placement(captureTime: bound, gapFrames: 0, gapStart: bound, isSilentLoss: false, held: true)
+            }
+            self.origin = bound - nanoseconds(frames: nextFrameIndex + heldFrames)
+            abandonStart()
             recovering = false
             rebaseOnNextPeriod = false
-            return Placement(captureTime: measured, gapFrames: 0, gapStart: measured, isSilentLoss: false)
+            return Placement(captureTime: bound, gapFrames: 0, gapStart: bound, isSilentLoss: false)
         }
         let expected = origin + nanoseconds(frames: nextFrameIndex)
         let late = self.frames(nanoseconds: measured - expected)
@@ -202,6 +228,18 @@ struct SampleTimeline {
         return Placement(captureTime: newOrigin + nanoseconds(frames: nextFrameIndex), gapFrames: 0,
                          gapStart: expected, isSilentLoss: false)
     }
+
+    /// Forgets the periods held before the start: once it is placed, or
+    /// when a device error broke the run they measured (the owner drops them).
+    mutating func abandonStart() {
+        heldPeriods = 0
+        heldFrames = 0
+        startBound = nil
+    }
+
+    /// The clock time of the next frame by the sample count: where a period
+    /// held before the start goes once the start is placed. Nil before it.
+    var countTime: Int64? { origin.map { $0 + nanoseconds(frames: nextFrameIndex) } }
 
     /// Moves the timeline past `frames` stamped at `time` (a period or a piece
     /// of silence); returns the stamp and index they get. Stamps strictly

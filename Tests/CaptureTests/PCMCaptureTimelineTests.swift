@@ -53,6 +53,46 @@ import Testing
         }
     }
 
+    /// The start is placed by the first five periods' measurements, the
+    /// lowest of them (each is only an upper bound): a first period
+    /// measured 15 ms late, as a stream's first often is on a loaded bench,
+    /// no longer places the recording's start 15 ms late (the encoder then
+    /// took it back at up to 1 % pitch). The four held periods are stamped
+    /// by the sample count from there; a timeline that places its start on
+    /// the first period alone stamps it late.
+    @Test func theStartIsTheLowestOfTheFirstPeriodsMeasurements() {
+        var timeline = SampleTimeline(sampleRate: 48000, periodFrames: 480, startPeriods: 5)
+        let late: Int64 = 15_000_000
+        for n in 0..<4 {
+            let placement = timeline.place(frames: 480, measured: start + Int64(n) * period + (n == 0 ? late : 0),
+                                           bufferFull: false, caughtUp: n > 0)
+            #expect(placement.held && placement.gapFrames == 0 && placement.dropFrames == 0)
+            #expect(timeline.countTime == nil)
+        }
+        let fifth = timeline.place(frames: 480, measured: start + 4 * period + 300_000, bufferFull: false)
+        #expect(!fifth.held)
+        #expect(timeline.countTime == start, "the first frame at \(String(describing: timeline.countTime)), expected \(start)")
+        for n in 0..<4 {
+            let (stamp, index) = timeline.advance(frames: 480, stampedAt: timeline.countTime!)
+            #expect(stamp == start + Int64(n) * period && index == Int64(n) * 480)
+        }
+        #expect(fifth.captureTime == start + 4 * period)
+        let (stamp, index) = timeline.advance(frames: 480, stampedAt: fifth.captureTime)
+        #expect(stamp == start + 4 * period && index == 1920)
+
+        var alone = makeTimeline()
+        let first = capture(&alone, measured: start + late)
+        #expect(first.captureTime == start + late)
+        // A device error before the start forgets what was held.
+        var broken = SampleTimeline(sampleRate: 48000, periodFrames: 480, startPeriods: 5)
+        _ = broken.place(frames: 480, measured: start, bufferFull: false)
+        broken.abandonStart()
+        _ = broken.place(frames: 480, measured: start + 500_000_000, bufferFull: false)
+        for _ in 0..<3 { _ = broken.place(frames: 480, measured: start + 600_000_000, bufferFull: false) }
+        let placed = broken.place(frames: 480, measured: start + 600_000_000, bufferFull: false)
+        #expect(!placed.held && broken.countTime == start + 500_000_000)
+    }
+
     @Test func aLateDeliveryDoesNotMoveItsStampAnEarlyMeasurementDoes() {
         var timeline = makeTimeline()
         for n in 0..<10 { _ = capture(&timeline, measured: start + Int64(n) * period) }

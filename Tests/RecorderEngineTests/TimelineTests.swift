@@ -100,6 +100,35 @@ import Testing
         #expect(!stopped.isComplete)
     }
 
+    /// An offset within 10 ms (what the stamps' noise moves the count by on
+    /// a loaded host) is taken back at 0.1 % at most (0.44 Hz at 440 Hz);
+    /// what is beyond it at up to 1 % as before, then the rest gently. The
+    /// whole 1 % on every offset made a 440 Hz tone 442-444 Hz for seconds.
+    @Test func aSmallOffsetIsTakenBackGentlyALargeOneQuickly() {
+        for offsetSamples in [220, 2_205] {  // 5 ms, 50 ms at 44.1 kHz
+            var timeline = AudioTimeline(inputRate: 44_100, outputRate: 44_100)
+            _ = timeline.align(anchor: 0, firstCaptureTime: 0)
+            var index: Int64 = 0
+            var deltas: [Int] = []
+            while index < 44_100 * 30 {
+                // From the second chunk on, the count is ahead of the clock by the offset.
+                let captureTime = (index - (index > 0 ? Int64(offsetSamples) : 0)) * 1_000_000_000 / 44_100
+                if let correction = timeline.measure(captureTime: captureTime) { deltas.append(correction.sampleDelta) }
+                timeline.advance(by: 441)
+                index += 441
+            }
+            let fast = deltas.filter { abs($0) > 44 }
+            #expect(abs(deltas.reduce(0, +) + offsetSamples) <= 10, "\(offsetSamples): took back \(deltas)")
+            #expect(deltas.allSatisfy { abs($0) <= 441 }, "\(deltas)")
+            if offsetSamples == 220 {
+                #expect(fast.isEmpty, "a 5 ms offset taken back faster than 0.1 %: \(deltas)")
+            } else {
+                // 40 ms beyond the gentle 10 ms: four windows at 1 %.
+                #expect(deltas.first == -441 && fast.count <= 5, "\(deltas)")
+            }
+        }
+    }
+
     /// A device 0.1 % fast, stamped with millisecond jitter, for one simulated
     /// hour: the corrected output stays within one video frame (33 ms) of the
     /// clock throughout, where uncorrected it would be 3.6 s ahead at the end.

@@ -64,8 +64,11 @@ public struct MediaProbe {
     }
 
     /// Decodes the audio to mono doubles at `rate` (first `seconds` from `start`).
+    /// Decoded from the file's start and cut at `start`: seeking the input
+    /// instead starts the AAC decoder without the frame before, which bent
+    /// the first half second of a 440 Hz tone to 440.25 Hz.
     public static func decodeAudio(_ path: String, rate: Int = 44_100, start: Double = 0, seconds: Double? = nil) throws -> [Double] {
-        var arguments = ["ffmpeg", "-nostdin", "-v", "error", "-ss", "\(start)", "-i", path]
+        var arguments = ["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-ss", "\(start)"]
         if let seconds { arguments += ["-t", "\(seconds)"] }
         arguments += ["-map", "0:a", "-ac", "1", "-ar", "\(rate)", "-f", "f64le", "pipe:1"]
         let data = try Subprocess.runBinary(arguments)

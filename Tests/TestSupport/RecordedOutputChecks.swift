@@ -22,7 +22,10 @@ public enum RecordedOutputChecks {
         if boxes.firstIndex(of: "moov") ?? 99 > boxes.firstIndex(of: "mdat") ?? 0 { problems.append("not finished in place: \(boxes)") }
         let samples = try MediaProbe.decodeAudio(path, start: 0.5, seconds: seconds - 1)
         let frequency = ToneAnalysis.medianFrequency(of: samples, sampleRate: 44_100) ?? 0
-        if abs(frequency - tone) >= 1 { problems.append("tone at \(frequency) Hz, expected \(tone)") }
+        if abs(frequency - tone) >= 1 {
+            let blocks = ToneAnalysis.blockFrequencies(of: samples, sampleRate: 44_100).map { String(format: "%.2f", $0) }
+            problems.append("tone at \(frequency) Hz, expected \(tone) (half seconds from 0.5 s: \(blocks.joined(separator: " ")))")
+        }
         if ToneAnalysis.rms(samples) <= 0.1 { problems.append("level \(ToneAnalysis.rms(samples))") }
         return problems
     }

@@ -18,16 +18,23 @@ public enum ToneAnalysis {
     /// `blockSeconds`: a glitch in the source (a player that underran on a busy
     /// machine) spoils a block or two, not the estimate.
     public static func medianFrequency(of samples: [Double], sampleRate: Double, blockSeconds: Double = 0.5) -> Double? {
+        let estimates = blockFrequencies(of: samples, sampleRate: sampleRate, blockSeconds: blockSeconds)
+        guard !estimates.isEmpty else { return nil }
+        return estimates.sorted()[estimates.count / 2]
+    }
+
+    /// The frequency of each consecutive block of `blockSeconds`, in order
+    /// (blocks without a tone left out): where a pitch went wrong.
+    public static func blockFrequencies(of samples: [Double], sampleRate: Double, blockSeconds: Double = 0.5) -> [Double] {
         let block = Int(sampleRate * blockSeconds)
-        guard block > 0 else { return nil }
+        guard block > 0 else { return [] }
         var estimates: [Double] = []
         var start = 0
         while start + block <= samples.count {
             if let f = frequency(of: Array(samples[start..<start + block]), sampleRate: sampleRate) { estimates.append(f) }
             start += block
         }
-        guard !estimates.isEmpty else { return nil }
-        return estimates.sorted()[estimates.count / 2]
+        return estimates
     }
 
     /// Root-mean-square level of `samples`.

@@ -34,7 +34,21 @@ struct AudioTimeline {
     /// at 0.5 % the offset grew 3 ms a minute, 0.04 % of residue from
     /// windows a little over a second long). 1 % shifts pitch by 17 cents,
     /// for the seconds a correction lasts; a device off by 0.1 % needs 0.1 %.
+    /// Only an offset beyond `gentleOffset` is taken back this fast.
     let maximumRatioChange: Double
+    /// An offset up to this many seconds is taken back at most
+    /// `gentleRatioChange`: 10 ms, about what the stamps' noise moves the
+    /// sample count's origin by on a loaded host (the first measurement of
+    /// a stream up to 15 ms late, a run of late deliveries letting it creep
+    /// up 1 % of the time it lasts); a third of a video frame at 30 fps.
+    let gentleOffset: Double
+    /// The largest rate change for an offset within `gentleOffset`: 0.1 %
+    /// (1.7 cents; 0.44 Hz at 440 Hz), ten times a crystal's 100 ppm, so a
+    /// real device's drift is followed at this rate without ever reaching
+    /// the gentle offset. The whole 1 % applied to every offset measured
+    /// turned the stamps' noise into pitch: a 440 Hz tone recorded at
+    /// 442-444.4 Hz for seconds at the start of a recording on a loaded bench.
+    let gentleRatioChange: Double
 
     private(set) var anchor: Int64?
     /// Input frames placed on the timeline so far (silence added, trimmed frames
@@ -88,12 +102,14 @@ struct AudioTimeline {
     private(set) var lastMeasuredOffset: Double = 0
 
     init(inputRate: Int, outputRate: Int, correctionWindow: Double = 1.0, maximumRatioChange: Double = 0.01,
-         frameLimit: Int64? = nil) {
+         gentleOffset: Double = 0.010, gentleRatioChange: Double = 0.001, frameLimit: Int64? = nil) {
         durationLimit = frameLimit.map { ($0 * Int64(outputRate) + Int64(inputRate) / 2) / Int64(inputRate) }
         self.inputRate = inputRate
         self.outputRate = outputRate
         self.correctionWindow = correctionWindow
         self.maximumRatioChange = maximumRatioChange
+        self.gentleOffset = gentleOffset
+        self.gentleRatioChange = gentleRatioChange
     }
 
     /// What to do with one captured chunk, in this order: encode `silence`
@@ -199,8 +215,13 @@ struct AudioTimeline {
         windowStart = captureTime
         lastMeasuredOffset = meanError / Double(outputRate)
         let distance = Int(correctionWindow * Double(outputRate))
-        let limit = Double(distance) * maximumRatioChange
-        let delta = Int(max(-limit, min(limit, -meanError)).rounded())
+        // What is beyond the gentle offset is taken back at up to the full
+        // rate, what is within it (all of it, for a small offset) gently.
+        let gentle = gentleOffset * Double(outputRate)
+        let beyond = max(0, abs(meanError) - gentle), within = abs(meanError) - beyond
+        let size = min(beyond + min(within, Double(distance) * gentleRatioChange),
+                       Double(distance) * maximumRatioChange)
+        let delta = Int((meanError > 0 ? -size : size).rounded())
         compensatedSamples += delta
         return (delta, distance)
     }
