@@ -85,10 +85,13 @@ final class DisplayOpening: @unchecked Sendable {
         // (StoppedServerSessionTests' test process exited 1 without a word).
         // Xlib opens it once the probe has returned: a server that answered
         // is unlikely to stop in between, and one the probe could not reach
-        // is tried as before (Xlib's own failure is the answer then).
+        // is tried as before (Xlib's own failure is the answer then). The
+        // probe stays connected until then: the last client leaving resets
+        // a server started without -noreset, and an XOpenDisplay racing that
+        // reset failed ("cannot open" of a just-started Xvfb under load).
         let probe = xcb_connect(name, nil)
-        xcb_disconnect(probe)
         let display = XOpenDisplay(name)
+        xcb_disconnect(probe)
         let address = UInt(bitPattern: Int(bitPattern: display.map { UnsafeRawPointer($0) }))
         let kept: Bool = state.withLock { state in
             if case .abandoned = state { return false }

@@ -281,6 +281,27 @@ private func drawScene(on display: String) throws -> TestWindow {
         } throws: { error in "\(error)".contains("MIT-SHM is not available") }
     }
 
+    /// An X server started without -noreset resets when its last client
+    /// leaves. The opening's xcb probe used to disconnect before XOpenDisplay
+    /// connected, and XOpenDisplay then raced that reset: 14-21 of 200 opens
+    /// failed ("cannot open") on an Xvfb of its own, 0 with -noreset. Opens
+    /// one after another, each the server's only client.
+    @Test func aServerThatResetsWhenItsLastClientLeavesOpensEveryTime() async throws {
+        let server = try await OwnXvfb()
+        defer { server.stop() }
+        var failures: [String] = []
+        for _ in 0..<50 {
+            do {
+                let capture = try DisplayCapture(configuration: DisplayCaptureConfiguration(display: server.display),
+                                                 clock: MonotonicClock(), counters: MediaCounters())
+                withExtendedLifetime(capture) {}
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count) of 50 opens failed: \(failures.first ?? "")")
+    }
+
     @Test func aServerThatGoesAwayEndsCaptureWithAnErrorEvent() async throws {
         let server = try await OwnXvfb()
         defer { server.stop() }
