@@ -104,7 +104,7 @@ final class GrabLoop<Clock: MediaClock>: @unchecked Sendable {
         scratchImage = .allocate(capacity: 1)
         scratchImage.initialize(to: slots.images[0].pointee)
         pool = BufferPool(adopting: slots.buffers, byteCount: slots.byteCount, memoryOwner: slots,
-                          pageRelease: slots.method == .sharedMemory ? .remove : .dontNeed)
+                          pageRelease: slots.pageRelease)
         imageTable = .allocate(capacity: slots.images.count)
         imageTable.initialize(from: slots.images, count: slots.images.count)
     }

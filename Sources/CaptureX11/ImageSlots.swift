@@ -1,4 +1,5 @@
 import CX11
+import MediaCore
 
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,10 @@ final class ImageSlots: @unchecked Sendable {
     private var segments: [UnsafeMutablePointer<XShmSegmentInfo>] = []
     private var attached = 0
     private var plainBuffers: [UnsafeMutableRawPointer] = []
+
+    /// How a pool gives an idle slot's pages back: SysV segments, which the
+    /// X server maps too, are freed for both (`BufferPool.trim`).
+    var pageRelease: BufferPool.PageRelease { method == .sharedMemory ? .remove : .dontNeed }
 
     /// Start of each slot's pixels, in slot order.
     var buffers: [UnsafeMutableRawPointer] {
