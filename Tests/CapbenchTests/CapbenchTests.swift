@@ -257,8 +257,10 @@ import TestSupport
         let small = try run.figure("ultrafast 320x240@30: CPU per second at full rate").ours
         let larger = try run.figure("ultrafast 640x360@30: CPU per second at full rate").ours
         #expect(small > 0 && small < 2 && larger > 0 && larger < 2, "\(small) \(larger)")
-        #expect(try run.figure("ultrafast fit: base").ours >= 0)
-        #expect(try run.figure("ultrafast fit: per megapixel per second").ours >= 0)
+        // A line through two noisy points: its sign is the machine's, not capbench's
+        // (CI saw a slope below zero once). The figures must be there and be numbers.
+        #expect(try run.figure("ultrafast fit: base").ours.isFinite)
+        #expect(try run.figure("ultrafast fit: per megapixel per second").ours.isFinite)
     }
 
     @Test func nomediaMeasuresTheFrozenPictureAndSilenceChecks() throws {
