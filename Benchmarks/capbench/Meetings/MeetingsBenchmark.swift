@@ -27,6 +27,7 @@ struct MeetingsBenchmark: AsyncParsableCommand {
     @Option(help: "Share of frames that may be late (filled, dropped or left out) in a step that holds.") var lateTolerance = 0.01
     @Option(help: "The directory of the reference pages (default the repository's Benchmarks/meetings).") var pagesDirectory: String?
     @Option(help: "The recorderd program (default the one built next to capbench).") var recorderd: String?
+    @Option(help: "recorderd's browserNice: nice levels its browsers run below it, 0-19 (default the daemon's).") var browserNice: Int?
     @Flag(help: "Also run the browser alone under flag variants.") var experiments = false
     @Flag(help: "Only the browser-alone variants (no recordings).") var experimentsOnly = false
     @Option(help: "Rounds of the browser-alone variants (each round runs every variant in turn).") var experimentRounds = 2
@@ -51,7 +52,8 @@ struct MeetingsBenchmark: AsyncParsableCommand {
         let scratch = try ScratchDirectory("meetings")
         let served = try MeetingPages(source: pagesDirectory ?? MeetingPages.sourceDirectory, directory: scratch.file("pages"))
         let daemon: DaemonMeetings? = try experimentsOnly ? nil : DaemonMeetings(binary: recorderd ?? ChildProcess.siblingExecutable("recorderd"),
-                                        directory: scratch.file("daemon"), allowPattern: served.allowPattern, sandbox: sandbox)
+                                        directory: scratch.file("daemon"), allowPattern: served.allowPattern, sandbox: sandbox,
+                                        browserNice: browserNice)
         let load = Self.uptime()
         var report = BenchReport(benchmark: "meetings", settings: [
             "pages": kinds.map(\.rawValue).joined(separator: ","), "sizes": frames.map(\.description).joined(separator: ","),
@@ -59,6 +61,7 @@ struct MeetingsBenchmark: AsyncParsableCommand {
             "x264": "ultrafast crf 25 main (Jibri's recording defaults), AAC 128k 44.1 kHz",
             "ours": "N page recordings through one recorderd (each its own Xvfb + PulseAudio workspace and chromium)",
             "peer": "N x (Xvfb + PulseAudio + chromium with Jibri's Chrome flags + ffmpeg with Jibri's recording list)",
+            "recorderd browserNice": browserNice.map { "\($0)" } ?? "the daemon's default",
             "browser sandbox": sandbox ? "on" : "off (running as root: browserNoSandbox true, --no-sandbox)",
             "held": "the same rule for both: frames late (slots the recorder filled with the last picture, ffmpeg dup= or the "
                 + "engine's framesDuplicated, plus slots missing in the file) at most \(lateTolerance * 100) % of the frames; no sound lost (capture "
@@ -117,6 +120,8 @@ struct MeetingsBenchmark: AsyncParsableCommand {
                                       peer: theirs.perMeeting(bytes: theirs.usage.rss), peerName: peerName))
                     report.add(Figure("\(prefix): PSS per meeting", unit: "MB", ours: mine.perMeeting(bytes: mine.usage.pss),
                                       peer: theirs.perMeeting(bytes: theirs.usage.pss), peerName: peerName))
+                    report.add(Figure("\(prefix): distinct pictures per meeting", unit: "pictures/s", ours: mine.picturesPerSecond,
+                                      peer: theirs.picturesPerSecond, peerName: peerName))
                     report.add(Figure("\(prefix): frames late", unit: "frames", ours: Double(mine.lateFrames),
                                       peer: Double(theirs.lateFrames), peerName: peerName, comparable: false))
                 }
