@@ -28,6 +28,8 @@ struct MeetingsBenchmark: AsyncParsableCommand {
     @Option(help: "The directory of the reference pages (default the repository's Benchmarks/meetings).") var pagesDirectory: String?
     @Option(help: "The recorderd program (default the one built next to capbench).") var recorderd: String?
     @Option(help: "recorderd's browserNice: nice levels its browsers run below it, 0-19 (default the daemon's).") var browserNice: Int?
+    @Option(help: "A window manager started on each Jibri-way display before its browser (Jibri's hosts run icewm; \"none\": a bare Xvfb, where Jibri's --kiosk leaves a 945x1060 window at 1080p).")
+    var peerWindowManager = "icewm"
     @Flag(help: "Also run the browser alone under flag variants.") var experiments = false
     @Flag(help: "Only the browser-alone variants (no recordings).") var experimentsOnly = false
     @Option(help: "Rounds of the browser-alone variants (each round runs every variant in turn).") var experimentRounds = 2
@@ -61,6 +63,7 @@ struct MeetingsBenchmark: AsyncParsableCommand {
             "x264": "ultrafast crf 25 main (Jibri's recording defaults), AAC 128k 44.1 kHz",
             "ours": "N page recordings through one recorderd (each its own Xvfb + PulseAudio workspace and chromium)",
             "peer": "N x (Xvfb + PulseAudio + chromium with Jibri's Chrome flags + ffmpeg with Jibri's recording list)",
+            "Jibri way window manager": peerWindowManager,
             "recorderd browserNice": browserNice.map { "\($0)" } ?? "the daemon's default",
             "browser sandbox": sandbox ? "on" : "off (running as root: browserNoSandbox true, --no-sandbox)",
             "held": "the same rule for both: frames late (slots the recorder filled with the last picture, ffmpeg dup= or the "
@@ -73,8 +76,10 @@ struct MeetingsBenchmark: AsyncParsableCommand {
             log("\(frame): starting \(maxMeetings) displays and sound servers for the Jibri way")
             var benches: [PrivateBench] = []
             for index in 0..<maxMeetings {
-                benches.append(try PrivateBench(index: index, width: frame.width, height: frame.height,
-                                                directory: scratch.file("benches-\(frame)")))
+                let bench = try PrivateBench(index: index, width: frame.width, height: frame.height,
+                                             directory: scratch.file("benches-\(frame)"))
+                if peerWindowManager != "none" { try bench.startWindowManager(peerWindowManager) }
+                benches.append(bench)
             }
             PrivateBench.exportALSAConfiguration(benches)
             report.settings["\(frame) Xvfb mode"] = BrowserExperiments.currentMode(display: benches[0].display)
