@@ -27,6 +27,9 @@ struct MeetingStep: TalliedStep {
     var videoGaps = 0, audioGaps = 0
     /// From the files (`MeetingPictures`): distinct pictures and the seconds they span, all files together.
     var distinctPictures = 0, pictureSeconds = 0.0
+    /// Fewest distinct pictures a second a step that holds shows (0: not judged):
+    /// a recording on time of a page that did not draw is no meeting held.
+    var leastPicturesPerSecond = 0.0
     /// The longest a recording took to end past its end: ffmpeg's wall time
     /// past its `-t`; a page recording's time from its stop to `finished`.
     var worstLag = 0.0
@@ -62,10 +65,11 @@ struct MeetingStep: TalliedStep {
 
     /// Real time, the same rule for both ways: at most `lateTolerance` of the
     /// frames late, no sound lost (capture or file), every recording ended
-    /// within `lagLimit` of its end (a backlog grows no further), no error.
+    /// within `lagLimit` of its end (a backlog grows no further), no error,
+    /// and at least `leastPicturesPerSecond` distinct pictures a second.
     var held: Bool {
         Double(lateFrames) <= lateTolerance * Double(framesExpected) && audioLost == 0 && audioGaps == 0
-            && worstLag <= lagLimit && errors.isEmpty && framesWritten > 0
+            && worstLag <= lagLimit && errors.isEmpty && framesWritten > 0 && picturesPerSecond >= leastPicturesPerSecond
     }
 
     /// The CPU window once all N record: from 1 s on, `seconds - 3` s (at

@@ -25,6 +25,8 @@ struct MeetingsBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds a recording may take to end (ffmpeg: past its length; recorderd: after its stop) before it counts as not real time.")
     var lagLimit = 2.0
     @Option(help: "Share of frames that may be late (filled, dropped or left out) in a step that holds.") var lateTolerance = 0.01
+    @Option(help: "Share of --fps that must be distinct pictures in a step that holds (both pages move every frame: fewer means the page did not draw).")
+    var leastPictures = 0.9
     @Option(help: "The directory of the reference pages (default the repository's Benchmarks/meetings).") var pagesDirectory: String?
     @Option(help: "The recorderd program (default the one built next to capbench).") var recorderd: String?
     @Option(help: "recorderd's browserNice: nice levels its browsers run below it, 0-19 (default the daemon's).") var browserNice: Int?
@@ -68,7 +70,8 @@ struct MeetingsBenchmark: AsyncParsableCommand {
             "browser sandbox": sandbox ? "on" : "off (running as root: browserNoSandbox true, --no-sandbox)",
             "held": "the same rule for both: frames late (slots the recorder filled with the last picture, ffmpeg dup= or the "
                 + "engine's framesDuplicated, plus slots missing in the file) at most \(lateTolerance * 100) % of the frames; no sound lost (capture "
-                + "overruns, gaps in the file's sound); each recording ended within \(lagLimit) s (ffmpeg past its -t, recorderd after its stop)",
+                + "overruns, gaps in the file's sound); each recording ended within \(lagLimit) s (ffmpeg past its -t, recorderd after its stop); "
+                + "at least \(leastPictures * Double(fps)) distinct pictures a second in the files (MeetingPictures)",
             "CPU window": "all N recording, from 1 s after the last start for seconds - 3 s; per meeting = part's CPU-s/s / N",
         ])
         let peerName = "Jibri way"
@@ -90,13 +93,17 @@ struct MeetingsBenchmark: AsyncParsableCommand {
                 for count in 1...maxMeetings {
                     if ours.last?.held ?? true {
                         log("\(kind) \(frame), \(count) at once: recorderd")
-                        ours.append(try await daemon!.record(meetings: count, url: served.url(kind), frame: frame, fps: fps,
-                                                            seconds: seconds, lagLimit: lagLimit, lateTolerance: lateTolerance))
+                        var step = try await daemon!.record(meetings: count, url: served.url(kind), frame: frame, fps: fps,
+                                                            seconds: seconds, lagLimit: lagLimit, lateTolerance: lateTolerance)
+                        step.leastPicturesPerSecond = leastPictures * Double(fps)
+                        ours.append(step)
                         log(ours.last!.summary)
                     }
                     if peer.last?.held ?? true {
                         log("\(kind) \(frame), \(count) at once: Jibri way")
-                        peer.append(try await jibri.record(Array(benches.prefix(count)), url: served.url(kind)))
+                        var step = try await jibri.record(Array(benches.prefix(count)), url: served.url(kind))
+                        step.leastPicturesPerSecond = leastPictures * Double(fps)
+                        peer.append(step)
                         log(peer.last!.summary)
                     }
                     if !(ours.last?.held ?? false) && !(peer.last?.held ?? false) { break }

@@ -110,8 +110,10 @@ public struct DaemonConfiguration: Sendable {
     public var browserLaunchConcurrency = 2
     /// Nice levels a page recording's browser (every process Chromium forks)
     /// runs below the daemon, 0-19: the recording and its X and sound
-    /// servers are served first when the cores are contended.
-    public var browserNice = 10
+    /// servers are served first when the cores are contended. 5: no late
+    /// grab at slide 1080p x 4 (9 at 0), at most 1.5 of 30 pictures a second
+    /// lost on the 1080p grid x 2 (10 lost 6; docs/BENCHMARKS.md, meetings).
+    public var browserNice = 5
     /// Navigation: the main document's load within this time, retried on
     /// transient network errors this many times.
     public var pageNavigationTimeoutSeconds = 30.0
