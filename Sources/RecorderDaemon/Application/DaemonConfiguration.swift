@@ -111,8 +111,9 @@ public struct DaemonConfiguration: Sendable {
     /// Nice levels a page recording's browser (every process Chromium forks)
     /// runs below the daemon, 0-19: the recording and its X and sound
     /// servers are served first when the cores are contended. 5: no late
-    /// grab at slide 1080p x 4 (9 at 0), at most 1.5 of 30 pictures a second
-    /// lost on the 1080p grid x 2 (10 lost 6; docs/BENCHMARKS.md, meetings).
+    /// grab at slide 1080p x 4 (3-9 at 0), the grid's pictures kept; 10
+    /// starved Chromium's compositor (grid 1080p x 2: 23.8 of 30 distinct
+    /// pictures a second; docs/BENCHMARKS.md, meetings).
     public var browserNice = 5
     /// Navigation: the main document's load within this time, retried on
     /// transient network errors this many times.
