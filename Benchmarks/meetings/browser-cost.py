@@ -5,7 +5,13 @@
 #   python3 Benchmarks/meetings/browser-cost.py URL SECONDS [chromium flags...]
 # SIZE=WxH (1920x1080), RAF_FPS=N limits requestAnimationFrame as
 # BrowserLaunch.animationFrameRate does. The flags are PageBrowser's (as root:
-# --no-sandbox); sound goes nowhere (PULSE_SERVER names no server).
+# --no-sandbox); FLAGS=jibri gives Jibri's Chrome flags instead (capbench's
+# JibriMeetings.jibriChromeFlags, from Jibri's reference.conf). Sound goes
+# nowhere (PULSE_SERVER names no server). "window" is the largest mapped
+# top-level window's size (xwininfo): what the browser draws. WM=icewm starts
+# that window manager on the display first, as Jibri's host runs it (its deb:
+# Xorg with the dummy driver, plus icewm): without one, Jibri's --kiosk and
+# --start-maximized leave a 945x1060 window on a 1920x1080 screen.
 import os, json, socket, subprocess, sys, tempfile, time
 url, seconds, extra = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 TCK = os.sysconf("SC_CLK_TCK")
@@ -54,16 +60,21 @@ xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", size + "x24", "-nolist
 for _ in range(100):
     if os.path.exists(f"/tmp/.X11-unix/X{n}"): break
     time.sleep(0.1)
+wm = subprocess.Popen([os.environ["WM"]], env=dict(os.environ, DISPLAY=display), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) if os.environ.get("WM") else None
+if wm: time.sleep(1)
 _d = [os.open("/dev/null", os.O_RDONLY) for _ in range(4)]
 a, b = socket.socketpair()
 os.dup2(b.fileno(), 3); os.dup2(b.fileno(), 4)
 prof = tempfile.mkdtemp(prefix="chromium-profile-")
 W, H = size.split("x")
-flags = ["--remote-debugging-pipe", f"--user-data-dir={prof}", "--no-sandbox", "--kiosk", f"--window-size={W},{H}", "--window-position=0,0",
+jibri = ["--use-fake-ui-for-media-stream", "--start-maximized", "--kiosk", "--enabled", "--autoplay-policy=no-user-gesture-required"]
+ours = ["--kiosk", f"--window-size={W},{H}", "--window-position=0,0",
  "--force-device-scale-factor=1", "--ozone-platform=x11", "--autoplay-policy=no-user-gesture-required", "--use-fake-ui-for-media-stream",
  "--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows", "--no-first-run",
  "--no-default-browser-check", "--disable-hang-monitor", "--noerrdialogs", "--disable-sync", "--disable-features=Translate,MediaRouter,OptimizationHints,DialMediaRouteProvider",
- "--disable-background-networking", "--disable-component-update", "--disable-breakpad", "--disable-crash-reporter", "--metrics-recording-only", "--password-store=basic"] + extra
+ "--disable-background-networking", "--disable-component-update", "--disable-breakpad", "--disable-crash-reporter", "--metrics-recording-only", "--password-store=basic",
+ "--disable-gpu"]
+flags = ["--remote-debugging-pipe", f"--user-data-dir={prof}", "--no-sandbox"] + (jibri if os.environ.get("FLAGS") == "jibri" else ours) + extra
 p = subprocess.Popen(["chromium"] + flags + ["about:blank"], pass_fds=(3, 4), env=dict(os.environ, DISPLAY=display, PULSE_SERVER="unix:/nonexistent"), stderr=subprocess.DEVNULL, start_new_session=True)
 os.close(3); os.close(4); b.close()
 buf = b""; nid = [0]
@@ -102,5 +113,20 @@ f0, (c0, n), x0, k0, t0 = frames(), group_cpu(p.pid), pid_cpu(xvfb.pid), by_type
 time.sleep(seconds)
 f1, (c1, n), x1, k1, t1 = frames(), group_cpu(p.pid), pid_cpu(xvfb.pid), by_type(p.pid), time.time()
 dt = t1 - t0
-print(json.dumps({"flags": " ".join(extra), "raf_fps": os.environ.get("RAF_FPS"), "url": url.split("/")[-1], "size": size, "fps": round((f1 - f0) / dt, 1), "browser_cpu": round((c1 - c0) / dt, 3), "xvfb_cpu": round((x1 - x0) / dt, 3), "processes": n, "by_type": {k: round((v - k0.get(k, 0)) / dt, 3) for k, v in sorted(k1.items())}, "rss_pss_mb": memory_mb(p.pid), "load1": os.getloadavg()[0]}))
-os.killpg(p.pid, 9); p.wait(); xvfb.kill(); xvfb.wait(); subprocess.run(["rm", "-rf", prof])
+def window():
+    # The largest mapped top-level window (no window manager: the browser's own).
+    tree = subprocess.run(["xwininfo", "-root", "-children"], env=dict(os.environ, DISPLAY=display), capture_output=True, text=True).stdout
+    best = ""
+    for line in tree.splitlines():
+        part = line.strip().split()
+        for token in part:
+            if "x" in token and "+" in token:
+                size_ = token.split("+")[0]
+                try: w_, h_ = map(int, size_.split("x"))
+                except ValueError: continue
+                if not best or w_ * h_ > int(best.split("x")[0]) * int(best.split("x")[1]): best = size_
+    return best
+print(json.dumps({"flags": os.environ.get("FLAGS", "pagebrowser") + (" " + " ".join(extra) if extra else ""), "wm": os.environ.get("WM"), "window": window(), "raf_fps": os.environ.get("RAF_FPS"), "url": url.split("/")[-1], "size": size, "fps": round((f1 - f0) / dt, 1), "browser_cpu": round((c1 - c0) / dt, 3), "xvfb_cpu": round((x1 - x0) / dt, 3), "processes": n, "by_type": {k: round((v - k0.get(k, 0)) / dt, 3) for k, v in sorted(k1.items())}, "rss_pss_mb": memory_mb(p.pid), "load1": os.getloadavg()[0]}))
+os.killpg(p.pid, 9); p.wait()
+if wm: wm.kill(); wm.wait()
+xvfb.kill(); xvfb.wait(); subprocess.run(["rm", "-rf", prof])

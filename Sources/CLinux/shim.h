@@ -4,7 +4,9 @@
 // Swift imports no variadic C function. Each wrapper is one call, no logic.
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/capability.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -50,4 +52,11 @@ static inline int clinux_eventfd_cloexec(void) { return eventfd(0, EFD_CLOEXEC);
 // module map does not reach): a descriptor that polls readable once the
 // process has exited, for a process this one did not start and cannot wait for.
 static inline int clinux_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+// prctl(PR_CAPBSET_DROP, CAP_SYS_NICE) (prctl is variadic): the calling
+// thread, and every process it starts from then on, can never again gain the
+// right to lower a nice value, even as root after exec. Fails with EPERM
+// without CAP_SETPCAP (then no exec can gain CAP_SYS_NICE anyway but from a
+// file capability).
+static inline int clinux_drop_sys_nice_bound(void) { return prctl(PR_CAPBSET_DROP, CAP_SYS_NICE, 0, 0, 0); }
 #endif

@@ -33,10 +33,13 @@ public final class ChildProcess: Sendable {
     /// - `workingDirectory`: where it starts; nil keeps this process's.
     /// - `passing`: descriptors of this process given to the child, each
     ///   `source` under number `target` (Xvfb's `-displayfd`, a pipe protocol).
+    /// - `niceness`: added to this thread's nice value for the child (at most
+    ///   19, as nice(1)) before it execs, so that every process it forks has
+    ///   it too; 0 or less keeps this thread's.
     /// - Throws: `SpawnFailure` when the program cannot be started.
     public init(_ arguments: [String], environment: [String: String]? = nil, workingDirectory: String? = nil,
                 standardInput: Input = .null, standardOutput: Output = .null, standardError: Output = .null,
-                passing: [(source: Int32, target: Int32)] = []) throws(SpawnFailure) {
+                passing: [(source: Int32, target: Int32)] = [], niceness: Int32 = 0) throws(SpawnFailure) {
         precondition(!arguments.isEmpty, "a child process needs a program")
         self.arguments = arguments
         var actions = posix_spawn_file_actions_t()
@@ -83,7 +86,9 @@ public final class ChildProcess: Sendable {
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var pid = pid_t()
         let started = ContinuousClock.now
-        let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+        let status = niceness > 0
+            ? NicedThread.run(niceness: niceness) { posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp) }
+            : posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
         guard status == 0 else { throw SpawnFailure(program: arguments[0], errno: status) }
         self.pid = pid
         reaper = Reaper(pid: pid, started: started)

@@ -65,7 +65,7 @@ public final class Browser: Sendable {
                 [launch.program, "--remote-debugging-pipe", "--user-data-dir=\(profile)"] + launch.browserArguments + ["about:blank"],
                 environment: ChildProcess.environment(updating: launch.browserEnvironment(profile: profile)),
                 standardError: .file(stderrPath),
-                passing: [(pair[1], 3), (pair[1], 4)])
+                passing: [(pair[1], 3), (pair[1], 4)], niceness: Int32(clamping: launch.niceness))
         } catch {
             Glibc.close(pair[0]); Glibc.close(pair[1])
             try? FileManager.default.removeItem(atPath: profile)
@@ -111,7 +111,7 @@ public final class Browser: Sendable {
             }
             logger.info("browser started", metadata: [
                 "pid": "\(child.pid)", "display": "\(launch.display)", "product": "\(version["product"]?.string ?? "?")",
-                "size": "\(launch.width)x\(launch.height)", "sandbox": "\(launch.sandbox)",
+                "size": "\(launch.width)x\(launch.height)", "sandbox": "\(launch.sandbox)", "nice": "+\(launch.niceness)",
             ])
             return Browser(child: child, connection: connection, router: router, page: page, profileDirectory: profile, logger: logger)
         } catch {

@@ -25,6 +25,11 @@ public struct BrowserLaunch: Sendable {
     /// follows the frames a page draws (about 10 ms a 1080p grid frame here):
     /// a recording at 30 fps needs no more than 30. Videos are not affected.
     public var animationFrameRate: Int?
+    /// Nice levels the browser runs below the caller's thread (0-19, nice(1)'s
+    /// `-n`): set before it execs, so every process Chromium forks has it too.
+    /// The browser then yields only when the cores are contended, and the
+    /// recording of it keeps its timing (docs/BENCHMARKS.md, meetings).
+    public var niceness: Int = 0
     /// More command-line arguments, after ours.
     public var extraArguments: [String] = []
     /// Flags in place of PageBrowser's own (nil: ours, `browserArguments`):

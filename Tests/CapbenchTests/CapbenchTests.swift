@@ -312,6 +312,10 @@ import TestSupport
             #expect(figure.ours > 50 && figure.ours < 4000 && (figure.peer ?? 0) > 50, "\(figure.name): \(figure.ours) / \(figure.peer ?? 0)")
         }
         _ = try run.figure("grid 1280x720, 1 at once: frames late")
+        // Both files show the grid's moving tiles: most of the 30 slots a second a picture of their own.
+        let pictures = try run.figure("grid 1280x720, 1 at once: distinct pictures per meeting")
+        #expect(pictures.ours > 10 && pictures.ours <= 30.5 && (pictures.peer ?? 0) > 10 && (pictures.peer ?? 31) <= 30.5,
+                "\(pictures.ours) / \(pictures.peer ?? -1) pictures/s")
         // PageBrowser limits the page's animation frames to the recording's 30 a second.
         let rate = try run.figure("browser alone, grid 1280x720, PageBrowser's flags: animation frames per second")
         #expect(rate.ours > 5 && rate.ours < 35, "\(rate.ours) frames/s")

@@ -106,7 +106,8 @@ import Testing
     @Test func theConfigurationNamesABadPageKey() throws {
         for (yaml, field) in [("pageAllowList: ['(']", "pageAllowList[0]"), ("browserLaunchConcurrency: 0", "browserLaunchConcurrency"),
                               ("browserNoSandbox: [true]", "browserNoSandbox"), ("pageCost: {baseCores: -1}", "pageCost.baseCores"),
-                              ("pageHungSeconds: 0", "pageHungSeconds")] {
+                              ("pageHungSeconds: 0", "pageHungSeconds"), ("browserNice: 20", "browserNice"),
+                              ("browserNice: -1", "browserNice")] {
             let path = NSTemporaryDirectory() + "recorderd-page-config-\(UUID().uuidString.prefix(8)).yaml"
             try yaml.write(toFile: path, atomically: true, encoding: .utf8)
             defer { unlink(path) }

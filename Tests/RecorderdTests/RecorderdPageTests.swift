@@ -190,6 +190,39 @@ import TestSupport
         #expect(daemon.stop() == 0)
     }
 
+    /// `browserNice: 7`: every process of the browser (its group, and the
+    /// crash handlers Chromium starts outside it) runs 7 nice levels below
+    /// the daemon, set before exec: none escapes it by forking early.
+    @Test func everyBrowserProcessRunsAtTheConfiguredNice() throws {
+        let bench = try TestBench.current()
+        let pages = try PageServer(bench)
+        let daemon = try Daemon(bench, arguments: ["--config", try pages.configuration(bench, extra: "browserNice: 7")])
+        let id = try Self.start(daemon, pages.url("c=0000ff"), file: "nice/a.mp4")
+        _ = try daemon.waitFor(id, seconds: 30) { Daemon.mediaSeconds($0) >= 2 }
+        let group = try daemon.browserGroup(id)
+        let daemonNice = try #require(Self.nice(daemon.process.pid))
+        let browser = daemon.descendants.filter { Self.processGroup($0.pid) == group || $0.command.contains("chrom") }
+        try #require(browser.count >= 3, "the browser's processes: \(browser)")
+        for process in browser {
+            #expect(Self.nice(process.pid) == min(19, daemonNice + 7), "\(process.pid) \(process.command.prefix(80)): nice \(Self.nice(process.pid).map { "\($0)" } ?? "?"), the daemon's \(daemonNice)")
+        }
+        // The workspace's X server keeps the daemon's (PulseAudio, as root, raises its own priority).
+        let servers = daemon.descendants.filter { $0.command.contains("Xvfb") }
+        try #require(!servers.isEmpty, "no X server among \(daemon.descendants)")
+        for server in servers { #expect(Self.nice(server.pid) == daemonNice, "\(server.command.prefix(60)) runs at the daemon's nice") }
+        #expect(try daemon.request("POST", "/v1/recordings/\(id)/stop").status == 200)
+        Self.expectNothingLeft(daemon)
+        #expect(daemon.stop() == 0)
+    }
+
+    /// A process's nice value: /proc/PID/stat field 19.
+    static func nice(_ pid: pid_t) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 16 ? Int(fields[16]) : nil
+    }
+
     @Test func aBrowserKilledFromOutsideEndsAsBrowserExited() throws {
         let bench = try TestBench.current()
         let pages = try PageServer(bench)

@@ -13,9 +13,10 @@ final class DaemonMeetings {
 
     /// Starts recorderd with pages allowed from `allowPattern`, admission out of the way
     /// (`--cpu-share 4`: the benchmark finds the limit by measurement, not by estimate).
-    /// `sandbox` false sets `browserNoSandbox` (needed as root).
+    /// `sandbox` false sets `browserNoSandbox` (needed as root); `browserNice` sets
+    /// `browserNice` (nil: the daemon's default).
     /// - Throws: `BenchFailure` when it is missing or not ready within 30 s.
-    init(binary: String, directory: String, allowPattern: String, sandbox: Bool) throws {
+    init(binary: String, directory: String, allowPattern: String, sandbox: Bool, browserNice: Int?) throws {
         self.directory = directory
         self.sandbox = sandbox
         try FileManager.default.createDirectory(atPath: "\(directory)/recordings", withIntermediateDirectories: true)
@@ -26,6 +27,7 @@ final class DaemonMeetings {
             browserLaunchConcurrency: 8
             startTimeoutSeconds: 120
             pageStartTimeoutSeconds: 120
+            \(browserNice.map { "browserNice: \($0)" } ?? "")
 
             """.write(toFile: configuration, atomically: true, encoding: .utf8)
         guard access(binary, X_OK) == 0 else { throw BenchFailure("--recorderd: \(binary) is missing: build the recorderd product") }

@@ -103,13 +103,7 @@ struct JibriMeetings {
         step.add(tally)
         step.duplicated += tally.duplicated
         step.dropped += tally.dropped
-        for (_, log) in runs.children {
-            do {
-                let file = try MeetingFile(path: String(log.dropLast(".log".count)), fps: fps)
-                step.videoGaps += file.videoGaps
-                step.audioGaps += file.audioGaps
-            } catch { step.errors.append("\(error)") }
-        }
+        for (_, log) in runs.children { step.read(file: String(log.dropLast(".log".count)), fps: fps) }
         for browser in browsers { await browser.close(grace: .seconds(3)) }
         return step
     }

@@ -25,6 +25,11 @@ struct MeetingStep: TalliedStep {
     var framesExpected = 0, framesWritten = 0, duplicated = 0, dropped = 0, audioLost = 0
     /// From the files (`MeetingFile`): video slots left out, sound gaps.
     var videoGaps = 0, audioGaps = 0
+    /// From the files (`MeetingPictures`): distinct pictures and the seconds they span, all files together.
+    var distinctPictures = 0, pictureSeconds = 0.0
+    /// Fewest distinct pictures a second a step that holds shows (0: not judged):
+    /// a recording on time of a page that did not draw is no meeting held.
+    var leastPicturesPerSecond = 0.0
     /// The longest a recording took to end past its end: ffmpeg's wall time
     /// past its `-t`; a page recording's time from its stop to `finished`.
     var worstLag = 0.0
@@ -40,15 +45,31 @@ struct MeetingStep: TalliedStep {
         self.lateTolerance = lateTolerance
     }
 
+    /// Distinct pictures a second per meeting in the files: what the pages drew and the recorders kept.
+    var picturesPerSecond: Double { pictureSeconds > 0 ? Double(distinctPictures) / pictureSeconds : 0 }
+
+    /// Adds one file's figures (`MeetingFile`, `MeetingPictures`), an error when one cannot be read.
+    mutating func read(file: String, fps: Int) {
+        do {
+            let read = try MeetingFile(path: file, fps: fps)
+            videoGaps += read.videoGaps
+            audioGaps += read.audioGaps
+            let pictures = try MeetingPictures(path: file, fps: fps)
+            distinctPictures += pictures.distinct
+            pictureSeconds += pictures.seconds
+        } catch { errors.append("\(error)") }
+    }
+
     /// Slots not showing a grab of their own: filled with the last picture, or left out of the file.
     var lateFrames: Int { duplicated + videoGaps }
 
     /// Real time, the same rule for both ways: at most `lateTolerance` of the
     /// frames late, no sound lost (capture or file), every recording ended
-    /// within `lagLimit` of its end (a backlog grows no further), no error.
+    /// within `lagLimit` of its end (a backlog grows no further), no error,
+    /// and at least `leastPicturesPerSecond` distinct pictures a second.
     var held: Bool {
         Double(lateFrames) <= lateTolerance * Double(framesExpected) && audioLost == 0 && audioGaps == 0
-            && worstLag <= lagLimit && errors.isEmpty && framesWritten > 0
+            && worstLag <= lagLimit && errors.isEmpty && framesWritten > 0 && picturesPerSecond >= leastPicturesPerSecond
     }
 
     /// The CPU window once all N record: from 1 s on, `seconds - 3` s (at
@@ -71,11 +92,7 @@ struct MeetingStep: TalliedStep {
     /// its file at `file` (`MeetingFile`, recorded at `fps`).
     mutating func count(_ view: [String: Any], id: String, file: String?, fps: Int) {
         if let file {
-            do {
-                let read = try MeetingFile(path: file, fps: fps)
-                videoGaps += read.videoGaps
-                audioGaps += read.audioGaps
-            } catch { errors.append("\(error)") }
+            read(file: file, fps: fps)
         } else {
             errors.append("\(id): its file is not named in the answer")
         }
@@ -102,6 +119,7 @@ struct MeetingStep: TalliedStep {
             + String(format: "browser %.2f, recorder %.2f, X server %.2f, sound server %.2f CPU-s/s, RSS %.0f MB, PSS %.0f MB",
                      perMeeting(usage.browser), perMeeting(usage.recorder), perMeeting(usage.xServer),
                      perMeeting(usage.soundServer), perMeeting(bytes: usage.rss), perMeeting(bytes: usage.pss))
+            + String(format: "; distinct pictures %.1f/s", picturesPerSecond)
             + (animationFramesPerSecond.map { String(format: "; page animation %.1f frames/s", $0) } ?? "")
             + (errors.isEmpty ? "" : "; " + errors.joined(separator: "; "))
     }

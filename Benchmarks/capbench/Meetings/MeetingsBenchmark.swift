@@ -25,8 +25,13 @@ struct MeetingsBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds a recording may take to end (ffmpeg: past its length; recorderd: after its stop) before it counts as not real time.")
     var lagLimit = 2.0
     @Option(help: "Share of frames that may be late (filled, dropped or left out) in a step that holds.") var lateTolerance = 0.01
+    @Option(help: "Share of --fps that must be distinct pictures in a step that holds (both pages move every frame: fewer means the page did not draw).")
+    var leastPictures = 0.9
     @Option(help: "The directory of the reference pages (default the repository's Benchmarks/meetings).") var pagesDirectory: String?
     @Option(help: "The recorderd program (default the one built next to capbench).") var recorderd: String?
+    @Option(help: "recorderd's browserNice: nice levels its browsers run below it, 0-19 (default the daemon's).") var browserNice: Int?
+    @Option(help: "A window manager started on each Jibri-way display before its browser (Jibri's hosts run icewm; \"none\": a bare Xvfb, where Jibri's --kiosk leaves a 945x1060 window at 1080p).")
+    var peerWindowManager = "icewm"
     @Flag(help: "Also run the browser alone under flag variants.") var experiments = false
     @Flag(help: "Only the browser-alone variants (no recordings).") var experimentsOnly = false
     @Option(help: "Rounds of the browser-alone variants (each round runs every variant in turn).") var experimentRounds = 2
@@ -51,7 +56,8 @@ struct MeetingsBenchmark: AsyncParsableCommand {
         let scratch = try ScratchDirectory("meetings")
         let served = try MeetingPages(source: pagesDirectory ?? MeetingPages.sourceDirectory, directory: scratch.file("pages"))
         let daemon: DaemonMeetings? = try experimentsOnly ? nil : DaemonMeetings(binary: recorderd ?? ChildProcess.siblingExecutable("recorderd"),
-                                        directory: scratch.file("daemon"), allowPattern: served.allowPattern, sandbox: sandbox)
+                                        directory: scratch.file("daemon"), allowPattern: served.allowPattern, sandbox: sandbox,
+                                        browserNice: browserNice)
         let load = Self.uptime()
         var report = BenchReport(benchmark: "meetings", settings: [
             "pages": kinds.map(\.rawValue).joined(separator: ","), "sizes": frames.map(\.description).joined(separator: ","),
@@ -59,10 +65,13 @@ struct MeetingsBenchmark: AsyncParsableCommand {
             "x264": "ultrafast crf 25 main (Jibri's recording defaults), AAC 128k 44.1 kHz",
             "ours": "N page recordings through one recorderd (each its own Xvfb + PulseAudio workspace and chromium)",
             "peer": "N x (Xvfb + PulseAudio + chromium with Jibri's Chrome flags + ffmpeg with Jibri's recording list)",
+            "Jibri way window manager": peerWindowManager,
+            "recorderd browserNice": browserNice.map { "\($0)" } ?? "the daemon's default",
             "browser sandbox": sandbox ? "on" : "off (running as root: browserNoSandbox true, --no-sandbox)",
             "held": "the same rule for both: frames late (slots the recorder filled with the last picture, ffmpeg dup= or the "
                 + "engine's framesDuplicated, plus slots missing in the file) at most \(lateTolerance * 100) % of the frames; no sound lost (capture "
-                + "overruns, gaps in the file's sound); each recording ended within \(lagLimit) s (ffmpeg past its -t, recorderd after its stop)",
+                + "overruns, gaps in the file's sound); each recording ended within \(lagLimit) s (ffmpeg past its -t, recorderd after its stop); "
+                + "at least \(leastPictures * Double(fps)) distinct pictures a second in the files (MeetingPictures)",
             "CPU window": "all N recording, from 1 s after the last start for seconds - 3 s; per meeting = part's CPU-s/s / N",
         ])
         let peerName = "Jibri way"
@@ -70,8 +79,10 @@ struct MeetingsBenchmark: AsyncParsableCommand {
             log("\(frame): starting \(maxMeetings) displays and sound servers for the Jibri way")
             var benches: [PrivateBench] = []
             for index in 0..<maxMeetings {
-                benches.append(try PrivateBench(index: index, width: frame.width, height: frame.height,
-                                                directory: scratch.file("benches-\(frame)")))
+                let bench = try PrivateBench(index: index, width: frame.width, height: frame.height,
+                                             directory: scratch.file("benches-\(frame)"))
+                if peerWindowManager != "none" { try bench.startWindowManager(peerWindowManager) }
+                benches.append(bench)
             }
             PrivateBench.exportALSAConfiguration(benches)
             report.settings["\(frame) Xvfb mode"] = BrowserExperiments.currentMode(display: benches[0].display)
@@ -82,13 +93,17 @@ struct MeetingsBenchmark: AsyncParsableCommand {
                 for count in 1...maxMeetings {
                     if ours.last?.held ?? true {
                         log("\(kind) \(frame), \(count) at once: recorderd")
-                        ours.append(try await daemon!.record(meetings: count, url: served.url(kind), frame: frame, fps: fps,
-                                                            seconds: seconds, lagLimit: lagLimit, lateTolerance: lateTolerance))
+                        var step = try await daemon!.record(meetings: count, url: served.url(kind), frame: frame, fps: fps,
+                                                            seconds: seconds, lagLimit: lagLimit, lateTolerance: lateTolerance)
+                        step.leastPicturesPerSecond = leastPictures * Double(fps)
+                        ours.append(step)
                         log(ours.last!.summary)
                     }
                     if peer.last?.held ?? true {
                         log("\(kind) \(frame), \(count) at once: Jibri way")
-                        peer.append(try await jibri.record(Array(benches.prefix(count)), url: served.url(kind)))
+                        var step = try await jibri.record(Array(benches.prefix(count)), url: served.url(kind))
+                        step.leastPicturesPerSecond = leastPictures * Double(fps)
+                        peer.append(step)
                         log(peer.last!.summary)
                     }
                     if !(ours.last?.held ?? false) && !(peer.last?.held ?? false) { break }
@@ -117,6 +132,8 @@ struct MeetingsBenchmark: AsyncParsableCommand {
                                       peer: theirs.perMeeting(bytes: theirs.usage.rss), peerName: peerName))
                     report.add(Figure("\(prefix): PSS per meeting", unit: "MB", ours: mine.perMeeting(bytes: mine.usage.pss),
                                       peer: theirs.perMeeting(bytes: theirs.usage.pss), peerName: peerName))
+                    report.add(Figure("\(prefix): distinct pictures per meeting", unit: "pictures/s", ours: mine.picturesPerSecond,
+                                      peer: theirs.picturesPerSecond, peerName: peerName))
                     report.add(Figure("\(prefix): frames late", unit: "frames", ours: Double(mine.lateFrames),
                                       peer: Double(theirs.lateFrames), peerName: peerName, comparable: false))
                 }

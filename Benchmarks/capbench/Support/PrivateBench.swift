@@ -24,6 +24,7 @@ final class PrivateBench {
     private let server: PrivateXServer
     private let pulse: PrivateSoundServer
     private var load: [ChildProcess] = []
+    private var windowManager: ChildProcess?
 
     /// The X server's process, to count its CPU time.
     var serverPID: pid_t { server.process.pid }
@@ -69,6 +70,21 @@ final class PrivateBench {
         load.append(try ChildProcess(["aplay", "-q", "-D", playbackPCM, toneFile]))
     }
 
+    /// Starts `program` (a window manager, e.g. `icewm`) on the display until `stop`, and
+    /// waits until it has taken the root window (a redirect on it), at most 5 s.
+    /// - Throws: `BenchFailure` when it cannot be started or did not take the root window.
+    func startWindowManager(_ program: String) throws {
+        windowManager = try ChildProcess([program], environment: ChildProcess.environment(updating: ["DISPLAY": display]),
+                                         standardError: .file("\(alsaConfiguration).wm.log"))
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            let tree = String(decoding: (try? BenchTools.output(["xwininfo", "-display", display, "-root", "-children"])) ?? Data(), as: UTF8.self)
+            if tree.contains("child") && !tree.contains("0 children") { return }
+            usleep(100_000)
+        }
+        throw BenchFailure("\(program) on \(display): no window of its own within 5 s (see \(alsaConfiguration).wm.log)")
+    }
+
     /// CPU seconds of the scene and tone players so far (they are not reaped yet).
     var loadCPUSeconds: Double { load.reduce(0) { $0 + (CPUUsage.processSeconds($1.pid) ?? 0) } }
 
@@ -81,6 +97,8 @@ final class PrivateBench {
     /// Stops the load, PulseAudio and the X server.
     func stop() {
         stopLoad()
+        windowManager?.stop(grace: 1)
+        windowManager = nil
         pulse.stop()
         server.stop()
     }

@@ -108,6 +108,13 @@ public struct DaemonConfiguration: Sendable {
     /// Browsers starting at the same moment, at most (launch storms are
     /// where many recorders per host fail first).
     public var browserLaunchConcurrency = 2
+    /// Nice levels a page recording's browser (every process Chromium forks)
+    /// runs below the daemon, 0-19: the recording and its X and sound
+    /// servers are served first when the cores are contended. 5: no late
+    /// grab at slide 1080p x 4 (3-9 at 0), the grid's pictures kept; 10
+    /// starved Chromium's compositor (grid 1080p x 2: 23.8 of 30 distinct
+    /// pictures a second; docs/BENCHMARKS.md, meetings).
+    public var browserNice = 5
     /// Navigation: the main document's load within this time, retried on
     /// transient network errors this many times.
     public var pageNavigationTimeoutSeconds = 30.0
@@ -239,6 +246,7 @@ public struct DaemonConfiguration: Sendable {
         if let value = try reader.string("browserPath") { browserPath = value }
         if let value = try reader.bool("browserNoSandbox") { browserNoSandbox = value }
         if let value = try reader.int("browserLaunchConcurrency", in: 1...64) { browserLaunchConcurrency = value }
+        if let value = try reader.int("browserNice", in: 0...19) { browserNice = value }
         if let value = try reader.double("pageNavigationTimeoutSeconds", in: 1...600) { pageNavigationTimeoutSeconds = value }
         if let value = try reader.int("pageNavigationRetries", in: 0...10) { pageNavigationRetries = value }
         if let value = try reader.double("pageStartTimeoutSeconds", in: 1...86_400) { pageStartTimeoutSeconds = value }

@@ -112,6 +112,7 @@ final class PageSession: Sendable {
         launch.pulseSink = sink
         launch.sandbox = settings.sandbox
         launch.animationFrameRate = settings.animationFrameRate
+        launch.niceness = settings.niceness
         state.withLock { $0.phases.opening = .now }
         try checkCancelled()
         let browser: Browser

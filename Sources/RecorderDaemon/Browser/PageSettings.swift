@@ -18,10 +18,13 @@ struct PageSettings: Sendable {
     /// a 1080p grid of moving tiles cost 0.60 CPU-s/s at 57 fps and 0.30 at
     /// 30 (Benchmarks/meetings/browser-cost.py, docs/BENCHMARKS.md).
     var animationFrameRate: Int?
+    /// Nice levels the browser runs below the daemon (`browserNice`).
+    var niceness: Int
 
     init(_ configuration: DaemonConfiguration) {
         browserPath = configuration.browserPath
         sandbox = !configuration.browserNoSandbox
+        niceness = configuration.browserNice
         profileParent = configuration.browserProfileParent
         navigationTimeout = .milliseconds(Int64(configuration.pageNavigationTimeoutSeconds * 1000))
         navigationRetries = configuration.pageNavigationRetries
