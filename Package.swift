@@ -96,7 +96,7 @@ let package = Package(
         // pipe: launch, navigation, scripts, crashes, its process tree's cost.
         .target(
             name: "PageBrowser",
-            dependencies: ["HostProcesses", "CLinux", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HostProcesses", "CLinux", "CX11", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

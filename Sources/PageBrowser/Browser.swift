@@ -109,6 +109,9 @@ public final class Browser: Sendable {
             if let rate = launch.animationFrameRate {
                 _ = try await page.command("Page.addScriptToEvaluateOnNewDocument", ["source": .string(AnimationFrameLimit.script(rate: rate))])
             }
+            if launch.replacementFlags == nil {
+                await fitWindow(launch, group: child.pid, page: page, logger: logger)
+            }
             logger.info("browser started", metadata: [
                 "pid": "\(child.pid)", "display": "\(launch.display)", "product": "\(version["product"]?.string ?? "?")",
                 "size": "\(launch.width)x\(launch.height)", "sandbox": "\(launch.sandbox)", "nice": "+\(launch.niceness)",
@@ -117,6 +120,32 @@ public final class Browser: Sendable {
         } catch {
             throw await abandon(error)
         }
+    }
+
+    /// Sets the window to the workspace's size (`BrowserWindow`) and waits
+    /// up to 5 s for the page's viewport to follow; a window that cannot be
+    /// fitted is a warning, not a failure (the page records with a black edge).
+    private static func fitWindow(_ launch: BrowserLaunch, group: pid_t, page: Page, logger: Logger) async {
+        let wanted = "\(launch.width)x\(launch.height)"
+        guard let fitted = await BrowserWindow.fit(display: launch.display, group: group, width: launch.width,
+                                                   height: launch.height, timeout: .seconds(5)) else {
+            logger.warning("the browser's window was not found on its display: the page may not fill it", metadata: ["size": "\(wanted)"])
+            return
+        }
+        guard fitted.changed else { return }
+        let deadline = ContinuousClock.now + .seconds(5)
+        var viewport = "?"
+        while ContinuousClock.now < deadline {
+            viewport = (try? await page.evaluate("innerWidth + 'x' + innerHeight", timeout: .seconds(2)).string) ?? "?"
+            if viewport == wanted {
+                logger.debug("browser window fitted", metadata: ["before": "\(fitted.before)", "size": "\(wanted)"])
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        logger.warning("the page's viewport did not follow its window", metadata: [
+            "before": "\(fitted.before)", "size": "\(wanted)", "viewport": "\(viewport)",
+        ])
     }
 
     /// CPU seconds (user+system, the whole process group from /proc, reaped children included)

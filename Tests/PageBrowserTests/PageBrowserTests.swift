@@ -73,6 +73,29 @@ struct PageBrowserTests {
         await browser.close(grace: .seconds(5))
     }
 
+    /// A window the size of its screen, as in a workspace: Chromium alone
+    /// leaves it one pixel short each way (1919x1079 on 1920x1080).
+    @Test func aWindowTheSizeOfTheScreenFillsItToTheLastPixel() async throws {
+        let server = try PageServer(bench: bench, pages: Self.pages)
+        let screen = try DisplayGrab.screenSize(display: bench.display)
+        let browser = try await launch(width: screen.width, height: screen.height)
+        #expect(try await browser.page.evaluate("innerWidth + 'x' + innerHeight", timeout: .seconds(10)).string
+                == "\(screen.width)x\(screen.height)")
+        _ = try await browser.page.navigate(to: server.url("green.html"), timeout: .seconds(30), retries: 0)
+        _ = try await browser.page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))))", timeout: .seconds(10))
+        let green: UInt32 = 0x20A060
+        var grab = try DisplayGrab(display: bench.display, directory: bench.directory)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while grab.mismatches(x: 0, y: 0, width: screen.width, height: screen.height, color: green) > 0 && .now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            grab = try DisplayGrab(display: bench.display, directory: bench.directory)
+        }
+        #expect(grab.mismatches(x: screen.width - 1, y: 0, width: 1, height: screen.height, color: green) == 0, "the last column")
+        #expect(grab.mismatches(x: 0, y: screen.height - 1, width: screen.width, height: 1, color: green) == 0, "the last row")
+        #expect(grab.mismatches(x: 0, y: 0, width: screen.width, height: screen.height, color: green) == 0)
+        await browser.close(grace: .seconds(5))
+    }
+
     @Test func aMissingPageIsItsHTTPStatus() async throws {
         let server = try PageServer(bench: bench, pages: Self.pages)
         let browser = try await launch()
