@@ -249,8 +249,7 @@ final class CaptureLoop<Clock: MediaClock>: @unchecked Sendable {
             releaseHeld()
             if frames > 0 {
                 // A period cannot end after it was read: the count may run a
-                // few µs ahead of the clock while its creep is corrected (a
-                // stamp 4.6 µs in the future was seen by PCMCaptureTests).
+                // few µs ahead of the clock while its creep is corrected.
                 let latest = lastDelivery - timeline.nanoseconds(frames: Int64(frames))
                 emit(buffer, frames: frames, captureTime: min(placement.captureTime, latest), isGapFill: false)
             } else {
