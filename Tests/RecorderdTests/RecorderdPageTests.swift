@@ -216,11 +216,15 @@ import TestSupport
     }
 
     /// A process's nice value: /proc/PID/stat field 19.
-    static func nice(_ pid: pid_t) -> Int? {
+    static func nice(_ pid: pid_t) -> Int? { statField(pid, 19).flatMap { Int($0) } }
+
+    /// Field `number` (1-based, as proc(5) counts) of /proc/PID/stat, from
+    /// field 3 on (read after the command's closing parenthesis).
+    static func statField(_ pid: pid_t, _ number: Int) -> Substring? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 16 ? Int(fields[16]) : nil
+        return fields.count > number - 3 ? fields[number - 3] : nil
     }
 
     @Test func aBrowserKilledFromOutsideEndsAsBrowserExited() throws {
@@ -359,12 +363,8 @@ import TestSupport
         return previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious
     }
 
-    static func processGroup(_ pid: pid_t) -> pid_t? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 2 ? Int32(fields[2]) : nil
-    }
+    /// A process's group: /proc/PID/stat field 5.
+    static func processGroup(_ pid: pid_t) -> pid_t? { statField(pid, 5).flatMap { Int32($0) } }
 
     /// A/V sync of a page recording: flashes and beeps at the same moment
     /// of the page's audio clock, 20 s through recorderd (in this serialized
