@@ -328,5 +328,10 @@ import TestSupport
         let result = try Subprocess.run([Self.binary, "convert", "--sizes", "33x7"])
         #expect(result.status != 0)
         #expect(result.standardError.contains("33x7"), "\(result.standardError)")
+        for (option, value) in [("--browser-nice", "30"), ("--least-pictures", "2")] {
+            let meetings = try Subprocess.run([Self.binary, "meetings", option, value])
+            #expect(meetings.status != 0)
+            #expect(meetings.standardError.contains(option) && meetings.standardError.contains(value), "\(meetings.standardError)")
+        }
     }
 }

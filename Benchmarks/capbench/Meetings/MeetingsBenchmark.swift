@@ -49,6 +49,8 @@ struct MeetingsBenchmark: AsyncParsableCommand {
         guard maxMeetings > 0, seconds >= 5, experimentRounds > 0, !frames.isEmpty, !kinds.isEmpty else {
             throw ValidationError("--max-meetings and --experiment-rounds must be positive, --seconds at least 5, --sizes and --pages not empty")
         }
+        if let browserNice, !(0...19).contains(browserNice) { throw ValidationError("--browser-nice: \(browserNice) is not from 0 to 19") }
+        guard (0...1).contains(leastPictures) else { throw ValidationError("--least-pictures: \(leastPictures) is not a share from 0 to 1") }
         guard let experimentKind = MeetingPages.Kind(rawValue: experimentPage) else {
             throw ValidationError("--experiment-page: '\(experimentPage)': valid values: grid, slide")
         }
